@@ -1,0 +1,111 @@
+//! `sharedcare demo`: a data directory built from the synthetic sample feeds.
+
+use super::{import::import_files, print_json, Ctx, CLOCK};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::model::{Format, SourceKind};
+use crate::store::NewSource;
+use clap::Args;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The sample feeds folder (with its sources.toml).
+    #[arg(long, default_value = "sample-feeds")]
+    pub from: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+struct SourcesFile {
+    source: Vec<SampleSource>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SampleSource {
+    code: String,
+    name: String,
+    org: String,
+    org_name: Option<String>,
+    kind: SourceKind,
+    format: Format,
+    folder: PathBuf,
+    mapping: Option<PathBuf>,
+}
+
+pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
+    let sources_path = args.from.join("sources.toml");
+    let text = std::fs::read_to_string(&sources_path).map_err(|source| Error::Io {
+        doing: "read",
+        path: sources_path.clone(),
+        source,
+    })?;
+    let sources: SourcesFile = toml::from_str(&text)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", sources_path.display())))?;
+    let mut ctx = Ctx::open(data_dir, json)?;
+    let mut all = crate::import::Summary::default();
+    for s in &sources.source {
+        let mapping = match &s.mapping {
+            Some(m) => {
+                let path = args.from.join(m);
+                Some(std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                    doing: "read the mapping",
+                    path,
+                    source,
+                })?)
+            }
+            None => None,
+        };
+        let tx = ctx.store.begin()?;
+        tx.upsert_source(
+            &NewSource {
+                code: &s.code,
+                name: &s.name,
+                org_code: &s.org,
+                org_name: s.org_name.as_deref(),
+                kind: s.kind,
+                format: s.format,
+                mapping: mapping.as_deref(),
+            },
+            &CLOCK.now_text(),
+        )?;
+        tx.commit()?;
+        let row = ctx.store.source_by_code(&s.code)?;
+        let files = files_in(&args.from.join(&s.folder))?;
+        let summary = import_files(&mut ctx, &row, &files)?;
+        all.files.extend(summary.files);
+    }
+    if json {
+        print_json(&serde_json::json!({
+            "data_dir": data_dir,
+            "import": all,
+            "stats": ctx.store.stats()?,
+        }));
+    } else {
+        print!("{}", all.render());
+        println!("\nDemo data directory: {}", data_dir.display());
+        println!("Try: sharedcare --data-dir {} person find --name smith", data_dir.display());
+        println!("     sharedcare --data-dir {} stats", data_dir.display());
+    }
+    Ok(u8::from(all.had_problems()))
+}
+
+/// The feed files of a folder in name order, leaving out hidden files and READMEs.
+fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let read = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        doing: "list",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = read
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && !n.to_ascii_lowercase().starts_with("readme"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}

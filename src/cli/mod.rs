@@ -1,0 +1,124 @@
+//! The command line: parsing, and one function per command. Exit codes are a contract:
+//! 0 success, 1 some input was rejected (or an operation failed), 2 usage or configuration error.
+
+mod demo;
+mod import;
+mod person;
+mod review;
+mod source;
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "sharedcare", version, about = "A shared health and social care record for a region")]
+pub struct Cli {
+    /// Where the database and configuration live.
+    #[arg(long, global = true, env = "SHAREDCARE_DATA_DIR", default_value = "./sharedcare-data")]
+    pub data_dir: PathBuf,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register and list the systems that send feeds.
+    #[command(subcommand)]
+    Source(source::SourceCommand),
+    /// Import feed files for a source.
+    Import(import::ImportArgs),
+    /// Find a person or show their whole record.
+    #[command(subcommand)]
+    Person(person::PersonCommand),
+    /// Export a person's record as a FHIR R4 Bundle (collection) on stdout.
+    Export(person::ExportArgs),
+    /// Counts of persons, entries, files, rejects and the review queue.
+    Stats,
+    /// The queue of possible matches.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
+    /// Undo the latest merge or link into a person, restoring the earlier links exactly.
+    Unmerge {
+        /// The person id.
+        person: i64,
+    },
+    /// Build a demo data directory from the synthetic sample feeds and show what was loaded.
+    Demo(demo::DemoArgs),
+}
+
+/// What every command needs.
+pub struct Ctx {
+    pub config: Config,
+    pub store: Store,
+    pub json: bool,
+}
+
+impl Ctx {
+    fn open(data_dir: &std::path::Path, json: bool) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+            doing: "create the data directory",
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let config = Config::load(data_dir)?;
+        let store = Store::open(&config.database_path())?;
+        Ok(Self {
+            config,
+            store,
+            json,
+        })
+    }
+}
+
+pub static CLOCK: SystemClock = SystemClock;
+
+/// Runs a parsed command; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    if let Command::Demo(args) = &cli.command {
+        return demo::run(&cli.data_dir, cli.json, args);
+    }
+    let mut ctx = Ctx::open(&cli.data_dir, cli.json)?;
+    match cli.command {
+        Command::Source(c) => source::run(&mut ctx, c),
+        Command::Import(a) => import::run(&mut ctx, &a),
+        Command::Person(c) => person::run(&mut ctx, c),
+        Command::Export(a) => person::export(&mut ctx, &a),
+        Command::Stats => stats(&ctx),
+        Command::Review(c) => review::run(&mut ctx, c),
+        Command::Unmerge { person } => review::unmerge(&mut ctx, person),
+        Command::Demo(_) => Ok(0),
+    }
+}
+
+fn stats(ctx: &Ctx) -> Result<u8> {
+    let s = ctx.store.stats()?;
+    if ctx.json {
+        print_json(&s);
+        return Ok(0);
+    }
+    println!("persons           {}", s.persons);
+    println!("source persons    {}", s.source_persons);
+    println!("entries           {} (+{} earlier versions kept)", s.entries, s.entry_history);
+    for (c, n) in &s.entries_by_category {
+        println!("  {c:<18} {n}");
+    }
+    let files: Vec<String> = s.files_by_state.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    println!("files             {}", if files.is_empty() { "none".into() } else { files.join(", ") });
+    println!("rejects           {}", s.rejects);
+    println!("review queue      {}", s.review_queue);
+    Ok(0)
+}
+
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: could not write JSON: {e}"),
+    }
+}

@@ -1,0 +1,151 @@
+//! `sharedcare person find|show` and `sharedcare export`.
+
+use super::{print_json, Ctx};
+use crate::error::{Error, Result};
+use crate::model::NhsNumber;
+use crate::record::{fhir_export, PersonRecord};
+use crate::store::PersonHit;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Find people by NHS number, or by name (optionally with date of birth).
+    Find {
+        #[arg(long, conflicts_with = "name", required_unless_present = "name")]
+        nhs_number: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Date of birth, YYYY-MM-DD or DD/MM/YYYY.
+        #[arg(long)]
+        dob: Option<String>,
+    },
+    /// Show a person's whole record, by person id or NHS number.
+    Show {
+        /// A person id or an NHS number.
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, conflicts_with = "person", required_unless_present = "person")]
+    pub nhs_number: Option<String>,
+    #[arg(long)]
+    pub person: Option<i64>,
+}
+
+pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
+    match cmd {
+        PersonCommand::Find {
+            nhs_number,
+            name,
+            dob,
+        } => {
+            let hits = match (nhs_number, name) {
+                (Some(n), _) => ctx.store.find_by_nhs_number(&nhs_digits(&n)?)?,
+                (None, Some(name)) => {
+                    let dob = dob.as_deref().map(parse_dob).transpose()?;
+                    ctx.store.find_by_name(&name, dob.as_deref())?
+                }
+                (None, None) => return Err(Error::Invalid("give --nhs-number or --name".into())),
+            };
+            if ctx.json {
+                print_json(&hits);
+            } else if hits.is_empty() {
+                println!("no one found");
+            } else {
+                for h in &hits {
+                    println!("{}", hit_line(h));
+                }
+            }
+            Ok(0)
+        }
+        PersonCommand::Show { id } => {
+            let record = load(ctx, &id)?;
+            if ctx.json {
+                print_json(&record);
+            } else {
+                print!("{}", crate::record::text::render(&record));
+            }
+            Ok(0)
+        }
+    }
+}
+
+pub fn export(ctx: &mut Ctx, args: &ExportArgs) -> Result<u8> {
+    let key = match (&args.nhs_number, args.person) {
+        (Some(n), _) => n.clone(),
+        (None, Some(id)) => id.to_string(),
+        (None, None) => return Err(Error::Invalid("give --nhs-number or --person".into())),
+    };
+    let record = load(ctx, &key)?;
+    print_json(&fhir_export::bundle(&record));
+    Ok(0)
+}
+
+/// A person by id or NHS number, following merges.
+fn load(ctx: &Ctx, key: &str) -> Result<PersonRecord> {
+    let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
+    let person_id = if compact.len() == 10 && compact.bytes().all(|b| b.is_ascii_digit()) {
+        let hits = ctx.store.find_by_nhs_number(&compact)?;
+        match hits.as_slice() {
+            [one] => one.id,
+            [] => return Err(Error::NotFound(format!("no one with NHS number {key}"))),
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{} people have NHS number {key} (unverified numbers can repeat); use a person id: {}",
+                    hits.len(),
+                    hits.iter().map(|h| h.id.to_string()).collect::<Vec<_>>().join(", ")
+                )))
+            }
+        }
+    } else {
+        compact
+            .parse::<i64>()
+            .map_err(|_| Error::Invalid(format!("{key} is neither a person id nor an NHS number")))?
+    };
+    let live = ctx
+        .store
+        .resolve_person(person_id)?
+        .ok_or_else(|| Error::NotFound(format!("no person {person_id}")))?;
+    ctx.store
+        .person_record(live)?
+        .ok_or_else(|| Error::NotFound(format!("no person {person_id}")))
+}
+
+fn nhs_digits(raw: &str) -> Result<String> {
+    let digits = crate::model::nhs_number::standardise(raw);
+    if digits.len() != 10 {
+        return Err(Error::Invalid(format!("{raw} is not an NHS number (10 digits)")));
+    }
+    Ok(digits)
+}
+
+fn parse_dob(raw: &str) -> Result<String> {
+    ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y"]
+        .iter()
+        .find_map(|f| chrono::NaiveDate::parse_from_str(raw.trim(), f).ok())
+        .map(|d| d.to_string())
+        .ok_or_else(|| Error::Invalid(format!("{raw} is not a date (try 1954-03-12 or 12/03/1954)")))
+}
+
+fn hit_line(h: &PersonHit) -> String {
+    let nhs = h
+        .nhs_number
+        .as_deref()
+        .and_then(|n| NhsNumber::parse(n).ok())
+        .map(|n| n.formatted())
+        .unwrap_or_else(|| "no NHS number".into());
+    format!(
+        "{:>6}  {:<12}  {}, {}  born {}  {}  {}{}",
+        h.id,
+        nhs,
+        h.family.as_deref().unwrap_or("?").to_uppercase(),
+        h.given.as_deref().unwrap_or("?"),
+        h.birth_date.as_deref().unwrap_or("unknown"),
+        h.sex.as_deref().unwrap_or(""),
+        h.postcode.as_deref().unwrap_or(""),
+        if h.deceased { "  DECEASED" } else { "" }
+    )
+}
+

@@ -1,0 +1,78 @@
+//! One typed configuration, from `config.toml` in the data directory; every key documented here.
+
+use crate::error::{Error, Result};
+use crate::model::SourceKind;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The data directory is where everything sharedcare keeps lives:
+///
+/// ```text
+/// sharedcare-data/
+///   config.toml        optional; see Config
+///   sharedcare.db      the SQLite database (+ -wal, -shm while open)
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub matching: MatchingConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchingConfig {
+    /// Which kinds of source win when linked sources disagree about a person's demographics,
+    /// most trusted first. Default: GP, acute, community, mental health, social care.
+    pub precedence: Vec<SourceKind>,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        Self {
+            precedence: SourceKind::ALL.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConfigFile {
+    matching: MatchingConfig,
+}
+
+impl Config {
+    /// Reads `config.toml` from the data directory when present; defaults otherwise.
+    pub fn load(data_dir: &Path) -> Result<Self> {
+        let path = data_dir.join("config.toml");
+        let file: ConfigFile = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Error::Invalid(format!("{}: {e}", path.display()))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
+            Err(source) => {
+                return Err(Error::Io {
+                    doing: "read",
+                    path,
+                    source,
+                })
+            }
+        };
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            matching: file.matching,
+        })
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("sharedcare.db")
+    }
+
+    /// Rank of a source kind in the precedence list; lower wins.
+    pub fn precedence_rank(&self, kind: SourceKind) -> usize {
+        self.matching
+            .precedence
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or(self.matching.precedence.len())
+    }
+}

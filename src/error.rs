@@ -1,0 +1,56 @@
+//! Errors an operator may meet, each with what went wrong and what to do about it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the database at {path} has schema version {found}, newer than this sharedcare understands ({supported}); run the newer sharedcare that wrote it, or restore a backup")]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("could not open the database at {path}: {source}; check the data directory exists and is writable")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database error while {doing}: {source}")]
+    Db {
+        doing: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("could not {doing} {path}: {source}")]
+    Io {
+        doing: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error: 2 for usage and configuration, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NotFound(_) | Self::Invalid(_) | Self::SchemaTooNew { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Adds "while doing what" to a database error.
+pub trait DbContext<T> {
+    fn doing(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> DbContext<T> for rusqlite::Result<T> {
+    fn doing(self, what: &'static str) -> Result<T> {
+        self.map_err(|source| Error::Db { doing: what, source })
+    }
+}

@@ -1,0 +1,145 @@
+//! One unit into the store: who it is about (creating or matching the person), what it says
+//! about them, and any merge it asks for. Runs inside the batch's transaction.
+
+use super::summary::FileSummary;
+use crate::config::Config;
+use crate::error::Result;
+use crate::ingest::Extract;
+use crate::matching::{self, Outcome};
+use crate::model::{Demographics, ReportedNhsNumber, SourceKind};
+use crate::store::{DemographicsWrite, EntryOrigin, EntryWrite, SourceRow, Subject, Tx};
+
+pub(super) fn apply(
+    tx: &Tx<'_>,
+    config: &Config,
+    source: &SourceRow,
+    file_id: i64,
+    extract: &Extract,
+    now: &str,
+    summary: &mut FileSummary,
+) -> Result<()> {
+    let precedence = &config.matching.precedence;
+    let as_of = extract.event_time.as_deref();
+    let subject = tx.ensure_subject(source.id, &extract.subject, now)?;
+    let demographics = extract
+        .demographics
+        .clone()
+        .or_else(|| implied_by_subject(&extract.subject, &subject));
+    if let Some(d) = &demographics {
+        let written = tx.write_demographics(subject.source_person_id, d, as_of, file_id, now)?;
+        match (written, subject.person_id) {
+            (DemographicsWrite::ArrivedLate, _) => summary.demographics_arrived_late += 1,
+            (DemographicsWrite::Unchanged, Some(_)) => {}
+            (_, None) => link_new(tx, precedence, subject.source_person_id, d, now, summary)?,
+            (_, Some(person)) => tx.refresh_person(person, precedence)?,
+        }
+    }
+    if let Some(retired_local) = &extract.merge_from {
+        merge(tx, config, source, file_id, &extract.subject, retired_local, now, summary)?;
+    }
+    let origin = EntryOrigin {
+        source_id: source.id,
+        source_person_id: subject.source_person_id,
+        as_of,
+        file_id,
+        message_ref: extract.message_ref.as_deref(),
+        received_at: now,
+    };
+    for draft in &extract.entries {
+        let written = tx.write_entry(draft, &origin)?;
+        let counts = summary.entries.entry(draft.category).or_default();
+        match written {
+            EntryWrite::Inserted => counts.inserted += 1,
+            EntryWrite::Updated => counts.updated += 1,
+            EntryWrite::Unchanged => counts.unchanged += 1,
+            EntryWrite::ArrivedLate => counts.arrived_late += 1,
+        }
+    }
+    Ok(())
+}
+
+/// A subject known only by NHS number (a FHIR reference by identifier, a CSV row without a
+/// local id) still says who the person is, when the store knows nothing more about them.
+fn implied_by_subject(local_id: &str, subject: &Subject) -> Option<Demographics> {
+    if subject.has_demographics {
+        return None;
+    }
+    let digits = local_id.strip_prefix("NHS:")?;
+    Some(Demographics {
+        nhs_number: Some(ReportedNhsNumber::classify(digits, None)),
+        ..Default::default()
+    })
+}
+
+/// Finds or creates the person for a source person seen with demographics for the first time.
+fn link_new(
+    tx: &Tx<'_>,
+    precedence: &[SourceKind],
+    source_person_id: i64,
+    d: &Demographics,
+    now: &str,
+    summary: &mut FileSummary,
+) -> Result<()> {
+    if let Some(nhs) = d.nhs_number.as_ref().and_then(ReportedNhsNumber::trusted) {
+        if let Some(person) = tx.person_by_verified_nhs(nhs, source_person_id)? {
+            tx.link_source_person(source_person_id, person, "exact", None, Some("NHS number verified and equal"))?;
+            summary.persons_matched += 1;
+            return tx.refresh_person(person, precedence);
+        }
+    }
+    let candidates = tx.match_candidates(&matching::blocking_keys(d), None)?;
+    let decision = matching::decide(d, &candidates);
+    let explanation = decision.best.as_ref().map(|(_, s)| s.explain());
+    let score = decision.best.as_ref().map(|(_, s)| s.total);
+    let person = match decision.outcome {
+        Outcome::Exact(person) => {
+            tx.link_source_person(source_person_id, person, "exact", score, explanation.as_deref())?;
+            summary.persons_matched += 1;
+            person
+        }
+        Outcome::Probable(person) => {
+            tx.link_source_person(source_person_id, person, "probable", score, explanation.as_deref())?;
+            summary.persons_probable += 1;
+            person
+        }
+        Outcome::Possible | Outcome::None => {
+            let person = tx.create_person(now)?;
+            tx.link_source_person(source_person_id, person, "new", score, explanation.as_deref())?;
+            summary.persons_created += 1;
+            for (candidate, score) in &decision.possibles {
+                tx.add_review(source_person_id, *candidate, score.total, &score.explain(), now)?;
+                summary.possible_matches_queued += 1;
+            }
+            person
+        }
+    };
+    tx.refresh_person(person, precedence)
+}
+
+/// HL7 A34/A40: the source says two of its local ids are one person.
+#[allow(clippy::too_many_arguments)]
+fn merge(
+    tx: &Tx<'_>,
+    config: &Config,
+    source: &SourceRow,
+    file_id: i64,
+    surviving_local: &str,
+    retired_local: &str,
+    now: &str,
+    summary: &mut FileSummary,
+) -> Result<()> {
+    let Some(surviving) = tx.subject(source.id, surviving_local)?.and_then(|s| s.person_id) else {
+        return Ok(());
+    };
+    let Some(retired) = tx.subject(source.id, retired_local)?.and_then(|s| s.person_id) else {
+        return Ok(());
+    };
+    let detail = format!("{} merged local id {retired_local} into {surviving_local}", source.code);
+    let moves = tx.merge_persons(surviving, retired, "merge", Some(file_id), &detail, now)?;
+    if !moves.is_empty() {
+        summary.merges += 1;
+        tx.refresh_person(surviving, &config.matching.precedence)?;
+        tx.refresh_person(retired, &config.matching.precedence)?;
+    }
+    Ok(())
+}

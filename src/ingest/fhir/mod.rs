@@ -1,0 +1,381 @@
+//! FHIR R4 JSON feeds: a Bundle of any type (collection, transaction, searchset, document,
+//! message, batch, history) or a single resource.
+//!
+//! The file is checked before serde sees it — size, then nesting depth by a flat byte scan, so
+//! a hostile file nested a hundred thousand deep is refused without recursion — and then read
+//! as JSON. A Bundle is walked in two passes: the first learns what later references need
+//! (which `fullUrl` is which Patient, what each Medication is called, which report each
+//! Observation belongs to); the second adapts each resource in file order (see [`adapt`]).
+//! Each Patient becomes one [`Extract`] carrying demographics; every other resource becomes
+//! one Extract carrying its entries. A resource that cannot be read is a [`Reject`] and the
+//! rest of the Bundle carries on; resource types we do not read are counted, not errors.
+//!
+//! A unit's `raw` is the resource's own JSON, so a rejected resource can be fixed and sent
+//! again on its own.
+
+mod adapt;
+mod care;
+mod clinical;
+mod people;
+mod resources;
+#[cfg(test)]
+mod tests;
+
+use super::{Extract, FileError, ParsedFile, Reject, MAX_FILE_BYTES};
+use resources::{CodeableConcept, Medication, Reference};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Deeper than any real FHIR resource nests (a Patient with nested extensions is about a
+/// dozen levels); refusing more keeps every later recursive step bounded.
+pub const MAX_DEPTH: usize = 64;
+
+/// Bundles inside Bundles (a document inside a message) are read this many levels down.
+const MAX_BUNDLE_NESTING: usize = 4;
+
+const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
+
+pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, FileError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge(bytes.len()));
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty);
+    }
+    check_depth(bytes, MAX_DEPTH)?;
+    // JSON is UTF-8 by definition, but older systems still send Windows-1252 text.
+    let text = super::decode_text(bytes);
+    let root: Value = serde_json::from_str(&text).map_err(|e| {
+        FileError::Unreadable(format!(
+            "this is not JSON ({e}); a FHIR feed file is one JSON resource or Bundle"
+        ))
+    })?;
+    let Some(resource_type) = root.get("resourceType").and_then(Value::as_str) else {
+        return Err(FileError::Unreadable(if root.is_object() {
+            "this JSON has no resourceType, so it is not a FHIR resource".into()
+        } else {
+            "this JSON is not an object, so it is not a FHIR resource or Bundle".into()
+        }));
+    };
+
+    let mut items = Vec::new();
+    if resource_type == "Bundle" {
+        flatten_bundle(&root, "entry ", None, 0, &mut items);
+    } else {
+        items.push(Item {
+            label: "resource".into(),
+            full_url: None,
+            resource: Some(&root),
+            bundle_time: None,
+        });
+    }
+    let ctx = Context::learn(&items);
+    let mut parsed = ParsedFile::default();
+    for item in &items {
+        read_item(item, &ctx, &mut parsed);
+    }
+    Ok(parsed)
+}
+
+/// Refuses JSON nested deeper than `max` by counting brackets outside strings: no recursion,
+/// so no input can exhaust the stack.
+fn check_depth(bytes: &[u8], max: usize) -> Result<(), FileError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(FileError::Unreadable(format!(
+                        "the JSON is nested more than {max} levels deep, which no FHIR resource needs; \
+                         the file is refused unread"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One resource slot of the file, in file order.
+struct Item<'a> {
+    /// "entry 3", "entry 3.2" (inside a nested Bundle) or "resource".
+    label: String,
+    full_url: Option<&'a str>,
+    resource: Option<&'a Value>,
+    /// The enclosing Bundle's own time, for resources without `meta.lastUpdated`.
+    bundle_time: Option<&'a str>,
+}
+
+fn flatten_bundle<'a>(
+    bundle: &'a Value,
+    prefix: &str,
+    outer_time: Option<&'a str>,
+    nesting: usize,
+    out: &mut Vec<Item<'a>>,
+) {
+    let time = bundle
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .or_else(|| bundle.pointer("/meta/lastUpdated").and_then(Value::as_str))
+        .or(outer_time);
+    let entries = bundle.get("entry").and_then(Value::as_array);
+    for (i, entry) in entries.into_iter().flatten().enumerate() {
+        let label = format!("{prefix}{}", i + 1);
+        let resource = entry.get("resource");
+        let is_bundle = resource
+            .and_then(|r| r.get("resourceType"))
+            .and_then(Value::as_str)
+            == Some("Bundle");
+        match resource {
+            Some(inner) if is_bundle && nesting < MAX_BUNDLE_NESTING => {
+                flatten_bundle(inner, &format!("{label}."), time, nesting + 1, out);
+            }
+            _ => out.push(Item {
+                label,
+                full_url: entry.get("fullUrl").and_then(Value::as_str),
+                resource,
+                bundle_time: time,
+            }),
+        }
+    }
+}
+
+/// What the first pass learns about the whole file.
+pub(crate) struct Context {
+    /// Patient `fullUrl` (and `Patient/<id>`) → that Patient's local id.
+    patients: HashMap<String, String>,
+    /// `Medication/<id>` or fullUrl → the Medication's code.
+    medications: HashMap<String, CodeableConcept>,
+    /// `Observation/<id>` or fullUrl → the report listing it as a result.
+    reports: HashMap<String, String>,
+}
+
+impl Context {
+    fn learn(items: &[Item<'_>]) -> Self {
+        let mut ctx = Self {
+            patients: HashMap::new(),
+            medications: HashMap::new(),
+            reports: HashMap::new(),
+        };
+        for item in items {
+            let Some(r) = item.resource else { continue };
+            let kind = r.get("resourceType").and_then(Value::as_str).unwrap_or("");
+            let id = r.get("id").and_then(Value::as_str);
+            let keys: Vec<String> = item
+                .full_url
+                .map(str::to_owned)
+                .into_iter()
+                .chain(id.map(|id| format!("{kind}/{id}")))
+                .collect();
+            match kind {
+                "Patient" => {
+                    if let Some(local) = id.or(item.full_url) {
+                        for k in keys {
+                            ctx.patients.insert(k, local.to_owned());
+                        }
+                    }
+                }
+                "Medication" => {
+                    if let Some(code) = Medication::deserialize(r).ok().and_then(|m| m.code) {
+                        for k in keys {
+                            ctx.medications.insert(k, code.clone());
+                        }
+                    }
+                }
+                "DiagnosticReport" => {
+                    let Some(report) = keys.last() else { continue };
+                    let results = r.get("result").and_then(Value::as_array);
+                    for reference in results.into_iter().flatten() {
+                        if let Some(target) = reference.get("reference").and_then(Value::as_str) {
+                            ctx.reports.insert(normalise_ref(target), report.clone());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        ctx
+    }
+
+    /// The subject string for a reference to the person a resource is about.
+    pub(crate) fn subject_of(&self, reference: Option<&Reference>) -> Result<String, String> {
+        let Some(reference) = reference else {
+            return Err("it names no patient (no subject or patient reference)".into());
+        };
+        if let Some(target) = reference.reference.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            if let Some(local) = self.patients.get(target) {
+                return Ok(local.clone());
+            }
+            let relative = normalise_ref(target);
+            if let Some(local) = self.patients.get(&relative) {
+                return Ok(local.clone());
+            }
+            if let Some(id) = relative.strip_prefix("Patient/").filter(|id| !id.contains('/')) {
+                return Ok(id.to_owned());
+            }
+            if target.starts_with("urn:") {
+                return Err(format!("its patient reference {target} is not a Patient in this Bundle"));
+            }
+            if target.starts_with('#') {
+                return Err("its patient is a contained resource, which is not read; send the Patient as its own resource".into());
+            }
+            return Err(format!("its subject {relative} is not a Patient"));
+        }
+        if let Some(ident) = &reference.identifier {
+            if ident.system.as_deref() == Some(NHS_NUMBER_SYSTEM) {
+                let digits = crate::model::nhs_number::standardise(ident.value.as_deref().unwrap_or(""));
+                if !digits.is_empty() {
+                    return Ok(format!("NHS:{digits}"));
+                }
+            }
+            return Err("its patient is identified only by an identifier that is not an NHS number".into());
+        }
+        Err("its patient reference has neither a reference nor an NHS number".into())
+    }
+
+    pub(crate) fn medication(&self, reference: &str) -> Option<&CodeableConcept> {
+        self.medications
+            .get(reference)
+            .or_else(|| self.medications.get(&normalise_ref(reference)))
+    }
+
+    /// The report an Observation belongs to, by its fullUrl or `Observation/<id>`.
+    pub(crate) fn report_of(&self, keys: &[String]) -> Option<String> {
+        keys.iter().find_map(|k| self.reports.get(k).cloned())
+    }
+}
+
+/// `http://server/fhir/Patient/1/_history/2` → `Patient/1`; other text is returned as given.
+fn normalise_ref(reference: &str) -> String {
+    let trimmed = match reference.find("/_history/") {
+        Some(at) => reference.get(..at).unwrap_or(reference),
+        None => reference,
+    };
+    if trimmed.starts_with("urn:") {
+        return trimmed.to_owned();
+    }
+    let mut parts = trimmed.rsplit('/');
+    match (parts.next(), parts.next()) {
+        (Some(id), Some(kind))
+            if !id.is_empty() && kind.chars().next().is_some_and(|c| c.is_ascii_uppercase()) =>
+        {
+            format!("{kind}/{id}")
+        }
+        _ => trimmed.to_owned(),
+    }
+}
+
+fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
+    let Some(resource) = item.resource else {
+        *parsed
+            .skipped
+            .entry("Bundle entry without a resource".into())
+            .or_default() += 1;
+        return;
+    };
+    let raw = serde_json::to_vec(resource).unwrap_or_default();
+    let Some(kind) = resource.get("resourceType").and_then(Value::as_str) else {
+        parsed.units.push(Err(Reject {
+            position: item.label.clone(),
+            reason: "the resource has no resourceType".into(),
+            raw,
+        }));
+        return;
+    };
+    let source_ref = source_ref(kind, resource, item.full_url, &raw);
+    let position = format!("{} ({source_ref})", item.label);
+    let reject = |reason: String, raw: Vec<u8>| Reject {
+        position: position.clone(),
+        reason: format!("{kind}: {reason}"),
+        raw,
+    };
+    match adapt::adapt(kind, resource, &source_ref, item.full_url, ctx) {
+        Ok(adapt::Outcome::Skip(name)) => *parsed.skipped.entry(name).or_default() += 1,
+        Ok(adapt::Outcome::Unit(unit)) => {
+            let event_time = unit
+                .last_updated
+                .or_else(|| item.bundle_time.map(str::to_owned));
+            parsed.units.push(Ok(Extract {
+                position: position.clone(),
+                message_ref: Some(item.full_url.map_or_else(|| source_ref.clone(), str::to_owned)),
+                event_time,
+                subject: unit.subject,
+                demographics: unit.demographics,
+                entries: unit.entries,
+                merge_from: unit.merge_from,
+                raw,
+            }));
+        }
+        Err(reason) => parsed.units.push(Err(reject(reason, raw))),
+    }
+}
+
+/// `<ResourceType>/<id>`, else the fullUrl, else a hash of the resource's JSON so that the
+/// same resource sent twice still updates one entry.
+fn source_ref(kind: &str, resource: &Value, full_url: Option<&str>, raw: &[u8]) -> String {
+    if let Some(id) = resource.get("id").and_then(Value::as_str).filter(|id| !id.trim().is_empty()) {
+        return format!("{kind}/{}", id.trim());
+    }
+    if let Some(url) = full_url.filter(|u| !u.trim().is_empty()) {
+        return url.trim().to_owned();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(raw);
+    format!("{kind}#sha256:{}", hex::encode(digest.get(..12).unwrap_or(&digest)))
+}
+
+/// Redacts values from a serde error: "invalid type: string \"Smith\", expected a sequence"
+/// would otherwise carry patient data into a reject reason.
+pub(crate) fn shape_error(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' => {
+                quote = Some('"');
+                out.push_str("(value)");
+            }
+            None => out.push(c),
+        }
+    }
+    let out = redact_after(&out, "invalid type: ");
+    let out = redact_after(&out, "invalid value: ");
+    format!("a field has the wrong shape for FHIR R4 ({out})")
+}
+
+/// Keeps the JSON kind in "invalid type: integer `5`, expected …" but drops the value.
+fn redact_after(text: &str, marker: &str) -> String {
+    let Some(at) = text.find(marker) else {
+        return text.to_owned();
+    };
+    let (head, tail) = text.split_at(at + marker.len());
+    match (tail.find('`'), tail.find(", expected")) {
+        (Some(tick), Some(comma)) if tick < comma => {
+            let kind = tail.get(..tick).unwrap_or("").trim_end();
+            let rest = tail.get(comma..).unwrap_or("");
+            format!("{head}{kind}{rest}")
+        }
+        _ => text.to_owned(),
+    }
+}

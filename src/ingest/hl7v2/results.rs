@@ -1,0 +1,310 @@
+//! ORU^R01 results: each OBX under its OBR becomes one result entry; notes (NTE) become
+//! comments; a SARS-CoV-2 test also sets a COVID-19 condition flag.
+//!
+//! Labs split one long text result over several OBX segments with the same code and sub-id,
+//! and some repeat a segment outright. Within one order those are one result (lines joined, an
+//! exact repeat dropped, a numeric repeat replacing the earlier value), so the references stay
+//! unique; the same code under a different order of the same message gets a `#<order>` suffix.
+
+use super::adapt::{extract, patient, Header};
+use super::er7::{Field, Segment};
+use super::patient::{coded_text, draft, ref_part};
+use super::ts;
+use crate::ingest::Unit;
+use crate::model::entry::{ConditionFlag, FlagState, LabResult};
+use crate::model::{EntryBody, EntryDraft};
+use std::collections::{BTreeMap, HashMap};
+
+/// The order (OBR) the following OBX segments belong to.
+struct Order {
+    ordinal: usize,
+    number: Option<String>,
+    report: Option<String>,
+    observed: Option<String>,
+    reported: Option<String>,
+    status: Option<String>,
+    specimen: Option<String>,
+    covid: bool,
+    notes: Vec<String>,
+}
+
+impl Order {
+    fn read(obr: &Segment<'_, '_>, ordinal: usize) -> Self {
+        let test = obr.field(4).first();
+        let test_name = coded_text(test);
+        let number = obr.text(3, 1).or_else(|| obr.text(2, 1));
+        let report = match (&test_name, &number) {
+            (Some(t), Some(n)) => Some(format!("{t} ({n})")),
+            (Some(t), None) => Some(t.clone()),
+            (None, n) => n.clone(),
+        };
+        let covid = mentions_covid(test.get(1).as_deref()) || mentions_covid(test_name.as_deref());
+        Self {
+            ordinal,
+            number,
+            report,
+            observed: obr.text(7, 1).and_then(|t| ts::to_iso(&t)),
+            reported: obr.text(22, 1).and_then(|t| ts::to_iso(&t)),
+            status: obr.text(25, 1),
+            specimen: coded_text(obr.field(15).first()),
+            covid,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Builds the entries of one ORU message.
+struct Results<'h> {
+    header: &'h Header<'h>,
+    subject: String,
+    entries: Vec<EntryDraft>,
+    /// source_ref → (index in `entries`, order ordinal, value type).
+    seen: HashMap<String, (usize, usize, String)>,
+    /// COVID-19 flags by day: the strongest state seen that day and the test that said it.
+    covid: BTreeMap<String, (FlagState, Option<String>)>,
+}
+
+/// Adapts an ORU^R01 message.
+pub fn oru(header: &Header<'_>, raw: &[u8]) -> Unit {
+    let message = header.message;
+    let patient = match patient(message) {
+        Ok(p) => p,
+        Err(why) => return header.reject(&why, raw),
+    };
+    let mut results = Results {
+        header,
+        subject: patient.ids.subject.clone(),
+        entries: Vec::new(),
+        seen: HashMap::new(),
+        covid: BTreeMap::new(),
+    };
+    let mut order: Option<Order> = None;
+    let mut ordinal = 0;
+    let mut last: Option<usize> = None;
+    for segment in message.segments() {
+        match segment.name() {
+            "OBR" => {
+                ordinal += 1;
+                order = Some(Order::read(&segment, ordinal));
+                last = None;
+            }
+            "OBX" => last = results.add(&segment, order.as_ref()),
+            "NTE" => {
+                let Some(note) = segment.field(3).joined("\n") else { continue };
+                match (last.and_then(|i| results.entries.get_mut(i)), order.as_mut()) {
+                    (Some(entry), _) => append_comment(entry, &note),
+                    (None, Some(o)) => o.notes.push(note),
+                    (None, None) => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut entries = results.entries;
+    for (date, (state, detail)) in results.covid {
+        entries.push(covid_flag(&results.subject, date, state, detail, header));
+    }
+    Ok(extract(header, &patient, entries, raw))
+}
+
+impl Results<'_> {
+    /// Adds or merges one OBX; returns the index of the entry it landed in.
+    fn add(&mut self, obx: &Segment<'_, '_>, order: Option<&Order>) -> Option<usize> {
+        let value_type = obx.text(2, 1).unwrap_or_default().to_ascii_uppercase();
+        // Encapsulated data (a base64 PDF, say) is not something a person can read here.
+        if value_type == "ED" {
+            return None;
+        }
+        let id = obx.field(3).first();
+        let (code, name, system) = match id.comp(1).text().or_else(|| id.get(2)) {
+            Some(_) => (id.comp(1).text(), id.get(2), id.get(3)),
+            None => (id.comp(4).text(), id.get(5), id.get(6)),
+        };
+        let (value, numeric) = observation_value(&obx.field(5), &value_type);
+        let sub_id = obx.text(4, 1).unwrap_or_default();
+        let ordinal = order.map_or(0, |o| o.ordinal);
+        let order_part = order.and_then(|o| o.number.clone()).unwrap_or_else(|| format!("{}/order{ordinal}", self.subject));
+        let code_part = code.clone().or_else(|| name.clone()).map_or_else(|| format!("obx{}", obx.text(1, 1).unwrap_or_default()), |c| ref_part(&c));
+        let mut key = format!("{order_part}/{code_part}/{}", ref_part(&sub_id));
+
+        if let Some((index, seen_ordinal, seen_type)) = self.seen.get(&key).cloned() {
+            if seen_ordinal == ordinal {
+                let entry = self.entries.get_mut(index)?;
+                merge_value(entry, value, numeric, value_type == "NM" || value_type == "SN" || seen_type == "NM");
+                return Some(index);
+            }
+            key = format!("{key}#{ordinal}");
+            if let Some((index, _, _)) = self.seen.get(&key).cloned() {
+                let entry = self.entries.get_mut(index)?;
+                merge_value(entry, value, numeric, value_type == "NM" || value_type == "SN");
+                return Some(index);
+            }
+        }
+
+        let start = obx.text(14, 1).and_then(|t| ts::to_iso(&t)).or_else(|| order.and_then(|o| o.observed.clone()));
+        let title = name.clone().or_else(|| code.clone()).unwrap_or_else(|| "Observation".to_owned());
+        let covid = order.is_some_and(|o| o.covid) || mentions_covid(code.as_deref()) || mentions_covid(name.as_deref());
+        if covid {
+            let day = start.as_deref().or(self.header.occurred.as_deref()).map_or("undated", ts::date_part).to_owned();
+            let state = covid_state(value.as_deref());
+            let detail = order.and_then(|o| o.report.clone()).or_else(|| Some(title.clone()));
+            let slot = self.covid.entry(day).or_insert((FlagState::Tested, detail.clone()));
+            if rank(state) > rank(slot.0) {
+                *slot = (state, detail);
+            }
+        }
+        let unit_rep = obx.field(6).first();
+        let notes = order.map(|o| o.notes.join("\n")).filter(|n| !n.is_empty());
+        let body = LabResult {
+            value,
+            numeric,
+            unit: unit_rep.get(1).or_else(|| unit_rep.get(2)),
+            reference_range: obx.field(7).first().text(),
+            abnormal_flag: obx.field(8).joined(","),
+            report: order.and_then(|o| o.report.clone()),
+            specimen: order.and_then(|o| o.specimen.clone()),
+            comment: notes,
+        };
+        let mut entry = draft(key.clone(), title, EntryBody::Result(body));
+        entry.code = code;
+        entry.code_system = system;
+        entry.status = obx.text(11, 1).or_else(|| order.and_then(|o| o.status.clone())).map(|s| result_status(&s));
+        entry.start = start;
+        entry.recorded_at = order.and_then(|o| o.reported.clone()).or_else(|| self.header.event_time.clone());
+        let index = self.entries.len();
+        self.entries.push(entry);
+        self.seen.insert(key, (index, ordinal, value_type));
+        Some(index)
+    }
+}
+
+/// OBX-5 as text, and as a number when it is one.
+fn observation_value(field: &Field<'_>, value_type: &str) -> (Option<String>, Option<f64>) {
+    match value_type {
+        "SN" => {
+            let rep = field.first();
+            let (comparator, first, separator, second) = (rep.get(1), rep.get(2), rep.get(3), rep.get(4));
+            let text: String = [&comparator, &first, &separator, &second].into_iter().flatten().map(String::as_str).collect();
+            let plain = comparator.as_deref().is_none_or(|c| c == "=") && separator.is_none() && second.is_none();
+            let numeric = if plain { first.as_deref().and_then(number) } else { None };
+            ((!text.is_empty()).then_some(text), numeric)
+        }
+        "CE" | "CWE" | "CNE" | "CF" => {
+            let parts: Vec<String> = field.reps().filter_map(coded_text).collect();
+            ((!parts.is_empty()).then(|| parts.join("; ")), None)
+        }
+        _ => {
+            let text = field.joined("\n");
+            let numeric = match value_type {
+                "NM" | "ST" | "" => text.as_deref().and_then(number),
+                _ => None,
+            };
+            (text, numeric)
+        }
+    }
+}
+
+/// A plain decimal number; not `inf`, `NaN` or `1e400`.
+fn number(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let plain = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
+    plain.then(|| t.parse::<f64>().ok()).flatten().filter(|n| n.is_finite())
+}
+
+/// A second OBX for the same result: an exact repeat is dropped, a numeric one replaces the
+/// value, a text one is another line.
+fn merge_value(entry: &mut EntryDraft, value: Option<String>, numeric: Option<f64>, is_numeric: bool) {
+    let EntryBody::Result(result) = &mut entry.body else { return };
+    let Some(value) = value else { return };
+    match &mut result.value {
+        Some(existing) if *existing == value => {}
+        Some(_) if is_numeric => {
+            result.value = Some(value);
+            result.numeric = numeric;
+        }
+        Some(existing) => {
+            existing.push('\n');
+            existing.push_str(&value);
+            result.numeric = None;
+        }
+        None => {
+            result.value = Some(value);
+            result.numeric = numeric;
+        }
+    }
+}
+
+fn append_comment(entry: &mut EntryDraft, note: &str) {
+    if let EntryBody::Result(result) = &mut entry.body {
+        match &mut result.comment {
+            Some(c) => {
+                c.push('\n');
+                c.push_str(note);
+            }
+            None => result.comment = Some(note.to_owned()),
+        }
+    }
+}
+
+/// HL7 table 0085 in words.
+fn result_status(code: &str) -> String {
+    match code.to_ascii_uppercase().as_str() {
+        "F" => "final",
+        "C" => "corrected",
+        "A" => "amended",
+        "P" | "R" => "preliminary",
+        "S" => "partial",
+        "I" | "O" => "registered",
+        "X" => "cancelled",
+        "D" | "W" => "entered-in-error",
+        _ => return code.to_owned(),
+    }
+    .to_owned()
+}
+
+fn mentions_covid(text: Option<&str>) -> bool {
+    text.is_some_and(|t| {
+        let squashed: String = t.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+        squashed.contains("sarscov2") || squashed.contains("covid")
+    })
+}
+
+fn covid_state(value: Option<&str>) -> FlagState {
+    let v = value.unwrap_or_default().to_lowercase();
+    let negative = ["not detected", "undetected", "negative", "not found"];
+    if negative.iter().any(|n| v.contains(n)) {
+        FlagState::Negative
+    } else if v.contains("detected") || v.contains("positive") {
+        FlagState::Positive
+    } else {
+        FlagState::Tested
+    }
+}
+
+fn rank(state: FlagState) -> u8 {
+    match state {
+        FlagState::Positive => 3,
+        FlagState::Negative => 2,
+        FlagState::Tested => 1,
+        FlagState::Other => 0,
+    }
+}
+
+fn covid_flag(subject: &str, date: String, state: FlagState, detail: Option<String>, header: &Header<'_>) -> EntryDraft {
+    let word = match state {
+        FlagState::Positive => "positive",
+        FlagState::Negative => "negative",
+        _ => "tested",
+    };
+    let dated = date != "undated";
+    let body = ConditionFlag {
+        condition: "COVID-19".to_owned(),
+        state,
+        date: dated.then(|| date.clone()),
+        detail,
+    };
+    let mut entry = draft(format!("{subject}/covid/{date}"), format!("COVID-19 {word}"), EntryBody::ConditionFlag(body));
+    entry.start = dated.then_some(date);
+    entry.recorded_at = header.event_time.clone();
+    entry
+}

@@ -1,0 +1,104 @@
+//! What the bytes mean: each format is parsed into its own types, then adapted into one
+//! canonical [`Extract`] per message (HL7 v2), resource group (FHIR) or row (CSV).
+//!
+//! A parser never panics on input and never gives up on a whole file because one message is
+//! bad: each unit is either an [`Extract`] or a [`Reject`] carrying a reason a person can act on
+//! and the raw bytes, so the message can be replayed once the source fixes it.
+
+pub mod csv;
+pub mod fhir;
+pub mod hl7v2;
+
+use crate::model::{Demographics, EntryDraft, Format};
+use std::collections::BTreeMap;
+
+/// Largest file any importer will read; larger files are quarantined with that reason.
+pub const MAX_FILE_BYTES: usize = 512 * 1024 * 1024;
+
+/// One unit of a file, adapted to the canonical model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extract {
+    /// Where in the file, for people: "message 17 (control id 20240101.3)", "row 12".
+    pub position: String,
+    /// The source's own id for this message, when it has one (MSH-10, Bundle entry id).
+    pub message_ref: Option<String>,
+    /// The source's time for this message (MSH-7/EVN-2, meta.lastUpdated, extract date), ISO
+    /// 8601. Data from an older message never overwrites data from a newer one.
+    pub event_time: Option<String>,
+    /// The source's local id for the person this unit is about.
+    pub subject: String,
+    /// Demographics, when this unit states them (ADT, FHIR Patient, a CSV client row).
+    pub demographics: Option<Demographics>,
+    pub entries: Vec<EntryDraft>,
+    /// A merge (HL7 A34/A40): the local id this source retires in favour of `subject`.
+    pub merge_from: Option<String>,
+    /// The raw bytes of this unit, kept so a unit can be replayed.
+    pub raw: Vec<u8>,
+}
+
+/// A unit that could not be used, with why and what it was.
+#[derive(Clone, PartialEq)]
+pub struct Reject {
+    pub position: String,
+    pub reason: String,
+    pub raw: Vec<u8>,
+}
+
+impl std::fmt::Debug for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Reject({}: {})", self.position, self.reason)
+    }
+}
+
+pub type Unit = Result<Extract, Reject>;
+
+/// A whole file, parsed.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub units: Vec<Unit>,
+    /// Things counted and skipped without being an error (unknown FHIR resource types, HL7
+    /// message types we do not read …), by name.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// Why a whole file could not be read at all (as opposed to one bad unit inside it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {0} bytes, more than the {MAX_FILE_BYTES}-byte limit; split it at source")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// Parses a file in the source's format. `mapping` is the CSV mapping for CSV sources.
+pub fn parse(format: Format, bytes: &[u8], mapping: Option<&csv::Mapping>) -> Result<ParsedFile, FileError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty);
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(FileError::TooLarge(bytes.len()));
+    }
+    match format {
+        Format::Hl7v2 => hl7v2::parse_file(bytes),
+        Format::Fhir => fhir::parse_file(bytes),
+        Format::Csv => match mapping {
+            Some(m) => csv::parse_file(bytes, m),
+            None => Err(FileError::Unreadable(
+                "this CSV source has no mapping; add one with `sharedcare source add … --mapping FILE`".into(),
+            )),
+        },
+    }
+}
+
+/// Decodes text that should be UTF-8 but, from older systems, is often Windows-1252/Latin-1.
+pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            text
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! # sharedcare
+//!
+//! A shared health and social care record for a region, in one binary. The modules follow the
+//! flow of data, in order:
+//!
+//! 1. [`ingest`] — what the bytes of a feed file mean: HL7 v2, FHIR R4 JSON or mapped CSV,
+//!    parsed into each format's own types and adapted into one canonical [`ingest::Extract`]
+//!    per message or row; a bad unit becomes a [`ingest::Reject`] with a reason, never a crash.
+//! 2. [`matching`] — who it is about: a verified NHS number first, otherwise blocking on date of
+//!    birth, postcode and phonetic surname and scoring field agreement, with every decision
+//!    explained field by field.
+//! 3. [`store`] — the only module that speaks SQL: SQLite in WAL mode, embedded forward-only
+//!    migrations, the identity model (`source_person` rows linked to a `person`), entries with
+//!    history and FTS5 indexes.
+//! 4. [`import`] — one file, top to bottom: read → parse → match → store, exactly once.
+//! 5. [`record`] — the read model: one person's record grouped by category with provenance,
+//!    and its export as a FHIR R4 Bundle.
+//!
+//! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
+//! entry categories and their typed bodies.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod import;
+pub mod ingest;
+pub mod matching;
+pub mod model;
+pub mod record;
+pub mod store;

@@ -1,0 +1,231 @@
+//! Entries, their superseded versions, and the full-text index over them.
+
+use super::persons::is_older;
+use super::Tx;
+use crate::error::{DbContext, Result};
+use crate::model::EntryDraft;
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+/// What writing one entry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryWrite {
+    Inserted,
+    Updated,
+    Unchanged,
+    /// Older than the stored version: kept in history, not applied.
+    ArrivedLate,
+}
+
+/// Where an entry version came from.
+pub struct EntryOrigin<'a> {
+    pub source_id: i64,
+    pub source_person_id: i64,
+    pub as_of: Option<&'a str>,
+    pub file_id: i64,
+    pub message_ref: Option<&'a str>,
+    pub received_at: &'a str,
+}
+
+impl Tx<'_> {
+    pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
+        let json = serde_json::to_string(draft).unwrap_or_default();
+        let hash = content_hash(&json, origin.source_person_id);
+        let current: Option<(i64, Vec<u8>, i64, Option<String>)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, content_hash, version, as_of FROM entry
+                 WHERE source_id = ?1 AND source_ref = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![origin.source_id, draft.source_ref], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
+            })
+            .doing("looking up an entry")?;
+        let Some((entry_id, stored_hash, version, stored_as_of)) = current else {
+            self.insert_entry(draft, origin, &hash)?;
+            return Ok(EntryWrite::Inserted);
+        };
+        if stored_hash == hash {
+            return Ok(EntryWrite::Unchanged);
+        }
+        if is_older(origin.as_of, stored_as_of.as_deref()) {
+            let added = self.keep_history(entry_id, None, draft, origin, &hash, "arrived-late")?;
+            return Ok(if added {
+                EntryWrite::ArrivedLate
+            } else {
+                EntryWrite::Unchanged
+            });
+        }
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO entry_history (entry_id, version, source_person_id, draft,
+                    content_hash, as_of, feed_file_id, message_ref, received_at, disposition)
+                 SELECT id, version, source_person_id,
+                    json_object('source_ref', source_ref, 'category', category,
+                        'code_system', code_system, 'code', code, 'title', title,
+                        'status', status, 'start', start_at, 'end', end_at,
+                        'recorded_at', recorded_at, 'sensitive', sensitive, 'body', json(body)),
+                    content_hash, as_of, feed_file_id, message_ref, received_at, 'superseded'
+                 FROM entry WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute([entry_id]))
+            .doing("keeping the superseded entry")?;
+        self.conn()
+            .prepare_cached(
+                "UPDATE entry SET source_person_id = ?2, category = ?3, code_system = ?4,
+                    code = ?5, title = ?6, status = ?7, start_at = ?8, end_at = ?9,
+                    recorded_at = ?10, sensitive = ?11, body = ?12, content_hash = ?13,
+                    version = ?14, as_of = ?15, feed_file_id = ?16, message_ref = ?17,
+                    received_at = ?18
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    entry_id,
+                    origin.source_person_id,
+                    draft.category.as_str(),
+                    draft.code_system,
+                    draft.code,
+                    draft.title,
+                    draft.status,
+                    draft.start,
+                    draft.end,
+                    draft.recorded_at,
+                    draft.sensitive,
+                    body_json(draft),
+                    hash,
+                    version + 1,
+                    origin.as_of,
+                    origin.file_id,
+                    origin.message_ref,
+                    origin.received_at
+                ])
+            })
+            .doing("updating an entry")?;
+        self.index_entry(entry_id, draft, true)?;
+        Ok(EntryWrite::Updated)
+    }
+
+    fn insert_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>, hash: &[u8]) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO entry (source_id, source_ref, source_person_id, category, code_system,
+                    code, title, status, start_at, end_at, recorded_at, sensitive, body,
+                    content_hash, version, as_of, feed_file_id, message_ref, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15,
+                    ?16, ?17, ?18)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    origin.source_id,
+                    draft.source_ref,
+                    origin.source_person_id,
+                    draft.category.as_str(),
+                    draft.code_system,
+                    draft.code,
+                    draft.title,
+                    draft.status,
+                    draft.start,
+                    draft.end,
+                    draft.recorded_at,
+                    draft.sensitive,
+                    body_json(draft),
+                    hash,
+                    origin.as_of,
+                    origin.file_id,
+                    origin.message_ref,
+                    origin.received_at
+                ])
+            })
+            .doing("inserting an entry")?;
+        let id = self.conn().last_insert_rowid();
+        self.index_entry(id, draft, false)
+    }
+
+    /// Returns whether a history row was added (false when this version was already kept).
+    fn keep_history(
+        &self,
+        entry_id: i64,
+        version: Option<i64>,
+        draft: &EntryDraft,
+        origin: &EntryOrigin<'_>,
+        hash: &[u8],
+        disposition: &str,
+    ) -> Result<bool> {
+        let n = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO entry_history (entry_id, version, source_person_id, draft,
+                    content_hash, as_of, feed_file_id, message_ref, received_at, disposition)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+                 WHERE NOT EXISTS (SELECT 1 FROM entry_history
+                    WHERE entry_id = ?1 AND content_hash = ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    entry_id,
+                    version,
+                    origin.source_person_id,
+                    serde_json::to_string(draft).unwrap_or_default(),
+                    hash,
+                    origin.as_of,
+                    origin.file_id,
+                    origin.message_ref,
+                    origin.received_at,
+                    disposition
+                ])
+            })
+            .doing("keeping entry history")?;
+        Ok(n > 0)
+    }
+
+    fn index_entry(&self, entry_id: i64, draft: &EntryDraft, replace: bool) -> Result<()> {
+        if replace {
+            self.conn()
+                .prepare_cached("DELETE FROM entry_fts WHERE rowid = ?1")
+                .and_then(|mut s| s.execute([entry_id]))
+                .doing("updating the entry index")?;
+        }
+        self.conn()
+            .prepare_cached("INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![entry_id, draft.title, searchable_text(draft)]))
+            .doing("indexing an entry")?;
+        Ok(())
+    }
+}
+
+/// The body alone, as stored in `entry.body`.
+fn body_json(draft: &EntryDraft) -> String {
+    serde_json::to_string(&draft.body).unwrap_or_default()
+}
+
+/// The hash that decides whether a re-delivered entry changes anything: the whole draft and
+/// the source person it belongs to.
+fn content_hash(json: &str, source_person_id: i64) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(source_person_id.to_le_bytes());
+    h.update(json.as_bytes());
+    h.finalize()[..16].to_vec()
+}
+
+/// Every text value in the body, for full-text search.
+fn searchable_text(draft: &EntryDraft) -> String {
+    let mut out = String::new();
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&draft.body) {
+        for (key, value) in map {
+            if let serde_json::Value::String(s) = value {
+                if key != "type" {
+                    out.push_str(&s);
+                    out.push(' ');
+                }
+            }
+        }
+    }
+    if let Some(code) = &draft.code {
+        out.push_str(code);
+    }
+    out
+}

@@ -1,0 +1,184 @@
+//! The only module that speaks SQL.
+//!
+//! SQLite in WAL mode with foreign keys on. The schema is built by embedded, forward-only
+//! migrations, each applied in one transaction together with the `user_version` that records
+//! it; a database written by a newer sharedcare is refused rather than guessed at. The
+//! `schema.sql` file at the repository root is the result, for reading (a test keeps it true).
+//!
+//! Writes happen inside a [`Tx`]; reads use the [`Store`] directly. Each submodule owns one
+//! group of tables.
+
+mod entries;
+mod files;
+mod links;
+mod persons;
+mod read;
+mod reviews;
+mod sources;
+mod stats;
+
+pub use entries::{EntryOrigin, EntryWrite};
+pub use files::{FileBegin, FileRow};
+pub use links::LinkMove;
+pub use persons::{DemographicsWrite, SourcePersonRow, Subject};
+pub use read::PersonHit;
+pub use reviews::ReviewRow;
+pub use sources::{NewSource, SourceRow};
+pub use stats::Stats;
+
+use crate::error::{DbContext, Error, Result};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+/// Migrations in order; the index + 1 is the schema version. Never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let open_err = |source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        configure(&conn).map_err(open_err)?;
+        migrate(&mut conn, path)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// An in-memory database with the full schema, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        let path = PathBuf::from(":memory:");
+        let mut conn = Connection::open_in_memory().map_err(|source| Error::Open {
+            path: path.clone(),
+            source,
+        })?;
+        configure(&conn).doing("configuring the connection")?;
+        migrate(&mut conn, &path)?;
+        Ok(Self { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn begin(&mut self) -> Result<Tx<'_>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .doing("starting a write transaction")?;
+        Ok(Tx { tx })
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or the problems found.
+    pub fn integrity_check(&self) -> Result<String> {
+        let rows: Vec<String> = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .doing("checking integrity")?;
+        Ok(rows.join("\n"))
+    }
+
+    /// The schema as SQLite holds it, in the form `schema.sql` keeps.
+    pub fn schema_sql(&self) -> Result<String> {
+        let statements: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT sql FROM sqlite_schema
+                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'
+                   AND NOT (type = 'table' AND name GLOB '*_fts_*')
+                 ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name",
+            )
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .doing("reading the schema")?;
+        let mut out = format!(
+            "-- The sharedcare schema at version {SCHEMA_VERSION}, as the embedded migrations build it.\n\
+             -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.\n\n"
+        );
+        for s in statements {
+            out.push_str(&s);
+            out.push_str(";\n\n");
+        }
+        Ok(out.trim_end().to_owned() + "\n")
+    }
+}
+
+impl Tx<'_> {
+    pub fn commit(self) -> Result<()> {
+        self.tx.commit().doing("committing")
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+/// Every connection-level setting, in one place.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "
+        -- Readers never block the writer and a crash never leaves a half-written page.
+        PRAGMA journal_mode = WAL;
+        -- In WAL mode NORMAL is durable across application crashes (a power cut may lose the
+        -- last transactions, never corrupt); every import resumes from its last commit.
+        PRAGMA synchronous = NORMAL;
+        -- References between tables are checked, always.
+        PRAGMA foreign_keys = ON;
+        -- Wait for a busy database (another sharedcare process) rather than fail at once.
+        PRAGMA busy_timeout = 10000;
+        -- 64 MiB page cache: the person and entry indexes stay hot during imports.
+        PRAGMA cache_size = -65536;
+        PRAGMA temp_store = MEMORY;
+        ",
+    )?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let found: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .doing("reading the schema version")?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction().doing("starting a migration")?;
+        tx.execute_batch(sql).doing("applying a migration")?;
+        tx.pragma_update(None, "user_version", version)
+            .doing("recording the schema version")?;
+        tx.commit().doing("committing a migration")?;
+        log::info!("database schema migrated to version {version}");
+    }
+    Ok(())
+}
+
+/// A row id as the i64 SQLite uses, from a count or index.
+pub(crate) fn as_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

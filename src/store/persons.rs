@@ -1,0 +1,326 @@
+//! Source persons (what each source says) and persons (the golden record they link to).
+
+use super::Tx;
+use crate::error::{DbContext, Result};
+use crate::model::golden::{self, Ranked};
+use crate::model::{Demographics, SourceKind};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+/// A source's local id as the store knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    pub source_person_id: i64,
+    pub person_id: Option<i64>,
+    pub has_demographics: bool,
+}
+
+/// What happened to a source person's demographics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemographicsWrite {
+    First,
+    Updated,
+    Unchanged,
+    /// Older than what is stored: kept in history, not applied.
+    ArrivedLate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourcePersonRow {
+    pub id: i64,
+    pub source_code: String,
+    pub local_id: String,
+    pub person_id: Option<i64>,
+    pub link_kind: Option<String>,
+}
+
+impl Tx<'_> {
+    pub fn subject(&self, source_id: i64, local_id: &str) -> Result<Option<Subject>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT id, person_id, demographics IS NOT NULL FROM source_person
+                 WHERE source_id = ?1 AND local_id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![source_id, local_id], |r| {
+                    Ok(Subject {
+                        source_person_id: r.get(0)?,
+                        person_id: r.get(1)?,
+                        has_demographics: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .doing("looking up a source person")
+    }
+
+    /// The subject, created as a placeholder (no demographics, no person) when unknown.
+    pub fn ensure_subject(&self, source_id: i64, local_id: &str, now: &str) -> Result<Subject> {
+        if let Some(s) = self.subject(source_id, local_id)? {
+            return Ok(s);
+        }
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO source_person (source_id, local_id, updated_at) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![source_id, local_id, now]))
+            .doing("recording a source person")?;
+        Ok(Subject {
+            source_person_id: self.conn().last_insert_rowid(),
+            person_id: None,
+            has_demographics: false,
+        })
+    }
+
+    /// Applies demographics from a message unless the stored ones are from a newer message.
+    pub fn write_demographics(
+        &self,
+        source_person_id: i64,
+        d: &Demographics,
+        as_of: Option<&str>,
+        file_id: i64,
+        now: &str,
+    ) -> Result<DemographicsWrite> {
+        let json = serde_json::to_string(d).unwrap_or_default();
+        let stored: Option<(Option<String>, Option<String>)> = self
+            .conn()
+            .prepare_cached("SELECT demographics, as_of FROM source_person WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([source_person_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .doing("reading a source person")?;
+        let (old_json, old_as_of) = stored.unwrap_or((None, None));
+        let outcome = match &old_json {
+            None => DemographicsWrite::First,
+            Some(old) if *old == json => return Ok(DemographicsWrite::Unchanged),
+            Some(_) if is_older(as_of, old_as_of.as_deref()) => DemographicsWrite::ArrivedLate,
+            Some(_) => DemographicsWrite::Updated,
+        };
+        let history = |demographics: &str, when: Option<&str>, disposition: &str| {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO source_person_history
+                        (source_person_id, demographics, as_of, feed_file_id, recorded_at, disposition)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6
+                     WHERE NOT EXISTS (SELECT 1 FROM source_person_history
+                        WHERE source_person_id = ?1 AND demographics = ?2
+                          AND as_of IS ?3 AND disposition = ?6)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![source_person_id, demographics, when, file_id, now, disposition])
+                })
+                .doing("keeping demographics history")
+        };
+        match (outcome, &old_json) {
+            (DemographicsWrite::ArrivedLate, _) => {
+                history(&json, as_of, "arrived-late")?;
+                return Ok(outcome);
+            }
+            (DemographicsWrite::Updated, Some(old)) => {
+                history(old, old_as_of.as_deref(), "superseded")?;
+            }
+            _ => {}
+        }
+        let nhs = d.nhs_number.as_ref();
+        self.conn()
+            .prepare_cached(
+                "UPDATE source_person SET demographics = ?2, as_of = ?3, updated_at = ?4,
+                    nhs_number = ?5, nhs_number_status = ?6 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    source_person_id,
+                    json,
+                    as_of,
+                    now,
+                    nhs.map(|n| n.value.as_str()),
+                    nhs.map(|n| n.status.as_str())
+                ])
+            })
+            .doing("saving demographics")?;
+        Ok(outcome)
+    }
+
+    pub fn source_person_demographics(&self, source_person_id: i64) -> Result<Option<Demographics>> {
+        let json: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT demographics FROM source_person WHERE id = ?1")
+            .and_then(|mut s| s.query_row([source_person_id], |r| r.get(0)))
+            .doing("reading demographics")?;
+        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// The person a verified NHS number already belongs to.
+    pub fn person_by_verified_nhs(&self, nhs: &str, except_sp: i64) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT person_id FROM source_person
+                 WHERE nhs_number = ?1 AND nhs_number_status = 'verified'
+                   AND person_id IS NOT NULL AND id <> ?2
+                 ORDER BY id LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row(params![nhs, except_sp], |r| r.get(0)).optional())
+            .doing("finding a person by NHS number")
+    }
+
+    /// Live persons sharing any blocking key with the incoming demographics.
+    pub fn match_candidates(
+        &self,
+        keys: &crate::matching::BlockingKeys,
+        exclude_person: Option<i64>,
+    ) -> Result<Vec<(i64, Demographics)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id, demographics FROM person
+                 WHERE merged_into IS NULL AND id IS NOT ?4
+                   AND (birth_date = ?1 OR postcode_key = ?2 OR surname_key = ?3)
+                 LIMIT 500",
+            )
+            .doing("preparing the candidate query")?;
+        let rows = stmt
+            .query_map(
+                params![keys.birth_date, keys.postcode, keys.surname_phonetic, exclude_person],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            )
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .doing("finding match candidates")?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, json)| serde_json::from_str(&json).ok().map(|d| (id, d)))
+            .collect())
+    }
+
+    pub fn create_person(&self, now: &str) -> Result<i64> {
+        self.conn()
+            .prepare_cached("INSERT INTO person (created_at) VALUES (?1)")
+            .and_then(|mut s| s.execute([now]))
+            .doing("creating a person")?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    pub fn link_source_person(
+        &self,
+        source_person_id: i64,
+        person_id: i64,
+        kind: &str,
+        score: Option<f64>,
+        explanation: Option<&str>,
+    ) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE source_person SET person_id = ?2, link_kind = ?3, link_score = ?4,
+                    link_explanation = ?5 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![source_person_id, person_id, kind, score, explanation]))
+            .doing("linking a source person")?;
+        Ok(())
+    }
+
+    pub fn source_persons_of(&self, person_id: i64) -> Result<Vec<(i64, Option<String>)>> {
+        self.conn()
+            .prepare_cached("SELECT id, link_kind FROM source_person WHERE person_id = ?1 ORDER BY id")
+            .and_then(|mut s| s.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .doing("listing a person's source persons")
+    }
+
+    /// Recomputes a person's golden demographics, blocking keys and search index from the
+    /// source persons linked to it now.
+    pub fn refresh_person(&self, person_id: i64, precedence: &[SourceKind]) -> Result<()> {
+        let rows: Vec<(String, Option<String>, String)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT s.kind, sp.as_of, sp.demographics FROM source_person sp
+                 JOIN source s ON s.id = sp.source_id
+                 WHERE sp.person_id = ?1 AND sp.demographics IS NOT NULL",
+            )
+            .and_then(|mut s| {
+                s.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .doing("reading a person's sources")?;
+        let parsed: Vec<(usize, Option<String>, Demographics)> = rows
+            .into_iter()
+            .filter_map(|(kind, as_of, json)| {
+                let d: Demographics = serde_json::from_str(&json).ok()?;
+                let rank = SourceKind::parse(&kind)
+                    .and_then(|k| precedence.iter().position(|p| *p == k))
+                    .unwrap_or(precedence.len());
+                Some((rank, as_of, d))
+            })
+            .collect();
+        let mut views: Vec<Ranked<'_>> = parsed
+            .iter()
+            .map(|(rank, as_of, d)| Ranked {
+                rank: *rank,
+                as_of: as_of.as_deref(),
+                demographics: d,
+            })
+            .collect();
+        let g = golden::derive(&mut views);
+        let keys = crate::matching::blocking_keys(&g);
+        let verified_nhs = g.nhs_number.as_ref().and_then(|n| n.trusted());
+        self.conn()
+            .prepare_cached(
+                "UPDATE person SET nhs_number = ?2, family = ?3, given = ?4, birth_date = ?5,
+                    sex = ?6, postcode = ?7, postcode_key = ?8, surname_key = ?9,
+                    gp_practice = ?10, death_date = ?11, deceased = ?12, restricted = ?13,
+                    sharing_objection = ?14, demographics = ?15
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    person_id,
+                    verified_nhs,
+                    g.family,
+                    (!g.given.is_empty()).then(|| g.given.join(" ")),
+                    g.birth_date.map(|d| d.to_string()),
+                    g.sex.map(|s| s.as_str()),
+                    g.postcode(),
+                    keys.postcode,
+                    keys.surname_phonetic,
+                    g.gp_practice,
+                    g.death_date.map(|d| d.to_string()),
+                    g.deceased,
+                    g.restricted,
+                    g.sharing_objection,
+                    serde_json::to_string(&g).unwrap_or_default()
+                ])
+            })
+            .doing("saving the golden record")?;
+        let mut names: Vec<String> = Vec::new();
+        for (_, _, d) in &parsed {
+            let name = d.display_name();
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        self.conn()
+            .prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")
+            .and_then(|mut s| s.execute([person_id]))
+            .doing("updating the person index")?;
+        if !parsed.is_empty() {
+            self.conn()
+                .prepare_cached(
+                    "INSERT INTO person_fts (rowid, names, postcode, nhs_number) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        person_id,
+                        names.join(" ; "),
+                        g.postcode().unwrap_or_default(),
+                        g.nhs_number.as_ref().map(|n| n.value.as_str()).unwrap_or_default()
+                    ])
+                })
+                .doing("updating the person index")?;
+        }
+        Ok(())
+    }
+}
+
+/// True when `incoming` is known to be older than `stored`. Unknown times never count as older:
+/// a source that sends no times is applied in arrival order.
+pub(crate) fn is_older(incoming: Option<&str>, stored: Option<&str>) -> bool {
+    matches!((incoming, stored), (Some(i), Some(s)) if i < s)
+}

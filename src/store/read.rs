@@ -1,0 +1,248 @@
+//! Reading people and their records.
+
+use super::Store;
+use crate::error::{DbContext, Result};
+use crate::model::{Category, Demographics, EntryBody, EntryDraft, Provenance, StoredEntry};
+use crate::record::{PersonRecord, SourcePersonView};
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+/// A person in a list of search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonHit {
+    pub id: i64,
+    pub nhs_number: Option<String>,
+    pub family: Option<String>,
+    pub given: Option<String>,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub postcode: Option<String>,
+    pub gp_practice: Option<String>,
+    pub deceased: bool,
+}
+
+const HIT: &str = "SELECT id, nhs_number, family, given, birth_date, sex, postcode, gp_practice,
+    deceased FROM person";
+
+fn hit(r: &Row<'_>) -> rusqlite::Result<PersonHit> {
+    Ok(PersonHit {
+        id: r.get(0)?,
+        nhs_number: r.get(1)?,
+        family: r.get(2)?,
+        given: r.get(3)?,
+        birth_date: r.get(4)?,
+        sex: r.get(5)?,
+        postcode: r.get(6)?,
+        gp_practice: r.get(7)?,
+        deceased: r.get(8)?,
+    })
+}
+
+impl Store {
+    /// The live person an id refers to, following merges.
+    pub fn resolve_person(&self, mut id: i64) -> Result<Option<i64>> {
+        for _ in 0..64 {
+            let row: Option<Option<i64>> = self
+                .conn()
+                .query_row("SELECT merged_into FROM person WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .doing("reading a person")?;
+            match row {
+                None => return Ok(None),
+                Some(None) => return Ok(Some(id)),
+                Some(Some(next)) => id = next,
+            }
+        }
+        Ok(None)
+    }
+
+    /// People with this NHS number: verified on the golden record, or as any source sent it.
+    pub fn find_by_nhs_number(&self, nhs: &str) -> Result<Vec<PersonHit>> {
+        self.conn()
+            .prepare(&format!(
+                "{HIT} WHERE merged_into IS NULL AND (nhs_number = ?1 OR id IN
+                    (SELECT person_id FROM source_person WHERE nhs_number = ?1))
+                 ORDER BY id"
+            ))
+            .and_then(|mut s| s.query_map([nhs], hit)?.collect())
+            .doing("finding by NHS number")
+    }
+
+    /// People whose names (as any linked source gives them) contain every word of `text`, or
+    /// whose family name sounds like one of its words; optionally born on `dob`.
+    pub fn find_by_name(&self, text: &str, dob: Option<&str>) -> Result<Vec<PersonHit>> {
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_lowercase())
+            .collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let fts_query = words
+            .iter()
+            .filter(|w| w.chars().count() >= 3)
+            .map(|w| format!("\"{}\"", w.replace('"', "")))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let mut ids: Vec<i64> = Vec::new();
+        if !fts_query.is_empty() {
+            ids = self
+                .conn()
+                .prepare("SELECT rowid FROM person_fts WHERE person_fts MATCH ?1 LIMIT 200")
+                .and_then(|mut s| s.query_map([format!("names : ({fts_query})")], |r| r.get(0))?.collect())
+                .doing("searching names")?;
+        }
+        for w in &words {
+            let key = crate::matching::blocking_keys(&Demographics {
+                family: Some(w.clone()),
+                ..Default::default()
+            })
+            .surname_phonetic;
+            if let Some(key) = key {
+                let more: Vec<i64> = self
+                    .conn()
+                    .prepare("SELECT id FROM person WHERE surname_key = ?1 AND merged_into IS NULL LIMIT 200")
+                    .and_then(|mut s| s.query_map([key], |r| r.get(0))?.collect())
+                    .doing("searching names by sound")?;
+                ids.extend(more);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("{HIT} WHERE id = ?1 AND merged_into IS NULL"))
+            .doing("preparing person lookup")?;
+        for id in ids {
+            if let Some(h) = stmt.query_row([id], hit).optional().doing("reading a person")? {
+                if dob.is_none() || h.birth_date.as_deref() == dob {
+                    out.push(h);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One person's whole record: golden demographics, each source's view, current entries.
+    pub fn person_record(&self, person_id: i64) -> Result<Option<PersonRecord>> {
+        let golden: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT demographics FROM person WHERE id = ?1",
+                [person_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("reading a person")?;
+        let Some(golden) = golden else {
+            return Ok(None);
+        };
+        let sources = self
+            .conn()
+            .prepare(
+                "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of
+                 FROM source_person sp JOIN source s ON s.id = sp.source_id
+                 WHERE sp.person_id = ?1 ORDER BY sp.id",
+            )
+            .and_then(|mut s| {
+                s.query_map([person_id], |r| {
+                    let demographics: Option<String> = r.get(4)?;
+                    Ok(SourcePersonView {
+                        source_person_id: r.get(0)?,
+                        source_code: r.get(1)?,
+                        source_name: r.get(2)?,
+                        local_id: r.get(3)?,
+                        demographics: demographics
+                            .and_then(|d| serde_json::from_str(&d).ok())
+                            .unwrap_or_default(),
+                        link_kind: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                        updated_at: r.get(6)?,
+                    })
+                })?
+                .collect()
+            })
+            .doing("reading a person's sources")?;
+        let mut entries: Vec<StoredEntry> = self
+            .conn()
+            .prepare(
+                "SELECT e.id, e.version, e.source_ref, e.category, e.code_system, e.code, e.title,
+                        e.status, e.start_at, e.end_at, e.recorded_at, e.sensitive, e.body,
+                        s.code, s.name, o.name, s.format, f.name, e.message_ref, e.received_at,
+                        e.as_of
+                 FROM entry e
+                 JOIN source_person sp ON sp.id = e.source_person_id
+                 JOIN source s ON s.id = e.source_id
+                 JOIN organisation o ON o.id = s.organisation_id
+                 LEFT JOIN feed_file f ON f.id = e.feed_file_id
+                 WHERE sp.person_id = ?1",
+            )
+            .and_then(|mut s| s.query_map(params![person_id], stored_entry)?.collect::<rusqlite::Result<Vec<_>>>())
+            .doing("reading a person's entries")?
+            .into_iter()
+            .flatten()
+            .collect();
+        entries.sort_by(|a, b| {
+            a.entry
+                .category
+                .cmp(&b.entry.category)
+                .then_with(|| b.entry.start.cmp(&a.entry.start))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(Some(PersonRecord {
+            person_id,
+            demographics: serde_json::from_str(&golden).unwrap_or_default(),
+            sources,
+            entries,
+        }))
+    }
+
+    /// Number of superseded or late versions kept for a person's entries.
+    pub fn entry_history_count(&self, person_id: i64) -> Result<i64> {
+        self.conn()
+            .query_row(
+                "SELECT count(*) FROM entry_history h JOIN entry e ON e.id = h.entry_id
+                 JOIN source_person sp ON sp.id = e.source_person_id WHERE sp.person_id = ?1",
+                [person_id],
+                |r| r.get(0),
+            )
+            .doing("counting entry history")
+    }
+}
+
+/// A stored row back into an entry; `None` (skipped) if its body no longer parses.
+fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Option<StoredEntry>> {
+    let category: String = r.get(3)?;
+    let body: String = r.get(12)?;
+    let (Some(category), Ok(body)) = (Category::parse(&category), serde_json::from_str::<EntryBody>(&body)) else {
+        return Ok(None);
+    };
+    Ok(Some(StoredEntry {
+        id: r.get(0)?,
+        version: r.get(1)?,
+        entry: EntryDraft {
+            source_ref: r.get(2)?,
+            category,
+            code_system: r.get(4)?,
+            code: r.get(5)?,
+            title: r.get(6)?,
+            status: r.get(7)?,
+            start: r.get(8)?,
+            end: r.get(9)?,
+            recorded_at: r.get(10)?,
+            sensitive: r.get(11)?,
+            body,
+        },
+        provenance: Provenance {
+            source_code: r.get(13)?,
+            source_name: r.get(14)?,
+            organisation: r.get(15)?,
+            format: r.get(16)?,
+            file_name: r.get(17)?,
+            message: r.get(18)?,
+            received_at: r.get(19)?,
+            as_of: r.get(20)?,
+        },
+    }))
+}

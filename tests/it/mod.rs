@@ -1,0 +1,10 @@
+mod bad_input;
+mod corpus;
+mod crash;
+mod demo;
+mod export;
+mod feeds;
+mod merges;
+mod nhs;
+mod schema;
+pub mod support;

@@ -1,0 +1,161 @@
+//! Running the binary against a data directory of its own.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sharedcare")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared UK corpus, when this checkout has it beside it.
+pub fn corpus() -> Option<PathBuf> {
+    let p = repo().join("../shared/corpus");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared/corpus is not present beside this checkout");
+        None
+    }
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.data_dir().join("sharedcare.db")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--data-dir").arg(self.data_dir()).args(args);
+        c.env_remove("SHAREDCARE_DATA_DIR");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.command(args).output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and insists on success.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "sharedcare {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
+        r
+    }
+
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    pub fn add_source(&self, code: &str, kind: &str, format: &str) {
+        self.ok(&[
+            "source", "add", code, "--name", &format!("{code} feed"), "--org", "R1K", "--kind",
+            kind, "--format", format,
+        ]);
+    }
+
+    pub fn import(&self, source: &str, file: &Path) -> Run {
+        self.run(&["--json", "import", "--source", source, file.to_str().unwrap()])
+    }
+
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.db()).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.sql().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// A fingerprint of everything imported: entries with versions and bodies, links, history.
+    pub fn snapshot(&self) -> Vec<String> {
+        let conn = self.sql();
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT source_ref || '|' || version || '|' || body || '|' || source_person_id FROM entry ORDER BY source_id, source_ref",
+            "SELECT local_id || '|' || coalesce(person_id, '-') || '|' || coalesce(demographics, '') FROM source_person ORDER BY id",
+            "SELECT entry_id || '|' || coalesce(version, '-') || '|' || disposition || '|' || hex(content_hash) FROM entry_history ORDER BY id",
+            "SELECT id || '|' || coalesce(merged_into, '-') || '|' || demographics FROM person ORDER BY id",
+        ] {
+            let mut st = conn.prepare(sql).unwrap();
+            let rows = st.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+}
+
+/// A valid NHS number from the synthetic 999 range, from a seed.
+pub fn nhs_number(seed: u32) -> String {
+    let mut n = 900_000_000 + (seed * 7919) % 99_999_999;
+    loop {
+        let nine = format!("{n:09}");
+        if let Some(check) = sharedcare::model::nhs_number::check_value(&nine) {
+            if check < 10 {
+                return format!("9{}{check}", &nine[1..]);
+            }
+        }
+        n += 1;
+    }
+}
+
+/// A PID segment; an empty `nhs` leaves the NHS number out.
+pub fn pid(mrn: &str, nhs: &str, family: &str, given: &str, dob: &str) -> String {
+    let nhs = if nhs.is_empty() { String::new() } else { format!("~{nhs}^^^NHS^NH") };
+    format!(
+        "PID|1||{mrn}^^^RWF^MR{nhs}||{family}^{given}^^^Mr||{dob}|M|||1 High Street^^Maidstone^^ME14 1AA||01632 960001\r"
+    )
+}
+
+/// An HL7 v2 A08 message.
+pub fn a08(control: &str, time: &str, mrn: &str, nhs: &str, family: &str, given: &str, dob: &str) -> String {
+    format!(
+        "MSH|^~\\&|PAS|RWF|SHAREDCARE|REGION|{time}||ADT^A08|{control}|P|2.4\r\
+         EVN|A08|{time}\r{}PV1|1|O\r",
+        pid(mrn, nhs, family, given, dob)
+    )
+}
+
+/// An HL7 v2 ORU^R01 with one numeric result, for a patient whose PID segment is given.
+pub fn oru(control: &str, time: &str, pid: &str, order: &str, value: &str) -> String {
+    format!(
+        "MSH|^~\\&|LAB|RWF|SHAREDCARE|REGION|{time}||ORU^R01|{control}|P|2.4\r{pid}\
+         OBR|1|{order}|{order}|HB^Haemoglobin^L|||{time}\r\
+         OBX|1|NM|HB^Haemoglobin^L||{value}|g/L|130-170|L|||F|||{time}\r"
+    )
+}
