@@ -19,6 +19,7 @@
 //! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
 //! entry categories and their typed bodies.
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;

@@ -44,6 +44,7 @@ pub(super) fn apply(
         file_id,
         message_ref: extract.message_ref.as_deref(),
         received_at: now,
+        fill_missing: source.format == crate::model::Format::Hl7v2,
     };
     for draft in &extract.entries {
         let written = tx.write_entry(draft, &origin)?;

@@ -97,12 +97,15 @@ pub(crate) fn name_words(s: &str) -> Vec<String> {
     words
 }
 
-/// The Caverphone 2 code of a folded name, without padding; `None` when nothing is left.
+/// The Caverphone 2 code of a folded name, without padding; `None` when no ASCII letter is
+/// left. Letters with no ASCII folding are dropped first: Caverphone only knows English
+/// letters, and the encoder slices its output by bytes, which other letters would split.
 pub(crate) fn phonetic(key: &str) -> Option<String> {
-    if key.is_empty() {
+    let ascii: String = key.chars().filter(char::is_ascii_lowercase).collect();
+    if ascii.is_empty() {
         return None;
     }
-    let code = Caverphone2.encode(key);
+    let code = Caverphone2.encode(&ascii);
     let code = code.trim_end_matches('1');
     (!code.is_empty()).then(|| code.to_owned())
 }
@@ -542,5 +545,42 @@ mod tests {
         assert!(address_key(&long).len() <= MAX_ADDRESS_CHARS);
         assert_eq!(name_key("\u{0}\u{202e}😀"), "");
         assert_eq!(name_key("Иванов"), "иванов");
+        assert_eq!(phonetic("иванов"), None);
+        // `tktktktktи` panics inside Caverphone2 itself (a byte slice through `и`).
+        for odd in ["tktktktktи", "kии", "aиbиcиdиeиfиgи", "ŋŋŋ", "ǅ"] {
+            let _ = phonetic(&name_key(odd));
+        }
+    }
+
+    /// Deterministic noise from a fixed seed: mixed scripts, punctuation, digits and spaces.
+    #[test]
+    fn arbitrary_text_never_panics() {
+        let alphabet: Vec<char> = "aZ09 -'.,éßøŁИиκ😀\u{301}\u{0}ǅ\t".chars().collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2_000 {
+            let len = (state % 40) as usize;
+            let s: String = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let _ = phonetic(&name_key(&s));
+            let _ = (name_parts(&s), address_key(&s), postcode_key(&s));
+            let d = Demographics {
+                family: Some(s.clone()),
+                given: vec![s.clone()],
+                address: Some(Address {
+                    lines: vec![s.clone()],
+                    postcode: Some(s.clone()),
+                    city: None,
+                }),
+                ..Demographics::default()
+            };
+            let _ = blocking_keys(&d);
+            let _ = super::super::score(&d, &d);
+        }
     }
 }

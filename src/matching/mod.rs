@@ -39,7 +39,7 @@
 //! Stephenson/Stevenson, Reid/Reed, Davies/Davis, Gray/Grey, Clark/Clarke and Foster/Forster
 //! all agree. Double Metaphone agrees on most of those too, but truncates to four characters
 //! (so McDonnell and Macdonald collide and the blocks grow) and gives two codes where the store
-//! indexes one. `Mc` is folded to `mac` before either is applied ([`name_key`]).
+//! indexes one. `Mc` is folded to `mac` before the code is taken ([`name_key`]).
 //!
 //! Decision rules ([`decide`]): the best candidate is [`Outcome::Probable`] (linked, flagged)
 //! when its total reaches [`PROBABLE`], it leads the runner-up by at least [`MARGIN`], its birth

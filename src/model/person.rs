@@ -148,6 +148,30 @@ impl Demographics {
         self.address.as_ref().and_then(|a| a.postcode.as_deref())
     }
 
+    /// Takes from `earlier` (what the same source said before) every field this message leaves
+    /// out. HL7 messages other than registrations often carry a thin PID (a lab result with
+    /// name and number only): an absent field means "not sent", not "removed".
+    pub fn fill_missing_from(&mut self, earlier: &Demographics) {
+        macro_rules! fill {
+            ($($field:ident),*) => {
+                $(if self.$field.is_none() {
+                    self.$field.clone_from(&earlier.$field);
+                })*
+            };
+        }
+        fill!(nhs_number, family, title, birth_date, sex, address, phone, email, death_date,
+            gp_practice, gp_practice_name, gp_name);
+        if self.given.is_empty() {
+            self.given.clone_from(&earlier.given);
+        }
+        for id in &earlier.identifiers {
+            if !self.identifiers.contains(id) {
+                self.identifiers.push(id.clone());
+            }
+        }
+        self.deceased |= earlier.deceased;
+    }
+
     /// "Given Family", for people to read.
     pub fn display_name(&self) -> String {
         let mut parts: Vec<&str> = self.given.iter().map(String::as_str).collect();

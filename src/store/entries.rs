@@ -25,10 +25,23 @@ pub struct EntryOrigin<'a> {
     pub file_id: i64,
     pub message_ref: Option<&'a str>,
     pub received_at: &'a str,
+    /// Fields a message leaves out keep their stored values (HL7 v2, where an event message
+    /// carries only what changed); otherwise a newer version replaces the whole entry (FHIR,
+    /// CSV, where each row or resource is complete).
+    pub fill_missing: bool,
 }
 
 impl Tx<'_> {
     pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
+        let filled;
+        let draft = match origin.fill_missing.then(|| self.filled_from_stored(draft, origin)) {
+            Some(Ok(Some(d))) => {
+                filled = d;
+                &filled
+            }
+            Some(Err(e)) => return Err(e),
+            _ => draft,
+        };
         let json = serde_json::to_string(draft).unwrap_or_default();
         let hash = content_hash(&json, origin.source_person_id);
         let current: Option<(i64, Vec<u8>, i64, Option<String>)> = self
@@ -60,17 +73,12 @@ impl Tx<'_> {
             });
         }
         self.conn()
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "INSERT INTO entry_history (entry_id, version, source_person_id, draft,
                     content_hash, as_of, feed_file_id, message_ref, received_at, disposition)
-                 SELECT id, version, source_person_id,
-                    json_object('source_ref', source_ref, 'category', category,
-                        'code_system', code_system, 'code', code, 'title', title,
-                        'status', status, 'start', start_at, 'end', end_at,
-                        'recorded_at', recorded_at, 'sensitive', sensitive, 'body', json(body)),
-                    content_hash, as_of, feed_file_id, message_ref, received_at, 'superseded'
-                 FROM entry WHERE id = ?1",
-            )
+                 SELECT id, version, source_person_id, {DRAFT_JSON}, content_hash, as_of, feed_file_id, message_ref, received_at, 'superseded'
+                 FROM entry WHERE id = ?1"
+            ))
             .and_then(|mut s| s.execute([entry_id]))
             .doing("keeping the superseded entry")?;
         self.conn()
@@ -107,6 +115,28 @@ impl Tx<'_> {
             .doing("updating an entry")?;
         self.index_entry(entry_id, draft, true)?;
         Ok(EntryWrite::Updated)
+    }
+
+    /// The draft with every field it leaves out taken from the stored current version.
+    fn filled_from_stored(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<Option<EntryDraft>> {
+        let stored: Option<String> = self
+            .conn()
+            .prepare_cached(&format!("SELECT {DRAFT_JSON} FROM entry WHERE source_id = ?1 AND source_ref = ?2"))
+            .and_then(|mut s| s.query_row(params![origin.source_id, draft.source_ref], |r| r.get(0)).optional())
+            .doing("reading a stored entry")?;
+        let Some(stored) = stored.and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok()) else {
+            return Ok(None);
+        };
+        let Ok(mut incoming) = serde_json::to_value(draft) else {
+            return Ok(None);
+        };
+        fill_object(&mut incoming, &stored);
+        if let (Some(new_body), Some(old_body)) = (incoming.get_mut("body"), stored.get("body")) {
+            if new_body.get("type") == old_body.get("type") {
+                fill_object(new_body, old_body);
+            }
+        }
+        Ok(serde_json::from_value(incoming).ok())
     }
 
     fn insert_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>, hash: &[u8]) -> Result<()> {
@@ -194,6 +224,24 @@ impl Tx<'_> {
             .and_then(|mut s| s.execute(params![entry_id, draft.title, searchable_text(draft)]))
             .doing("indexing an entry")?;
         Ok(())
+    }
+}
+
+/// An entry row as the JSON of its draft (the shape `EntryDraft` serialises to).
+const DRAFT_JSON: &str = "json_object('source_ref', source_ref, 'category', category,
+    'code_system', code_system, 'code', code, 'title', title, 'status', status,
+    'start', start_at, 'end', end_at, 'recorded_at', recorded_at,
+    'sensitive', json(CASE sensitive WHEN 1 THEN 'true' ELSE 'false' END), 'body', json(body))";
+
+/// Copies into `target` every key of `earlier` that `target` lacks or has as null.
+fn fill_object(target: &mut serde_json::Value, earlier: &serde_json::Value) {
+    let (Some(t), Some(e)) = (target.as_object_mut(), earlier.as_object()) else {
+        return;
+    };
+    for (k, v) in e {
+        if !v.is_null() && t.get(k).is_none_or(serde_json::Value::is_null) {
+            t.insert(k.clone(), v.clone());
+        }
     }
 }
 

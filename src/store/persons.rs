@@ -81,7 +81,6 @@ impl Tx<'_> {
         file_id: i64,
         now: &str,
     ) -> Result<DemographicsWrite> {
-        let json = serde_json::to_string(d).unwrap_or_default();
         let stored: Option<(Option<String>, Option<String>)> = self
             .conn()
             .prepare_cached("SELECT demographics, as_of FROM source_person WHERE id = ?1")
@@ -91,6 +90,11 @@ impl Tx<'_> {
             })
             .doing("reading a source person")?;
         let (old_json, old_as_of) = stored.unwrap_or((None, None));
+        let mut d = d.clone();
+        if let Some(earlier) = old_json.as_deref().and_then(|j| serde_json::from_str(j).ok()) {
+            d.fill_missing_from(&earlier);
+        }
+        let json = serde_json::to_string(&d).unwrap_or_default();
         let outcome = match &old_json {
             None => DemographicsWrite::First,
             Some(old) if *old == json => return Ok(DemographicsWrite::Unchanged),

@@ -88,7 +88,10 @@ fn a_possible_match_waits_for_review_and_a_rejected_pair_stays_apart() {
     let nhs = nhs_number(20);
     env.import(
         "RWF-PAS",
-        &env.write("a.hl7", a08("P1", "20240101090000", "MRN-P", &nhs, "Smith", "Margaret", "19380505")),
+        &env.write(
+            "a.hl7",
+            a08("P1", "20240101090000", "MRN-P", &nhs, "Smith", "Margaret", "19380505").replace("|M|||", "|F|||"),
+        ),
     );
     // The council knows her by her maiden name, with no NHS number: same given name, DOB, address.
     let council = "MSH|^~\\&|ASC|KCC|SC|REG|20240102090000||ADT^A28|C1|P|2.4\rEVN|A28|20240102090000\r\

@@ -5,11 +5,11 @@ use sharedcare::store::Store;
 fn schema_sql_equals_the_migrated_schema() {
     let store = Store::open_in_memory().unwrap();
     let migrated = store.schema_sql().unwrap();
-    let file = std::fs::read_to_string(repo().join("schema.sql")).unwrap();
     if std::env::var_os("SHAREDCARE_WRITE_SCHEMA").is_some() {
         std::fs::write(repo().join("schema.sql"), &migrated).unwrap();
         return;
     }
+    let file = std::fs::read_to_string(repo().join("schema.sql")).unwrap();
     assert_eq!(
         file, migrated,
         "schema.sql differs from what the migrations build; regenerate it with \

@@ -77,9 +77,17 @@ impl Row<'_> {
         let Some(map) = field.map.as_ref().and_then(|m| self.mapping.maps.get(m)) else {
             return raw;
         };
+        // Empty stays empty: "*" maps unknown codes, not missing ones.
+        if raw.is_empty() {
+            return raw;
+        }
         let found = map
             .get(&raw)
-            .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(&raw)).map(|(_, v)| v))
+            .or_else(|| {
+                map.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&raw))
+                    .map(|(_, v)| v)
+            })
             .or_else(|| map.get("*"));
         match found {
             Some(v) => v.trim().to_owned(),
@@ -95,17 +103,27 @@ impl Row<'_> {
             return Ok(Some(value));
         }
         if field.required {
-            return Err(format!("{} is empty, and the mapping requires it", field.describe()));
+            return Err(format!(
+                "{} is empty, and the mapping requires it",
+                field.describe()
+            ));
         }
         Ok(None)
     }
 
     fn formats<'f>(&'f self, field: &'f Field) -> &'f [String] {
-        field.formats.as_deref().unwrap_or(&self.mapping.date_formats)
+        field
+            .formats
+            .as_deref()
+            .unwrap_or(&self.mapping.date_formats)
     }
 
     fn not_a_date(&self, field: &Field, value: &str) -> String {
-        let formats: Vec<String> = self.formats(field).iter().map(|f| format!("`{f}`")).collect();
+        let formats: Vec<String> = self
+            .formats(field)
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect();
         format!(
             "{} has `{value}`, which is not a date in any of the formats {}; fix at source or \
              add the format to the mapping",
@@ -182,7 +200,11 @@ fn parse_date(value: &str, format: &str) -> Option<String> {
     }
     if let Ok(dt) = NaiveDateTime::parse_from_str(value, format) {
         let seconds = format.contains("%S") || format.contains("%T");
-        let out = if seconds { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M" };
+        let out = if seconds {
+            "%Y-%m-%dT%H:%M:%S"
+        } else {
+            "%Y-%m-%dT%H:%M"
+        };
         return Some(dt.format(out).to_string());
     }
     NaiveDate::parse_from_str(value, format)
@@ -197,14 +219,24 @@ pub(super) fn extract(row: &Row<'_>, position: String, raw: Vec<u8>) -> Result<E
         Some(map) => demographics(row, map)?,
         None => None,
     };
-    let subject = match row.text(&mapping.subject)? {
+    let local = match &mapping.subject {
+        Some(f) => row.text(f)?,
+        None => None,
+    };
+    let subject = match local {
         Some(s) => s,
         None => nhs_subject(mapping, demographics.as_ref()).ok_or_else(|| {
-            let fallback = if mapping.subject_nhs_fallback { " and there is no NHS number" } else { "" };
-            format!(
-                "{} (the person's local id) is empty{fallback}, so the row cannot be tied to anyone",
-                mapping.subject.describe()
-            )
+            let what = match &mapping.subject {
+                Some(f) if mapping.subject_nhs_fallback => {
+                    format!(
+                        "{} (the local id) and the NHS number are both empty",
+                        f.describe()
+                    )
+                }
+                Some(f) => format!("{} (the person's local id) is empty", f.describe()),
+                None => "the NHS number is empty".to_owned(),
+            };
+            format!("{what}, so the row cannot be tied to anyone")
         })?,
     };
     let row = &Row {
@@ -217,7 +249,8 @@ pub(super) fn extract(row: &Row<'_>, position: String, raw: Vec<u8>) -> Result<E
         if !applies(row, map) {
             continue;
         }
-        let entry = entry(row, map).map_err(|e| format!("entry {} ({}): {e}", i + 1, map.category))?;
+        let entry =
+            entry(row, map).map_err(|e| format!("entry {} ({}): {e}", i + 1, map.category))?;
         entries.push(entry);
     }
     Ok(Extract {
@@ -242,7 +275,10 @@ fn nhs_subject(mapping: &Mapping, demographics: Option<&Demographics>) -> Option
 }
 
 fn demographics(row: &Row<'_>, map: &DemographicsMap) -> Result<Option<Demographics>, String> {
-    let verified = map.nhs_number_verified.as_ref().map_or(Ok(None), |f| row.flag(f))?;
+    let verified = map
+        .nhs_number_verified
+        .as_ref()
+        .map_or(Ok(None), |f| row.flag(f))?;
     let nhs_number = row
         .opt_text(map.nhs_number.as_ref())?
         .map(|n| ReportedNhsNumber::classify(&n, verified));

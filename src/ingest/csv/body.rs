@@ -91,182 +91,216 @@ const SOCIAL_CARE_KINDS: &[&str] = &[
 /// The body fields of a category, in the order of the model's struct.
 pub(super) fn fields(category: Category) -> &'static [BodyField] {
     match category {
-        Category::AdvanceDirective => const {
-            &[
-                one_of("kind", DIRECTIVE_KINDS),
-                text("description"),
-                date("review_date"),
-                text("responsible_person"),
-                text("document_location"),
-            ]
-        },
-        Category::Allergy => const {
-            &[
-                text("substance"),
-                text("allergy_type"),
-                text("reaction"),
-                text("severity"),
-                text("criticality"),
-            ]
-        },
-        Category::Medication => const {
-            &[
-                text("name"),
-                text("dose"),
-                text("route"),
-                text("frequency"),
-                text("quantity"),
-                text("prescriber"),
-                text("kind"),
-            ]
-        },
-        Category::Safeguarding => const {
-            &[
-                text("alert_type"),
-                text("description"),
-                text("risk_level"),
-                text("contact"),
-            ]
-        },
-        Category::ConditionFlag => const {
-            &[
-                BodyField {
-                    name: "condition",
-                    kind: Kind::Text,
-                    required: true,
-                },
-                one_of("state", FLAG_STATES),
-                date("date"),
-                text("detail"),
-            ]
-        },
-        Category::Problem => const {
-            &[
-                text("name"),
-                text("kind"),
-                text("clinical_status"),
-                text("verification_status"),
-                text("severity"),
-            ]
-        },
-        Category::Location => const {
-            &[
-                one_of("kind", LOCATION_KINDS),
-                text("name"),
-                text("ward"),
-                text("bed"),
-                text("organisation"),
-            ]
-        },
-        Category::CarePlan => const {
-            &[
-                one_of("kind", CARE_PLAN_KINDS),
-                text("description"),
-                date("review_date"),
-                text("author"),
-            ]
-        },
-        Category::Result => const {
-            &[
-                text("value"),
-                BodyField {
-                    name: "numeric",
-                    kind: Kind::Number,
-                    required: false,
-                },
-                text("unit"),
-                text("reference_range"),
-                text("abnormal_flag"),
-                text("report"),
-                text("specimen"),
-                text("comment"),
-            ]
-        },
-        Category::Contact => const {
-            &[
-                one_of("kind", CONTACT_KINDS),
-                text("organisation"),
-                text("site"),
-                text("ward"),
-                text("bed"),
-                text("specialty"),
-                text("clinician"),
-                text("reason"),
-                text("discharge_destination"),
-            ]
-        },
-        Category::MentalHealth => const {
-            &[
-                text("team"),
-                text("care_coordinator"),
-                text("coordinator_contact"),
-                text("crisis_plan"),
-                text("legal_status"),
-                text("cpa_level"),
-            ]
-        },
-        Category::SocialCare => const {
-            &[
-                one_of("service", SERVICES),
-                one_of("kind", SOCIAL_CARE_KINDS),
-                text("description"),
-                text("team"),
-                text("named_worker"),
-                text("worker_contact"),
-                text("legal_status"),
-                text("provider"),
-                text("hours_per_week"),
-            ]
-        },
-        Category::Referral => const {
-            &[
-                text("to_service"),
-                text("to_organisation"),
-                text("from_organisation"),
-                text("reason"),
-                text("priority"),
-            ]
-        },
-        Category::CareNetwork => const {
-            &[
-                text("agency"),
-                text("team"),
-                text("role"),
-                text("name"),
-                text("phone"),
-                text("email"),
-            ]
-        },
-        Category::NextOfKin => const {
-            &[
-                text("name"),
-                text("relationship"),
-                text("phone"),
-                text("address"),
-                BodyField {
-                    name: "is_carer",
-                    kind: Kind::Flag,
-                    required: false,
-                },
-            ]
-        },
-        Category::Immunisation => const {
-            &[
-                text("vaccine"),
-                text("dose_number"),
-                text("site"),
-                text("batch"),
-                text("performer"),
-            ]
-        },
-        Category::Procedure => const {
-            &[
-                text("name"),
-                text("performer"),
-                text("body_site"),
-                text("outcome"),
-            ]
-        },
+        Category::AdvanceDirective => {
+            const {
+                &[
+                    one_of("kind", DIRECTIVE_KINDS),
+                    text("description"),
+                    date("review_date"),
+                    text("responsible_person"),
+                    text("document_location"),
+                ]
+            }
+        }
+        Category::Allergy => {
+            const {
+                &[
+                    text("substance"),
+                    text("allergy_type"),
+                    text("reaction"),
+                    text("severity"),
+                    text("criticality"),
+                ]
+            }
+        }
+        Category::Medication => {
+            const {
+                &[
+                    text("name"),
+                    text("dose"),
+                    text("route"),
+                    text("frequency"),
+                    text("quantity"),
+                    text("prescriber"),
+                    text("kind"),
+                ]
+            }
+        }
+        Category::Safeguarding => {
+            const {
+                &[
+                    text("alert_type"),
+                    text("description"),
+                    text("risk_level"),
+                    text("contact"),
+                ]
+            }
+        }
+        Category::ConditionFlag => {
+            const {
+                &[
+                    BodyField {
+                        name: "condition",
+                        kind: Kind::Text,
+                        required: true,
+                    },
+                    one_of("state", FLAG_STATES),
+                    date("date"),
+                    text("detail"),
+                ]
+            }
+        }
+        Category::Problem => {
+            const {
+                &[
+                    text("name"),
+                    text("kind"),
+                    text("clinical_status"),
+                    text("verification_status"),
+                    text("severity"),
+                ]
+            }
+        }
+        Category::Location => {
+            const {
+                &[
+                    one_of("kind", LOCATION_KINDS),
+                    text("name"),
+                    text("ward"),
+                    text("bed"),
+                    text("organisation"),
+                ]
+            }
+        }
+        Category::CarePlan => {
+            const {
+                &[
+                    one_of("kind", CARE_PLAN_KINDS),
+                    text("description"),
+                    date("review_date"),
+                    text("author"),
+                ]
+            }
+        }
+        Category::Result => {
+            const {
+                &[
+                    text("value"),
+                    BodyField {
+                        name: "numeric",
+                        kind: Kind::Number,
+                        required: false,
+                    },
+                    text("unit"),
+                    text("reference_range"),
+                    text("abnormal_flag"),
+                    text("report"),
+                    text("specimen"),
+                    text("comment"),
+                ]
+            }
+        }
+        Category::Contact => {
+            const {
+                &[
+                    one_of("kind", CONTACT_KINDS),
+                    text("organisation"),
+                    text("site"),
+                    text("ward"),
+                    text("bed"),
+                    text("specialty"),
+                    text("clinician"),
+                    text("reason"),
+                    text("discharge_destination"),
+                ]
+            }
+        }
+        Category::MentalHealth => {
+            const {
+                &[
+                    text("team"),
+                    text("care_coordinator"),
+                    text("coordinator_contact"),
+                    text("crisis_plan"),
+                    text("legal_status"),
+                    text("cpa_level"),
+                ]
+            }
+        }
+        Category::SocialCare => {
+            const {
+                &[
+                    one_of("service", SERVICES),
+                    one_of("kind", SOCIAL_CARE_KINDS),
+                    text("description"),
+                    text("team"),
+                    text("named_worker"),
+                    text("worker_contact"),
+                    text("legal_status"),
+                    text("provider"),
+                    text("hours_per_week"),
+                ]
+            }
+        }
+        Category::Referral => {
+            const {
+                &[
+                    text("to_service"),
+                    text("to_organisation"),
+                    text("from_organisation"),
+                    text("reason"),
+                    text("priority"),
+                ]
+            }
+        }
+        Category::CareNetwork => {
+            const {
+                &[
+                    text("agency"),
+                    text("team"),
+                    text("role"),
+                    text("name"),
+                    text("phone"),
+                    text("email"),
+                ]
+            }
+        }
+        Category::NextOfKin => {
+            const {
+                &[
+                    text("name"),
+                    text("relationship"),
+                    text("phone"),
+                    text("address"),
+                    BodyField {
+                        name: "is_carer",
+                        kind: Kind::Flag,
+                        required: false,
+                    },
+                ]
+            }
+        }
+        Category::Immunisation => {
+            const {
+                &[
+                    text("vaccine"),
+                    text("dose_number"),
+                    text("site"),
+                    text("batch"),
+                    text("performer"),
+                ]
+            }
+        }
+        Category::Procedure => {
+            const {
+                &[
+                    text("name"),
+                    text("performer"),
+                    text("body_site"),
+                    text("outcome"),
+                ]
+            }
+        }
     }
 }
 
@@ -324,13 +358,17 @@ mod tests {
                 }
             }
             for json in bodies {
-                let parsed: EntryBody = serde_json::from_value(json)
-                    .unwrap_or_else(|e| panic!("{category}: {e}"));
+                let parsed: EntryBody =
+                    serde_json::from_value(json).unwrap_or_else(|e| panic!("{category}: {e}"));
                 assert_eq!(parsed.category(), category);
                 // Nothing was silently dropped: the model serialises every field back.
                 let back = serde_json::to_value(&parsed).unwrap();
                 for f in fields(category) {
-                    assert!(back.get(f.name).is_some(), "{category}.{} is not a model field", f.name);
+                    assert!(
+                        back.get(f.name).is_some(),
+                        "{category}.{} is not a model field",
+                        f.name
+                    );
                 }
             }
         }

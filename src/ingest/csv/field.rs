@@ -74,11 +74,15 @@ pub(super) struct Template {
 
 /// Longest template text accepted, so a mapping cannot make rows grow without bound.
 const MAX_TEMPLATE_CHARS: usize = 1024;
+/// Most `{column}` placeholders in one template.
+const MAX_PLACEHOLDERS: usize = 32;
 
 impl Template {
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.chars().count() > MAX_TEMPLATE_CHARS {
-            return Err(format!("a template is at most {MAX_TEMPLATE_CHARS} characters"));
+            return Err(format!(
+                "a template is at most {MAX_TEMPLATE_CHARS} characters"
+            ));
         }
         let mut pieces = Vec::new();
         let mut literal = String::new();
@@ -119,14 +123,25 @@ impl Template {
                 }
                 '}' => {
                     return Err(format!(
-                        "template `{text}` has a `}}` with no `{{`; write `}}}}` for a literal brace"
-                    ))
+                    "template `{text}` has a `}}` with no `{{`; write `}}}}` for a literal brace"
+                ))
                 }
                 c => literal.push(c),
             }
         }
         if !literal.is_empty() {
             pieces.push(Piece::Text(literal));
+        }
+        // Each placeholder can expand to a whole row, so their number bounds a value's size.
+        if pieces
+            .iter()
+            .filter(|p| !matches!(p, Piece::Text(_)))
+            .count()
+            > MAX_PLACEHOLDERS
+        {
+            return Err(format!(
+                "template `{text}` has more than {MAX_PLACEHOLDERS} placeholders"
+            ));
         }
         Ok(Self {
             text: text.to_owned(),
@@ -212,13 +227,18 @@ impl TryFrom<toml::Value> for Field {
 
     fn try_from(value: toml::Value) -> Result<Self, String> {
         match value {
-            toml::Value::Integer(_) => Ok(Self::plain(Source::Column(ColumnRef::from_toml(&value)?))),
+            toml::Value::Integer(_) => {
+                Ok(Self::plain(Source::Column(ColumnRef::from_toml(&value)?)))
+            }
             toml::Value::String(s) if s.contains('{') || s.contains('}') => {
                 Ok(Self::plain(Source::Template(Template::parse(&s)?)))
             }
             toml::Value::String(s) => Ok(Self::plain(Source::Column(ColumnRef::from_text(&s)?))),
             toml::Value::Table(table) => from_table(table),
-            other => Err(format!("a field is {FIELD_FORMS}; found {}", other.type_str())),
+            other => Err(format!(
+                "a field is {FIELD_FORMS}; found {}",
+                other.type_str()
+            )),
         }
     }
 }
@@ -238,7 +258,9 @@ fn from_table(table: toml::Table) -> Result<Field, String> {
                     "column" => Source::Column(ColumnRef::from_toml(&value)?),
                     "template" => match value {
                         toml::Value::String(s) => Source::Template(Template::parse(&s)?),
-                        other => return Err(format!("`template` is text, not {}", other.type_str())),
+                        other => {
+                            return Err(format!("`template` is text, not {}", other.type_str()))
+                        }
                     },
                     _ => Source::Value(constant_text(value)?),
                 });
@@ -249,7 +271,12 @@ fn from_table(table: toml::Table) -> Result<Field, String> {
             },
             "required" => match value {
                 toml::Value::Boolean(b) => field.required = b,
-                other => return Err(format!("`required` is true or false, not {}", other.type_str())),
+                other => {
+                    return Err(format!(
+                        "`required` is true or false, not {}",
+                        other.type_str()
+                    ))
+                }
             },
             "formats" => field.formats = Some(text_list(value, "formats")?),
             other => {
@@ -270,7 +297,10 @@ fn constant_text(value: toml::Value) -> Result<String, String> {
         toml::Value::Integer(n) => Ok(n.to_string()),
         toml::Value::Float(x) => Ok(x.to_string()),
         toml::Value::Boolean(b) => Ok(b.to_string()),
-        other => Err(format!("`value` is text, a number or true/false, not {}", other.type_str())),
+        other => Err(format!(
+            "`value` is text, a number or true/false, not {}",
+            other.type_str()
+        )),
     }
 }
 
@@ -285,7 +315,10 @@ pub(super) fn text_list(value: toml::Value, what: &str) -> Result<Vec<String>, S
                 other => Err(format!("`{what}` lists text, not {}", other.type_str())),
             })
             .collect(),
-        other => Err(format!("`{what}` is text or a list of text, not {}", other.type_str())),
+        other => Err(format!(
+            "`{what}` is text or a list of text, not {}",
+            other.type_str()
+        )),
     }
 }
 
@@ -303,7 +336,10 @@ impl TryFrom<toml::Value> for When {
 
     fn try_from(value: toml::Value) -> Result<Self, String> {
         let toml::Value::Table(table) = value else {
-            return Err("`when` is a table: { column = \"x\" } or { column = \"x\", equals = \"Y\" }".into());
+            return Err(
+                "`when` is a table: { column = \"x\" } or { column = \"x\", equals = \"Y\" }"
+                    .into(),
+            );
         };
         let mut column = None;
         let mut equals = None;
@@ -311,7 +347,11 @@ impl TryFrom<toml::Value> for When {
             match key.as_str() {
                 "column" => column = Some(ColumnRef::from_toml(&value)?),
                 "equals" => equals = Some(text_list(value, "equals")?),
-                other => return Err(format!("`{other}` is not a `when` setting; use `column` and `equals`")),
+                other => {
+                    return Err(format!(
+                        "`{other}` is not a `when` setting; use `column` and `equals`"
+                    ))
+                }
             }
         }
         Ok(Self {
@@ -330,16 +370,29 @@ mod tests {
         struct Wrap {
             f: Field,
         }
-        toml::from_str::<Wrap>(toml_text).map(|w| w.f).map_err(|e| e.to_string())
+        toml::from_str::<Wrap>(toml_text)
+            .map(|w| w.f)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn the_forms_of_a_field() {
-        assert_eq!(field("f = \"dob\"").unwrap().source, Source::Column(ColumnRef::Name("dob".into())));
-        assert_eq!(field("f = 14").unwrap().source, Source::Column(ColumnRef::Number(14)));
-        assert_eq!(field("f = \"7\"").unwrap().source, Source::Column(ColumnRef::Number(7)));
+        assert_eq!(
+            field("f = \"dob\"").unwrap().source,
+            Source::Column(ColumnRef::Name("dob".into()))
+        );
+        assert_eq!(
+            field("f = 14").unwrap().source,
+            Source::Column(ColumnRef::Number(14))
+        );
+        assert_eq!(
+            field("f = \"7\"").unwrap().source,
+            Source::Column(ColumnRef::Number(7))
+        );
         let t = field("f = \"{id}/x/{3}{{}}{subject}\"").unwrap();
-        let Source::Template(t) = t.source else { panic!("not a template") };
+        let Source::Template(t) = t.source else {
+            panic!("not a template")
+        };
         assert_eq!(
             t.pieces,
             vec![
@@ -352,7 +405,8 @@ mod tests {
         );
         let f = field("f = { value = true }").unwrap();
         assert_eq!(f.constant(), Some("true"));
-        let f = field("f = { column = \"sex\", map = \"sex\", required = true, formats = \"%Y\" }").unwrap();
+        let f = field("f = { column = \"sex\", map = \"sex\", required = true, formats = \"%Y\" }")
+            .unwrap();
         assert!(f.required);
         assert_eq!(f.map.as_deref(), Some("sex"));
         assert_eq!(f.formats, Some(vec!["%Y".to_owned()]));
@@ -363,10 +417,20 @@ mod tests {
         assert!(field("f = 0").unwrap_err().contains("start at 1"));
         assert!(field("f = \"{id\"").unwrap_err().contains("unclosed"));
         assert!(field("f = \"id}\"").unwrap_err().contains("no `{`"));
-        assert!(field("f = { column = \"a\", value = \"b\" }").unwrap_err().contains("exactly one"));
-        assert!(field("f = { colum = \"a\" }").unwrap_err().contains("not a field setting"));
-        assert!(field("f = { map = \"a\" }").unwrap_err().contains("needs a source"));
+        assert!(field("f = { column = \"a\", value = \"b\" }")
+            .unwrap_err()
+            .contains("exactly one"));
+        assert!(field("f = { colum = \"a\" }")
+            .unwrap_err()
+            .contains("not a field setting"));
+        assert!(field("f = { map = \"a\" }")
+            .unwrap_err()
+            .contains("needs a source"));
         assert!(field("f = 1.5").unwrap_err().contains("a field is"));
         assert!(field("f = \"\"").unwrap_err().contains("cannot be empty"));
+        let many = "{a}".repeat(33);
+        assert!(field(&format!("f = \"{many}\""))
+            .unwrap_err()
+            .contains("placeholders"));
     }
 }

@@ -24,8 +24,9 @@
 //! columns = 12             # headerless files: how many columns every row has
 //! skip_lines = ["503"]     # lines that start with any of these are not data (file headers)
 //! date_formats = ["%d/%m/%Y", "%Y-%m-%d"]  # chrono strftime, tried in order; default ISO 8601
-//! subject = "client_id"    # the source's local id for the person (required)
+//! subject = "client_id"    # the source's local id for the person
 //! subject_nhs_fallback = true   # no local id: use "NHS:<digits>" from demographics.nhs_number
+//!                          # (then `subject` may be left out, when the NHS number is the only id)
 //! event_time = "extract_date"   # the source's time for the row (a date field)
 //!
 //! # A record written over several physical lines (headerless files only). Each line must
@@ -79,7 +80,8 @@ pub struct Mapping {
     pub(super) layout: Layout,
     pub(super) date_formats: Vec<String>,
     pub(super) maps: BTreeMap<String, BTreeMap<String, String>>,
-    pub(super) subject: Field,
+    /// `None` when the NHS number is the only id the source sends.
+    pub(super) subject: Option<Field>,
     pub(super) subject_nhs_fallback: bool,
     pub(super) event_time: Option<Field>,
     pub(super) demographics: Option<DemographicsMap>,
@@ -99,7 +101,7 @@ impl Mapping {
 
     /// Every column the mapping reads, each once, in first-use order.
     pub(super) fn columns(&self) -> Vec<&ColumnRef> {
-        let mut fields: Vec<&Field> = vec![&self.subject];
+        let mut fields: Vec<&Field> = self.subject.iter().collect();
         fields.extend(&self.event_time);
         if let Some(d) = &self.demographics {
             fields.extend(d.fields());
@@ -247,7 +249,7 @@ struct MappingToml {
     date_formats: Vec<String>,
     #[serde(default)]
     record_line: Vec<RecordLine>,
-    subject: Field,
+    subject: Option<Field>,
     #[serde(default)]
     subject_nhs_fallback: bool,
     event_time: Option<Field>,
@@ -287,7 +289,10 @@ impl TryFrom<MappingToml> for Mapping {
         let context = |e: String| format!("mapping `{name}`: {e}");
         let layout = layout(&raw).map_err(context)?;
         let date_formats = if raw.date_formats.is_empty() {
-            DEFAULT_DATE_FORMATS.iter().map(|f| (*f).to_owned()).collect()
+            DEFAULT_DATE_FORMATS
+                .iter()
+                .map(|f| (*f).to_owned())
+                .collect()
         } else {
             raw.date_formats
         };
@@ -335,13 +340,18 @@ fn layout(raw: &MappingToml) -> Result<Layout, String> {
     let header = raw.header.unwrap_or(true);
     let record_lines = raw.record_line.clone();
     if header && (raw.columns.is_some() || !record_lines.is_empty()) {
-        return Err("`columns` and `[[record_line]]` are for files with no header row; \
+        return Err(
+            "`columns` and `[[record_line]]` are for files with no header row; \
                     with a header the header says how many columns there are"
-            .into());
+                .into(),
+        );
     }
     for line in &record_lines {
         if line.prefix.is_empty() || line.columns == 0 {
-            return Err("each `[[record_line]]` needs a non-empty `prefix` and `columns` of at least 1".into());
+            return Err(
+                "each `[[record_line]]` needs a non-empty `prefix` and `columns` of at least 1"
+                    .into(),
+            );
         }
     }
     let from_lines: usize = record_lines.iter().map(|l| l.columns).sum();
@@ -355,7 +365,9 @@ fn layout(raw: &MappingToml) -> Result<Layout, String> {
         (c, true) => c,
     };
     if !header && columns.is_none() {
-        return Err("with `header = false`, say how many columns a row has with `columns = N`".into());
+        return Err(
+            "with `header = false`, say how many columns a row has with `columns = N`".into(),
+        );
     }
     if columns.is_some_and(|c| c == 0 || c > MAX_COLUMNS) {
         return Err(format!("`columns` is between 1 and {MAX_COLUMNS}"));
@@ -378,7 +390,9 @@ fn check_formats(formats: &[String]) -> Result<(), String> {
         let bad = chrono::format::StrftimeItems::new(f)
             .any(|item| matches!(item, chrono::format::Item::Error));
         if bad || f.trim().is_empty() {
-            return Err(format!("`{f}` is not a chrono date format (see strftime: %d/%m/%Y …)"));
+            return Err(format!(
+                "`{f}` is not a chrono date format (see strftime: %d/%m/%Y …)"
+            ));
         }
     }
     Ok(())
@@ -387,7 +401,11 @@ fn check_formats(formats: &[String]) -> Result<(), String> {
 fn entry(raw: EntryToml) -> Result<EntryMap, String> {
     let category = Category::parse(raw.category.trim()).ok_or_else(|| {
         let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        format!("`{}` is not a category; use one of {}", raw.category, names.join(", "))
+        format!(
+            "`{}` is not a category; use one of {}",
+            raw.category,
+            names.join(", ")
+        )
     })?;
     let known = body::fields(category);
     let mut remaining = raw.body;
@@ -396,7 +414,8 @@ fn entry(raw: EntryToml) -> Result<EntryMap, String> {
         match remaining.remove(spec.name) {
             Some(field) => {
                 if let (Kind::OneOf(values), Some(v)) = (spec.kind, field.constant()) {
-                    if field.map.is_none() && !values.contains(&body::normalise_choice(v).as_str()) {
+                    if field.map.is_none() && !values.contains(&body::normalise_choice(v).as_str())
+                    {
                         return Err(format!(
                             "body field `{}` is `{v}`, which is not one of {}",
                             spec.name,
@@ -428,9 +447,11 @@ fn entry(raw: EntryToml) -> Result<EntryMap, String> {
     }
     let uses_subject = matches!(&raw.source_ref.source, Source::Template(t) if t.uses_subject());
     if raw.source_ref.columns().is_empty() && !uses_subject {
-        return Err("`source_ref` must use at least one column, so each row's entry has its own \
+        return Err(
+            "`source_ref` must use at least one column, so each row's entry has its own \
                     reference (e.g. \"{client_id}/alert/{alert_id}\")"
-            .into());
+                .into(),
+        );
     }
     Ok(EntryMap {
         category,
@@ -450,22 +471,36 @@ fn entry(raw: EntryToml) -> Result<EntryMap, String> {
 
 /// Checks that need the whole mapping: columns against the layout, code maps, formats, refs.
 fn check_whole(m: &Mapping) -> Result<(), String> {
-    match &m.subject.source {
-        Source::Value(_) => return Err("`subject` must come from a column, not a constant".into()),
-        Source::Template(t) if t.uses_subject() => {
+    match m.subject.as_ref().map(|s| &s.source) {
+        Some(Source::Value(_)) => {
+            return Err("`subject` must come from a column, not a constant".into())
+        }
+        Some(Source::Template(t)) if t.uses_subject() => {
             return Err("`subject` cannot use `{subject}`, which is what it defines".into())
+        }
+        None if !m.subject_nhs_fallback => {
+            return Err(
+                "say which column is the person's local id with `subject = \"column\"`, \
+                        or set `subject_nhs_fallback = true` when the NHS number is the only id"
+                    .into(),
+            )
         }
         _ => {}
     }
-    if m.subject_nhs_fallback && m.demographics.as_ref().and_then(|d| d.nhs_number.as_ref()).is_none() {
+    if m.subject_nhs_fallback
+        && m.demographics
+            .as_ref()
+            .and_then(|d| d.nhs_number.as_ref())
+            .is_none()
+    {
         return Err("`subject_nhs_fallback` needs `demographics.nhs_number`".into());
     }
     for column in m.columns() {
         match (column, m.layout.columns) {
             (ColumnRef::Name(n), _) if !m.layout.header => {
                 return Err(format!(
-                    "column `{n}` is named, but with `header = false` columns are numbered (1, 2, …)"
-                ))
+                "column `{n}` is named, but with `header = false` columns are numbered (1, 2, …)"
+            ))
             }
             (ColumnRef::Number(n), Some(max)) if *n > max => {
                 return Err(format!("column {n} is past the last column ({max})"))
@@ -473,7 +508,7 @@ fn check_whole(m: &Mapping) -> Result<(), String> {
             _ => {}
         }
     }
-    let mut fields: Vec<&Field> = vec![&m.subject];
+    let mut fields: Vec<&Field> = m.subject.iter().collect();
     fields.extend(&m.event_time);
     if let Some(d) = &m.demographics {
         fields.extend(d.fields());
@@ -482,7 +517,10 @@ fn check_whole(m: &Mapping) -> Result<(), String> {
     for f in fields {
         if let Some(map) = &f.map {
             if !m.maps.contains_key(map) {
-                return Err(format!("{} uses code map `{map}`, but there is no `[maps.{map}]`", f.describe()));
+                return Err(format!(
+                    "{} uses code map `{map}`, but there is no `[maps.{map}]`",
+                    f.describe()
+                ));
             }
         }
         if let Some(formats) = &f.formats {

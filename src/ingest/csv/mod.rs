@@ -4,7 +4,7 @@
 //! The file is split into physical records by the `csv` crate with the mapping's delimiter and
 //! quote; this module then decides what each record is — blank, a line the mapping skips, the
 //! header, one line of a multi-line record, or a data row — checks its shape (column count,
-//! size), and hands each data row to [`adapt`] to become an [`Extract`](super::Extract). A row
+//! size), and hands each data row to `adapt` to become an [`Extract`](super::Extract). A row
 //! that cannot be used becomes a [`Reject`] with its raw bytes; the rest of the file carries on.
 //! Only a header that lacks columns the mapping needs stops the whole file, because then every
 //! row would fail the same way.
@@ -17,6 +17,8 @@ mod body;
 mod field;
 mod mapping;
 
+#[cfg(test)]
+mod corpus_tests;
 #[cfg(test)]
 mod tests;
 
@@ -97,6 +99,14 @@ struct Pending {
 impl FileReader<'_> {
     fn record(&mut self, line: u64, raw: &[u8], record: &csv::ByteRecord) -> Result<(), FileError> {
         if raw.len() > MAX_ROW_BYTES {
+            if self.columns.is_none() {
+                return Err(FileError::Unreadable(format!(
+                    "the header row is {} bytes, more than the {MAX_ROW_BYTES}-byte limit; is \
+                     this the file mapping `{}` expects?",
+                    raw.len(),
+                    self.mapping.name()
+                )));
+            }
             self.flush_incomplete();
             let keep = raw.get(..MAX_ROW_BYTES).unwrap_or(raw);
             self.reject(
@@ -130,8 +140,16 @@ impl FileReader<'_> {
             return Ok(());
         }
         let layout = &self.mapping.layout;
-        if layout.skip_lines.iter().any(|p| raw.starts_with(p.as_bytes())) {
-            *self.out.skipped.entry("line the mapping skips".into()).or_default() += 1;
+        if layout
+            .skip_lines
+            .iter()
+            .any(|p| raw.starts_with(p.as_bytes()))
+        {
+            *self
+                .out
+                .skipped
+                .entry("line the mapping skips".into())
+                .or_default() += 1;
             return Ok(());
         }
         if self.columns.is_none() {
@@ -146,7 +164,11 @@ impl FileReader<'_> {
                         "the row has {} columns but {} has {n}; a delimiter is missing or \
                          extra in the row; fix at source",
                         values.len(),
-                        if layout.header { "the header" } else { "the mapping says each row" }
+                        if layout.header {
+                            "the header"
+                        } else {
+                            "the mapping says each row"
+                        }
                     ),
                     raw,
                 ),
@@ -195,7 +217,9 @@ impl FileReader<'_> {
     fn part(&mut self, line: u64, raw: &[u8], record: &csv::ByteRecord) {
         let mapping = self.mapping;
         let parts = &mapping.layout.record_lines;
-        let first = parts.first().is_some_and(|p| raw.starts_with(p.prefix.as_bytes()));
+        let first = parts
+            .first()
+            .is_some_and(|p| raw.starts_with(p.prefix.as_bytes()));
         if first {
             self.flush_incomplete();
             self.pending = Some(Pending {
@@ -265,7 +289,9 @@ impl FileReader<'_> {
                 .map_or("", |l| l.prefix.as_str());
             self.reject(
                 p.line,
-                format!("the record is incomplete: no line starting `{next}` follows it; fix at source"),
+                format!(
+                    "the record is incomplete: no line starting `{next}` follows it; fix at source"
+                ),
                 &p.raw,
             );
         }
@@ -320,7 +346,9 @@ fn trim_line(raw: &[u8], offset: usize) -> (usize, &[u8]) {
     let lead = raw.iter().take_while(|b| is_break(b)).count();
     let rest = raw.get(lead..).unwrap_or_default();
     let tail = rest.iter().rev().take_while(|b| is_break(b)).count();
-    let body = rest.get(..rest.len().saturating_sub(tail)).unwrap_or_default();
+    let body = rest
+        .get(..rest.len().saturating_sub(tail))
+        .unwrap_or_default();
     (offset.saturating_add(lead), body)
 }
 

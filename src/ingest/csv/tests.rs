@@ -86,18 +86,26 @@ fn a_tilde_delimited_row_becomes_an_extract() {
     assert_eq!(e.event_time.as_deref(), Some("2024-02-01"));
     let d = e.demographics.as_ref().unwrap();
     assert_eq!(d.nhs_number.as_ref().unwrap().value, "9434765919");
-    assert_eq!(d.nhs_number.as_ref().unwrap().status, NhsNumberStatus::Verified);
+    assert_eq!(
+        d.nhs_number.as_ref().unwrap().status,
+        NhsNumberStatus::Verified
+    );
     assert_eq!(d.given, vec!["John", "Paul"]);
     assert_eq!(d.birth_date.unwrap().to_string(), "1940-04-03");
     assert_eq!(d.sex, Some(Sex::Male));
     assert_eq!(d.postcode(), Some("AB1 2CD"));
-    assert_eq!(d.address.as_ref().unwrap().lines, vec!["1 High St", "Ashby"]);
+    assert_eq!(
+        d.address.as_ref().unwrap().lines,
+        vec!["1 High St", "Ashby"]
+    );
     assert!(!d.restricted);
     let entry = &e.entries[0];
     assert_eq!(entry.source_ref, "C100/package/P7");
     assert_eq!(entry.title, "Home care");
     assert_eq!(entry.start.as_deref(), Some("2024-01-05"));
-    let EntryBody::SocialCare(sc) = &entry.body else { panic!("wrong body") };
+    let EntryBody::SocialCare(sc) = &entry.body else {
+        panic!("wrong body")
+    };
     assert_eq!(sc.service, SocialCareService::Adults);
     assert_eq!(sc.kind, SocialCareKind::PackageOfCare);
     assert_eq!(sc.named_worker.as_deref(), Some("Ann Lee"));
@@ -140,7 +148,9 @@ fn missing_and_extra_columns_reject_only_that_row() {
     assert!(r.contains("15 columns but the header has 16"), "{r}");
     assert!(reason(&file.units[1]).contains("17 columns"));
     assert_eq!(ok(&file.units[2]).subject, "C3");
-    let Err(reject) = &file.units[0] else { unreachable!() };
+    let Err(reject) = &file.units[0] else {
+        unreachable!()
+    };
     assert_eq!(reject.position, "row 2");
     assert_eq!(reject.raw, b"C1~~A~B~01/01/1950~M~~~~~~~~~");
 }
@@ -170,7 +180,12 @@ fn date_formats_are_tried_in_order_and_keep_their_precision() {
         event_time = "t"
     "#;
     let file = parse(map, b"id,t\n1,05/03/2024 14:20\n2,05/03/2024\n3,20240305\n4,2024-03-05T14:20:00+01:00\n5,2024-03-05\n");
-    let times: Vec<Option<&str>> = file.units.iter().take(4).map(|u| ok(u).event_time.as_deref()).collect();
+    let times: Vec<Option<&str>> = file
+        .units
+        .iter()
+        .take(4)
+        .map(|u| ok(u).event_time.as_deref())
+        .collect();
     assert_eq!(
         times,
         vec![
@@ -197,7 +212,9 @@ fn latin1_bytes_are_read_as_windows_1252() {
 fn blank_lines_crlf_and_a_byte_order_mark_are_fine() {
     let mut data = b"\xEF\xBB\xBF".to_vec();
     data.extend_from_slice(ADULTS_HEADER.replace('\n', "\r\n").as_bytes());
-    data.extend_from_slice(b"\r\n\r\nC1~~A~B~01/01/1950~F~~~~~~~~~~\r\n  \r\nC2~~A~B~01/01/1950~F~~~~~~~~~~");
+    data.extend_from_slice(
+        b"\r\n\r\nC1~~A~B~01/01/1950~F~~~~~~~~~~\r\n  \r\nC2~~A~B~01/01/1950~F~~~~~~~~~~",
+    );
     let file = parse(ADULTS, &data);
     assert_eq!(file.units.len(), 2);
     assert_eq!(ok(&file.units[0]).position, "row 4");
@@ -238,7 +255,15 @@ fn headerless_files_use_column_numbers() {
         given = 3
     "#;
     let file = parse(map, b"A|Smith|Jo\nB|Jones\n");
-    assert_eq!(ok(&file.units[0]).demographics.as_ref().unwrap().family.as_deref(), Some("Smith"));
+    assert_eq!(
+        ok(&file.units[0])
+            .demographics
+            .as_ref()
+            .unwrap()
+            .family
+            .as_deref(),
+        Some("Smith")
+    );
     assert!(reason(&file.units[1]).contains("the mapping says each row has 3"));
 }
 
@@ -265,12 +290,12 @@ const TWO_LINE: &str = r#"
 fn records_over_two_lines_are_joined_and_checked() {
     let data = concat!(
         "503\\*\n",
-        "R~1~A~19500101\nR~2~x~AB1 2CD\n", // fine
-        "R~1~B~19500101\n",                // no second line before the next record
+        "R~1~A~19500101\nR~2~x~AB1 2CD\n",       // fine
+        "R~1~B~19500101\n",                      // no second line before the next record
         "R~1~C~19500101~extra\nR~2~x~AB1 2CD\n", // a line with a column too many
-        "R~2~x~y\n",                       // a second line with no first
-        "R~1~D~19500101\nR~2~x~ZZ1 1ZZ\n", // fine
-        "R~1~E~19500101\n",                // the file ends mid-record
+        "R~2~x~y\n",                             // a second line with no first
+        "R~1~D~19500101\nR~2~x~ZZ1 1ZZ\n",       // fine
+        "R~1~E~19500101\n",                      // the file ends mid-record
     );
     let file = parse(TWO_LINE, data.as_bytes());
     assert_eq!(file.skipped.get("line the mapping skips"), Some(&1));
@@ -296,14 +321,27 @@ fn a_fifty_megabyte_line_is_rejected_not_parsed() {
     assert!(started.elapsed().as_secs() < 60);
     assert_eq!(file.units.len(), 2);
     assert!(reason(&file.units[0]).contains("more than the 1048576-byte limit"));
-    let Err(r) = &file.units[0] else { unreachable!() };
+    let Err(r) = &file.units[0] else {
+        unreachable!()
+    };
     assert_eq!(r.raw.len(), MAX_ROW_BYTES);
     assert_eq!(ok(&file.units[1]).subject, "C2");
 }
 
 #[test]
+fn an_oversized_header_stops_the_file() {
+    let mut data = vec![b'h'; MAX_ROW_BYTES + 1];
+    data.extend_from_slice(b"\nA\n");
+    let result = parse_file(&data, &mapping("name = \"h\"\nsubject = \"id\"\n"));
+    assert!(matches!(result, Err(FileError::Unreadable(m)) if m.contains("header row is")));
+}
+
+#[test]
 fn an_unclosed_quote_costs_rows_not_the_file() {
-    let file = parse("name = \"q\"\nsubject = \"id\"\n", b"id,x\nA,\"two\nlines\"\nB,\"open\nC,z\n");
+    let file = parse(
+        "name = \"q\"\nsubject = \"id\"\n",
+        b"id,x\nA,\"two\nlines\"\nB,\"open\nC,z\n",
+    );
     assert_eq!(ok(&file.units[0]).subject, "A");
     assert!(reason(&file.units[1]).contains("never closed"));
     assert_eq!(file.units.len(), 2);
@@ -322,7 +360,10 @@ fn entry_faults_name_the_entry() {
         [entry.body]
         risk_level = "risk"
     "#;
-    let file = parse(map, b"id,alert,title,private,risk\n1,,T,N,high\n2,A,,N,\n3,A,T,perhaps,\n4,A,T,Y,low\n");
+    let file = parse(
+        map,
+        b"id,alert,title,private,risk\n1,,T,N,high\n2,A,,N,\n3,A,T,perhaps,\n4,A,T,Y,low\n",
+    );
     assert!(reason(&file.units[0]).contains("needs column `alert`, which is empty"));
     assert!(reason(&file.units[1]).starts_with("entry 1 (safeguarding): column `title` is empty"));
     assert!(reason(&file.units[2]).contains("`perhaps`, which is not yes/no"));
@@ -343,10 +384,19 @@ fn a_value_outside_a_fixed_list_is_a_reject_that_suggests_a_code_map() {
         [entry.body]
         kind = "kind"
     "#;
-    let file = parse(map, b"id,where,kind\n1,Ward 7,Inpatient\n2,Moon,spaceship\n");
-    assert!(matches!(ok(&file.units[0]).entries[0].body, EntryBody::Location(_)));
+    let file = parse(
+        map,
+        b"id,where,kind\n1,Ward 7,Inpatient\n2,Moon,spaceship\n",
+    );
+    assert!(matches!(
+        ok(&file.units[0]).entries[0].body,
+        EntryBody::Location(_)
+    ));
     let r = reason(&file.units[1]);
-    assert!(r.contains("`spaceship` for `kind`, which is not one of home, inpatient"), "{r}");
+    assert!(
+        r.contains("`spaceship` for `kind`, which is not one of home, inpatient"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -362,10 +412,17 @@ fn results_read_numbers_for_trends() {
         value = "value"
         unit = "unit"
     "#;
-    let file = parse(map, b"id,test,value,unit\n1,Hb,131,g/L\n1,Note,see report,\n");
-    let EntryBody::Result(r) = &ok(&file.units[0]).entries[0].body else { panic!() };
+    let file = parse(
+        map,
+        b"id,test,value,unit\n1,Hb,131,g/L\n1,Note,see report,\n",
+    );
+    let EntryBody::Result(r) = &ok(&file.units[0]).entries[0].body else {
+        panic!()
+    };
     assert_eq!(r.numeric, Some(131.0));
-    let EntryBody::Result(r) = &ok(&file.units[1]).entries[0].body else { panic!() };
+    let EntryBody::Result(r) = &ok(&file.units[1]).entries[0].body else {
+        panic!()
+    };
     assert_eq!(r.numeric, None);
 }
 
@@ -381,6 +438,7 @@ fn mapping_mistakes_are_reported_when_it_is_loaded() {
         ("name = \"m\"\nsubject = { column = \"id\", map = \"nope\" }", "no `[maps.nope]`"),
         ("name = \"m\"\ndate_formats = [\"%Q\"]\nsubject = \"id\"", "not a chrono date format"),
         ("name = \"m\"\nsubject = \"id\"\nsubject_nhs_fallback = true", "needs `demographics.nhs_number`"),
+        ("name = \"m\"\n", "say which column is the person's local id"),
         ("name = \"m\"\nsubject = \"id\"\nsurname = \"x\"", "unknown field `surname`"),
         (
             "name = \"m\"\nsubject = \"id\"\n[[entry]]\ncategory = \"allergies\"\nsource_ref = \"{id}\"\ntitle = \"t\"",
@@ -408,17 +466,20 @@ fn mapping_mistakes_are_reported_when_it_is_loaded() {
         ),
     ];
     for (text, expected) in cases {
-        let err = Mapping::from_toml(text).err().unwrap_or_else(|| panic!("accepted: {text}"));
-        assert!(err.contains(expected), "{text}\n=> {err}\nwanted {expected}");
+        let err = Mapping::from_toml(text)
+            .err()
+            .unwrap_or_else(|| panic!("accepted: {text}"));
+        assert!(
+            err.contains(expected),
+            "{text}\n=> {err}\nwanted {expected}"
+        );
     }
 }
 
 /// One entry of every category from one row, each with every body field it has.
 #[test]
 fn every_category_can_be_expressed() {
-    let mut map = String::from(
-        "name = \"all\"\nsubject = \"id\"\ndate_formats = [\"%Y-%m-%d\"]\n",
-    );
+    let mut map = String::from("name = \"all\"\nsubject = \"id\"\ndate_formats = [\"%Y-%m-%d\"]\n");
     for category in Category::ALL {
         map.push_str(&format!(
             "[[entry]]\ncategory = \"{category}\"\nsource_ref = \"{{id}}/{category}\"\ntitle = \
@@ -437,7 +498,10 @@ fn every_category_can_be_expressed() {
             map.push_str(&format!("{} = {value}\n", f.name));
         }
     }
-    let file = parse(&map, b"id,code,day,text,number\nP1,C1,2024-05-06,words,7.5\n");
+    let file = parse(
+        &map,
+        b"id,code,day,text,number\nP1,C1,2024-05-06,words,7.5\n",
+    );
     let e = ok(&file.units[0]);
     let categories: Vec<Category> = e.entries.iter().map(|d| d.category).collect();
     assert_eq!(categories, Category::ALL.to_vec());
@@ -460,9 +524,15 @@ fn arbitrary_bytes_never_panic() {
     let alphabet = b"~|,\"\n\r 0123/abcR12\xe9\xff";
     for round in 0..400 {
         let len = (round * 7) % 300;
-        let mut data = if round % 2 == 0 { ADULTS_HEADER.as_bytes().to_vec() } else { Vec::new() };
+        let mut data = if round % 2 == 0 {
+            ADULTS_HEADER.as_bytes().to_vec()
+        } else {
+            Vec::new()
+        };
         for _ in 0..len {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             data.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
         }
         for m in &maps {

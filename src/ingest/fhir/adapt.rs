@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub(super) enum Outcome {
-    Unit(Adapted),
+    Unit(Box<Adapted>),
     /// Counted in `ParsedFile.skipped` under this name.
     Skip(String),
 }
@@ -59,13 +59,13 @@ impl Base<'_> {
 
     /// The usual unit: one subject, some entries, no demographics.
     pub fn unit(&self, subject: String, entries: Vec<EntryDraft>) -> Outcome {
-        Outcome::Unit(Adapted {
+        Outcome::Unit(Box::new(Adapted {
             subject,
             demographics: None,
             entries,
             merge_from: None,
             last_updated: self.last_updated.clone(),
-        })
+        }))
     }
 
     pub fn last_updated(&self) -> Option<String> {
@@ -81,7 +81,12 @@ pub(super) fn adapt(
     ctx: &Context,
 ) -> Result<Outcome, String> {
     let header: Header = parse(resource)?;
-    let id = header.id.as_deref().map(str::trim).filter(|i| !i.is_empty()).map(str::to_owned);
+    let id = header
+        .id
+        .as_deref()
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+        .map(str::to_owned);
     let keys = full_url
         .map(str::to_owned)
         .into_iter()
@@ -126,14 +131,27 @@ fn parse<T: DeserializeOwned>(resource: &Value) -> Result<T, String> {
 /// S-flag on a Patient: restricted (`R`), very restricted (`V`) or PDS's `REDACTED`.
 fn is_restricted(c: &Coding) -> bool {
     let code = c.code.as_deref().unwrap_or("").trim().to_ascii_uppercase();
-    matches!(code.as_str(), "R" | "V" | "REDACTED" | "RESTRICTED" | "VERY RESTRICTED")
+    matches!(
+        code.as_str(),
+        "R" | "V" | "REDACTED" | "RESTRICTED" | "VERY RESTRICTED"
+    )
 }
 
 /// HL7 v3 sensitivity codes that mark information withheld by default (mental health,
 /// sexual health, HIV, substance use, domestic violence, ethnicity), plus any NHS security
 /// label that says sensitive.
 const SENSITIVITY_CODES: [&str; 11] = [
-    "ETH", "HIV", "PSY", "PSYTHPN", "SDV", "SEX", "STD", "SUD", "MH", "BH", "SENSITIVE",
+    "ETH",
+    "HIV",
+    "PSY",
+    "PSYTHPN",
+    "SDV",
+    "SEX",
+    "STD",
+    "SUD",
+    "MH",
+    "BH",
+    "SENSITIVE",
 ];
 
 fn is_sensitive(c: &Coding) -> bool {
@@ -142,7 +160,11 @@ fn is_sensitive(c: &Coding) -> bool {
     is_restricted(c)
         || SENSITIVITY_CODES.contains(&code.as_str())
         || display.contains("sensitive")
-        || (c.system.as_deref().unwrap_or("").starts_with("https://fhir.nhs.uk/")
+        || (c
+            .system
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("https://fhir.nhs.uk/")
             && code.contains("SENSITIVE"))
 }
 

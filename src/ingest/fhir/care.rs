@@ -70,9 +70,18 @@ pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
 /// The kind of safeguarding alert the words describe, most specific first.
 fn safeguarding_type(text: &str) -> Option<&'static str> {
     const KINDS: [(&[&str], &str); 6] = [
-        (&["child protection", "cp-is", "child protection plan"], "Child protection"),
-        (&["looked after child", "looked-after child"], "Looked after child"),
-        (&["adult at risk", "vulnerable adult", "adult safeguarding"], "Adult at risk"),
+        (
+            &["child protection", "cp-is", "child protection plan"],
+            "Child protection",
+        ),
+        (
+            &["looked after child", "looked-after child"],
+            "Looked after child",
+        ),
+        (
+            &["adult at risk", "vulnerable adult", "adult safeguarding"],
+            "Adult at risk",
+        ),
         (&["domestic abuse", "domestic violence"], "Domestic abuse"),
         (&["marac"], "MARAC"),
         (&["safeguarding", "safeguarding concern"], "Safeguarding"),
@@ -123,19 +132,28 @@ pub(super) fn consent(c: Consent, base: &Base<'_>) -> Result<Outcome, String> {
         .chain(c.policy_rule.iter())
         .chain(provision_codes)
         .collect();
-    let attachment_title = c.source_attachment.as_ref().and_then(|a| a.title.as_deref());
+    let attachment_title = c
+        .source_attachment
+        .as_ref()
+        .and_then(|a| a.title.as_deref());
     let text = words(concepts.iter().copied(), [attachment_title]);
     let codes: Vec<&str> = concepts.iter().flat_map(|c| c.codes()).collect();
     // "ReSPECT" is only told from the everyday word by its capitals.
     let respect = concepts
         .iter()
-        .flat_map(|c| c.text.iter().chain(c.coding.iter().filter_map(|x| x.display.as_ref())))
+        .flat_map(|c| {
+            c.text
+                .iter()
+                .chain(c.coding.iter().filter_map(|x| x.display.as_ref()))
+        })
         .map(String::as_str)
         .chain(attachment_title)
         .any(|t| t.contains("ReSPECT"))
         || text.contains("recommended summary plan for emergency care");
 
-    let kind = if codes.iter().any(|c| DNACPR_CODES.contains(c) || *c == "dnr")
+    let kind = if codes
+        .iter()
+        .any(|c| DNACPR_CODES.contains(c) || *c == "dnr")
         || has_any_word(
             &text,
             &[
@@ -157,7 +175,14 @@ pub(super) fn consent(c: Consent, base: &Base<'_>) -> Result<Outcome, String> {
         } else {
             DirectiveKind::LpaHealthWelfare
         }
-    } else if has_any_word(&text, &["advance decision to refuse treatment", "adrt", "advance decision"]) {
+    } else if has_any_word(
+        &text,
+        &[
+            "advance decision to refuse treatment",
+            "adrt",
+            "advance decision",
+        ],
+    ) {
         DirectiveKind::Adrt
     } else if codes.iter().any(|c| *c == "adr" || *c == "acd")
         || has_any_word(&text, &["advance directive", "advance care directive"])
@@ -193,7 +218,9 @@ pub(super) fn consent(c: Consent, base: &Base<'_>) -> Result<Outcome, String> {
         DirectiveKind::Dnacpr => "DNACPR decision",
         DirectiveKind::Respect => "ReSPECT form",
         DirectiveKind::LpaHealthWelfare => "Lasting power of attorney (health and welfare)",
-        DirectiveKind::LpaPropertyFinance => "Lasting power of attorney (property and financial affairs)",
+        DirectiveKind::LpaPropertyFinance => {
+            "Lasting power of attorney (property and financial affairs)"
+        }
         DirectiveKind::Adrt => "Advance decision to refuse treatment",
         DirectiveKind::Other => "Advance directive",
     };
@@ -215,9 +242,26 @@ pub(super) fn episode(ep: EpisodeOfCare, base: &Base<'_>) -> Result<Outcome, Str
     let manager = ep.care_manager.as_ref().and_then(|r| r.label());
     let (body, fallback) = if has_any_word(
         &text,
-        &["social care", "social work", "social services", "looked after", "child protection plan", "care package", "package of care"],
+        &[
+            "social care",
+            "social work",
+            "social services",
+            "looked after",
+            "child protection plan",
+            "care package",
+            "package of care",
+        ],
     ) {
-        let children = has_any_word(&text, &["child", "children", "children's", "looked after", "young people"]);
+        let children = has_any_word(
+            &text,
+            &[
+                "child",
+                "children",
+                "children's",
+                "looked after",
+                "young people",
+            ],
+        );
         let kind = if has_any_word(&text, &["looked after"]) {
             SocialCareKind::LookedAfter
         } else if has_any_word(&text, &["child protection"]) {
@@ -230,7 +274,11 @@ pub(super) fn episode(ep: EpisodeOfCare, base: &Base<'_>) -> Result<Outcome, Str
             SocialCareKind::Case
         };
         let body = SocialCare {
-            service: if children { SocialCareService::Children } else { SocialCareService::Adults },
+            service: if children {
+                SocialCareService::Children
+            } else {
+                SocialCareService::Adults
+            },
             kind,
             description: title.clone(),
             team,
@@ -243,7 +291,16 @@ pub(super) fn episode(ep: EpisodeOfCare, base: &Base<'_>) -> Result<Outcome, Str
         (EntryBody::SocialCare(body), "Social care")
     } else if has_any_word(
         &text,
-        &["mental health", "cmht", "camhs", "psychiatry", "psychiatric", "psychosis", "iapt", "crisis resolution"],
+        &[
+            "mental health",
+            "cmht",
+            "camhs",
+            "psychiatry",
+            "psychiatric",
+            "psychosis",
+            "iapt",
+            "crisis resolution",
+        ],
     ) {
         let body = MentalHealth {
             team: team.or(organisation),
@@ -308,7 +365,11 @@ pub(super) fn care_team(t: CareTeam, base: &Base<'_>) -> Result<Outcome, String>
         let name = p.member.as_ref().and_then(|m| m.label());
         let role = first_label(&p.role);
         let body = CareNetworkMember {
-            agency: p.on_behalf_of.as_ref().and_then(|o| o.label()).or_else(|| organisation.clone()),
+            agency: p
+                .on_behalf_of
+                .as_ref()
+                .and_then(|o| o.label())
+                .or_else(|| organisation.clone()),
             team: team.clone(),
             role: role.clone(),
             name: name.clone(),

@@ -10,7 +10,7 @@ use super::adapt::{
     Outcome,
 };
 use super::resources::{
-    notes, non_empty, AllergyIntolerance, CodeableConcept, Condition, DiagnosticReport, Dosage,
+    non_empty, notes, AllergyIntolerance, CodeableConcept, Condition, DiagnosticReport, Dosage,
     Encounter, Immunization, MedicationUse, Observation, ObservationValue, Procedure, Quantity,
     ReferenceRange,
 };
@@ -32,10 +32,17 @@ pub(super) fn allergy(a: AllergyIntolerance, base: &Base<'_>) -> Result<Outcome,
         substance: substance.clone(),
         allergy_type: non_empty(a.kind.as_deref()),
         reaction: joined_labels(&reactions),
-        severity: a.reaction.iter().find_map(|r| non_empty(r.severity.as_deref())),
+        severity: a
+            .reaction
+            .iter()
+            .find_map(|r| non_empty(r.severity.as_deref())),
         criticality: non_empty(a.criticality.as_deref()),
     };
-    let mut e = base.draft(substance, "Allergy (substance not stated)", EntryBody::Allergy(body));
+    let mut e = base.draft(
+        substance,
+        "Allergy (substance not stated)",
+        EntryBody::Allergy(body),
+    );
     set_code(&mut e, a.code.as_ref());
     let verification = first_code(a.verification_status.as_ref());
     e.status = if verification.as_deref() == Some("entered-in-error") {
@@ -43,7 +50,9 @@ pub(super) fn allergy(a: AllergyIntolerance, base: &Base<'_>) -> Result<Outcome,
     } else {
         first_code(a.clinical_status.as_ref())
     };
-    e.start = a.onset_date_time.or_else(|| start_of(a.onset_period.as_ref()));
+    e.start = a
+        .onset_date_time
+        .or_else(|| start_of(a.onset_period.as_ref()));
     e.end = end_of(a.onset_period.as_ref());
     e.recorded_at = a.recorded_date;
     Ok(base.unit(subject, vec![e]))
@@ -77,7 +86,11 @@ pub(super) fn medication(m: MedicationUse, base: &Base<'_>, kind: &str) -> Resul
             .and_then(|r| r.label()),
         kind: Some(kind.to_owned()),
     };
-    let mut e = base.draft(name, "Medication (name not stated)", EntryBody::Medication(body));
+    let mut e = base.draft(
+        name,
+        "Medication (name not stated)",
+        EntryBody::Medication(body),
+    );
     set_code(&mut e, concept);
     e.status = non_empty(m.status.as_deref());
     e.start = m
@@ -173,7 +186,11 @@ pub(super) fn observation(o: Observation, base: &Base<'_>) -> Result<Outcome, St
             date: e.start.clone(),
             detail: value.or(title),
         };
-        let mut f = base.draft(Some("COVID-19".into()), "COVID-19", EntryBody::ConditionFlag(flag));
+        let mut f = base.draft(
+            Some("COVID-19".into()),
+            "COVID-19",
+            EntryBody::ConditionFlag(flag),
+        );
         f.source_ref = format!("{}#covid-19", base.source_ref);
         f.status = e.status.clone();
         f.start = e.start.clone();
@@ -196,7 +213,10 @@ fn value_parts(v: &ObservationValue) -> (Option<String>, Option<f64>, Option<Str
     }
     let text = non_empty(v.value_string.as_deref())
         .or_else(|| label(v.value_codeable_concept.as_ref()))
-        .or_else(|| v.value_boolean.map(|b| if b { "yes" } else { "no" }.to_owned()))
+        .or_else(|| {
+            v.value_boolean
+                .map(|b| if b { "yes" } else { "no" }.to_owned())
+        })
         .or_else(|| v.value_date_time.clone());
     (text, None, None)
 }
@@ -224,8 +244,18 @@ fn range_text(r: &ReferenceRange) -> Option<String> {
 /// LOINC and SNOMED CT codes for SARS-CoV-2 tests and results, plus the words they are
 /// named with, for feeds that send local codes.
 const COVID_CODES: [&str; 12] = [
-    "94500-6", "94309-2", "94558-4", "94531-1", "94533-7", "94534-5", "95209-3", "96119-3",
-    "871562009", "1240581000000104", "1240591000000102", "1324601000000106",
+    "94500-6",
+    "94309-2",
+    "94558-4",
+    "94531-1",
+    "94533-7",
+    "94534-5",
+    "95209-3",
+    "96119-3",
+    "871562009",
+    "1240581000000104",
+    "1240591000000102",
+    "1324601000000106",
 ];
 
 pub(super) fn is_covid_test(code: &CodeableConcept) -> bool {
@@ -233,14 +263,33 @@ pub(super) fn is_covid_test(code: &CodeableConcept) -> bool {
 }
 
 pub(super) fn mentions_covid(words: &str) -> bool {
-    has_any_word(words, &["covid", "covid-19", "covid19", "sars-cov-2", "sars cov 2", "sarscov2"])
-        || words.contains("coronavirus 2019")
+    has_any_word(
+        words,
+        &[
+            "covid",
+            "covid-19",
+            "covid19",
+            "sars-cov-2",
+            "sars cov 2",
+            "sarscov2",
+        ],
+    ) || words.contains("coronavirus 2019")
 }
 
 /// Negative words first, since "not detected" contains "detected".
 pub(super) fn covid_state(evidence: &str) -> FlagState {
     let text = evidence.to_lowercase();
-    if has_any_word(&text, &["not detected", "negative", "neg", "undetected", "nd", "not found"]) {
+    if has_any_word(
+        &text,
+        &[
+            "not detected",
+            "negative",
+            "neg",
+            "undetected",
+            "nd",
+            "not found",
+        ],
+    ) {
         FlagState::Negative
     } else if has_any_word(&text, &["detected", "positive", "pos", "det"]) {
         FlagState::Positive
@@ -258,7 +307,8 @@ pub(super) fn report(r: DiagnosticReport, base: &Base<'_>) -> Result<Outcome, St
         value: non_empty(r.conclusion.as_deref()).or_else(|| joined_labels(&r.conclusion_code)),
         report: Some(base.source_ref.to_owned()),
         specimen: r.specimen.iter().find_map(|s| s.label()),
-        comment: (!r.result.is_empty()).then(|| format!("{} results in this report", r.result.len())),
+        comment: (!r.result.is_empty())
+            .then(|| format!("{} results in this report", r.result.len())),
         ..LabResult::default()
     };
     let mut e = base.draft(title, "Report", EntryBody::Result(body));
@@ -297,8 +347,12 @@ pub(super) fn condition(c: Condition, base: &Base<'_>) -> Result<Outcome, String
     let mut e = base.draft(name, "Problem (not named)", EntryBody::Problem(body));
     set_code(&mut e, c.code.as_ref());
     e.status = status;
-    e.start = c.onset_date_time.or_else(|| start_of(c.onset_period.as_ref()));
-    e.end = c.abatement_date_time.or_else(|| end_of(c.abatement_period.as_ref()));
+    e.start = c
+        .onset_date_time
+        .or_else(|| start_of(c.onset_period.as_ref()));
+    e.end = c
+        .abatement_date_time
+        .or_else(|| end_of(c.abatement_period.as_ref()));
     e.recorded_at = c.recorded_date;
     Ok(base.unit(subject, vec![e]))
 }
@@ -316,7 +370,10 @@ pub(super) fn immunization(i: Immunization, base: &Base<'_>) -> Result<Outcome, 
         dose_number: dose,
         site: label(i.site.as_ref()),
         batch: non_empty(i.lot_number.as_deref()),
-        performer: i.performer.iter().find_map(|p| p.actor.as_ref().and_then(|a| a.label())),
+        performer: i
+            .performer
+            .iter()
+            .find_map(|p| p.actor.as_ref().and_then(|a| a.label())),
     };
     let mut e = base.draft(vaccine, "Vaccination", EntryBody::Immunisation(body));
     set_code(&mut e, i.vaccine_code.as_ref());
@@ -331,7 +388,10 @@ pub(super) fn procedure(p: Procedure, base: &Base<'_>) -> Result<Outcome, String
     let name = label(p.code.as_ref());
     let body = ProcedureBody {
         name: name.clone(),
-        performer: p.performer.iter().find_map(|x| x.actor.as_ref().and_then(|a| a.label())),
+        performer: p
+            .performer
+            .iter()
+            .find_map(|x| x.actor.as_ref().and_then(|a| a.label())),
         body_site: first_label(&p.body_site),
         outcome: label(p.outcome.as_ref()),
     };
@@ -347,7 +407,11 @@ pub(super) fn procedure(p: Procedure, base: &Base<'_>) -> Result<Outcome, String
 
 pub(super) fn encounter(enc: Encounter, base: &Base<'_>) -> Result<Outcome, String> {
     let subject = base.ctx.subject_of(enc.subject.as_ref())?;
-    let class = enc.class.as_ref().and_then(|c| c.code.as_deref()).unwrap_or("");
+    let class = enc
+        .class
+        .as_ref()
+        .and_then(|c| c.code.as_deref())
+        .unwrap_or("");
     let kind = match class.to_ascii_uppercase().as_str() {
         "AMB" => ContactKind::Outpatient,
         "EMER" => ContactKind::AandE,
@@ -374,7 +438,9 @@ pub(super) fn encounter(enc: Encounter, base: &Base<'_>) -> Result<Outcome, Stri
             .and_then(|h| label(h.discharge_disposition.as_ref())),
     };
     for loc in &enc.location {
-        let Some(name) = loc.location.as_ref().and_then(|l| l.label()) else { continue };
+        let Some(name) = loc.location.as_ref().and_then(|l| l.label()) else {
+            continue;
+        };
         let slot = match first_code(loc.physical_type.as_ref()).as_deref() {
             Some("wa") => &mut body.ward,
             Some("bd") => &mut body.bed,

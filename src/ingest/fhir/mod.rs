@@ -16,6 +16,7 @@
 mod adapt;
 mod care;
 mod clinical;
+mod datatypes;
 mod people;
 mod resources;
 #[cfg(test)]
@@ -220,7 +221,12 @@ impl Context {
         let Some(reference) = reference else {
             return Err("it names no patient (no subject or patient reference)".into());
         };
-        if let Some(target) = reference.reference.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(target) = reference
+            .reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             if let Some(local) = self.patients.get(target) {
                 return Ok(local.clone());
             }
@@ -228,11 +234,16 @@ impl Context {
             if let Some(local) = self.patients.get(&relative) {
                 return Ok(local.clone());
             }
-            if let Some(id) = relative.strip_prefix("Patient/").filter(|id| !id.contains('/')) {
+            if let Some(id) = relative
+                .strip_prefix("Patient/")
+                .filter(|id| !id.contains('/'))
+            {
                 return Ok(id.to_owned());
             }
             if target.starts_with("urn:") {
-                return Err(format!("its patient reference {target} is not a Patient in this Bundle"));
+                return Err(format!(
+                    "its patient reference {target} is not a Patient in this file"
+                ));
             }
             if target.starts_with('#') {
                 return Err("its patient is a contained resource, which is not read; send the Patient as its own resource".into());
@@ -241,12 +252,15 @@ impl Context {
         }
         if let Some(ident) = &reference.identifier {
             if ident.system.as_deref() == Some(NHS_NUMBER_SYSTEM) {
-                let digits = crate::model::nhs_number::standardise(ident.value.as_deref().unwrap_or(""));
+                let digits =
+                    crate::model::nhs_number::standardise(ident.value.as_deref().unwrap_or(""));
                 if !digits.is_empty() {
                     return Ok(format!("NHS:{digits}"));
                 }
             }
-            return Err("its patient is identified only by an identifier that is not an NHS number".into());
+            return Err(
+                "its patient is identified only by an identifier that is not an NHS number".into(),
+            );
         }
         Err("its patient reference has neither a reference nor an NHS number".into())
     }
@@ -310,12 +324,16 @@ fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
     match adapt::adapt(kind, resource, &source_ref, item.full_url, ctx) {
         Ok(adapt::Outcome::Skip(name)) => *parsed.skipped.entry(name).or_default() += 1,
         Ok(adapt::Outcome::Unit(unit)) => {
+            let unit = *unit;
             let event_time = unit
                 .last_updated
                 .or_else(|| item.bundle_time.map(str::to_owned));
             parsed.units.push(Ok(Extract {
                 position: position.clone(),
-                message_ref: Some(item.full_url.map_or_else(|| source_ref.clone(), str::to_owned)),
+                message_ref: Some(
+                    item.full_url
+                        .map_or_else(|| source_ref.clone(), str::to_owned),
+                ),
                 event_time,
                 subject: unit.subject,
                 demographics: unit.demographics,
@@ -331,7 +349,11 @@ fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
 /// `<ResourceType>/<id>`, else the fullUrl, else a hash of the resource's JSON so that the
 /// same resource sent twice still updates one entry.
 fn source_ref(kind: &str, resource: &Value, full_url: Option<&str>, raw: &[u8]) -> String {
-    if let Some(id) = resource.get("id").and_then(Value::as_str).filter(|id| !id.trim().is_empty()) {
+    if let Some(id) = resource
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.trim().is_empty())
+    {
         return format!("{kind}/{}", id.trim());
     }
     if let Some(url) = full_url.filter(|u| !u.trim().is_empty()) {
@@ -339,7 +361,10 @@ fn source_ref(kind: &str, resource: &Value, full_url: Option<&str>, raw: &[u8]) 
     }
     use sha2::Digest;
     let digest = sha2::Sha256::digest(raw);
-    format!("{kind}#sha256:{}", hex::encode(digest.get(..12).unwrap_or(&digest)))
+    format!(
+        "{kind}#sha256:{}",
+        hex::encode(digest.get(..12).unwrap_or(&digest))
+    )
 }
 
 /// Redacts values from a serde error: "invalid type: string \"Smith\", expected a sequence"

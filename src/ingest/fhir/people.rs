@@ -23,7 +23,9 @@ pub(super) fn patient(p: Patient, base: &Base<'_>) -> Result<Outcome, String> {
     };
     for ident in &p.identifier {
         let system = ident.system.as_deref().unwrap_or("").trim();
-        let Some(value) = non_empty(ident.value.as_deref()) else { continue };
+        let Some(value) = non_empty(ident.value.as_deref()) else {
+            continue;
+        };
         if is_nhs_number_system(system) {
             if d.nhs_number.is_none() {
                 d.nhs_number = Some(ReportedNhsNumber::classify(&value, verified(ident)));
@@ -86,13 +88,13 @@ pub(super) fn patient(p: Patient, base: &Base<'_>) -> Result<Outcome, String> {
         .enumerate()
         .filter_map(|(i, c)| contact_entry(c, i, base))
         .collect();
-    Ok(Outcome::Unit(Adapted {
+    Ok(Outcome::Unit(Box::new(Adapted {
         subject,
         demographics: Some(d),
         entries,
         merge_from,
         last_updated: base.last_updated(),
-    }))
+    })))
 }
 
 fn is_nhs_number_system(system: &str) -> bool {
@@ -205,8 +207,14 @@ pub(super) fn related_person(r: RelatedPerson, base: &Base<'_>) -> Result<Outcom
         address: preferred_address(&r.address).and_then(Address::one_line),
         is_carer: is_carer(&r.relationship),
     };
-    let mut entry = base.draft(name.or(relationship), "Related person", EntryBody::NextOfKin(body));
-    entry.status = r.active.map(|a| if a { "active" } else { "inactive" }.to_owned());
+    let mut entry = base.draft(
+        name.or(relationship),
+        "Related person",
+        EntryBody::NextOfKin(body),
+    );
+    entry.status = r
+        .active
+        .map(|a| if a { "active" } else { "inactive" }.to_owned());
     entry.start = r.period.as_ref().and_then(|p| p.start.clone());
     entry.end = r.period.as_ref().and_then(|p| p.end.clone());
     Ok(base.unit(subject, vec![entry]))

@@ -11,20 +11,15 @@ use super::{results, ts};
 use crate::ingest::{decode_text, Extract, Reject, Unit};
 use crate::model::entry::{Contact, ContactKind, Location, LocationKind};
 use crate::model::{EntryBody, EntryDraft};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// ADT events we read; every other ADT event is counted as skipped.
-const ADT_EVENTS: [&str; 13] = ["A01", "A02", "A03", "A04", "A05", "A08", "A11", "A12", "A13", "A28", "A31", "A34", "A40"];
+const ADT_EVENTS: [&str; 13] = [
+    "A01", "A02", "A03", "A04", "A05", "A08", "A11", "A12", "A13", "A28", "A31", "A34", "A40",
+];
 
 /// Longest control id quoted in a position; anything longer is cut.
 const MAX_CONTROL_ID_CHARS: usize = 64;
-
-/// What became of one message.
-pub enum Outcome {
-    Unit(Unit),
-    /// A message type we do not read, by name (`ADT^A60`).
-    Skipped(String),
-}
 
 /// What every event needs from the header and the patient.
 pub struct Header<'m> {
@@ -50,13 +45,18 @@ impl Header<'_> {
     }
 }
 
-/// Adapts message `number` (1-based within the file) from its raw bytes.
-pub fn adapt_message(number: usize, raw: &[u8]) -> Outcome {
+/// Adapts message `number` (1-based within the file) from its raw bytes. A message type we do
+/// not read gives `None` and is counted in `skipped` by name (`ADT^A60`).
+pub fn adapt_message(
+    number: usize,
+    raw: &[u8],
+    skipped: &mut BTreeMap<String, usize>,
+) -> Option<Unit> {
     let text = decode_text(raw);
     let message = match Message::parse(&text) {
         Ok(m) => m,
         Err(e) => {
-            return Outcome::Unit(Err(Reject {
+            return Some(Err(Reject {
                 position: format!("message {number}"),
                 reason: format!("HL7 message {number}: {e}; fix at source and resend"),
                 raw: raw.to_vec(),
@@ -64,21 +64,32 @@ pub fn adapt_message(number: usize, raw: &[u8]) -> Outcome {
         }
     };
     let Some(msh) = message.msh() else {
-        return Outcome::Unit(Err(Reject {
+        return Some(Err(Reject {
             position: format!("message {number}"),
             reason: format!("HL7 message {number}: it has no MSH segment"),
             raw: raw.to_vec(),
         }));
     };
     let evn = message.segment("EVN");
-    let control_id = msh.text(10, 1).map(|id| id.chars().filter(|c| !c.is_control()).take(MAX_CONTROL_ID_CHARS).collect::<String>());
+    let control_id = msh.text(10, 1).map(|id| {
+        id.chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_CONTROL_ID_CHARS)
+            .collect::<String>()
+    });
     let position = match &control_id {
         Some(id) => format!("message {number} (control id {id})"),
         None => format!("message {number}"),
     };
     let message_time = msh.text(7, 1).and_then(|t| ts::to_iso(&t));
-    let event_time = evn.and_then(|e| e.text(2, 1)).and_then(|t| ts::to_iso(&t)).or(message_time);
-    let occurred = evn.and_then(|e| e.text(6, 1)).and_then(|t| ts::to_iso(&t)).or_else(|| event_time.clone());
+    let event_time = evn
+        .and_then(|e| e.text(2, 1))
+        .and_then(|t| ts::to_iso(&t))
+        .or(message_time);
+    let occurred = evn
+        .and_then(|e| e.text(6, 1))
+        .and_then(|t| ts::to_iso(&t))
+        .or_else(|| event_time.clone());
     let header = Header {
         number,
         position,
@@ -90,15 +101,28 @@ pub fn adapt_message(number: usize, raw: &[u8]) -> Outcome {
     };
 
     let Some(code) = msh.text(9, 1).map(|c| c.to_ascii_uppercase()) else {
-        return Outcome::Unit(header.reject("MSH-9 has no message type; fix at source and resend", raw));
+        return Some(header.reject("MSH-9 has no message type; fix at source and resend", raw));
     };
-    let event = msh.text(9, 2).or_else(|| evn.and_then(|e| e.text(1, 1))).map(|e| e.to_ascii_uppercase());
-    match (code.as_str(), event.as_deref()) {
-        ("ADT", Some(ev)) if ADT_EVENTS.contains(&ev) => Outcome::Unit(adt(&header, ev, raw)),
-        ("ORU", Some("R01")) => Outcome::Unit(results::oru(&header, raw)),
-        (_, Some(ev)) => Outcome::Skipped(format!("{code}^{ev}")),
-        (_, None) => Outcome::Skipped(code),
+    let event = msh
+        .text(9, 2)
+        .or_else(|| evn.and_then(|e| e.text(1, 1)))
+        .map(|e| e.to_ascii_uppercase());
+    // The name becomes a counter key and a report label, so it must look like a type code.
+    let plausible = |t: &str| t.len() <= 8 && t.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !plausible(&code) || !event.as_deref().is_none_or(plausible) {
+        return Some(header.reject(
+            "MSH-9 does not hold a message type such as ADT^A01; fix at source and resend",
+            raw,
+        ));
     }
+    let name = match (code.as_str(), event.as_deref()) {
+        ("ADT", Some(ev)) if ADT_EVENTS.contains(&ev) => return Some(adt(&header, ev, raw)),
+        ("ORU", Some("R01")) => return Some(results::oru(&header, raw)),
+        (_, Some(ev)) => format!("{code}^{ev}"),
+        (_, None) => code,
+    };
+    *skipped.entry(name).or_default() += 1;
+    None
 }
 
 /// The patient of a message: its one PID, identified.
@@ -110,16 +134,27 @@ pub struct Patient<'a, 'm> {
 /// Finds the PID and the subject, or says why not.
 pub fn patient<'a, 'm>(message: &'m Message<'a>) -> Result<Patient<'a, 'm>, String> {
     let mut pids = message.segments().filter(|s| s.name() == "PID");
-    let pid = pids.next().ok_or("it has no PID segment, so it is about nobody; fix at source and resend")?;
+    let pid = pids
+        .next()
+        .ok_or("it has no PID segment, so it is about nobody; fix at source and resend")?;
     if pids.next().is_some() {
-        return Err("it carries more than one patient (several PID segments); send one patient per message".to_owned());
+        return Err(
+            "it carries more than one patient (several PID segments); send one patient per message"
+                .to_owned(),
+        );
     }
-    let ids = patient::identify(&pid).ok_or("PID-3 has no identifier; fix at source or map a local id")?;
+    let ids = patient::identify(&pid)
+        .ok_or("PID-3 has no identifier; fix at source or map a local id")?;
     Ok(Patient { pid, ids })
 }
 
 /// Assembles the extract, dropping a repeated reference (the first occurrence wins).
-pub fn extract(header: &Header<'_>, patient: &Patient<'_, '_>, mut entries: Vec<EntryDraft>, raw: &[u8]) -> Extract {
+pub fn extract(
+    header: &Header<'_>,
+    patient: &Patient<'_, '_>,
+    mut entries: Vec<EntryDraft>,
+    raw: &[u8],
+) -> Extract {
     let pd1 = header.message.segment("PD1");
     let demographics = patient::demographics(&patient.pid, pd1.as_ref(), &patient.ids);
     let mut seen = HashSet::new();
@@ -147,15 +182,26 @@ fn adt(header: &Header<'_>, event: &str, raw: &[u8]) -> Unit {
 
     let merge_from = if event == "A34" || event == "A40" {
         let Some(mrg) = message.segment("MRG") else {
-            return header.reject(
-                &format!("ADT^{event} has no MRG segment, so it does not say which record to merge; fix at source and resend"),
-                raw,
+            let why = format!(
+                "ADT^{event} has no MRG segment, so it does not say which record to merge; \
+                 fix at source and resend"
             );
+            return header.reject(&why, raw);
         };
         match patient::merged_id(&mrg) {
             Some(id) if id != subject => Some(id),
-            Some(_) => return header.reject("MRG-1 names the same person as PID-3, so there is nothing to merge", raw),
-            None => return header.reject("MRG-1 has no identifier of the record to merge; fix at source and resend", raw),
+            Some(_) => {
+                return header.reject(
+                    "MRG-1 names the same person as PID-3, so there is nothing to merge",
+                    raw,
+                )
+            }
+            None => {
+                return header.reject(
+                    "MRG-1 has no identifier of the record to merge; fix at source and resend",
+                    raw,
+                )
+            }
         }
     } else {
         None
@@ -215,14 +261,21 @@ impl Visit {
             ward: loc(1),
             bed: loc(3).or_else(|| loc(2)),
             facility: loc(4),
-            clinician: pv1.as_ref().and_then(|s| patient::person_name(s.field(7).first())),
+            clinician: pv1
+                .as_ref()
+                .and_then(|s| patient::person_name(s.field(7).first())),
             specialty: text(10, 1),
             number: text(19, 1),
             admitted: time(44),
             discharged: time(45),
-            expected_admit: pv2.as_ref().and_then(|s| s.text(8, 1)).and_then(|t| ts::to_iso(&t)),
+            expected_admit: pv2
+                .as_ref()
+                .and_then(|s| s.text(8, 1))
+                .and_then(|t| ts::to_iso(&t)),
             destination: text(36, 1).or_else(|| text(37, 1)),
-            reason: pv2.as_ref().and_then(|s| patient::coded_text(s.field(3).first())),
+            reason: pv2
+                .as_ref()
+                .and_then(|s| patient::coded_text(s.field(3).first())),
         }
     }
 
@@ -241,13 +294,34 @@ impl Visit {
 }
 
 /// The contact and location entries an ADT event implies.
-fn visit_entries(header: &Header<'_>, event: &str, subject: &str, visit: &Visit) -> Vec<EntryDraft> {
+fn visit_entries(
+    header: &Header<'_>,
+    event: &str,
+    subject: &str,
+    visit: &Visit,
+) -> Vec<EntryDraft> {
     let occurred = header.occurred.clone();
     let (status, start, end) = match event {
-        "A01" | "A04" => ("in-progress", visit.admitted.clone().or(occurred.clone()), None),
-        "A05" => ("planned", visit.admitted.clone().or(visit.expected_admit.clone()).or(occurred.clone()), None),
+        "A01" | "A04" => (
+            "in-progress",
+            visit.admitted.clone().or(occurred.clone()),
+            None,
+        ),
+        "A05" => (
+            "planned",
+            visit
+                .admitted
+                .clone()
+                .or(visit.expected_admit.clone())
+                .or(occurred.clone()),
+            None,
+        ),
         "A02" | "A12" | "A13" => ("in-progress", visit.admitted.clone(), None),
-        "A03" => ("finished", visit.admitted.clone(), visit.discharged.clone().or(occurred.clone())),
+        "A03" => (
+            "finished",
+            visit.admitted.clone(),
+            visit.discharged.clone().or(occurred.clone()),
+        ),
         "A11" => ("cancelled", visit.admitted.clone(), None),
         _ => return Vec::new(),
     };
@@ -258,19 +332,35 @@ fn visit_entries(header: &Header<'_>, event: &str, subject: &str, visit: &Visit)
     let location_kind = match event {
         "A01" | "A02" | "A12" if visit.is_inpatient() => Some(LocationKind::Inpatient),
         "A13" if visit.is_inpatient() || visit.class.is_none() => Some(LocationKind::Inpatient),
-        "A03" | "A11" if visit.is_inpatient() || visit.class.is_none() => {
-            let dead = header
-                .message
-                .segment("PID")
-                .is_some_and(|p| p.text(30, 1).is_some_and(|f| f.eq_ignore_ascii_case("Y")) || p.text(29, 1).is_some());
-            (!dead).then_some(LocationKind::Home)
-        }
+        "A03" | "A11" if visit.is_inpatient() || visit.class.is_none() => Some(LocationKind::Home),
         _ => None,
+    };
+    // A discharge on death must not say the person went home.
+    let location_kind = match location_kind {
+        Some(LocationKind::Home) if event == "A03" && died(header, visit) => {
+            Some(LocationKind::Other)
+        }
+        other => other,
     };
     if let Some(kind) = location_kind {
         entries.push(location(header, subject, visit, kind));
     }
     entries
+}
+
+/// Whether the message says the person died: PID-29/PID-30, or a discharge disposition that
+/// reads as death (feeds use local codes, so the text is what can be relied on).
+fn died(header: &Header<'_>, visit: &Visit) -> bool {
+    let pid_says = header.message.segment("PID").is_some_and(|p| {
+        p.text(30, 1).is_some_and(|f| f.eq_ignore_ascii_case("Y")) || p.text(29, 1).is_some()
+    });
+    let disposition_says = visit.destination.as_deref().is_some_and(|d| {
+        let d = d.to_lowercase();
+        ["dead", "died", "death", "deceased", "expired"]
+            .iter()
+            .any(|w| d.contains(w))
+    });
+    pid_says || disposition_says
 }
 
 fn contact(
@@ -285,7 +375,9 @@ fn contact(
     let source_ref = match (&visit.number, &visit.admitted, &start) {
         (Some(n), _, _) => format!("visit/{n}"),
         (None, Some(t), _) => format!("{subject}/visit/{t}"),
-        (None, None, Some(t)) if status != "finished" && status != "cancelled" => format!("{subject}/visit/{t}"),
+        (None, None, Some(t)) if status != "finished" && status != "cancelled" => {
+            format!("{subject}/visit/{t}")
+        }
         _ => return None,
     };
     let kind = visit.kind();
@@ -308,7 +400,11 @@ fn contact(
         specialty: visit.specialty.clone(),
         clinician: visit.clinician.clone(),
         reason: visit.reason.clone(),
-        discharge_destination: if status == "finished" { visit.destination.clone() } else { None },
+        discharge_destination: if status == "finished" {
+            visit.destination.clone()
+        } else {
+            None
+        },
     };
     let mut entry = draft(source_ref, title, EntryBody::Contact(body));
     entry.status = Some(status.to_owned());
@@ -325,16 +421,37 @@ fn location(header: &Header<'_>, subject: &str, visit: &Visit, kind: LocationKin
             name: visit.ward.clone().or_else(|| visit.facility.clone()),
             ward: visit.ward.clone(),
             bed: visit.bed.clone(),
-            organisation: visit.facility.clone().or_else(|| header.sending_facility.clone()),
+            organisation: visit
+                .facility
+                .clone()
+                .or_else(|| header.sending_facility.clone()),
         },
-        _ => Location { kind, name: None, ward: None, bed: None, organisation: None },
+        LocationKind::Other => Location {
+            kind,
+            name: Some("Deceased".to_owned()),
+            ward: None,
+            bed: None,
+            organisation: None,
+        },
+        _ => Location {
+            kind,
+            name: None,
+            ward: None,
+            bed: None,
+            organisation: None,
+        },
     };
     let title = match (kind, &visit.ward) {
         (LocationKind::Inpatient, Some(ward)) => format!("Inpatient: {ward}"),
         (LocationKind::Inpatient, None) => "Inpatient".to_owned(),
+        (LocationKind::Other, _) => "Deceased".to_owned(),
         _ => "Home".to_owned(),
     };
-    let mut entry = draft(format!("{subject}/location"), title, EntryBody::Location(body));
+    let mut entry = draft(
+        format!("{subject}/location"),
+        title,
+        EntryBody::Location(body),
+    );
     entry.status = Some("active".to_owned());
     entry.start = header.occurred.clone();
     entry.recorded_at = header.event_time.clone();

@@ -79,8 +79,10 @@ impl<'a> Message<'a> {
         let rest = text.strip_prefix("MSH").ok_or(Er7Error::NoMsh)?;
         let mut chars = rest.chars();
         let field = chars.next().ok_or(Er7Error::BadDelimiters)?;
-        let encoding: String =
-            chars.take_while(|&c| c != field && c != '\r' && c != '\n').take(6).collect();
+        let encoding: String = chars
+            .take_while(|&c| c != field && c != '\r' && c != '\n')
+            .take(6)
+            .collect();
         let seps = separators(field, &encoding)?;
 
         let mut fields = Vec::with_capacity(64);
@@ -92,7 +94,8 @@ impl<'a> Message<'a> {
                 return Err(Er7Error::TooManySegments);
             }
             let start = fields.len();
-            let mut parts = line.split(seps.field);
+            // Leading spaces are indentation some tools add, not part of the segment name.
+            let mut parts = line.trim_start().split(seps.field);
             let name = parts.next().unwrap_or_default();
             if !is_segment_name(name) {
                 return Err(Er7Error::NotASegment { segment: number });
@@ -100,13 +103,20 @@ impl<'a> Message<'a> {
             fields.push(name);
             for part in parts {
                 if fields.len() - start > MAX_FIELDS_PER_SEGMENT {
-                    return Err(Er7Error::TooManyFields { segment: number, name: name.to_owned() });
+                    return Err(Er7Error::TooManyFields {
+                        segment: number,
+                        name: name.to_owned(),
+                    });
                 }
                 fields.push(part);
             }
             segments.push((start, fields.len() - start));
         }
-        Ok(Self { seps, fields, segments })
+        Ok(Self {
+            seps,
+            fields,
+            segments,
+        })
     }
 
     pub fn separators(&self) -> Separators {
@@ -117,7 +127,10 @@ impl<'a> Message<'a> {
     pub fn segments(&self) -> impl Iterator<Item = Segment<'a, '_>> + '_ {
         self.segments.iter().filter_map(move |&(start, len)| {
             let slice = self.fields.get(start..start + len)?;
-            Some(Segment { fields: slice, seps: self.seps })
+            Some(Segment {
+                fields: slice,
+                seps: self.seps,
+            })
         })
     }
 
@@ -142,18 +155,36 @@ fn separators(field: char, encoding: &str) -> Result<Separators, Er7Error> {
     if enc.nth(1).is_some() {
         return Err(Er7Error::BadDelimiters);
     }
-    let all = [Some(field), Some(component), Some(repetition), escape, subcomponent];
+    let all = [
+        Some(field),
+        Some(component),
+        Some(repetition),
+        escape,
+        subcomponent,
+    ];
     let declared: Vec<char> = all.iter().flatten().copied().collect();
     let usable = declared.iter().all(|c| c.is_ascii_punctuation());
-    let distinct = declared.iter().enumerate().all(|(i, c)| !declared.iter().skip(i + 1).any(|d| d == c));
+    let distinct = declared
+        .iter()
+        .enumerate()
+        .all(|(i, c)| !declared.iter().skip(i + 1).any(|d| d == c));
     if !usable || !distinct {
         return Err(Er7Error::BadDelimiters);
     }
-    Ok(Separators { field, component, repetition, escape, subcomponent })
+    Ok(Separators {
+        field,
+        component,
+        repetition,
+        escape,
+        subcomponent,
+    })
 }
 
 fn is_segment_name(name: &str) -> bool {
-    name.len() == 3 && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    name.len() == 3
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// One segment: its name and fields, numbered as the standard numbers them.
@@ -171,9 +202,20 @@ impl<'a> Segment<'a, '_> {
     /// Field `n` (1-based, as in "PID-3"). In MSH the field separator itself is MSH-1, so MSH-n
     /// is the (n-1)th slice after the name. A field the segment does not have is empty.
     pub fn field(&self, n: usize) -> Field<'a> {
-        let index = if self.name() == "MSH" { n.saturating_sub(1) } else { n };
-        let raw = if n == 0 { "" } else { self.fields.get(index).copied().unwrap_or_default() };
-        Field { raw, seps: self.seps }
+        let index = if self.name() == "MSH" {
+            n.saturating_sub(1)
+        } else {
+            n
+        };
+        let raw = if n == 0 {
+            ""
+        } else {
+            self.fields.get(index).copied().unwrap_or_default()
+        };
+        Field {
+            raw,
+            seps: self.seps,
+        }
     }
 
     /// Shorthand for the first repetition's component `c` of field `n`, as text.
@@ -201,12 +243,22 @@ impl<'a> Field<'a> {
     /// The repetitions, at most [`MAX_REPETITIONS`].
     pub fn reps(&self) -> impl Iterator<Item = Rep<'a>> {
         let seps = self.seps;
-        self.raw.split(seps.repetition).take(MAX_REPETITIONS).map(move |raw| Rep { raw, seps })
+        self.raw
+            .split(seps.repetition)
+            .take(MAX_REPETITIONS)
+            .map(move |raw| Rep { raw, seps })
     }
 
     pub fn first(&self) -> Rep<'a> {
-        let raw = self.raw.split(self.seps.repetition).next().unwrap_or_default();
-        Rep { raw, seps: self.seps }
+        let raw = self
+            .raw
+            .split(self.seps.repetition)
+            .next()
+            .unwrap_or_default();
+        Rep {
+            raw,
+            seps: self.seps,
+        }
     }
 
     /// The whole field as text, repetitions joined by `joiner`, escapes decoded.
@@ -232,9 +284,16 @@ impl<'a> Rep<'a> {
     pub fn comp(&self, c: usize) -> Comp<'a> {
         let raw = match c {
             0 => "",
-            _ => self.raw.split(self.seps.component).nth(c - 1).unwrap_or_default(),
+            _ => self
+                .raw
+                .split(self.seps.component)
+                .nth(c - 1)
+                .unwrap_or_default(),
         };
-        Comp { raw, seps: self.seps }
+        Comp {
+            raw,
+            seps: self.seps,
+        }
     }
 
     /// The first subcomponent of component `c`, as text: what a reader means by "PID-5.1".
@@ -329,11 +388,18 @@ fn decode_sequence(sequence: &str, seps: &Separators, esc: char, out: &mut Strin
         // Highlighting on/off and "no-fill" formatting carry no text.
         "H" | "N" | ".fi" | ".nf" => true,
         ".br" | ".ce" => push(out, Some('\n')),
-        s if s.starts_with(".sp") && s.get(3..).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) => {
+        s if s.starts_with(".sp")
+            && s.get(3..)
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
             push(out, Some('\n'))
         }
         s if (s.starts_with(".in") || s.starts_with(".ti") || s.starts_with(".sk"))
-            && s.get(3..).is_some_and(|n| n.trim_start_matches(['+', '-']).bytes().all(|b| b.is_ascii_digit())) =>
+            && s.get(3..).is_some_and(|n| {
+                n.trim_start_matches(['+', '-'])
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            }) =>
         {
             true
         }
@@ -348,7 +414,7 @@ fn decode_sequence(sequence: &str, seps: &Separators, esc: char, out: &mut Strin
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.is_empty() || hex.len() % 2 != 0 {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.as_bytes()
@@ -365,7 +431,13 @@ mod tests {
     use super::*;
 
     fn seps() -> Separators {
-        Separators { field: '|', component: '^', repetition: '~', escape: Some('\\'), subcomponent: Some('&') }
+        Separators {
+            field: '|',
+            component: '^',
+            repetition: '~',
+            escape: Some('\\'),
+            subcomponent: Some('&'),
+        }
     }
 
     #[test]
@@ -422,13 +494,19 @@ mod tests {
     fn structure_errors() {
         assert_eq!(Message::parse("PID|1").err(), Some(Er7Error::NoMsh));
         assert_eq!(Message::parse("MSH|").err(), Some(Er7Error::BadDelimiters));
-        assert_eq!(Message::parse("MSH|^^\\&|").err(), Some(Er7Error::BadDelimiters));
+        assert_eq!(
+            Message::parse("MSH|^^\\&|").err(),
+            Some(Er7Error::BadDelimiters)
+        );
         assert_eq!(
             Message::parse("MSH|^~\\&|\rPID|1\rwrapped text").err(),
             Some(Er7Error::NotASegment { segment: 3 })
         );
         let wide = format!("MSH|^~\\&|\rZZZ{}", "|".repeat(MAX_FIELDS_PER_SEGMENT + 5));
-        assert!(matches!(Message::parse(&wide), Err(Er7Error::TooManyFields { .. })));
+        assert!(matches!(
+            Message::parse(&wide),
+            Err(Er7Error::TooManyFields { .. })
+        ));
     }
 
     #[test]

@@ -21,7 +21,6 @@ mod corpus_tests;
 mod tests;
 
 use super::{FileError, ParsedFile, Reject, MAX_FILE_BYTES};
-use adapt::Outcome;
 
 /// Largest single message read; a lab report with an embedded PDF can run to megabytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
@@ -33,10 +32,16 @@ const OVERSIZE_RAW_PREFIX: usize = 64 * 1024;
 /// MLLP start-of-block and end-of-block bytes, which some senders leave in files.
 const MLLP_START: u8 = 0x0B;
 const MLLP_END: u8 = 0x1C;
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Parses an HL7 v2 file into one unit per message.
 pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, FileError> {
-    if bytes.iter().all(|&b| b.is_ascii_whitespace() || b == MLLP_START || b == MLLP_END) {
+    // Editors on Windows put a byte-order mark before the first MSH.
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if bytes
+        .iter()
+        .all(|&b| b.is_ascii_whitespace() || b == MLLP_START || b == MLLP_END)
+    {
         return Err(FileError::Empty);
     }
     if bytes.len() > MAX_FILE_BYTES {
@@ -52,12 +57,9 @@ pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, FileError> {
                 if raw.len() > MAX_MESSAGE_BYTES {
                     Err(oversized(format!("message {messages}"), raw, messages))
                 } else {
-                    match adapt::adapt_message(messages, raw) {
-                        Outcome::Unit(unit) => unit,
-                        Outcome::Skipped(name) => {
-                            *parsed.skipped.entry(name).or_default() += 1;
-                            continue;
-                        }
+                    match adapt::adapt_message(messages, raw, &mut parsed.skipped) {
+                        Some(unit) => unit,
+                        None => continue,
                     }
                 }
             }
@@ -67,8 +69,8 @@ pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, FileError> {
             rejects += 1;
             if rejects > MAX_REJECTS_PER_FILE {
                 return Err(FileError::Unreadable(format!(
-                    "more than {MAX_REJECTS_PER_FILE} messages in this file were rejected, so it looks damaged \
-                     (wrong format or broken framing); check the feed and resend"
+                    "more than {MAX_REJECTS_PER_FILE} messages in this file were rejected, so it \
+                     looks damaged (wrong format or broken framing); check the feed and resend"
                 )));
             }
         }
@@ -81,8 +83,9 @@ fn oversized(position: String, raw: &[u8], number: usize) -> Reject {
     Reject {
         position,
         reason: format!(
-            "HL7 message {number}: it is {} bytes, more than the {MAX_MESSAGE_BYTES}-byte limit for one message \
-             (only the first {OVERSIZE_RAW_PREFIX} bytes are kept); check the sender's framing or split it at source",
+            "HL7 message {number}: it is {} bytes, more than the {MAX_MESSAGE_BYTES}-byte limit \
+             for one message (only the first {OVERSIZE_RAW_PREFIX} bytes are kept); check the \
+             sender's framing or split it at source",
             raw.len()
         ),
         raw: raw.get(..OVERSIZE_RAW_PREFIX).unwrap_or(raw).to_vec(),
@@ -94,7 +97,11 @@ fn stray(raw: &[u8], after_messages: usize) -> Reject {
         0 => "text before message 1".to_owned(),
         n => format!("text after message {n}"),
     };
-    let kept = if raw.len() > MAX_MESSAGE_BYTES { raw.get(..OVERSIZE_RAW_PREFIX).unwrap_or(raw) } else { raw };
+    let kept = if raw.len() > MAX_MESSAGE_BYTES {
+        raw.get(..OVERSIZE_RAW_PREFIX).unwrap_or(raw)
+    } else {
+        raw
+    };
     Reject {
         position,
         reason: format!(
@@ -129,7 +136,9 @@ impl<'a> Chunks<'a> {
     /// The next non-blank line as (start, end) byte offsets, skipping terminators and framing.
     fn next_line(&mut self) -> Option<(usize, usize)> {
         let rest = self.bytes.get(self.pos..)?;
-        let skip = rest.iter().position(|&b| !is_break(b) && !b.is_ascii_whitespace())?;
+        let skip = rest
+            .iter()
+            .position(|&b| !is_break(b) && !b.is_ascii_whitespace())?;
         let start = self.pos + skip;
         let line = self.bytes.get(start..)?;
         let len = line.iter().position(|&b| is_break(b)).unwrap_or(line.len());
@@ -201,16 +210,26 @@ mod chunk_tests {
 
     #[test]
     fn batches_and_framing_are_cut_away() {
-        let file = b"FHS|^~\\&|X\rBHS|^~\\&|X\r\x0bMSH|1\rPID|1\x1c\r\x0bMSH|2\r\nPID|2\x1c\rBTS|2\rFTS|1\r";
+        let file = b"FHS|^~\\&|X\rBHS|^~\\&|X\r\x0bMSH|1\rPID|1\x1c\r\
+                     \x0bMSH|2\r\nPID|2\x1c\rBTS|2\rFTS|1\r";
         assert_eq!(
             chunks(file),
-            vec![Chunk::Message(b"MSH|1\rPID|1"), Chunk::Message(b"MSH|2\r\nPID|2")]
+            vec![
+                Chunk::Message(b"MSH|1\rPID|1"),
+                Chunk::Message(b"MSH|2\r\nPID|2")
+            ]
         );
     }
 
     #[test]
     fn stray_text_is_one_chunk() {
         let file = b"garbage\nmore\n\nMSH|1\nPID|1\n";
-        assert_eq!(chunks(file), vec![Chunk::Stray(b"garbage\nmore"), Chunk::Message(b"MSH|1\nPID|1")]);
+        assert_eq!(
+            chunks(file),
+            vec![
+                Chunk::Stray(b"garbage\nmore"),
+                Chunk::Message(b"MSH|1\nPID|1")
+            ]
+        );
     }
 }

@@ -8,7 +8,7 @@
 
 use super::adapt::{extract, patient, Header};
 use super::er7::{Field, Segment};
-use super::patient::{coded_text, draft, ref_part};
+use super::patient::{coded_text, draft, name_key, ref_part};
 use super::ts;
 use crate::ingest::Unit;
 use crate::model::entry::{ConditionFlag, FlagState, LabResult};
@@ -90,8 +90,13 @@ pub fn oru(header: &Header<'_>, raw: &[u8]) -> Unit {
             }
             "OBX" => last = results.add(&segment, order.as_ref()),
             "NTE" => {
-                let Some(note) = segment.field(3).joined("\n") else { continue };
-                match (last.and_then(|i| results.entries.get_mut(i)), order.as_mut()) {
+                let Some(note) = segment.field(3).joined("\n") else {
+                    continue;
+                };
+                match (
+                    last.and_then(|i| results.entries.get_mut(i)),
+                    order.as_mut(),
+                ) {
                     (Some(entry), _) => append_comment(entry, &note),
                     (None, Some(o)) => o.notes.push(note),
                     (None, None) => {}
@@ -123,32 +128,65 @@ impl Results<'_> {
         let (value, numeric) = observation_value(&obx.field(5), &value_type);
         let sub_id = obx.text(4, 1).unwrap_or_default();
         let ordinal = order.map_or(0, |o| o.ordinal);
-        let order_part = order.and_then(|o| o.number.clone()).unwrap_or_else(|| format!("{}/order{ordinal}", self.subject));
-        let code_part = code.clone().or_else(|| name.clone()).map_or_else(|| format!("obx{}", obx.text(1, 1).unwrap_or_default()), |c| ref_part(&c));
+        let order_part = order
+            .and_then(|o| o.number.clone())
+            .unwrap_or_else(|| format!("{}/order{ordinal}", self.subject));
+        let code_part = match (&code, &name) {
+            (Some(c), _) => ref_part(c),
+            (None, Some(n)) => name_key(n),
+            (None, None) => format!("obx{}", obx.text(1, 1).unwrap_or_default()),
+        };
         let mut key = format!("{order_part}/{code_part}/{}", ref_part(&sub_id));
 
         if let Some((index, seen_ordinal, seen_type)) = self.seen.get(&key).cloned() {
             if seen_ordinal == ordinal {
                 let entry = self.entries.get_mut(index)?;
-                merge_value(entry, value, numeric, value_type == "NM" || value_type == "SN" || seen_type == "NM");
+                merge_value(
+                    entry,
+                    value,
+                    numeric,
+                    value_type == "NM" || value_type == "SN" || seen_type == "NM",
+                );
                 return Some(index);
             }
             key = format!("{key}#{ordinal}");
             if let Some((index, _, _)) = self.seen.get(&key).cloned() {
                 let entry = self.entries.get_mut(index)?;
-                merge_value(entry, value, numeric, value_type == "NM" || value_type == "SN");
+                merge_value(
+                    entry,
+                    value,
+                    numeric,
+                    value_type == "NM" || value_type == "SN",
+                );
                 return Some(index);
             }
         }
 
-        let start = obx.text(14, 1).and_then(|t| ts::to_iso(&t)).or_else(|| order.and_then(|o| o.observed.clone()));
-        let title = name.clone().or_else(|| code.clone()).unwrap_or_else(|| "Observation".to_owned());
-        let covid = order.is_some_and(|o| o.covid) || mentions_covid(code.as_deref()) || mentions_covid(name.as_deref());
+        let start = obx
+            .text(14, 1)
+            .and_then(|t| ts::to_iso(&t))
+            .or_else(|| order.and_then(|o| o.observed.clone()));
+        let title = name
+            .clone()
+            .or_else(|| code.clone())
+            .unwrap_or_else(|| "Observation".to_owned());
+        let covid = order.is_some_and(|o| o.covid)
+            || mentions_covid(code.as_deref())
+            || mentions_covid(name.as_deref());
         if covid {
-            let day = start.as_deref().or(self.header.occurred.as_deref()).map_or("undated", ts::date_part).to_owned();
+            let day = start
+                .as_deref()
+                .or(self.header.occurred.as_deref())
+                .map_or("undated", ts::date_part)
+                .to_owned();
             let state = covid_state(value.as_deref());
-            let detail = order.and_then(|o| o.report.clone()).or_else(|| Some(title.clone()));
-            let slot = self.covid.entry(day).or_insert((FlagState::Tested, detail.clone()));
+            let detail = order
+                .and_then(|o| o.report.clone())
+                .or_else(|| Some(title.clone()));
+            let slot = self
+                .covid
+                .entry(day)
+                .or_insert((FlagState::Tested, detail.clone()));
             if rank(state) > rank(slot.0) {
                 *slot = (state, detail);
             }
@@ -168,9 +206,14 @@ impl Results<'_> {
         let mut entry = draft(key.clone(), title, EntryBody::Result(body));
         entry.code = code;
         entry.code_system = system;
-        entry.status = obx.text(11, 1).or_else(|| order.and_then(|o| o.status.clone())).map(|s| result_status(&s));
+        entry.status = obx
+            .text(11, 1)
+            .or_else(|| order.and_then(|o| o.status.clone()))
+            .map(|s| result_status(&s));
         entry.start = start;
-        entry.recorded_at = order.and_then(|o| o.reported.clone()).or_else(|| self.header.event_time.clone());
+        entry.recorded_at = order
+            .and_then(|o| o.reported.clone())
+            .or_else(|| self.header.event_time.clone());
         let index = self.entries.len();
         self.entries.push(entry);
         self.seen.insert(key, (index, ordinal, value_type));
@@ -183,10 +226,21 @@ fn observation_value(field: &Field<'_>, value_type: &str) -> (Option<String>, Op
     match value_type {
         "SN" => {
             let rep = field.first();
-            let (comparator, first, separator, second) = (rep.get(1), rep.get(2), rep.get(3), rep.get(4));
-            let text: String = [&comparator, &first, &separator, &second].into_iter().flatten().map(String::as_str).collect();
-            let plain = comparator.as_deref().is_none_or(|c| c == "=") && separator.is_none() && second.is_none();
-            let numeric = if plain { first.as_deref().and_then(number) } else { None };
+            let (comparator, first, separator, second) =
+                (rep.get(1), rep.get(2), rep.get(3), rep.get(4));
+            let text: String = [&comparator, &first, &separator, &second]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let plain = comparator.as_deref().is_none_or(|c| c == "=")
+                && separator.is_none()
+                && second.is_none();
+            let numeric = if plain {
+                first.as_deref().and_then(number)
+            } else {
+                None
+            };
             ((!text.is_empty()).then_some(text), numeric)
         }
         "CE" | "CWE" | "CNE" | "CF" => {
@@ -207,14 +261,26 @@ fn observation_value(field: &Field<'_>, value_type: &str) -> (Option<String>, Op
 /// A plain decimal number; not `inf`, `NaN` or `1e400`.
 fn number(text: &str) -> Option<f64> {
     let t = text.trim();
-    let plain = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
-    plain.then(|| t.parse::<f64>().ok()).flatten().filter(|n| n.is_finite())
+    let plain = !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
+    plain
+        .then(|| t.parse::<f64>().ok())
+        .flatten()
+        .filter(|n| n.is_finite())
 }
 
 /// A second OBX for the same result: an exact repeat is dropped, a numeric one replaces the
 /// value, a text one is another line.
-fn merge_value(entry: &mut EntryDraft, value: Option<String>, numeric: Option<f64>, is_numeric: bool) {
-    let EntryBody::Result(result) = &mut entry.body else { return };
+fn merge_value(
+    entry: &mut EntryDraft,
+    value: Option<String>,
+    numeric: Option<f64>,
+    is_numeric: bool,
+) {
+    let EntryBody::Result(result) = &mut entry.body else {
+        return;
+    };
     let Some(value) = value else { return };
     match &mut result.value {
         Some(existing) if *existing == value => {}
@@ -264,7 +330,11 @@ fn result_status(code: &str) -> String {
 
 fn mentions_covid(text: Option<&str>) -> bool {
     text.is_some_and(|t| {
-        let squashed: String = t.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+        let squashed: String = t
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         squashed.contains("sarscov2") || squashed.contains("covid")
     })
 }
@@ -290,7 +360,13 @@ fn rank(state: FlagState) -> u8 {
     }
 }
 
-fn covid_flag(subject: &str, date: String, state: FlagState, detail: Option<String>, header: &Header<'_>) -> EntryDraft {
+fn covid_flag(
+    subject: &str,
+    date: String,
+    state: FlagState,
+    detail: Option<String>,
+    header: &Header<'_>,
+) -> EntryDraft {
     let word = match state {
         FlagState::Positive => "positive",
         FlagState::Negative => "negative",
@@ -303,7 +379,11 @@ fn covid_flag(subject: &str, date: String, state: FlagState, detail: Option<Stri
         date: dated.then(|| date.clone()),
         detail,
     };
-    let mut entry = draft(format!("{subject}/covid/{date}"), format!("COVID-19 {word}"), EntryBody::ConditionFlag(body));
+    let mut entry = draft(
+        format!("{subject}/covid/{date}"),
+        format!("COVID-19 {word}"),
+        EntryBody::ConditionFlag(body),
+    );
     entry.start = dated.then_some(date);
     entry.recorded_at = header.event_time.clone();
     entry

@@ -81,7 +81,12 @@ fn scan(raw: &str) -> Option<Scanned<'_>> {
     if !rest.trim().is_empty() {
         return None;
     }
-    Some(Scanned { digits, len, fraction, offset })
+    Some(Scanned {
+        digits,
+        len,
+        fraction,
+        offset,
+    })
 }
 
 /// An HL7 time as ISO 8601 text at the precision given, or `None` when it is not a real time.
@@ -97,7 +102,8 @@ pub fn to_iso(raw: &str) -> Option<String> {
         out.push_str(&format!("-{month:02}"));
     }
     if s.len >= 8 {
-        let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, s.number(4, 6), s.number(6, 8))?;
+        let date =
+            NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, s.number(4, 6), s.number(6, 8))?;
         out = date.format("%Y-%m-%d").to_string();
     }
     if s.len >= 10 {
@@ -142,7 +148,11 @@ pub fn to_date(raw: &str) -> Option<NaiveDate> {
     if s.len < 8 {
         return None;
     }
-    NaiveDate::from_ymd_opt(i32::try_from(s.number(0, 4)).ok()?, s.number(4, 6), s.number(6, 8))
+    NaiveDate::from_ymd_opt(
+        i32::try_from(s.number(0, 4)).ok()?,
+        s.number(4, 6),
+        s.number(6, 8),
+    )
 }
 
 /// The `YYYY-MM-DD` (or shorter) start of an ISO time, for day-level references.
@@ -161,24 +171,53 @@ mod tests {
         assert_eq!(to_iso("20240305").as_deref(), Some("2024-03-05"));
         assert_eq!(to_iso("2024030514").as_deref(), Some("2024-03-05T14"));
         assert_eq!(to_iso("202403051420").as_deref(), Some("2024-03-05T14:20"));
-        assert_eq!(to_iso("20240305142000").as_deref(), Some("2024-03-05T14:20:00"));
-        assert_eq!(to_iso("20240305142000.123").as_deref(), Some("2024-03-05T14:20:00.123"));
-        assert_eq!(to_iso("20240305142000+0100").as_deref(), Some("2024-03-05T14:20:00+01:00"));
-        assert_eq!(to_iso("20240305142000-0500").as_deref(), Some("2024-03-05T14:20:00-05:00"));
+        assert_eq!(
+            to_iso("20240305142000").as_deref(),
+            Some("2024-03-05T14:20:00")
+        );
+        assert_eq!(
+            to_iso("20240305142000.123").as_deref(),
+            Some("2024-03-05T14:20:00.123")
+        );
+        assert_eq!(
+            to_iso("20240305142000+0100").as_deref(),
+            Some("2024-03-05T14:20:00+01:00")
+        );
+        assert_eq!(
+            to_iso("20240305142000-0500").as_deref(),
+            Some("2024-03-05T14:20:00-05:00")
+        );
         assert_eq!(to_iso("20240305+0000").as_deref(), Some("2024-03-05"));
     }
 
     #[test]
     fn real_world_variants() {
-        assert_eq!(to_iso("2025-05-05 23:23:32").as_deref(), Some("2025-05-05T23:23:32"));
+        assert_eq!(
+            to_iso("2025-05-05 23:23:32").as_deref(),
+            Some("2025-05-05T23:23:32")
+        );
         assert_eq!(to_iso("19760121+").as_deref(), Some("1976-01-21"));
-        assert_eq!(to_date("19250704044401"), NaiveDate::from_ymd_opt(1925, 7, 4));
+        assert_eq!(
+            to_date("19250704044401"),
+            NaiveDate::from_ymd_opt(1925, 7, 4)
+        );
         assert_eq!(to_date("2024"), None);
     }
 
     #[test]
     fn impossible_times_are_none() {
-        for bad in ["", "abc", "20241305", "20240230", "2024030525", "20240305146000", "202403051", "20240305x", "20240305142000.1234567890", "20240305142000+99"] {
+        for bad in [
+            "",
+            "abc",
+            "20241305",
+            "20240230",
+            "2024030525",
+            "20240305146000",
+            "202403051",
+            "20240305x",
+            "20240305142000.1234567890",
+            "20240305142000+99",
+        ] {
             assert_eq!(to_iso(bad), None, "{bad}");
         }
     }

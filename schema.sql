@@ -1,0 +1,208 @@
+-- The sharedcare schema at version 1, as the embedded migrations build it.
+-- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
+
+CREATE TABLE entry (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES source(id),
+    source_ref TEXT NOT NULL,
+    source_person_id INTEGER NOT NULL REFERENCES source_person(id),
+    category TEXT NOT NULL CHECK (category IN (
+        'advance-directive', 'allergy', 'medication', 'safeguarding', 'condition-flag',
+        'problem', 'location', 'care-plan', 'result', 'contact', 'mental-health',
+        'social-care', 'referral', 'care-network', 'next-of-kin', 'immunisation', 'procedure')),
+    code_system TEXT,
+    code TEXT,
+    title TEXT NOT NULL,
+    status TEXT,
+    start_at TEXT,
+    end_at TEXT,
+    recorded_at TEXT,
+    sensitive INTEGER NOT NULL DEFAULT 0,
+    body TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    as_of TEXT,
+    feed_file_id INTEGER REFERENCES feed_file(id),
+    message_ref TEXT,
+    received_at TEXT NOT NULL,
+    UNIQUE (source_id, source_ref)
+) STRICT;
+
+CREATE VIRTUAL TABLE entry_fts USING fts5(
+    title, detail,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE entry_history (
+    id INTEGER PRIMARY KEY,
+    entry_id INTEGER NOT NULL REFERENCES entry(id),
+    version INTEGER,
+    source_person_id INTEGER NOT NULL REFERENCES source_person(id),
+    draft TEXT NOT NULL,
+    content_hash BLOB NOT NULL,
+    as_of TEXT,
+    feed_file_id INTEGER REFERENCES feed_file(id),
+    message_ref TEXT,
+    received_at TEXT NOT NULL,
+    disposition TEXT NOT NULL CHECK (disposition IN ('superseded', 'arrived-late'))
+) STRICT;
+
+CREATE TABLE feed_file (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES source(id),
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('importing', 'imported', 'quarantined')),
+    received_at TEXT NOT NULL,
+    finished_at TEXT,
+    -- Units (messages, rows, resources) before this index are committed: an interrupted import
+    -- resumes here.
+    next_unit INTEGER NOT NULL DEFAULT 0,
+    units INTEGER,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    UNIQUE (source_id, sha256)
+) STRICT;
+
+CREATE TABLE feed_reject (
+    id INTEGER PRIMARY KEY,
+    feed_file_id INTEGER NOT NULL REFERENCES feed_file(id),
+    unit_index INTEGER NOT NULL,
+    position TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    UNIQUE (feed_file_id, unit_index)
+) STRICT;
+
+CREATE TABLE link_event (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('merge', 'review-link', 'unmerge')),
+    person_id INTEGER NOT NULL REFERENCES person(id),
+    retired_person_id INTEGER REFERENCES person(id),
+    feed_file_id INTEGER REFERENCES feed_file(id),
+    detail TEXT,
+    created_at TEXT NOT NULL,
+    undone_by INTEGER REFERENCES link_event(id)
+) STRICT;
+
+CREATE TABLE link_move (
+    link_event_id INTEGER NOT NULL REFERENCES link_event(id),
+    source_person_id INTEGER NOT NULL REFERENCES source_person(id),
+    from_person_id INTEGER REFERENCES person(id),
+    from_link_kind TEXT,
+    to_person_id INTEGER REFERENCES person(id),
+    PRIMARY KEY (link_event_id, source_person_id)
+) STRICT;
+
+CREATE TABLE match_review (
+    id INTEGER PRIMARY KEY,
+    source_person_id INTEGER NOT NULL REFERENCES source_person(id),
+    candidate_person_id INTEGER NOT NULL REFERENCES person(id),
+    score REAL NOT NULL,
+    explanation TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'linked', 'rejected')),
+    created_at TEXT NOT NULL,
+    decided_at TEXT,
+    decided_by TEXT,
+    note TEXT,
+    UNIQUE (source_person_id, candidate_person_id)
+) STRICT;
+
+CREATE TABLE organisation (
+    id INTEGER PRIMARY KEY,
+    ods_code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE person (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    merged_into INTEGER REFERENCES person(id),
+    nhs_number TEXT,
+    family TEXT,
+    given TEXT,
+    birth_date TEXT,
+    sex TEXT,
+    postcode TEXT,
+    -- Blocking keys for matching: postcode without spaces, phonetic code of the family name.
+    postcode_key TEXT,
+    surname_key TEXT,
+    gp_practice TEXT,
+    death_date TEXT,
+    deceased INTEGER NOT NULL DEFAULT 0,
+    restricted INTEGER NOT NULL DEFAULT 0,
+    sharing_objection INTEGER NOT NULL DEFAULT 0,
+    demographics TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+
+CREATE VIRTUAL TABLE person_fts USING fts5(
+    names, postcode, nhs_number,
+    content = '', contentless_delete = 1,
+    tokenize = 'trigram remove_diacritics 1'
+);
+
+CREATE TABLE source (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    organisation_id INTEGER NOT NULL REFERENCES organisation(id),
+    kind TEXT NOT NULL CHECK (kind IN ('gp', 'acute', 'community', 'mental-health', 'social-care')),
+    format TEXT NOT NULL CHECK (format IN ('hl7v2', 'fhir', 'csv')),
+    -- The CSV mapping (TOML text), kept in the database so an import never depends on a file
+    -- that may have moved.
+    mapping TEXT,
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE source_person (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES source(id),
+    local_id TEXT NOT NULL,
+    -- NULL while the source has only referred to the person (e.g. a FHIR resource that points
+    -- at a Patient not yet received): its entries wait, unseen, until the Patient arrives.
+    person_id INTEGER REFERENCES person(id),
+    nhs_number TEXT,
+    nhs_number_status TEXT CHECK (nhs_number_status IN ('verified', 'unverified', 'invalid')),
+    demographics TEXT,
+    as_of TEXT,
+    updated_at TEXT NOT NULL,
+    link_kind TEXT CHECK (link_kind IN ('exact', 'probable', 'new', 'merge', 'review')),
+    link_score REAL,
+    link_explanation TEXT,
+    UNIQUE (source_id, local_id)
+) STRICT;
+
+CREATE TABLE source_person_history (
+    id INTEGER PRIMARY KEY,
+    source_person_id INTEGER NOT NULL REFERENCES source_person(id),
+    demographics TEXT NOT NULL,
+    as_of TEXT,
+    feed_file_id INTEGER REFERENCES feed_file(id),
+    recorded_at TEXT NOT NULL,
+    -- 'superseded' by newer data, or 'arrived-late': older than what was already stored.
+    disposition TEXT NOT NULL CHECK (disposition IN ('superseded', 'arrived-late'))
+) STRICT;
+
+CREATE INDEX entry_history_entry ON entry_history(entry_id);
+
+CREATE INDEX entry_source_person ON entry(source_person_id, category);
+
+CREATE INDEX match_review_open ON match_review(state) WHERE state = 'open';
+
+CREATE INDEX person_birth_date ON person(birth_date) WHERE merged_into IS NULL;
+
+CREATE INDEX person_nhs_number ON person(nhs_number) WHERE nhs_number IS NOT NULL;
+
+CREATE INDEX person_postcode_key ON person(postcode_key) WHERE merged_into IS NULL;
+
+CREATE INDEX person_surname_key ON person(surname_key) WHERE merged_into IS NULL;
+
+CREATE INDEX source_person_history_source_person ON source_person_history(source_person_id);
+
+CREATE INDEX source_person_person ON source_person(person_id);
+
+CREATE INDEX source_person_verified_nhs ON source_person(nhs_number)
+    WHERE nhs_number_status = 'verified';
