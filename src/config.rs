@@ -45,9 +45,8 @@ impl Config {
     pub fn load(data_dir: &Path) -> Result<Self> {
         let path = data_dir.join("config.toml");
         let file: ConfigFile = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                Error::Invalid(format!("{}: {e}", path.display()))
-            })?,
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => ConfigFile::default(),
             Err(source) => {
                 return Err(Error::Io {

@@ -51,6 +51,9 @@ pub trait DbContext<T> {
 
 impl<T> DbContext<T> for rusqlite::Result<T> {
     fn doing(self, what: &'static str) -> Result<T> {
-        self.map_err(|source| Error::Db { doing: what, source })
+        self.map_err(|source| Error::Db {
+            doing: what,
+            source,
+        })
     }
 }

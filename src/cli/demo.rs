@@ -84,7 +84,10 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
     } else {
         print!("{}", all.render());
         println!("\nDemo data directory: {}", data_dir.display());
-        println!("Try: sharedcare --data-dir {} person find --name smith", data_dir.display());
+        println!(
+            "Try: sharedcare --data-dir {} person find --name smith",
+            data_dir.display()
+        );
         println!("     sharedcare --data-dir {} stats", data_dir.display());
     }
     Ok(u8::from(all.had_problems()))
@@ -101,9 +104,9 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.') && !n.to_ascii_lowercase().starts_with("readme"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                !n.starts_with('.') && !n.to_ascii_lowercase().starts_with("readme")
+            })
         })
         .collect();
     files.sort();

@@ -47,7 +47,9 @@ pub(super) fn import_files(
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         };
-        summary.files.push(importer.import_path(source, path, &mut progress)?);
+        summary
+            .files
+            .push(importer.import_path(source, path, &mut progress)?);
     }
     bar.finish_and_clear();
     Ok(summary)

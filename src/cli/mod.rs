@@ -15,10 +15,19 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "sharedcare", version, about = "A shared health and social care record for a region")]
+#[command(
+    name = "sharedcare",
+    version,
+    about = "A shared health and social care record for a region"
+)]
 pub struct Cli {
     /// Where the database and configuration live.
-    #[arg(long, global = true, env = "SHAREDCARE_DATA_DIR", default_value = "./sharedcare-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SHAREDCARE_DATA_DIR",
+        default_value = "./sharedcare-data"
+    )]
     pub data_dir: PathBuf,
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
@@ -105,12 +114,26 @@ fn stats(ctx: &Ctx) -> Result<u8> {
     }
     println!("persons           {}", s.persons);
     println!("source persons    {}", s.source_persons);
-    println!("entries           {} (+{} earlier versions kept)", s.entries, s.entry_history);
+    println!(
+        "entries           {} (+{} earlier versions kept)",
+        s.entries, s.entry_history
+    );
     for (c, n) in &s.entries_by_category {
         println!("  {c:<18} {n}");
     }
-    let files: Vec<String> = s.files_by_state.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!("files             {}", if files.is_empty() { "none".into() } else { files.join(", ") });
+    let files: Vec<String> = s
+        .files_by_state
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    println!(
+        "files             {}",
+        if files.is_empty() {
+            "none".into()
+        } else {
+            files.join(", ")
+        }
+    );
     println!("rejects           {}", s.rejects);
     println!("review queue      {}", s.review_queue);
     Ok(0)

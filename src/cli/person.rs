@@ -100,9 +100,9 @@ fn load(ctx: &Ctx, key: &str) -> Result<PersonRecord> {
             }
         }
     } else {
-        compact
-            .parse::<i64>()
-            .map_err(|_| Error::Invalid(format!("{key} is neither a person id nor an NHS number")))?
+        compact.parse::<i64>().map_err(|_| {
+            Error::Invalid(format!("{key} is neither a person id nor an NHS number"))
+        })?
     };
     let live = ctx
         .store
@@ -116,7 +116,9 @@ fn load(ctx: &Ctx, key: &str) -> Result<PersonRecord> {
 fn nhs_digits(raw: &str) -> Result<String> {
     let digits = crate::model::nhs_number::standardise(raw);
     if digits.len() != 10 {
-        return Err(Error::Invalid(format!("{raw} is not an NHS number (10 digits)")));
+        return Err(Error::Invalid(format!(
+            "{raw} is not an NHS number (10 digits)"
+        )));
     }
     Ok(digits)
 }
@@ -126,7 +128,11 @@ fn parse_dob(raw: &str) -> Result<String> {
         .iter()
         .find_map(|f| chrono::NaiveDate::parse_from_str(raw.trim(), f).ok())
         .map(|d| d.to_string())
-        .ok_or_else(|| Error::Invalid(format!("{raw} is not a date (try 1954-03-12 or 12/03/1954)")))
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{raw} is not a date (try 1954-03-12 or 12/03/1954)"
+            ))
+        })
 }
 
 fn hit_line(h: &PersonHit) -> String {
@@ -148,4 +154,3 @@ fn hit_line(h: &PersonHit) -> String {
         if h.deceased { "  DECEASED" } else { "" }
     )
 }
-

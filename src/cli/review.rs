@@ -55,8 +55,15 @@ pub fn run(ctx: &mut Ctx, cmd: ReviewCommand) -> Result<u8> {
         ReviewCommand::Link { review, note } => {
             let precedence = ctx.config.matching.precedence.clone();
             let tx = ctx.store.begin()?;
-            let (sp, candidate) = tx.decide_review(review, "linked", &operator(), note.as_deref(), &now)?;
-            let moved = tx.move_source_person(sp, candidate, "review-link", &format!("review {review}"), &now)?;
+            let (sp, candidate) =
+                tx.decide_review(review, "linked", &operator(), note.as_deref(), &now)?;
+            let moved = tx.move_source_person(
+                sp,
+                candidate,
+                "review-link",
+                &format!("review {review}"),
+                &now,
+            )?;
             tx.refresh_person(candidate, &precedence)?;
             if let Some(from) = moved.from_person_id {
                 tx.refresh_person(from, &precedence)?;
@@ -91,7 +98,9 @@ pub fn unmerge(ctx: &mut Ctx, person: i64) -> Result<u8> {
                 "source record {} moved back from person {} to person {}",
                 m.source_person_id,
                 m.from_person_id.unwrap_or_default(),
-                m.to_person_id.map(|p| p.to_string()).unwrap_or_else(|| "none".into())
+                m.to_person_id
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "none".into())
             );
         }
     }
@@ -99,5 +108,8 @@ pub fn unmerge(ctx: &mut Ctx, person: i64) -> Result<u8> {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

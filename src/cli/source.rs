@@ -64,7 +64,10 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
                 }
                 None => None,
             };
-            if format == Format::Csv && mapping_text.is_none() && ctx.store.source_by_code(&code).is_err() {
+            if format == Format::Csv
+                && mapping_text.is_none()
+                && ctx.store.source_by_code(&code).is_err()
+            {
                 return Err(Error::Invalid(
                     "a CSV source needs a mapping: add --mapping FILE (see sample-feeds/mappings/ for examples)".into(),
                 ));

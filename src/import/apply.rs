@@ -35,7 +35,16 @@ pub(super) fn apply(
         }
     }
     if let Some(retired_local) = &extract.merge_from {
-        merge(tx, config, source, file_id, &extract.subject, retired_local, now, summary)?;
+        merge(
+            tx,
+            config,
+            source,
+            file_id,
+            &extract.subject,
+            retired_local,
+            now,
+            summary,
+        )?;
     }
     let origin = EntryOrigin {
         source_id: source.id,
@@ -83,7 +92,13 @@ fn link_new(
 ) -> Result<()> {
     if let Some(nhs) = d.nhs_number.as_ref().and_then(ReportedNhsNumber::trusted) {
         if let Some(person) = tx.person_by_verified_nhs(nhs, source_person_id)? {
-            tx.link_source_person(source_person_id, person, "exact", None, Some("NHS number verified and equal"))?;
+            tx.link_source_person(
+                source_person_id,
+                person,
+                "exact",
+                None,
+                Some("NHS number verified and equal"),
+            )?;
             summary.persons_matched += 1;
             return tx.refresh_person(person, precedence);
         }
@@ -94,21 +109,45 @@ fn link_new(
     let score = decision.best.as_ref().map(|(_, s)| s.total);
     let person = match decision.outcome {
         Outcome::Exact(person) => {
-            tx.link_source_person(source_person_id, person, "exact", score, explanation.as_deref())?;
+            tx.link_source_person(
+                source_person_id,
+                person,
+                "exact",
+                score,
+                explanation.as_deref(),
+            )?;
             summary.persons_matched += 1;
             person
         }
         Outcome::Probable(person) => {
-            tx.link_source_person(source_person_id, person, "probable", score, explanation.as_deref())?;
+            tx.link_source_person(
+                source_person_id,
+                person,
+                "probable",
+                score,
+                explanation.as_deref(),
+            )?;
             summary.persons_probable += 1;
             person
         }
         Outcome::Possible | Outcome::None => {
             let person = tx.create_person(now)?;
-            tx.link_source_person(source_person_id, person, "new", score, explanation.as_deref())?;
+            tx.link_source_person(
+                source_person_id,
+                person,
+                "new",
+                score,
+                explanation.as_deref(),
+            )?;
             summary.persons_created += 1;
             for (candidate, score) in &decision.possibles {
-                tx.add_review(source_person_id, *candidate, score.total, &score.explain(), now)?;
+                tx.add_review(
+                    source_person_id,
+                    *candidate,
+                    score.total,
+                    &score.explain(),
+                    now,
+                )?;
                 summary.possible_matches_queued += 1;
             }
             person
@@ -129,13 +168,22 @@ fn merge(
     now: &str,
     summary: &mut FileSummary,
 ) -> Result<()> {
-    let Some(surviving) = tx.subject(source.id, surviving_local)?.and_then(|s| s.person_id) else {
+    let Some(surviving) = tx
+        .subject(source.id, surviving_local)?
+        .and_then(|s| s.person_id)
+    else {
         return Ok(());
     };
-    let Some(retired) = tx.subject(source.id, retired_local)?.and_then(|s| s.person_id) else {
+    let Some(retired) = tx
+        .subject(source.id, retired_local)?
+        .and_then(|s| s.person_id)
+    else {
         return Ok(());
     };
-    let detail = format!("{} merged local id {retired_local} into {surviving_local}", source.code);
+    let detail = format!(
+        "{} merged local id {retired_local} into {surviving_local}",
+        source.code
+    );
     let moves = tx.merge_persons(surviving, retired, "merge", Some(file_id), &detail, now)?;
     if !moves.is_empty() {
         summary.merges += 1;

@@ -90,19 +90,40 @@ impl Importer<'_> {
         summary.units = total;
         progress(first_unit.min(total), total);
         let mut index = first_unit;
-        for batch in parsed.units.get(first_unit..).unwrap_or_default().chunks(BATCH) {
+        for batch in parsed
+            .units
+            .get(first_unit..)
+            .unwrap_or_default()
+            .chunks(BATCH)
+        {
             let now = self.clock.now_text();
             let tx = self.store.begin()?;
             let (mut accepted, mut rejected) = (0, 0);
             for unit in batch {
                 match unit {
                     Ok(extract) => {
-                        apply::apply(&tx, self.config, source, file_id, extract, &now, &mut summary)?;
+                        apply::apply(
+                            &tx,
+                            self.config,
+                            source,
+                            file_id,
+                            extract,
+                            &now,
+                            &mut summary,
+                        )?;
                         accepted += 1;
                     }
                     Err(reject) => {
-                        tx.reject_unit(file_id, index, &reject.position, &reject.reason, &reject.raw)?;
-                        summary.rejects.push((reject.position.clone(), reject.reason.clone()));
+                        tx.reject_unit(
+                            file_id,
+                            index,
+                            &reject.position,
+                            &reject.reason,
+                            &reject.raw,
+                        )?;
+                        summary
+                            .rejects
+                            .push((reject.position.clone(), reject.reason.clone()));
                         rejected += 1;
                     }
                 }
@@ -120,7 +141,11 @@ impl Importer<'_> {
         Ok(summary)
     }
 
-    fn parse(&self, source: &SourceRow, bytes: &[u8]) -> std::result::Result<ingest::ParsedFile, String> {
+    fn parse(
+        &self,
+        source: &SourceRow,
+        bytes: &[u8],
+    ) -> std::result::Result<ingest::ParsedFile, String> {
         let mapping = match &source.mapping {
             Some(text) => Some(Mapping::from_toml(text).map_err(|e| {
                 format!(

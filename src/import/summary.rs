@@ -9,9 +9,13 @@ use std::collections::BTreeMap;
 pub enum FileOutcome {
     Imported,
     /// The same bytes were imported before; nothing changed.
-    Duplicate { imported_at: String },
+    Duplicate {
+        imported_at: String,
+    },
     /// The file as a whole could not be read; nothing from it was stored.
-    Quarantined { reason: String },
+    Quarantined {
+        reason: String,
+    },
 }
 
 /// Counts of what happened to entries.

@@ -66,14 +66,20 @@ pub struct ParsedFile {
 pub enum FileError {
     #[error("the file is empty")]
     Empty,
-    #[error("the file is {0} bytes, more than the {MAX_FILE_BYTES}-byte limit; split it at source")]
+    #[error(
+        "the file is {0} bytes, more than the {MAX_FILE_BYTES}-byte limit; split it at source"
+    )]
     TooLarge(usize),
     #[error("{0}")]
     Unreadable(String),
 }
 
 /// Parses a file in the source's format. `mapping` is the CSV mapping for CSV sources.
-pub fn parse(format: Format, bytes: &[u8], mapping: Option<&csv::Mapping>) -> Result<ParsedFile, FileError> {
+pub fn parse(
+    format: Format,
+    bytes: &[u8],
+    mapping: Option<&csv::Mapping>,
+) -> Result<ParsedFile, FileError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(FileError::Empty);
     }

@@ -22,7 +22,11 @@ pub fn derive(views: &mut [Ranked<'_>]) -> Demographics {
         .iter()
         .filter_map(|v| v.demographics.nhs_number.as_ref())
         .find(|n| n.status == NhsNumberStatus::Verified)
-        .or_else(|| views.iter().find_map(|v| v.demographics.nhs_number.as_ref()))
+        .or_else(|| {
+            views
+                .iter()
+                .find_map(|v| v.demographics.nhs_number.as_ref())
+        })
         .cloned();
     if let Some(v) = first(&|d| d.family.is_some()) {
         out.family.clone_from(&v.demographics.family);
@@ -88,8 +92,16 @@ mod tests {
             ..Default::default()
         };
         let mut views = [
-            Ranked { rank: 4, as_of: Some("2024-02-01"), demographics: &council },
-            Ranked { rank: 0, as_of: Some("2023-01-01"), demographics: &gp },
+            Ranked {
+                rank: 4,
+                as_of: Some("2024-02-01"),
+                demographics: &council,
+            },
+            Ranked {
+                rank: 0,
+                as_of: Some("2023-01-01"),
+                demographics: &gp,
+            },
         ];
         let golden = derive(&mut views);
         assert_eq!(golden.family.as_deref(), Some("Smith"));

@@ -206,12 +206,21 @@ mod tests {
 
     #[test]
     fn accepts_spaced_and_rejects_wrong_check_digit() {
-        assert_eq!(NhsNumber::parse("943 476 5919").unwrap().as_str(), "9434765919");
+        assert_eq!(
+            NhsNumber::parse("943 476 5919").unwrap().as_str(),
+            "9434765919"
+        );
         assert_eq!(
             NhsNumber::parse("9434765918"),
-            Err(NhsNumberError::WrongCheckDigit { expected: 9, found: 8 })
+            Err(NhsNumberError::WrongCheckDigit {
+                expected: 9,
+                found: 8
+            })
         );
-        assert_eq!(NhsNumber::parse("000000006X"), Err(NhsNumberError::NotDigits));
+        assert_eq!(
+            NhsNumber::parse("000000006X"),
+            Err(NhsNumberError::NotDigits)
+        );
     }
 
     #[test]

@@ -159,8 +159,20 @@ impl Demographics {
                 })*
             };
         }
-        fill!(nhs_number, family, title, birth_date, sex, address, phone, email, death_date,
-            gp_practice, gp_practice_name, gp_name);
+        fill!(
+            nhs_number,
+            family,
+            title,
+            birth_date,
+            sex,
+            address,
+            phone,
+            email,
+            death_date,
+            gp_practice,
+            gp_practice_name,
+            gp_name
+        );
         if self.given.is_empty() {
             self.given.clone_from(&earlier.given);
         }

@@ -26,7 +26,9 @@ pub fn render(r: &PersonRecord) -> String {
     let _ = writeln!(
         out,
         "NHS number {nhs}   born {}   {}",
-        d.birth_date.map(|b| b.to_string()).unwrap_or_else(|| "unknown".into()),
+        d.birth_date
+            .map(|b| b.to_string())
+            .unwrap_or_else(|| "unknown".into()),
         d.sex.map(|s| s.as_str()).unwrap_or("sex unknown")
     );
     if let Some(a) = &d.address {
@@ -36,7 +38,11 @@ pub fn render(r: &PersonRecord) -> String {
         let _ = writeln!(out, "Address {}", parts.join(", "));
     }
     if let Some(gp) = &d.gp_practice {
-        let _ = writeln!(out, "GP practice {gp} {}", d.gp_practice_name.as_deref().unwrap_or(""));
+        let _ = writeln!(
+            out,
+            "GP practice {gp} {}",
+            d.gp_practice_name.as_deref().unwrap_or("")
+        );
     }
     if d.deceased {
         let _ = writeln!(
@@ -52,7 +58,11 @@ pub fn render(r: &PersonRecord) -> String {
         .collect();
     let _ = writeln!(out, "Sources {}", sources.join("; "));
     for category in Category::ALL {
-        let items: Vec<&StoredEntry> = r.entries.iter().filter(|e| e.entry.category == category).collect();
+        let items: Vec<&StoredEntry> = r
+            .entries
+            .iter()
+            .filter(|e| e.entry.category == category)
+            .collect();
         let _ = writeln!(out, "\n== {} ==", category.label());
         if items.is_empty() {
             let _ = writeln!(out, "  none recorded by {}", source_codes(r));
@@ -68,7 +78,11 @@ fn source_codes(r: &PersonRecord) -> String {
     if r.sources.is_empty() {
         return "any source".into();
     }
-    r.sources.iter().map(|s| s.source_code.as_str()).collect::<Vec<_>>().join(", ")
+    r.sources
+        .iter()
+        .map(|s| s.source_code.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn line(e: &StoredEntry) -> String {

@@ -34,7 +34,10 @@ pub struct EntryOrigin<'a> {
 impl Tx<'_> {
     pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
         let filled;
-        let draft = match origin.fill_missing.then(|| self.filled_from_stored(draft, origin)) {
+        let draft = match origin
+            .fill_missing
+            .then(|| self.filled_from_stored(draft, origin))
+        {
             Some(Ok(Some(d))) => {
                 filled = d;
                 &filled
@@ -118,13 +121,23 @@ impl Tx<'_> {
     }
 
     /// The draft with every field it leaves out taken from the stored current version.
-    fn filled_from_stored(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<Option<EntryDraft>> {
+    fn filled_from_stored(
+        &self,
+        draft: &EntryDraft,
+        origin: &EntryOrigin<'_>,
+    ) -> Result<Option<EntryDraft>> {
         let stored: Option<String> = self
             .conn()
-            .prepare_cached(&format!("SELECT {DRAFT_JSON} FROM entry WHERE source_id = ?1 AND source_ref = ?2"))
-            .and_then(|mut s| s.query_row(params![origin.source_id, draft.source_ref], |r| r.get(0)).optional())
+            .prepare_cached(&format!(
+                "SELECT {DRAFT_JSON} FROM entry WHERE source_id = ?1 AND source_ref = ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![origin.source_id, draft.source_ref], |r| r.get(0))
+                    .optional()
+            })
             .doing("reading a stored entry")?;
-        let Some(stored) = stored.and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok()) else {
+        let Some(stored) = stored.and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+        else {
             return Ok(None);
         };
         let Ok(mut incoming) = serde_json::to_value(draft) else {
@@ -139,7 +152,12 @@ impl Tx<'_> {
         Ok(serde_json::from_value(incoming).ok())
     }
 
-    fn insert_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>, hash: &[u8]) -> Result<()> {
+    fn insert_entry(
+        &self,
+        draft: &EntryDraft,
+        origin: &EntryOrigin<'_>,
+        hash: &[u8],
+    ) -> Result<()> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO entry (source_id, source_ref, source_person_id, category, code_system,

@@ -32,7 +32,13 @@ impl Tx<'_> {
         let event = self.link_event(kind, surviving, Some(retired), file_id, detail, now)?;
         let mut moves = Vec::new();
         for (sp, link_kind) in self.source_persons_of(retired)? {
-            self.record_move(event, sp, Some(retired), link_kind.as_deref(), Some(surviving))?;
+            self.record_move(
+                event,
+                sp,
+                Some(retired),
+                link_kind.as_deref(),
+                Some(surviving),
+            )?;
             self.conn()
                 .execute(
                     "UPDATE source_person SET person_id = ?2, link_kind = 'merge' WHERE id = ?1",
@@ -72,7 +78,13 @@ impl Tx<'_> {
             )
             .doing("reading a source person")?;
         let event = self.link_event(kind, to_person, from, None, detail, now)?;
-        self.record_move(event, source_person_id, from, link_kind.as_deref(), Some(to_person))?;
+        self.record_move(
+            event,
+            source_person_id,
+            from,
+            link_kind.as_deref(),
+            Some(to_person),
+        )?;
         self.conn()
             .execute(
                 "UPDATE source_person SET person_id = ?2, link_kind = 'review' WHERE id = ?1",
@@ -121,7 +133,10 @@ impl Tx<'_> {
                 "SELECT source_person_id, from_person_id, from_link_kind FROM link_move
                  WHERE link_event_id = ?1 ORDER BY source_person_id",
             )
-            .and_then(|mut s| s.query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+            .and_then(|mut s| {
+                s.query_map([event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
             .doing("reading the merge's moves")?;
         let undo = self.link_event("unmerge", person_id, retired, None, "", now)?;
         let mut moves = Vec::new();

@@ -91,7 +91,10 @@ impl Tx<'_> {
             .doing("reading a source person")?;
         let (old_json, old_as_of) = stored.unwrap_or((None, None));
         let mut d = d.clone();
-        if let Some(earlier) = old_json.as_deref().and_then(|j| serde_json::from_str(j).ok()) {
+        if let Some(earlier) = old_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+        {
             d.fill_missing_from(&earlier);
         }
         let json = serde_json::to_string(&d).unwrap_or_default();
@@ -146,7 +149,10 @@ impl Tx<'_> {
         Ok(outcome)
     }
 
-    pub fn source_person_demographics(&self, source_person_id: i64) -> Result<Option<Demographics>> {
+    pub fn source_person_demographics(
+        &self,
+        source_person_id: i64,
+    ) -> Result<Option<Demographics>> {
         let json: Option<String> = self
             .conn()
             .prepare_cached("SELECT demographics FROM source_person WHERE id = ?1")
@@ -164,7 +170,10 @@ impl Tx<'_> {
                    AND person_id IS NOT NULL AND id <> ?2
                  ORDER BY id LIMIT 1",
             )
-            .and_then(|mut s| s.query_row(params![nhs, except_sp], |r| r.get(0)).optional())
+            .and_then(|mut s| {
+                s.query_row(params![nhs, except_sp], |r| r.get(0))
+                    .optional()
+            })
             .doing("finding a person by NHS number")
     }
 
@@ -185,7 +194,12 @@ impl Tx<'_> {
             .doing("preparing the candidate query")?;
         let rows = stmt
             .query_map(
-                params![keys.birth_date, keys.postcode, keys.surname_phonetic, exclude_person],
+                params![
+                    keys.birth_date,
+                    keys.postcode,
+                    keys.surname_phonetic,
+                    exclude_person
+                ],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
             )
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
@@ -217,15 +231,28 @@ impl Tx<'_> {
                 "UPDATE source_person SET person_id = ?2, link_kind = ?3, link_score = ?4,
                     link_explanation = ?5 WHERE id = ?1",
             )
-            .and_then(|mut s| s.execute(params![source_person_id, person_id, kind, score, explanation]))
+            .and_then(|mut s| {
+                s.execute(params![
+                    source_person_id,
+                    person_id,
+                    kind,
+                    score,
+                    explanation
+                ])
+            })
             .doing("linking a source person")?;
         Ok(())
     }
 
     pub fn source_persons_of(&self, person_id: i64) -> Result<Vec<(i64, Option<String>)>> {
         self.conn()
-            .prepare_cached("SELECT id, link_kind FROM source_person WHERE person_id = ?1 ORDER BY id")
-            .and_then(|mut s| s.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .prepare_cached(
+                "SELECT id, link_kind FROM source_person WHERE person_id = ?1 ORDER BY id",
+            )
+            .and_then(|mut s| {
+                s.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
             .doing("listing a person's source persons")
     }
 

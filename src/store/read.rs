@@ -44,7 +44,9 @@ impl Store {
         for _ in 0..64 {
             let row: Option<Option<i64>> = self
                 .conn()
-                .query_row("SELECT merged_into FROM person WHERE id = ?1", [id], |r| r.get(0))
+                .query_row("SELECT merged_into FROM person WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .doing("reading a person")?;
             match row {
@@ -90,7 +92,10 @@ impl Store {
             ids = self
                 .conn()
                 .prepare("SELECT rowid FROM person_fts WHERE person_fts MATCH ?1 LIMIT 200")
-                .and_then(|mut s| s.query_map([format!("names : ({fts_query})")], |r| r.get(0))?.collect())
+                .and_then(|mut s| {
+                    s.query_map([format!("names : ({fts_query})")], |r| r.get(0))?
+                        .collect()
+                })
                 .doing("searching names")?;
         }
         for w in &words {
@@ -116,7 +121,11 @@ impl Store {
             .prepare_cached(&format!("{HIT} WHERE id = ?1 AND merged_into IS NULL"))
             .doing("preparing person lookup")?;
         for id in ids {
-            if let Some(h) = stmt.query_row([id], hit).optional().doing("reading a person")? {
+            if let Some(h) = stmt
+                .query_row([id], hit)
+                .optional()
+                .doing("reading a person")?
+            {
                 if dob.is_none() || h.birth_date.as_deref() == dob {
                     out.push(h);
                 }
@@ -178,7 +187,10 @@ impl Store {
                  LEFT JOIN feed_file f ON f.id = e.feed_file_id
                  WHERE sp.person_id = ?1",
             )
-            .and_then(|mut s| s.query_map(params![person_id], stored_entry)?.collect::<rusqlite::Result<Vec<_>>>())
+            .and_then(|mut s| {
+                s.query_map(params![person_id], stored_entry)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
             .doing("reading a person's entries")?
             .into_iter()
             .flatten()
@@ -215,7 +227,10 @@ impl Store {
 fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Option<StoredEntry>> {
     let category: String = r.get(3)?;
     let body: String = r.get(12)?;
-    let (Some(category), Ok(body)) = (Category::parse(&category), serde_json::from_str::<EntryBody>(&body)) else {
+    let (Some(category), Ok(body)) = (
+        Category::parse(&category),
+        serde_json::from_str::<EntryBody>(&body),
+    ) else {
         return Ok(None);
     };
     Ok(Some(StoredEntry {

@@ -67,7 +67,9 @@ impl Tx<'_> {
             )));
         };
         if current != "open" {
-            return Err(Error::Invalid(format!("review {review_id} was already decided ({current})")));
+            return Err(Error::Invalid(format!(
+                "review {review_id} was already decided ({current})"
+            )));
         }
         self.conn()
             .execute(

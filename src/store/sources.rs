@@ -86,8 +86,10 @@ impl Tx<'_> {
             ],
         )
         .doing("saving the source")?;
-        conn.query_row("SELECT id FROM source WHERE code = ?1", [s.code], |r| r.get(0))
-            .doing("reading the source")
+        conn.query_row("SELECT id FROM source WHERE code = ?1", [s.code], |r| {
+            r.get(0)
+        })
+        .doing("reading the source")
     }
 }
 

@@ -20,7 +20,9 @@ pub struct Stats {
 impl Store {
     pub fn stats(&self) -> Result<Stats> {
         let one = |sql: &str| -> Result<i64> {
-            self.conn().query_row(sql, [], |r| r.get(0)).doing("counting")
+            self.conn()
+                .query_row(sql, [], |r| r.get(0))
+                .doing("counting")
         };
         let grouped = |sql: &str| -> Result<BTreeMap<String, i64>> {
             self.conn()

@@ -6,7 +6,15 @@ fn setup() -> Env {
     let env = Env::new();
     env.add_source("RWF-PAS", "acute", "hl7v2");
     env.add_source("GP-FHIR", "gp", "fhir");
-    let good = a08("G1", "20240101090000", "MRN-G", &nhs_number(30), "Good", "Data", "19500101");
+    let good = a08(
+        "G1",
+        "20240101090000",
+        "MRN-G",
+        &nhs_number(30),
+        "Good",
+        "Data",
+        "19500101",
+    );
     assert_eq!(env.import("RWF-PAS", &env.write("good.hl7", good)).code, 0);
     env
 }
@@ -17,21 +25,36 @@ fn refused(env: &Env, source: &str, name: &str, bytes: &[u8]) -> serde_json::Val
     let before = env.snapshot();
     let path = env.write(name, bytes);
     let r = env.import(source, &path);
-    assert_eq!(r.code, 1, "{name}: expected exit 1 (input rejected)\n{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.code, 1,
+        "{name}: expected exit 1 (input rejected)\n{}\n{}",
+        r.stdout, r.stderr
+    );
     assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
     let f = r.json()["files"][0].clone();
     let reasons: Vec<String> = match f["state"].as_str().unwrap() {
         "quarantined" => vec![f["reason"].as_str().unwrap().to_owned()],
-        _ => f["rejects"].as_array().unwrap().iter().map(|r| r[1].as_str().unwrap().to_owned()).collect(),
+        _ => f["rejects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[1].as_str().unwrap().to_owned())
+            .collect(),
     };
     assert!(!reasons.is_empty(), "{name}: no reason given: {f}");
     for reason in &reasons {
-        assert!(reason.len() > 15, "{name}: reason too terse to act on: {reason}");
+        assert!(
+            reason.len() > 15,
+            "{name}: reason too terse to act on: {reason}"
+        );
     }
     let after = env.snapshot();
     let kept = before.iter().filter(|row| after.contains(row)).count();
     assert_eq!(kept, before.len(), "{name}: committed data lost");
-    assert_eq!(env.count("SELECT count(*) FROM source_person WHERE local_id = 'MRN-G'"), 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM source_person WHERE local_id = 'MRN-G'"),
+        1
+    );
     f
 }
 
@@ -41,7 +64,9 @@ fn empty_and_binary_files_are_quarantined_with_a_reason() {
     let f = refused(&env, "RWF-PAS", "empty.hl7", b"");
     assert_eq!(f["state"], "quarantined");
     assert!(f["reason"].as_str().unwrap().contains("empty"));
-    let garbage: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     refused(&env, "RWF-PAS", "garbage.hl7", &garbage);
     refused(&env, "GP-FHIR", "garbage.json", &garbage);
 }
@@ -49,18 +74,44 @@ fn empty_and_binary_files_are_quarantined_with_a_reason() {
 #[test]
 fn a_truncated_message_is_rejected_and_the_rest_of_the_file_imported() {
     let env = setup();
-    let whole = a08("T1", "20240101090000", "MRN-T1", &nhs_number(31), "Whole", "Message", "19600101");
+    let whole = a08(
+        "T1",
+        "20240101090000",
+        "MRN-T1",
+        &nhs_number(31),
+        "Whole",
+        "Message",
+        "19600101",
+    );
     let cut = "MSH|^~\\&|PAS|RWF|SC|REG|20240101||ADT^A08|T2|P|2.4\rEVN|A08|2024";
-    let f = refused(&env, "RWF-PAS", "truncated.hl7", [whole.as_str(), cut].concat().as_bytes());
+    let f = refused(
+        &env,
+        "RWF-PAS",
+        "truncated.hl7",
+        [whole.as_str(), cut].concat().as_bytes(),
+    );
     assert_eq!(f["accepted"], 1);
     assert_eq!(f["rejects"].as_array().unwrap().len(), 1);
-    assert_eq!(env.count("SELECT count(*) FROM feed_reject WHERE length(raw) > 0"), 1, "raw bytes kept for replay");
+    assert_eq!(
+        env.count("SELECT count(*) FROM feed_reject WHERE length(raw) > 0"),
+        1,
+        "raw bytes kept for replay"
+    );
 }
 
 #[test]
 fn latin1_text_is_read_not_refused() {
     let env = setup();
-    let mut msg = a08("L1", "20240101090000", "MRN-L", &nhs_number(32), "Ren?", "Zo?", "19700101").into_bytes();
+    let mut msg = a08(
+        "L1",
+        "20240101090000",
+        "MRN-L",
+        &nhs_number(32),
+        "Ren?",
+        "Zo?",
+        "19700101",
+    )
+    .into_bytes();
     for b in msg.iter_mut().filter(|b| **b == b'?') {
         *b = 0xE9; // é in Latin-1, invalid as UTF-8
     }
@@ -68,7 +119,11 @@ fn latin1_text_is_read_not_refused() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let family: String = env
         .sql()
-        .query_row("SELECT family FROM person WHERE family LIKE 'Ren%'", [], |r| r.get(0))
+        .query_row(
+            "SELECT family FROM person WHERE family LIKE 'Ren%'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(family, "René");
 }
@@ -101,11 +156,23 @@ fn csv_rows_with_missing_or_extra_columns_are_rejected_one_by_one() {
     let env = setup();
     let mapping = env.write(
         "mapping.toml",
-        std::fs::read_to_string(repo().join("sample-feeds/mappings/social-care-adults.toml")).unwrap(),
+        std::fs::read_to_string(repo().join("sample-feeds/mappings/social-care-adults.toml"))
+            .unwrap(),
     );
     env.ok(&[
-        "source", "add", "KCC-ASC", "--name", "Kent adult social care", "--org", "KCC", "--kind",
-        "social-care", "--format", "csv", "--mapping", mapping.to_str().unwrap(),
+        "source",
+        "add",
+        "KCC-ASC",
+        "--name",
+        "Kent adult social care",
+        "--org",
+        "KCC",
+        "--kind",
+        "social-care",
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
     ]);
     let sample = std::fs::read_dir(repo().join("sample-feeds/social-care-adults"))
         .unwrap()
@@ -115,13 +182,28 @@ fn csv_rows_with_missing_or_extra_columns_are_rejected_one_by_one() {
         .unwrap();
     let text = std::fs::read_to_string(&sample).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let delimiter = if lines[0].contains('~') { '~' } else if lines[0].contains('|') { '|' } else { ',' };
+    let delimiter = if lines[0].contains('~') {
+        '~'
+    } else if lines[0].contains('|') {
+        '|'
+    } else {
+        ','
+    };
     let good_rows = lines.len() - 1;
-    let short: String = lines[1].split(delimiter).take(2).collect::<Vec<_>>().join(&delimiter.to_string());
+    let short: String = lines[1]
+        .split(delimiter)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(&delimiter.to_string());
     let long = format!("{}{delimiter}extra{delimiter}columns", lines[1]);
     lines.push(short);
     lines.push(long);
-    let f = refused(&env, "KCC-ASC", "broken.csv", (lines.join("\n") + "\n").as_bytes());
+    let f = refused(
+        &env,
+        "KCC-ASC",
+        "broken.csv",
+        (lines.join("\n") + "\n").as_bytes(),
+    );
     assert_eq!(f["rejects"].as_array().unwrap().len(), 2, "{f}");
     assert_eq!(f["accepted"].as_u64().unwrap() as usize, good_rows);
 }

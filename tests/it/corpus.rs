@@ -43,14 +43,23 @@ fn import_all(env: &Env, source: &str, files: &[PathBuf]) -> Vec<serde_json::Val
             other => panic!("{}: unexpected state {other}", f["file"]),
         }
     }
-    let check: String = env.sql().query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let check: String = env
+        .sql()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(check, "ok");
     files
 }
 
 fn totals(files: &[serde_json::Value]) -> (u64, u64, usize) {
-    let accepted = files.iter().map(|f| f["accepted"].as_u64().unwrap_or(0)).sum();
-    let rejected = files.iter().map(|f| f["rejects"].as_array().map_or(0, Vec::len) as u64).sum();
+    let accepted = files
+        .iter()
+        .map(|f| f["accepted"].as_u64().unwrap_or(0))
+        .sum();
+    let rejected = files
+        .iter()
+        .map(|f| f["rejects"].as_array().map_or(0, Vec::len) as u64)
+        .sum();
     let quarantined = files.iter().filter(|f| f["state"] == "quarantined").count();
     (accepted, rejected, quarantined)
 }
@@ -62,18 +71,38 @@ fn uk_hl7v2_from_two_nhs_organisations_imports() {
     env.add_source("UCLH-EMAP", "acute", "hl7v2");
     env.add_source("NHS-WALES", "acute", "hl7v2");
     let hl7 = |p: &Path| p.extension().is_some_and(|e| e == "txt" || e == "hl7");
-    let uclh = import_all(&env, "UCLH-EMAP", &files_under(&corpus.join("hl7v2/uclh-emap"), &hl7));
-    let wales = import_all(&env, "NHS-WALES", &files_under(&corpus.join("hl7v2/dhcw-integration-hub"), &hl7));
+    let uclh = import_all(
+        &env,
+        "UCLH-EMAP",
+        &files_under(&corpus.join("hl7v2/uclh-emap"), &hl7),
+    );
+    let wales = import_all(
+        &env,
+        "NHS-WALES",
+        &files_under(&corpus.join("hl7v2/dhcw-integration-hub"), &hl7),
+    );
     let (a, r, q) = totals(&uclh);
-    eprintln!("UCLH: {} files, {a} messages accepted, {r} rejected, {q} files quarantined", uclh.len());
+    eprintln!(
+        "UCLH: {} files, {a} messages accepted, {r} rejected, {q} files quarantined",
+        uclh.len()
+    );
     assert!(a > 60, "most UCLH messages import");
     let (a, r, q) = totals(&wales);
-    eprintln!("NHS Wales: {} files, {a} accepted, {r} rejected, {q} quarantined", wales.len());
+    eprintln!(
+        "NHS Wales: {} files, {a} accepted, {r} rejected, {q} quarantined",
+        wales.len()
+    );
     assert!(a >= 6);
     // Numbers failing Modulus 11 are kept as invalid, never matched on.
     let invalid = env.count("SELECT count(*) FROM source_person WHERE nhs_number = '1000000001' AND nhs_number_status = 'invalid'");
-    assert!(invalid >= 1, "1000000001 fails its check digit and is kept as invalid");
-    assert_eq!(env.count("SELECT count(*) FROM person WHERE nhs_number = '1000000001'"), 0);
+    assert!(
+        invalid >= 1,
+        "1000000001 fails its check digit and is kept as invalid"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM person WHERE nhs_number = '1000000001'"),
+        0
+    );
 }
 
 #[test]
@@ -83,14 +112,30 @@ fn uk_core_and_pds_fhir_imports() {
     env.add_source("UKCORE", "gp", "fhir");
     env.add_source("PDS", "gp", "fhir");
     let json = |p: &Path| p.extension().is_some_and(|e| e == "json");
-    let ukcore = import_all(&env, "UKCORE", &files_under(&corpus.join("fhir/ukcore-json"), &json));
-    let pds = import_all(&env, "PDS", &files_under(&corpus.join("fhir/nhs-pds-sandbox"), &json));
+    let ukcore = import_all(
+        &env,
+        "UKCORE",
+        &files_under(&corpus.join("fhir/ukcore-json"), &json),
+    );
+    let pds = import_all(
+        &env,
+        "PDS",
+        &files_under(&corpus.join("fhir/nhs-pds-sandbox"), &json),
+    );
     for (name, files) in [("UK Core", &ukcore), ("PDS", &pds)] {
         let (a, r, q) = totals(files);
-        eprintln!("{name}: {} files, {a} resources accepted, {r} rejected, {q} quarantined", files.len());
+        eprintln!(
+            "{name}: {} files, {a} resources accepted, {r} rejected, {q} quarantined",
+            files.len()
+        );
     }
-    let found = env.ok(&["--json", "person", "find", "--nhs-number", "9000000009"]).json();
-    assert!(!found.as_array().unwrap().is_empty(), "PDS patient 9000000009 is findable");
+    let found = env
+        .ok(&["--json", "person", "find", "--nhs-number", "9000000009"])
+        .json();
+    assert!(
+        !found.as_array().unwrap().is_empty(),
+        "PDS patient 9000000009 is findable"
+    );
     let show = env.ok(&["person", "show", "9000000009"]);
     assert!(show.stdout.contains("900 000 0009"), "{}", show.stdout);
 }

@@ -6,13 +6,21 @@ use super::support::*;
 #[test]
 fn demo_loads_every_category_and_links_overlapping_records() {
     let env = Env::new();
-    let r = env.run(&["--json", "demo", "--from", repo().join("sample-feeds").to_str().unwrap()]);
+    let r = env.run(&[
+        "--json",
+        "demo",
+        "--from",
+        repo().join("sample-feeds").to_str().unwrap(),
+    ]);
     assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
     let out = r.json();
     let stats = &out["stats"];
     for c in sharedcare::model::Category::ALL {
         assert!(
-            stats["entries_by_category"][c.as_str()].as_i64().unwrap_or(0) > 0,
+            stats["entries_by_category"][c.as_str()]
+                .as_i64()
+                .unwrap_or(0)
+                > 0,
             "no {} entries in the sample feeds: {stats}",
             c.as_str()
         );
@@ -26,6 +34,11 @@ fn demo_loads_every_category_and_links_overlapping_records() {
     assert!(env.count("SELECT count(*) FROM source_person WHERE nhs_number IS NULL AND link_kind IN ('exact', 'probable')") >= 1);
     assert!(env.count("SELECT count(*) FROM person WHERE deceased = 1") >= 1);
     // Running the demo again is harmless.
-    let again = env.run(&["--json", "demo", "--from", repo().join("sample-feeds").to_str().unwrap()]);
+    let again = env.run(&[
+        "--json",
+        "demo",
+        "--from",
+        repo().join("sample-feeds").to_str().unwrap(),
+    ]);
     assert_eq!(again.json()["stats"]["entries"], stats["entries"]);
 }

@@ -12,23 +12,39 @@ fn validate(bundle: &str) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 is needed for the FHIR validator test (.ci/run installs it)");
-    child.stdin.take().unwrap().write_all(bundle.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bundle.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
 #[test]
 fn every_sample_persons_export_passes_a_third_party_fhir_validator() {
     let env = Env::new();
-    let r = env.run(&["demo", "--from", repo().join("sample-feeds").to_str().unwrap()]);
+    let r = env.run(&[
+        "demo",
+        "--from",
+        repo().join("sample-feeds").to_str().unwrap(),
+    ]);
     assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
     let ids: Vec<i64> = {
         let conn = env.sql();
         let mut st = conn.prepare("SELECT id FROM person WHERE merged_into IS NULL AND id IN (SELECT person_id FROM source_person)").unwrap();
-        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
     assert!(ids.len() >= 5);
     let mut resource_types = std::collections::BTreeSet::new();
@@ -41,10 +57,25 @@ fn every_sample_persons_export_passes_a_third_party_fhir_validator() {
             resource_types.insert(e["resource"]["resourceType"].as_str().unwrap().to_owned());
         }
         let (ok, report) = validate(&out.stdout);
-        assert!(ok, "person {id}: the export is not valid FHIR R4:\n{report}");
+        assert!(
+            ok,
+            "person {id}: the export is not valid FHIR R4:\n{report}"
+        );
     }
-    for t in ["Patient", "AllergyIntolerance", "MedicationStatement", "Condition", "Observation", "Encounter", "Flag", "Consent"] {
-        assert!(resource_types.contains(t), "no {t} exported; got {resource_types:?}");
+    for t in [
+        "Patient",
+        "AllergyIntolerance",
+        "MedicationStatement",
+        "Condition",
+        "Observation",
+        "Encounter",
+        "Flag",
+        "Consent",
+    ] {
+        assert!(
+            resource_types.contains(t),
+            "no {t} exported; got {resource_types:?}"
+        );
     }
 }
 
@@ -53,12 +84,31 @@ fn export_by_nhs_number_has_the_nhs_number_identifier() {
     let env = Env::new();
     env.add_source("RWF-PAS", "acute", "hl7v2");
     let nhs = nhs_number(40);
-    env.import("RWF-PAS", &env.write("a.hl7", a08("E1", "20240101090000", "MRN-E", &nhs, "Export", "Me", "19900101")));
+    env.import(
+        "RWF-PAS",
+        &env.write(
+            "a.hl7",
+            a08(
+                "E1",
+                "20240101090000",
+                "MRN-E",
+                &nhs,
+                "Export",
+                "Me",
+                "19900101",
+            ),
+        ),
+    );
     let bundle = env.ok(&["export", "--nhs-number", &nhs]).json();
     let patient = &bundle["entry"][0]["resource"];
     assert_eq!(patient["resourceType"], "Patient");
     let ids = patient["identifier"].as_array().unwrap();
-    assert!(ids.iter().any(|i| i["system"] == "https://fhir.nhs.uk/Id/nhs-number" && i["value"] == nhs.as_str()), "{patient}");
+    assert!(
+        ids.iter()
+            .any(|i| i["system"] == "https://fhir.nhs.uk/Id/nhs-number"
+                && i["value"] == nhs.as_str()),
+        "{patient}"
+    );
     let (ok, report) = validate(&bundle.to_string());
     assert!(ok, "{report}");
 }

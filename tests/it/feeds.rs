@@ -6,9 +6,31 @@ fn two_patients() -> String {
     let a = nhs_number(1);
     let b = nhs_number(2);
     [
-        a08("M1", "20240101090000", "MRN001", &a, "Okafor", "Grace", "19540312"),
-        oru("M2", "20240102100000", &pid("MRN001", &a, "Okafor", "Grace", "19540312"), "ORD1", "121"),
-        a08("M3", "20240103090000", "MRN002", &b, "Whitfield", "Tom", "19800704"),
+        a08(
+            "M1",
+            "20240101090000",
+            "MRN001",
+            &a,
+            "Okafor",
+            "Grace",
+            "19540312",
+        ),
+        oru(
+            "M2",
+            "20240102100000",
+            &pid("MRN001", &a, "Okafor", "Grace", "19540312"),
+            "ORD1",
+            "121",
+        ),
+        a08(
+            "M3",
+            "20240103090000",
+            "MRN002",
+            &b,
+            "Whitfield",
+            "Tom",
+            "19800704",
+        ),
     ]
     .concat()
 }
@@ -27,7 +49,9 @@ fn import_reports_what_it_did_and_find_shows_the_person() {
     assert_eq!(f["persons_created"], 2);
     assert_eq!(f["entries"]["result"]["inserted"], 1);
 
-    let found = env.ok(&["--json", "person", "find", "--nhs-number", &nhs_number(1)]).json();
+    let found = env
+        .ok(&["--json", "person", "find", "--nhs-number", &nhs_number(1)])
+        .json();
     let people = found.as_array().unwrap();
     assert_eq!(people.len(), 1);
     assert_eq!(people[0]["family"], "Okafor");
@@ -35,18 +59,38 @@ fn import_reports_what_it_did_and_find_shows_the_person() {
     assert_eq!(people[0]["birth_date"], "1954-03-12");
     assert_eq!(people[0]["nhs_number"], nhs_number(1));
 
-    let by_name = env.ok(&["person", "find", "--name", "okafor", "--dob", "12/03/1954", "--json"]).json();
+    let by_name = env
+        .ok(&[
+            "person",
+            "find",
+            "--name",
+            "okafor",
+            "--dob",
+            "12/03/1954",
+            "--json",
+        ])
+        .json();
     assert_eq!(by_name.as_array().unwrap().len(), 1);
     // The global flag is accepted after the subcommand too, and a typo still finds the person.
-    let typo = env.ok(&["person", "find", "--name", "Okafur", "--json"]).json();
+    let typo = env
+        .ok(&["person", "find", "--name", "Okafur", "--json"])
+        .json();
     assert_eq!(typo[0]["family"], "Okafor", "phonetic search: {typo}");
 
     let id = people[0]["id"].as_i64().unwrap().to_string();
     let shown = env.ok(&["person", "show", &id]);
     assert!(shown.stdout.contains("OKAFOR"), "{}", shown.stdout);
     assert!(shown.stdout.contains("Haemoglobin"), "{}", shown.stdout);
-    assert!(shown.stdout.contains("RWF-PAS feed"), "provenance: {}", shown.stdout);
-    assert!(shown.stdout.contains("none recorded by RWF-PAS"), "{}", shown.stdout);
+    assert!(
+        shown.stdout.contains("RWF-PAS feed"),
+        "provenance: {}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("none recorded by RWF-PAS"),
+        "{}",
+        shown.stdout
+    );
 }
 
 #[test]
@@ -61,7 +105,11 @@ fn importing_the_same_file_twice_changes_nothing() {
     assert_eq!(again.json()["files"][0]["state"], "duplicate");
     assert_eq!(env.snapshot(), before);
     let text = env.run(&["import", "--source", "RWF-PAS", file.to_str().unwrap()]);
-    assert!(text.stdout.contains("duplicate: already imported"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("duplicate: already imported"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -85,33 +133,73 @@ fn an_older_update_does_not_overwrite_newer_data_and_history_is_kept() {
     let env = Env::new();
     env.add_source("RWF-PAS", "acute", "hl7v2");
     let nhs = nhs_number(3);
-    let newer = a08("N2", "20240305120000", "MRN9", &nhs, "Hughes", "Ann", "19700101");
-    let older = a08("N1", "20240301120000", "MRN9", &nhs, "Jones", "Ann", "19700101");
+    let newer = a08(
+        "N2",
+        "20240305120000",
+        "MRN9",
+        &nhs,
+        "Hughes",
+        "Ann",
+        "19700101",
+    );
+    let older = a08(
+        "N1",
+        "20240301120000",
+        "MRN9",
+        &nhs,
+        "Jones",
+        "Ann",
+        "19700101",
+    );
     let hughes = pid("MRN9", &nhs, "Hughes", "Ann", "19700101");
     let newer_result = oru("R2", "20240305120000", &hughes, "ORD9", "140");
     let older_result = oru("R1", "20240301120000", &hughes, "ORD9", "99");
-    env.import("RWF-PAS", &env.write("a.hl7", [newer, newer_result].concat()));
-    let r = env.import("RWF-PAS", &env.write("b.hl7", [older, older_result].concat()));
+    env.import(
+        "RWF-PAS",
+        &env.write("a.hl7", [newer, newer_result].concat()),
+    );
+    let r = env.import(
+        "RWF-PAS",
+        &env.write("b.hl7", [older, older_result].concat()),
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let f = &r.json()["files"][0];
     assert_eq!(f["demographics_arrived_late"], 1);
     assert_eq!(f["entries"]["result"]["arrived_late"], 1);
 
-    let found = env.ok(&["--json", "person", "find", "--nhs-number", &nhs]).json();
+    let found = env
+        .ok(&["--json", "person", "find", "--nhs-number", &nhs])
+        .json();
     assert_eq!(found[0]["family"], "Hughes", "the newer name stays");
     let value: String = env
         .sql()
-        .query_row("SELECT json_extract(body, '$.value') FROM entry WHERE category = 'result'", [], |r| r.get(0))
+        .query_row(
+            "SELECT json_extract(body, '$.value') FROM entry WHERE category = 'result'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(value, "140");
-    assert_eq!(env.count("SELECT count(*) FROM entry_history WHERE disposition = 'arrived-late'"), 1);
-    assert_eq!(env.count("SELECT count(*) FROM source_person_history WHERE disposition = 'arrived-late'"), 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM entry_history WHERE disposition = 'arrived-late'"),
+        1
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM source_person_history WHERE disposition = 'arrived-late'"),
+        1
+    );
 
     // A genuinely newer message does overwrite, and the old version is kept.
     let newest = oru("R3", "20240310120000", &hughes, "ORD9", "150");
     env.import("RWF-PAS", &env.write("c.hl7", newest));
-    assert_eq!(env.count("SELECT version FROM entry WHERE category = 'result'"), 2);
-    assert_eq!(env.count("SELECT count(*) FROM entry_history WHERE disposition = 'superseded'"), 1);
+    assert_eq!(
+        env.count("SELECT version FROM entry WHERE category = 'result'"),
+        2
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM entry_history WHERE disposition = 'superseded'"),
+        1
+    );
 }
 
 #[test]
@@ -119,7 +207,10 @@ fn stats_count_persons_entries_files_and_rejects() {
     let env = Env::new();
     env.add_source("RWF-PAS", "acute", "hl7v2");
     let bad = "MSH|^~\\&|PAS|RWF|X|Y|20240101||ADT^A08|B1|P|2.4\rPID|1||||Nobody^Known\r";
-    env.import("RWF-PAS", &env.write("a.hl7", [two_patients().as_str(), bad].concat()));
+    env.import(
+        "RWF-PAS",
+        &env.write("a.hl7", [two_patients().as_str(), bad].concat()),
+    );
     let s = env.ok(&["stats", "--json"]).json();
     assert_eq!(s["persons"], 2);
     assert_eq!(s["files_by_state"]["imported"], 1);

@@ -15,7 +15,11 @@ fn links(env: &Env) -> Vec<(i64, Option<i64>, Option<String>)> {
 
 fn person_of(env: &Env, local_id: &str) -> i64 {
     env.sql()
-        .query_row("SELECT person_id FROM source_person WHERE local_id = ?1", [local_id], |r| r.get(0))
+        .query_row(
+            "SELECT person_id FROM source_person WHERE local_id = ?1",
+            [local_id],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 
@@ -35,13 +39,16 @@ fn a40_merge_then_unmerge_restores_the_exact_links_and_exports() {
         // The same man registered again under a second hospital number, no NHS number, a typo
         // in his date of birth and an old address.
         format!("MSH|^~\\&|PAS|RWF|SC|REG|20240102090000||ADT^A08|B1|P|2.4\rEVN|A08|20240102090000\r{pid_b}"),
-        oru("B2", "20240102100000", &pid_b, "ORD-B", "125"),
+        oru("B2", "20240102100000", pid_b, "ORD-B", "125"),
     ]
     .concat();
     let r = env.import("RWF-PAS", &env.write("feed.hl7", feed));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let (a, b) = (person_of(&env, "MRN-A"), person_of(&env, "MRN-B"));
-    assert_ne!(a, b, "different DOB and postcode: two people before the merge");
+    assert_ne!(
+        a, b,
+        "different DOB and postcode: two people before the merge"
+    );
     let links_before = links(&env);
     let (export_a, export_b) = (export(&env, a), export(&env, b));
     let entries_before = env.snapshot()[..2].to_vec();
@@ -53,7 +60,11 @@ fn a40_merge_then_unmerge_restores_the_exact_links_and_exports() {
     let r = env.import("RWF-PAS", &env.write("merge.hl7", merge));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(r.json()["files"][0]["merges"], 1);
-    assert_eq!(person_of(&env, "MRN-B"), a, "MRN-B now belongs to the surviving person");
+    assert_eq!(
+        person_of(&env, "MRN-B"),
+        a,
+        "MRN-B now belongs to the surviving person"
+    );
     let merged = export(&env, a);
     let observations = |bundle: &serde_json::Value| {
         bundle["entry"]
@@ -63,11 +74,19 @@ fn a40_merge_then_unmerge_restores_the_exact_links_and_exports() {
             .filter(|e| e["resource"]["resourceType"] == "Observation")
             .count()
     };
-    assert_eq!(observations(&merged), 2, "both hospital numbers' results on one record");
+    assert_eq!(
+        observations(&merged),
+        2,
+        "both hospital numbers' results on one record"
+    );
     // Looking up the retired person follows the merge.
     let via_b = export(&env, b);
     assert_eq!(via_b, merged);
-    assert_eq!(env.snapshot()[..2].to_vec(), entries_before, "entries are never rewritten by a merge");
+    assert_eq!(
+        env.snapshot()[..2].to_vec(),
+        entries_before,
+        "entries are never rewritten by a merge"
+    );
 
     let r = env.run(&["unmerge", &a.to_string()]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
@@ -90,17 +109,31 @@ fn a_possible_match_waits_for_review_and_a_rejected_pair_stays_apart() {
         "RWF-PAS",
         &env.write(
             "a.hl7",
-            a08("P1", "20240101090000", "MRN-P", &nhs, "Smith", "Margaret", "19380505").replace("|M|||", "|F|||"),
+            a08(
+                "P1",
+                "20240101090000",
+                "MRN-P",
+                &nhs,
+                "Smith",
+                "Margaret",
+                "19380505",
+            )
+            .replace("|M|||", "|F|||"),
         ),
     );
     // The council knows her by her maiden name, with no NHS number: same given name, DOB, address.
-    let council = "MSH|^~\\&|ASC|KCC|SC|REG|20240102090000||ADT^A28|C1|P|2.4\rEVN|A28|20240102090000\r\
+    let council =
+        "MSH|^~\\&|ASC|KCC|SC|REG|20240102090000||ADT^A28|C1|P|2.4\rEVN|A28|20240102090000\r\
          PID|1||CL-77^^^KCC^PI||Brown^Margaret||19380505|F|||1 High Street^^Maidstone^^ME14 1AA\r";
     let r = env.import("KCC-ASC", &env.write("c.hl7", council));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let queue = env.ok(&["review", "list", "--json"]).json();
     let queue = queue.as_array().unwrap();
-    assert_eq!(queue.len(), 1, "a changed surname is a possible match, not a link: {queue:?}");
+    assert_eq!(
+        queue.len(),
+        1,
+        "a changed surname is a possible match, not a link: {queue:?}"
+    );
     assert!(queue[0]["explanation"].as_str().unwrap().contains("family"));
     let (pas, council_person) = (person_of(&env, "MRN-P"), person_of(&env, "CL-77"));
     assert_ne!(pas, council_person, "possible matches are not linked");
@@ -108,7 +141,18 @@ fn a_possible_match_waits_for_review_and_a_rejected_pair_stays_apart() {
     let id = queue[0]["id"].as_i64().unwrap().to_string();
     env.ok(&["review", "link", &id]);
     assert_eq!(person_of(&env, "CL-77"), pas);
-    assert_eq!(env.ok(&["review", "list", "--json"]).json().as_array().unwrap().len(), 0);
+    assert_eq!(
+        env.ok(&["review", "list", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     env.ok(&["unmerge", &pas.to_string()]);
-    assert_eq!(person_of(&env, "CL-77"), council_person, "unmerge undoes a reviewer's link too");
+    assert_eq!(
+        person_of(&env, "CL-77"),
+        council_person,
+        "unmerge undoes a reviewer's link too"
+    );
 }

@@ -1,8 +1,8 @@
 //! Every vector of the language-neutral NHS number test set.
 
 use super::support::corpus;
-use sharedcare::model::nhs_number::{self, NhsNumber, NhsNumberRange};
 use serde_json::Value;
+use sharedcare::model::nhs_number::{self, NhsNumber, NhsNumberRange};
 
 fn vectors() -> Option<Value> {
     let path = corpus()?.join("nhs-number/uk-fci/nhs_number_cases.json");
@@ -30,12 +30,20 @@ fn every_vector_gives_the_expected_answer() {
         checked += 1;
     }
     for case in v["standardise"].as_array().unwrap() {
-        assert_eq!(nhs_number::standardise(case["input"].as_str().unwrap()), case["output"].as_str().unwrap(), "{case}");
+        assert_eq!(
+            nhs_number::standardise(case["input"].as_str().unwrap()),
+            case["output"].as_str().unwrap(),
+            "{case}"
+        );
         checked += 1;
     }
     for case in v["standardise_from_int"].as_array().unwrap() {
         let input = case["input"].as_i64().unwrap();
-        let got = if (0..=9_999_999_999).contains(&input) { format!("{input:010}") } else { String::new() };
+        let got = if (0..=9_999_999_999).contains(&input) {
+            format!("{input:010}")
+        } else {
+            String::new()
+        };
         assert_eq!(got, case["output"].as_str().unwrap(), "{case}");
         checked += 1;
     }
@@ -52,13 +60,24 @@ fn every_vector_gives_the_expected_answer() {
     }
     for case in v["region_of"].as_array().unwrap() {
         let n: u64 = case["number"].as_str().unwrap().parse().unwrap();
-        assert_eq!(nhs_number::range_of(n), region(case["region"].as_str().unwrap()), "{case}");
+        assert_eq!(
+            nhs_number::range_of(n),
+            region(case["region"].as_str().unwrap()),
+            "{case}"
+        );
         checked += 1;
     }
     for case in v["range_boundaries"].as_array().unwrap() {
         let name = case["range"].as_str().unwrap();
-        let (start, end) = (case["start"].as_u64().unwrap(), case["end"].as_u64().unwrap());
-        let expected = if name.starts_with("UNALLOCATED") { NhsNumberRange::Unallocated } else { region(name) };
+        let (start, end) = (
+            case["start"].as_u64().unwrap(),
+            case["end"].as_u64().unwrap(),
+        );
+        let expected = if name.starts_with("UNALLOCATED") {
+            NhsNumberRange::Unallocated
+        } else {
+            region(name)
+        };
         assert_eq!(nhs_number::range_of(start), expected, "{case}");
         assert_eq!(nhs_number::range_of(end), expected, "{case}");
         checked += 1;

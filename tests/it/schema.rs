@@ -22,9 +22,13 @@ fn database_is_wal_with_foreign_keys() {
     let env = Env::new();
     env.ok(&["stats"]);
     let conn = env.sql();
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, sharedcare::store::SCHEMA_VERSION);
 }
 
@@ -37,5 +41,9 @@ fn a_newer_database_is_refused_with_a_clear_message() {
         .unwrap();
     let r = env.run(&["stats"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("newer than this sharedcare understands"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("newer than this sharedcare understands"),
+        "{}",
+        r.stderr
+    );
 }

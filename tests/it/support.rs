@@ -73,7 +73,11 @@ impl Env {
     /// Runs and insists on success.
     pub fn ok(&self, args: &[&str]) -> Run {
         let r = self.run(args);
-        assert_eq!(r.code, 0, "sharedcare {args:?} failed:\n{}\n{}", r.stdout, r.stderr);
+        assert_eq!(
+            r.code, 0,
+            "sharedcare {args:?} failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
         r
     }
 
@@ -85,13 +89,28 @@ impl Env {
 
     pub fn add_source(&self, code: &str, kind: &str, format: &str) {
         self.ok(&[
-            "source", "add", code, "--name", &format!("{code} feed"), "--org", "R1K", "--kind",
-            kind, "--format", format,
+            "source",
+            "add",
+            code,
+            "--name",
+            &format!("{code} feed"),
+            "--org",
+            "R1K",
+            "--kind",
+            kind,
+            "--format",
+            format,
         ]);
     }
 
     pub fn import(&self, source: &str, file: &Path) -> Run {
-        self.run(&["--json", "import", "--source", source, file.to_str().unwrap()])
+        self.run(&[
+            "--json",
+            "import",
+            "--source",
+            source,
+            file.to_str().unwrap(),
+        ])
     }
 
     pub fn sql(&self) -> rusqlite::Connection {
@@ -136,14 +155,26 @@ pub fn nhs_number(seed: u32) -> String {
 
 /// A PID segment; an empty `nhs` leaves the NHS number out.
 pub fn pid(mrn: &str, nhs: &str, family: &str, given: &str, dob: &str) -> String {
-    let nhs = if nhs.is_empty() { String::new() } else { format!("~{nhs}^^^NHS^NH") };
+    let nhs = if nhs.is_empty() {
+        String::new()
+    } else {
+        format!("~{nhs}^^^NHS^NH")
+    };
     format!(
         "PID|1||{mrn}^^^RWF^MR{nhs}||{family}^{given}^^^Mr||{dob}|M|||1 High Street^^Maidstone^^ME14 1AA||01632 960001\r"
     )
 }
 
 /// An HL7 v2 A08 message.
-pub fn a08(control: &str, time: &str, mrn: &str, nhs: &str, family: &str, given: &str, dob: &str) -> String {
+pub fn a08(
+    control: &str,
+    time: &str,
+    mrn: &str,
+    nhs: &str,
+    family: &str,
+    given: &str,
+    dob: &str,
+) -> String {
     format!(
         "MSH|^~\\&|PAS|RWF|SHAREDCARE|REGION|{time}||ADT^A08|{control}|P|2.4\r\
          EVN|A08|{time}\r{}PV1|1|O\r",
