@@ -33,37 +33,29 @@ pub struct EntryOrigin<'a> {
 
 impl Tx<'_> {
     pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
-        let filled;
-        let draft = match origin
-            .fill_missing
-            .then(|| self.filled_from_stored(draft, origin))
-        {
-            Some(Ok(Some(d))) => {
-                filled = d;
-                &filled
-            }
-            Some(Err(e)) => return Err(e),
-            _ => draft,
-        };
-        let json = serde_json::to_string(draft).unwrap_or_default();
-        let hash = content_hash(&json, origin.source_person_id);
-        let current: Option<(i64, Vec<u8>, i64, Option<String>)> = self
+        let current: Option<(i64, Vec<u8>, i64, Option<String>, Option<String>)> = self
             .conn()
-            .prepare_cached(
-                "SELECT id, content_hash, version, as_of FROM entry
-                 WHERE source_id = ?1 AND source_ref = ?2",
-            )
+            .prepare_cached(&format!(
+                "SELECT id, content_hash, version, as_of, CASE WHEN ?3 THEN {DRAFT_JSON} END
+                 FROM entry WHERE source_id = ?1 AND source_ref = ?2"
+            ))
             .and_then(|mut s| {
-                s.query_row(params![origin.source_id, draft.source_ref], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
+                s.query_row(
+                    params![origin.source_id, draft.source_ref, origin.fill_missing],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )
                 .optional()
             })
             .doing("looking up an entry")?;
-        let Some((entry_id, stored_hash, version, stored_as_of)) = current else {
-            self.insert_entry(draft, origin, &hash)?;
+        let Some((entry_id, stored_hash, version, stored_as_of, stored_draft)) = current else {
+            let json = serde_json::to_string(draft).unwrap_or_default();
+            self.insert_entry(draft, origin, &content_hash(&json, origin.source_person_id))?;
             return Ok(EntryWrite::Inserted);
         };
+        let filled = stored_draft.as_deref().and_then(|stored| filled_from(draft, stored));
+        let draft = filled.as_ref().unwrap_or(draft);
+        let json = serde_json::to_string(draft).unwrap_or_default();
+        let hash = content_hash(&json, origin.source_person_id);
         if stored_hash == hash {
             return Ok(EntryWrite::Unchanged);
         }
@@ -118,38 +110,6 @@ impl Tx<'_> {
             .doing("updating an entry")?;
         self.index_entry(entry_id, draft, true)?;
         Ok(EntryWrite::Updated)
-    }
-
-    /// The draft with every field it leaves out taken from the stored current version.
-    fn filled_from_stored(
-        &self,
-        draft: &EntryDraft,
-        origin: &EntryOrigin<'_>,
-    ) -> Result<Option<EntryDraft>> {
-        let stored: Option<String> = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT {DRAFT_JSON} FROM entry WHERE source_id = ?1 AND source_ref = ?2"
-            ))
-            .and_then(|mut s| {
-                s.query_row(params![origin.source_id, draft.source_ref], |r| r.get(0))
-                    .optional()
-            })
-            .doing("reading a stored entry")?;
-        let Some(stored) = stored.and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
-        else {
-            return Ok(None);
-        };
-        let Ok(mut incoming) = serde_json::to_value(draft) else {
-            return Ok(None);
-        };
-        fill_object(&mut incoming, &stored);
-        if let (Some(new_body), Some(old_body)) = (incoming.get_mut("body"), stored.get("body")) {
-            if new_body.get("type") == old_body.get("type") {
-                fill_object(new_body, old_body);
-            }
-        }
-        Ok(serde_json::from_value(incoming).ok())
     }
 
     fn insert_entry(
@@ -250,6 +210,19 @@ const DRAFT_JSON: &str = "json_object('source_ref', source_ref, 'category', cate
     'code_system', code_system, 'code', code, 'title', title, 'status', status,
     'start', start_at, 'end', end_at, 'recorded_at', recorded_at,
     'sensitive', json(CASE sensitive WHEN 1 THEN 'true' ELSE 'false' END), 'body', json(body))";
+
+/// The draft with every field it leaves out taken from the stored version (JSON of a draft).
+fn filled_from(draft: &EntryDraft, stored: &str) -> Option<EntryDraft> {
+    let stored: serde_json::Value = serde_json::from_str(stored).ok()?;
+    let mut incoming = serde_json::to_value(draft).ok()?;
+    fill_object(&mut incoming, &stored);
+    if let (Some(new_body), Some(old_body)) = (incoming.get_mut("body"), stored.get("body")) {
+        if new_body.get("type") == old_body.get("type") {
+            fill_object(new_body, old_body);
+        }
+    }
+    serde_json::from_value(incoming).ok()
+}
 
 /// Copies into `target` every key of `earlier` that `target` lacks or has as null.
 fn fill_object(target: &mut serde_json::Value, earlier: &serde_json::Value) {

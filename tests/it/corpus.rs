@@ -139,3 +139,25 @@ fn uk_core_and_pds_fhir_imports() {
     let show = env.ok(&["person", "show", "9000000009"]);
     assert!(show.stdout.contains("900 000 0009"), "{}", show.stdout);
 }
+
+#[test]
+fn gp_registration_extracts_import() {
+    let Some(corpus) = corpus() else { return };
+    let env = Env::new();
+    let mapping = repo().join("sample-feeds/mappings/gp-registration-dow.toml");
+    env.ok(&[
+        "source", "add", "GP-DOW", "--name", "GP registration extract", "--org", "A82023",
+        "--kind", "gp", "--format", "csv", "--mapping", mapping.to_str().unwrap(),
+    ]);
+    let dow = |p: &Path| {
+        let name = p.file_name().unwrap().to_string_lossy();
+        name.contains("_GPR4") && !name.ends_with(".json")
+    };
+    let files = files_under(&corpus.join("gp-extract/list-reconciliation"), &dow);
+    let summaries = import_all(&env, "GP-DOW", &files);
+    let (a, r, q) = totals(&summaries);
+    eprintln!("GP DOW extracts: {} files, {a} records accepted, {r} rejected, {q} quarantined", summaries.len());
+    assert!(a >= 6);
+    let malformed = summaries.iter().find(|f| f["file"] == "A12023_GPR4LNA1.CSB").unwrap();
+    assert!(!malformed["rejects"].as_array().unwrap().is_empty(), "the deliberately malformed records are rejected");
+}
