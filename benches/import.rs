@@ -4,6 +4,7 @@
 //!
 //! `cargo bench --bench import -- [--people N]` (default 20,000). Prints messages/s, entries/s,
 //! peak RSS and the ratio to the bare loader.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
@@ -34,7 +35,10 @@ const TESTS: &[(&str, &str, &str, &str)] = &[
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -47,9 +51,13 @@ impl Rng {
 fn nhs_number(i: u64) -> String {
     let valid = |stem: u64| {
         let nine = format!("99{stem:07}");
-        check_value(&nine).filter(|c| *c < 10).map(|c| format!("{nine}{c}"))
+        check_value(&nine)
+            .filter(|c| *c < 10)
+            .map(|c| format!("{nine}{c}"))
     };
-    valid(i * 2).or_else(|| valid(i * 2 + 1)).unwrap_or_default()
+    valid(i * 2)
+        .or_else(|| valid(i * 2 + 1))
+        .unwrap_or_default()
 }
 
 struct Person {
@@ -67,8 +75,19 @@ fn person(i: u64, rng: &mut Rng) -> Person {
         nhs: nhs_number(i),
         family: rng.pick(FAMILIES),
         given: rng.pick(GIVENS),
-        dob: format!("19{:02}{:02}{:02}", 20 + rng.next() % 80, 1 + rng.next() % 12, 1 + rng.next() % 28),
-        postcode: format!("WX{} {}{}{}", 1 + rng.next() % 20, rng.next() % 10, (b'A' + (rng.next() % 26) as u8) as char, (b'A' + (rng.next() % 26) as u8) as char),
+        dob: format!(
+            "19{:02}{:02}{:02}",
+            20 + rng.next() % 80,
+            1 + rng.next() % 12,
+            1 + rng.next() % 28
+        ),
+        postcode: format!(
+            "WX{} {}{}{}",
+            1 + rng.next() % 20,
+            rng.next() % 10,
+            (b'A' + (rng.next() % 26) as u8) as char,
+            (b'A' + (rng.next() % 26) as u8) as char
+        ),
     }
 }
 
@@ -77,7 +96,14 @@ fn person(i: u64, rng: &mut Rng) -> Person {
 fn hl7(p: &Person, i: u64, out: &mut String) {
     let pid = format!(
         "PID|1||{}^^^R9W^MR~{}^^^NHS^NH||{}^{}||{}|{}|||{} Station Road^^Ashcombe^^{}\r",
-        p.mrn, p.nhs, p.family, p.given, p.dob, if i % 2 == 0 { "F" } else { "M" }, i % 200, p.postcode
+        p.mrn,
+        p.nhs,
+        p.family,
+        p.given,
+        p.dob,
+        if i.is_multiple_of(2) { "F" } else { "M" },
+        i % 200,
+        p.postcode
     );
     let _ = write!(
         out,
@@ -90,17 +116,22 @@ fn hl7(p: &Person, i: u64, out: &mut String) {
         i % 20
     );
     for (n, (code, name, unit, range)) in TESTS.iter().enumerate() {
-        let _ = write!(out, "OBX|{}|NM|{code}^{name}^L||{}|{unit}|{range}|N|||F|||20240103090000\r", n + 1, 50 + (i + n as u64) % 100);
+        let _ = write!(
+            out,
+            "OBX|{}|NM|{code}^{name}^L||{}|{unit}|{range}|N|||F|||20240103090000\r",
+            n + 1,
+            50 + (i + n as u64) % 100
+        );
     }
 }
 
 /// Social care rows for a third of people; half of those carry no NHS number, so they are
 /// matched on demographics.
 fn csv(p: &Person, i: u64, out: &mut String) {
-    if i % 3 != 0 {
+    if !i.is_multiple_of(3) {
         return;
     }
-    let nhs = if i % 2 == 0 { p.nhs.as_str() } else { "" };
+    let nhs = if i.is_multiple_of(2) { p.nhs.as_str() } else { "" };
     let dob = format!("{}/{}/{}", &p.dob[6..8], &p.dob[4..6], &p.dob[0..4]);
     for (kind, code) in [("ALLOCATION", ""), ("PACKAGE", "HC")] {
         let _ = writeln!(
@@ -108,7 +139,7 @@ fn csv(p: &Person, i: u64, out: &mut String) {
             "{kind}|ASC-{i}|{nhs}|{}|{}|{dob}|{}|{} Station Road||Ashcombe|{}||R{i}{kind}|01/02/2024||{code}|Support at home|Ashcombe Locality Team|Sam Patel|01632 960530|Homecare Ltd|10|||2024-03-05",
             p.family,
             p.given,
-            if i % 2 == 0 { "Female" } else { "Male" },
+            if i.is_multiple_of(2) { "Female" } else { "Male" },
             i % 200,
             p.postcode
         );
@@ -118,7 +149,11 @@ fn csv(p: &Person, i: u64, out: &mut String) {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
@@ -144,10 +179,25 @@ fn main() {
     let tx = store.begin().expect("tx");
     for (code, kind, format, mapping) in [
         ("R9W-PAS", SourceKind::Acute, Format::Hl7v2, None),
-        ("WCC-ASC", SourceKind::SocialCare, Format::Csv, Some(include_str!("../sample-feeds/mappings/social-care-adults.toml"))),
+        (
+            "WCC-ASC",
+            SourceKind::SocialCare,
+            Format::Csv,
+            Some(include_str!(
+                "../sample-feeds/mappings/social-care-adults.toml"
+            )),
+        ),
     ] {
         tx.upsert_source(
-            &NewSource { code, name: code, org_code: code, org_name: None, kind, format, mapping },
+            &NewSource {
+                code,
+                name: code,
+                org_code: code,
+                org_name: None,
+                kind,
+                format,
+                mapping,
+            },
             "2024-01-01T00:00:00Z",
         )
         .expect("source");
@@ -157,10 +207,19 @@ fn main() {
     let started = Instant::now();
     let mut units = 0;
     let mut rejects = 0;
-    for (code, name, bytes) in [("R9W-PAS", "adt-oru.hl7", hl7_text.as_bytes()), ("WCC-ASC", "asc.csv", csv_text.as_bytes())] {
+    for (code, name, bytes) in [
+        ("R9W-PAS", "adt-oru.hl7", hl7_text.as_bytes()),
+        ("WCC-ASC", "asc.csv", csv_text.as_bytes()),
+    ] {
         let source = store.source_by_code(code).expect("source");
-        let mut importer = Importer { store: &mut store, config: &config, clock: &clock };
-        let summary = importer.import_bytes(&source, name, bytes, &mut |_, _| {}).expect("import");
+        let mut importer = Importer {
+            store: &mut store,
+            config: &config,
+            clock: &clock,
+        };
+        let summary = importer
+            .import_bytes(&source, name, bytes, &mut |_, _| {})
+            .expect("import");
         units += summary.units;
         rejects += summary.rejects.len();
         if let Some((position, reason)) = summary.rejects.first() {
@@ -181,12 +240,23 @@ fn main() {
     let rows: Vec<(i64, String, i64, String, String, String)> = {
         let conn = rusqlite::Connection::open(config.database_path()).expect("open");
         let mut st = conn
-            .prepare("SELECT source_id, source_ref, source_person_id, category, title, body FROM entry")
+            .prepare(
+                "SELECT source_id, source_ref, source_person_id, category, title, body FROM entry",
+            )
             .expect("prepare");
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
-            .expect("query")
-            .map(|r| r.expect("row"))
-            .collect()
+        st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
     };
     let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare");
     bare.execute_batch(
@@ -201,7 +271,8 @@ fn main() {
     {
         let mut st = tx.prepare("INSERT INTO entry (source_id, source_ref, person, category, title, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").expect("prepare");
         for r in &rows {
-            st.execute(rusqlite::params![r.0, r.1, r.2, r.3, r.4, r.5]).expect("insert");
+            st.execute(rusqlite::params![r.0, r.1, r.2, r.3, r.4, r.5])
+                .expect("insert");
         }
     }
     tx.commit().expect("commit");
@@ -209,12 +280,24 @@ fn main() {
 
     let entries = stats.entries as f64;
     let entry_rate = entries / elapsed;
-    println!("sharedcare import benchmark: {people} people, {units} messages/rows ({rejects} rejected)");
+    println!(
+        "sharedcare import benchmark: {people} people, {units} messages/rows ({rejects} rejected)"
+    );
     println!("  end to end (parse + match + store + FTS): {elapsed:.2} s");
     println!("  messages/s            {:>10.0}", units as f64 / elapsed);
-    println!("  entries/s             {entry_rate:>10.0}  ({} entries, {} persons, {} source persons)", stats.entries, stats.persons, stats.source_persons);
+    println!(
+        "  entries/s             {entry_rate:>10.0}  ({} entries, {} persons, {} source persons)",
+        stats.entries, stats.persons, stats.source_persons
+    );
     println!("  bare rusqlite rows/s  {bare_rate:>10.0}");
-    println!("  ratio                 {:>10.1} %", 100.0 * entry_rate / bare_rate);
+    println!(
+        "  ratio                 {:>10.1} %",
+        100.0 * entry_rate / bare_rate
+    );
     println!("  peak RSS              {rss:>10.0} MiB");
-    println!("  database              {:>10.1} MiB ({:.0} bytes/entry)", db_bytes as f64 / 1048576.0, db_bytes as f64 / entries);
+    println!(
+        "  database              {:>10.1} MiB ({:.0} bytes/entry)",
+        db_bytes as f64 / 1048576.0,
+        db_bytes as f64 / entries
+    );
 }

@@ -24,6 +24,13 @@ pub enum PersonCommand {
         /// A person id or an NHS number.
         id: String,
     },
+    /// Search inside one person's record: entries whose text contains every word.
+    Search {
+        /// A person id or an NHS number.
+        id: String,
+        /// Words to find, e.g. "penicillin" or "dnacpr".
+        text: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +73,30 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
                 print_json(&record);
             } else {
                 print!("{}", crate::record::text::render(&record));
+            }
+            Ok(0)
+        }
+        PersonCommand::Search { id, text } => {
+            let mut record = load(ctx, &id)?;
+            let hits = ctx.store.search_record(record.person_id, &text)?;
+            record.entries.retain(|e| hits.contains(&e.id));
+            record
+                .entries
+                .sort_by_key(|e| hits.iter().position(|h| *h == e.id));
+            if ctx.json {
+                print_json(&record.entries);
+            } else if record.entries.is_empty() {
+                println!("nothing in this record matches \"{text}\"");
+            } else {
+                for e in &record.entries {
+                    println!(
+                        "{:<18} {}  ({}, {})",
+                        e.entry.category.as_str(),
+                        e.entry.title,
+                        e.provenance.source_code,
+                        e.entry.start.as_deref().unwrap_or("undated")
+                    );
+                }
             }
             Ok(0)
         }

@@ -31,9 +31,13 @@ pub struct EntryOrigin<'a> {
     pub fill_missing: bool,
 }
 
+/// The stored current version of an entry: id, content hash, version, as-of time, and the
+/// draft as JSON when the caller fills missing fields from it.
+type StoredVersion = (i64, Vec<u8>, i64, Option<String>, Option<String>);
+
 impl Tx<'_> {
     pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
-        let current: Option<(i64, Vec<u8>, i64, Option<String>, Option<String>)> = self
+        let current: Option<StoredVersion> = self
             .conn()
             .prepare_cached(&format!(
                 "SELECT id, content_hash, version, as_of, CASE WHEN ?3 THEN {DRAFT_JSON} END
@@ -52,7 +56,9 @@ impl Tx<'_> {
             self.insert_entry(draft, origin, &content_hash(&json, origin.source_person_id))?;
             return Ok(EntryWrite::Inserted);
         };
-        let filled = stored_draft.as_deref().and_then(|stored| filled_from(draft, stored));
+        let filled = stored_draft
+            .as_deref()
+            .and_then(|stored| filled_from(draft, stored));
         let draft = filled.as_ref().unwrap_or(draft);
         let json = serde_json::to_string(draft).unwrap_or_default();
         let hash = content_hash(&json, origin.source_person_id);

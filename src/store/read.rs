@@ -210,6 +210,33 @@ impl Store {
         }))
     }
 
+    /// Ids of a person's current entries whose title or details contain every word of `text`
+    /// (prefix match, case and accents ignored), best match first.
+    pub fn search_record(&self, person_id: i64, text: &str) -> Result<Vec<i64>> {
+        let query = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.conn()
+            .prepare(
+                "SELECT f.rowid FROM entry_fts f
+                 JOIN entry e ON e.id = f.rowid
+                 JOIN source_person sp ON sp.id = e.source_person_id
+                 WHERE entry_fts MATCH ?1 AND sp.person_id = ?2
+                 ORDER BY rank LIMIT 200",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![query, person_id], |r| r.get(0))?
+                    .collect()
+            })
+            .doing("searching a record")
+    }
+
     /// Number of superseded or late versions kept for a person's entries.
     pub fn entry_history_count(&self, person_id: i64) -> Result<i64> {
         self.conn()

@@ -146,8 +146,19 @@ fn gp_registration_extracts_import() {
     let env = Env::new();
     let mapping = repo().join("sample-feeds/mappings/gp-registration-dow.toml");
     env.ok(&[
-        "source", "add", "GP-DOW", "--name", "GP registration extract", "--org", "A82023",
-        "--kind", "gp", "--format", "csv", "--mapping", mapping.to_str().unwrap(),
+        "source",
+        "add",
+        "GP-DOW",
+        "--name",
+        "GP registration extract",
+        "--org",
+        "A82023",
+        "--kind",
+        "gp",
+        "--format",
+        "csv",
+        "--mapping",
+        mapping.to_str().unwrap(),
     ]);
     let dow = |p: &Path| {
         let name = p.file_name().unwrap().to_string_lossy();
@@ -156,8 +167,17 @@ fn gp_registration_extracts_import() {
     let files = files_under(&corpus.join("gp-extract/list-reconciliation"), &dow);
     let summaries = import_all(&env, "GP-DOW", &files);
     let (a, r, q) = totals(&summaries);
-    eprintln!("GP DOW extracts: {} files, {a} records accepted, {r} rejected, {q} quarantined", summaries.len());
+    eprintln!(
+        "GP DOW extracts: {} files, {a} records accepted, {r} rejected, {q} quarantined",
+        summaries.len()
+    );
     assert!(a >= 6);
-    let malformed = summaries.iter().find(|f| f["file"] == "A12023_GPR4LNA1.CSB").unwrap();
-    assert!(!malformed["rejects"].as_array().unwrap().is_empty(), "the deliberately malformed records are rejected");
+    let malformed = summaries
+        .iter()
+        .find(|f| f["file"] == "A12023_GPR4LNA1.CSB")
+        .unwrap();
+    assert!(
+        !malformed["rejects"].as_array().unwrap().is_empty(),
+        "the deliberately malformed records are rejected"
+    );
 }

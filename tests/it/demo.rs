@@ -33,6 +33,31 @@ fn demo_loads_every_category_and_links_overlapping_records() {
     // A record without an NHS number was linked by demographics.
     assert!(env.count("SELECT count(*) FROM source_person WHERE nhs_number IS NULL AND link_kind IN ('exact', 'probable')") >= 1);
     assert!(env.count("SELECT count(*) FROM person WHERE deceased = 1") >= 1);
+    // Full-text search inside one record.
+    let smith = env
+        .ok(&["--json", "person", "find", "--name", "smith"])
+        .json();
+    let id = smith[0]["id"].as_i64().unwrap().to_string();
+    let hits = env
+        .ok(&["--json", "person", "search", &id, "clozapine"])
+        .json();
+    assert!(
+        !hits.as_array().unwrap().is_empty(),
+        "clozapine is in the sample record"
+    );
+    assert!(hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["category"] == "medication"
+            || h["title"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("clozapine")
+            || h.to_string().to_lowercase().contains("clozapine")));
+    let none = env.ok(&["--json", "person", "search", &id, "zzzyx"]).json();
+    assert!(none.as_array().unwrap().is_empty());
     // Running the demo again is harmless.
     let again = env.run(&[
         "--json",
