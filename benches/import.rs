@@ -131,7 +131,11 @@ fn csv(p: &Person, i: u64, out: &mut String) {
     if !i.is_multiple_of(3) {
         return;
     }
-    let nhs = if i.is_multiple_of(2) { p.nhs.as_str() } else { "" };
+    let nhs = if i.is_multiple_of(2) {
+        p.nhs.as_str()
+    } else {
+        ""
+    };
     let dob = format!("{}/{}/{}", &p.dob[6..8], &p.dob[4..6], &p.dob[0..4]);
     for (kind, code) in [("ALLOCATION", ""), ("PACKAGE", "HC")] {
         let _ = writeln!(
