@@ -198,7 +198,7 @@ CREATE INDEX person_nhs_number ON person(nhs_number) WHERE nhs_number IS NOT NUL
 
 CREATE INDEX person_postcode_key ON person(postcode_key) WHERE merged_into IS NULL;
 
-CREATE INDEX person_surname_key ON person(surname_key) WHERE merged_into IS NULL;
+CREATE INDEX person_surname_key ON person(surname_key, birth_date) WHERE merged_into IS NULL;
 
 CREATE INDEX source_person_history_source_person ON source_person_history(source_person_id);
 

@@ -90,7 +90,8 @@ fn link_new(
     now: &str,
     summary: &mut FileSummary,
 ) -> Result<()> {
-    if let Some(nhs) = d.nhs_number.as_ref().and_then(ReportedNhsNumber::trusted) {
+    let verified_nhs = d.nhs_number.as_ref().and_then(ReportedNhsNumber::trusted);
+    if let Some(nhs) = verified_nhs {
         if let Some(person) = tx.person_by_verified_nhs(nhs, source_person_id)? {
             tx.link_source_person(
                 source_person_id,
@@ -103,7 +104,7 @@ fn link_new(
             return tx.refresh_person(person, precedence);
         }
     }
-    let candidates = tx.match_candidates(&matching::blocking_keys(d), None)?;
+    let candidates = tx.match_candidates(&matching::blocking_keys(d), verified_nhs)?;
     let decision = matching::decide(d, &candidates);
     let explanation = decision.best.as_ref().map(|(_, s)| s.explain());
     let score = decision.best.as_ref().map(|(_, s)| s.total);

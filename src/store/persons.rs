@@ -177,18 +177,24 @@ impl Tx<'_> {
             .doing("finding a person by NHS number")
     }
 
-    /// Live persons sharing any blocking key with the incoming demographics.
+    /// Live persons who could be the person described: born the same day, or living at the
+    /// same postcode, or with a family name that sounds the same and born the same year (which
+    /// catches day/month slips). A person holding a different verified NHS number is never a
+    /// candidate for a record that has a verified one: two verified numbers are two people.
     pub fn match_candidates(
         &self,
         keys: &crate::matching::BlockingKeys,
-        exclude_person: Option<i64>,
+        verified_nhs: Option<&str>,
     ) -> Result<Vec<(i64, Demographics)>> {
+        let year = keys.birth_date.as_deref().and_then(|d| d.get(..4));
         let mut stmt = self
             .conn()
             .prepare_cached(
                 "SELECT id, demographics FROM person
-                 WHERE merged_into IS NULL AND id IS NOT ?4
-                   AND (birth_date = ?1 OR postcode_key = ?2 OR surname_key = ?3)
+                 WHERE merged_into IS NULL
+                   AND (?5 IS NULL OR nhs_number IS NULL OR nhs_number = ?5)
+                   AND (birth_date = ?1 OR postcode_key = ?2
+                        OR (surname_key = ?3 AND birth_date BETWEEN ?4 || '-01-01' AND ?4 || '-12-31'))
                  LIMIT 500",
             )
             .doing("preparing the candidate query")?;
@@ -198,7 +204,8 @@ impl Tx<'_> {
                     keys.birth_date,
                     keys.postcode,
                     keys.surname_phonetic,
-                    exclude_person
+                    year,
+                    verified_nhs
                 ],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
             )

@@ -49,37 +49,64 @@ impl Lcg {
     }
 }
 
-/// Imports while watching progress: (time to the first commit, time to the end).
-fn timed_import(env: &Env, path: &std::path::Path) -> (Duration, Duration) {
-    let started = Instant::now();
+fn committed(env: &Env) -> i64 {
+    if !env.db().exists() {
+        return 0;
+    }
+    env.sql()
+        .query_row(
+            "SELECT coalesce(max(next_unit), 0) FROM feed_file",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0)
+}
+
+fn entries(env: &Env) -> Vec<String> {
+    let conn = env.sql();
+    let mut st = conn
+        .prepare(
+            "SELECT source_ref || '|' || version || '|' || body FROM entry ORDER BY source_ref",
+        )
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Runs the import and kills it with SIGKILL at a random point: either while it starts and
+/// parses, or at a random moment after its next commit. Returns whether the kill landed (false
+/// when the import finished first).
+fn import_and_kill(env: &Env, path: &std::path::Path, rng: &mut Lcg) -> bool {
+    let wait_for_commit = rng.next() % 2 == 0;
+    let extra = Duration::from_micros(rng.next() % 40_000);
+    let start_point = committed(env);
     let mut child = env
         .command(&["import", "--source", "RWF-PAS", path.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut first_commit = None;
+    let started = Instant::now();
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success());
-            break;
+        if child.try_wait().unwrap().is_some() {
+            return false;
         }
-        if first_commit.is_none() && env.db().exists() {
-            let committed: i64 = env
-                .sql()
-                .query_row(
-                    "SELECT coalesce(max(next_unit), 0) FROM feed_file",
-                    [],
-                    |r| r.get(0),
-                )
-                .unwrap_or(0);
-            if committed > 0 {
-                first_commit = Some(started.elapsed());
-            }
+        let reached = !wait_for_commit || committed(env) > start_point;
+        if reached {
+            std::thread::sleep(extra);
+            let landed = child.try_wait().unwrap().is_none();
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            return landed;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "import made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
-    let full = started.elapsed();
-    (first_commit.unwrap_or(full / 10), full)
 }
 
 #[test]
@@ -88,83 +115,60 @@ fn sigkill_at_twenty_random_points_then_every_message_is_applied_once() {
     reference.add_source("RWF-PAS", "acute", "hl7v2");
     let feed = big_feed();
     let path = reference.write("big.hl7", &feed);
-    let (first_commit, full) = timed_import(&reference, &path);
+    assert_eq!(reference.import("RWF-PAS", &path).code, 0);
+    let expected = entries(&reference);
+    let expected_history = reference.count("SELECT count(*) FROM entry_history");
 
-    let env = Env::new();
-    env.add_source("RWF-PAS", "acute", "hl7v2");
-    let path = env.write("big.hl7", &feed);
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64;
-    eprintln!(
-        "crash test seed {seed}; a full import takes {full:?}, the first commit {first_commit:?}"
-    );
     let mut rng = Lcg(seed);
     let mut kills = 0;
-    let mut attempts = 0;
-    // Each run resumes where the last was killed, so kill points are drawn from the start-up
-    // time plus a slice of the committing phase: on average each run commits 1/20 of the file,
-    // so twenty kills land before the work runs out, spread over most of it.
-    let window = ((full - first_commit).as_millis() as u64 / 10).max(10);
-    while kills < 20 && attempts < 200 {
-        attempts += 1;
-        let delay = first_commit.mul_f64(0.8) + Duration::from_millis(rng.next() % window);
-        let mut child = env
-            .command(&["import", "--source", "RWF-PAS", path.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
+    let mut rounds = 0;
+    // A round kills one import repeatedly until a rerun completes it, then checks the result;
+    // rounds repeat until twenty kills have landed.
+    while kills < 20 {
+        rounds += 1;
+        assert!(
+            rounds <= 20,
+            "kills keep missing: {kills} in {rounds} rounds"
+        );
+        let env = Env::new();
+        env.add_source("RWF-PAS", "acute", "hl7v2");
+        let path = env.write("big.hl7", &feed);
+        let mut points = Vec::new();
+        while import_and_kill(&env, &path, &mut rng) {
             kills += 1;
+            points.push(committed(&env));
         }
-        child.wait().unwrap();
-    }
-    assert!(
-        kills >= 20,
-        "only {kills} kills landed in {attempts} attempts"
-    );
-    let progress = env.count("SELECT next_unit FROM feed_file");
-    eprintln!("{kills} kills in {attempts} runs; {progress} of 10000 messages committed before the final run");
-    let r = env.import("RWF-PAS", &path);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let state = r.json()["files"][0]["state"].as_str().unwrap().to_owned();
-    assert!(state == "imported" || state == "duplicate", "{state}");
-
-    assert_eq!(env.snapshot().len(), reference.snapshot().len());
-    let entries = |e: &Env| -> Vec<String> {
-        let conn = e.sql();
-        let mut st = conn
-            .prepare(
-                "SELECT source_ref || '|' || version || '|' || body FROM entry ORDER BY source_ref",
-            )
+        eprintln!("seed {seed}, round {rounds}: killed at committed units {points:?}");
+        let r = env.import("RWF-PAS", &path);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            entries(&env),
+            expected,
+            "every message applied exactly once"
+        );
+        assert_eq!(
+            env.count("SELECT count(*) FROM entry_history"),
+            expected_history
+        );
+        assert_eq!(
+            env.count("SELECT count(*) FROM entry_history WHERE disposition = 'arrived-late'"),
+            0
+        );
+        assert_eq!(env.count("SELECT count(*) FROM person"), 1000);
+        assert_eq!(
+            env.count(
+                "SELECT count(*) FROM feed_file WHERE state = 'imported' AND next_unit = 10000"
+            ),
+            1
+        );
+        let check: String = env
+            .sql()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    assert_eq!(
-        entries(&env),
-        entries(&reference),
-        "every message applied exactly once"
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM entry_history"),
-        reference.count("SELECT count(*) FROM entry_history")
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM entry_history WHERE disposition = 'arrived-late'"),
-        0
-    );
-    assert_eq!(env.count("SELECT count(*) FROM person"), 1000);
-    assert_eq!(env.count("SELECT count(*) FROM feed_file"), 1);
-    let check: String = env
-        .sql()
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
+        assert_eq!(check, "ok");
+    }
 }

@@ -75,7 +75,7 @@ CREATE TABLE person (
 CREATE INDEX person_nhs_number ON person(nhs_number) WHERE nhs_number IS NOT NULL;
 CREATE INDEX person_birth_date ON person(birth_date) WHERE merged_into IS NULL;
 CREATE INDEX person_postcode_key ON person(postcode_key) WHERE merged_into IS NULL;
-CREATE INDEX person_surname_key ON person(surname_key) WHERE merged_into IS NULL;
+CREATE INDEX person_surname_key ON person(surname_key, birth_date) WHERE merged_into IS NULL;
 
 -- What one source says about one person, under the source's own local id.
 CREATE TABLE source_person (
