@@ -79,7 +79,7 @@ fn entries(env: &Env) -> Vec<String> {
 /// parses, or at a random moment after its next commit. Returns whether the kill landed (false
 /// when the import finished first).
 fn import_and_kill(env: &Env, path: &std::path::Path, rng: &mut Lcg) -> bool {
-    let wait_for_commit = rng.next() % 2 == 0;
+    let wait_for_commit = rng.next().is_multiple_of(2);
     let extra = Duration::from_micros(rng.next() % 40_000);
     let start_point = committed(env);
     let mut child = env
