@@ -190,11 +190,14 @@ impl Tx<'_> {
         let mut stmt = self
             .conn()
             .prepare_cached(
+                // A UNION of three index searches: written as one OR, SQLite scans the table.
                 "SELECT id, demographics FROM person
-                 WHERE merged_into IS NULL
+                 WHERE id IN (
+                     SELECT id FROM person WHERE merged_into IS NULL AND birth_date = ?1
+                     UNION SELECT id FROM person WHERE merged_into IS NULL AND postcode_key = ?2
+                     UNION SELECT id FROM person WHERE merged_into IS NULL AND surname_key = ?3
+                         AND birth_date BETWEEN ?4 || '-01-01' AND ?4 || '-12-31')
                    AND (?5 IS NULL OR nhs_number IS NULL OR nhs_number = ?5)
-                   AND (birth_date = ?1 OR postcode_key = ?2
-                        OR (surname_key = ?3 AND birth_date BETWEEN ?4 || '-01-01' AND ?4 || '-12-31'))
                  LIMIT 500",
             )
             .doing("preparing the candidate query")?;
