@@ -197,16 +197,7 @@ impl Tx<'_> {
     }
 
     fn index_entry(&self, entry_id: i64, draft: &EntryDraft, replace: bool) -> Result<()> {
-        if replace {
-            self.conn()
-                .prepare_cached("DELETE FROM entry_fts WHERE rowid = ?1")
-                .and_then(|mut s| s.execute([entry_id]))
-                .doing("updating the entry index")?;
-        }
-        self.conn()
-            .prepare_cached("INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![entry_id, draft.title, searchable_text(draft)]))
-            .doing("indexing an entry")?;
+        self.index_entry_later(entry_id, &draft.title, searchable_text(draft), replace);
         Ok(())
     }
 }

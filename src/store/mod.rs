@@ -14,6 +14,7 @@ mod links;
 mod persons;
 mod read;
 mod reviews;
+mod search_index;
 mod sources;
 mod stats;
 
@@ -43,6 +44,7 @@ pub struct Store {
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
+    pending: std::cell::RefCell<search_index::Pending>,
 }
 
 impl Store {
@@ -82,7 +84,10 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .doing("starting a write transaction")?;
-        Ok(Tx { tx })
+        Ok(Tx {
+            tx,
+            pending: Default::default(),
+        })
     }
 
     pub(crate) fn conn(&self) -> &Connection {
@@ -125,6 +130,7 @@ impl Store {
 
 impl Tx<'_> {
     pub fn commit(self) -> Result<()> {
+        self.flush_search_index()?;
         self.tx.commit().doing("committing")
     }
 

@@ -1,5 +1,6 @@
 //! Source persons (what each source says) and persons (the golden record they link to).
 
+use super::search_index::PersonDoc;
 use super::Tx;
 use crate::error::{DbContext, Result};
 use crate::model::golden::{self, Ranked};
@@ -337,25 +338,16 @@ impl Tx<'_> {
                 names.push(name);
             }
         }
-        self.conn()
-            .prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")
-            .and_then(|mut s| s.execute([person_id]))
-            .doing("updating the person index")?;
-        if !parsed.is_empty() {
-            self.conn()
-                .prepare_cached(
-                    "INSERT INTO person_fts (rowid, names, postcode, nhs_number) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        person_id,
-                        names.join(" ; "),
-                        g.postcode().unwrap_or_default(),
-                        g.nhs_number.as_ref().map(|n| n.value.as_str()).unwrap_or_default()
-                    ])
-                })
-                .doing("updating the person index")?;
-        }
+        let doc = (!parsed.is_empty()).then(|| PersonDoc {
+            names: names.join(" ; "),
+            postcode: g.postcode().unwrap_or_default().to_owned(),
+            nhs_number: g
+                .nhs_number
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
+        });
+        self.index_person_later(person_id, doc);
         Ok(())
     }
 }

@@ -1,0 +1,79 @@
+//! The full-text indexes, written once per transaction.
+//!
+//! FTS5 keeps a transaction's new terms in memory and writes them as one segment at commit,
+//! but it must flush them whenever SQLite opens a statement savepoint, which every write to a
+//! table with foreign keys does. Indexing as we go therefore wrote one tiny segment per entry
+//! and spent its time merging them. Instead a transaction collects the documents it changes and
+//! writes them, last version only, just before it commits.
+
+use super::Tx;
+use crate::error::{DbContext, Result};
+use rusqlite::params;
+use std::collections::BTreeMap;
+
+/// What the search indexes should hold for the rows a transaction changed.
+#[derive(Default)]
+pub(super) struct Pending {
+    entries: BTreeMap<i64, EntryDoc>,
+    persons: BTreeMap<i64, Option<PersonDoc>>,
+}
+
+struct EntryDoc {
+    replace: bool,
+    title: String,
+    detail: String,
+}
+
+pub(super) struct PersonDoc {
+    pub names: String,
+    pub postcode: String,
+    pub nhs_number: String,
+}
+
+impl Tx<'_> {
+    pub(super) fn index_entry_later(&self, id: i64, title: &str, detail: String, replace: bool) {
+        let mut pending = self.pending.borrow_mut();
+        let replace = replace && pending.entries.get(&id).is_none_or(|d| d.replace);
+        pending.entries.insert(
+            id,
+            EntryDoc {
+                replace,
+                title: title.to_owned(),
+                detail,
+            },
+        );
+    }
+
+    /// `None` removes the person from the index (no source describes them any more).
+    pub(super) fn index_person_later(&self, id: i64, doc: Option<PersonDoc>) {
+        self.pending.borrow_mut().persons.insert(id, doc);
+    }
+
+    pub(super) fn flush_search_index(&self) -> Result<()> {
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        let conn = self.conn();
+        for (id, doc) in pending.entries {
+            if doc.replace {
+                conn.prepare_cached("DELETE FROM entry_fts WHERE rowid = ?1")
+                    .and_then(|mut s| s.execute([id]))
+                    .doing("updating the entry index")?;
+            }
+            conn.prepare_cached("INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![id, doc.title, doc.detail]))
+                .doing("indexing an entry")?;
+        }
+        for (id, doc) in pending.persons {
+            conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")
+                .and_then(|mut s| s.execute([id]))
+                .doing("updating the person index")?;
+            if let Some(doc) = doc {
+                conn.prepare_cached(
+                    "INSERT INTO person_fts (rowid, names, postcode, nhs_number) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut s| s.execute(params![id, doc.names, doc.postcode, doc.nhs_number]))
+                .doing("indexing a person")?;
+            }
+        }
+        Ok(())
+    }
+}
