@@ -1,5 +1,39 @@
--- The sharedcare schema at version 1, as the embedded migrations build it.
+-- The sharedcare schema at version 2, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
+
+CREATE TABLE api_token (
+    id INTEGER PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES app_user(id),
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+CREATE TABLE app_user (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL,
+    -- ODS code of the organisation the user works for.
+    org TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    password_changed_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_event (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id INTEGER REFERENCES app_user(id),
+    actor TEXT,
+    role TEXT,
+    org TEXT,
+    action TEXT NOT NULL,
+    person_id INTEGER REFERENCES person(id),
+    detail TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+    ip TEXT
+) STRICT;
 
 CREATE TABLE entry (
     id INTEGER PRIMARY KEY,
@@ -186,6 +220,21 @@ CREATE TABLE source_person_history (
     disposition TEXT NOT NULL CHECK (disposition IN ('superseded', 'arrived-late'))
 ) STRICT;
 
+CREATE TABLE web_session (
+    id INTEGER PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES app_user(id),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    ended_at TEXT,
+    ip TEXT
+) STRICT;
+
+CREATE INDEX audit_event_person ON audit_event(person_id) WHERE person_id IS NOT NULL;
+
+CREATE INDEX audit_event_user ON audit_event(user_id);
+
 CREATE INDEX entry_history_entry ON entry_history(entry_id);
 
 CREATE INDEX entry_source_person ON entry(source_person_id, category);
@@ -206,3 +255,5 @@ CREATE INDEX source_person_person ON source_person(person_id);
 
 CREATE INDEX source_person_verified_nhs ON source_person(nhs_number)
     WHERE nhs_number_status = 'verified';
+
+CREATE INDEX web_session_user ON web_session(user_id) WHERE ended_at IS NULL;

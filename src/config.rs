@@ -16,6 +16,34 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     pub data_dir: PathBuf,
     pub matching: MatchingConfig,
+    pub web: WebConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Address and port of the HTTPS server (`serve --listen` overrides). Default 0.0.0.0:8443.
+    pub listen: String,
+    /// PEM certificate chain and private key. When both are blank a self-signed certificate is
+    /// made at first start in the data directory (`tls/`), and its fingerprint printed.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// A session ends after this many minutes without a request. Default 30.
+    pub session_idle_minutes: i64,
+    /// A session ends this many hours after sign-in, however active. Default 12.
+    pub session_max_hours: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8443".into(),
+            tls_cert: None,
+            tls_key: None,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +66,7 @@ impl Default for MatchingConfig {
 #[serde(deny_unknown_fields, default)]
 struct ConfigFile {
     matching: MatchingConfig,
+    web: WebConfig,
 }
 
 impl Config {
@@ -59,6 +88,7 @@ impl Config {
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             matching: file.matching,
+            web: file.web,
         })
     }
 

@@ -33,6 +33,27 @@ pub enum Error {
 }
 
 impl Error {
+    /// What may go to a log: the kind of failure and what was being done, never values (which
+    /// may be patient data).
+    pub fn operator_summary(&self) -> String {
+        match self {
+            Self::SchemaTooNew {
+                found, supported, ..
+            } => {
+                format!("database schema {found} is newer than {supported}")
+            }
+            Self::Open { path, source } => format!("cannot open {}: {source}", path.display()),
+            Self::Db { doing, source } => format!("database error while {doing}: {source}"),
+            Self::NotFound(_) => "not found".into(),
+            Self::Invalid(_) => "invalid request".into(),
+            Self::Io {
+                doing,
+                path,
+                source,
+            } => format!("could not {doing} {}: {source}", path.display()),
+        }
+    }
+
     /// The process exit code for this error: 2 for usage and configuration, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -19,6 +19,8 @@
 //! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
 //! entry categories and their typed bodies.
 
+pub mod access;
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -29,3 +31,4 @@ pub mod matching;
 pub mod model;
 pub mod record;
 pub mod store;
+pub mod web;

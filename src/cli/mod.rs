@@ -6,6 +6,7 @@ mod import;
 mod person;
 mod review;
 mod source;
+mod user;
 
 use crate::clock::SystemClock;
 use crate::config::Config;
@@ -32,12 +33,22 @@ pub struct Cli {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// What to do; with none, `serve`.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve {
+        /// Address and port to listen on, e.g. 0.0.0.0:8443 (overrides the configuration).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Serve plain HTTP: only behind a reverse proxy that terminates TLS.
+        #[arg(long)]
+        insecure_http: bool,
+    },
     /// Register and list the systems that send feeds.
     #[command(subcommand)]
     Source(source::SourceCommand),
@@ -60,6 +71,12 @@ pub enum Command {
     },
     /// Build a demo data directory from the synthetic sample feeds and show what was loaded.
     Demo(demo::DemoArgs),
+    /// Manage the people who sign in.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// API tokens for the FHIR API.
+    #[command(subcommand)]
+    Token(user::TokenCommand),
 }
 
 /// What every command needs.
@@ -90,11 +107,28 @@ pub static CLOCK: SystemClock = SystemClock;
 
 /// Runs a parsed command; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
-    if let Command::Demo(args) = &cli.command {
+    let command = cli.command.unwrap_or(Command::Serve {
+        listen: None,
+        insecure_http: false,
+    });
+    if let Command::Demo(args) = &command {
         return demo::run(&cli.data_dir, cli.json, args);
     }
     let mut ctx = Ctx::open(&cli.data_dir, cli.json)?;
-    match cli.command {
+    match command {
+        Command::Serve {
+            listen,
+            insecure_http,
+        } => {
+            crate::app::serve(
+                ctx.config,
+                crate::app::ServeOptions {
+                    listen,
+                    insecure_http,
+                },
+            )?;
+            Ok(0)
+        }
         Command::Source(c) => source::run(&mut ctx, c),
         Command::Import(a) => import::run(&mut ctx, &a),
         Command::Person(c) => person::run(&mut ctx, c),
@@ -103,6 +137,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Review(c) => review::run(&mut ctx, c),
         Command::Unmerge { person } => review::unmerge(&mut ctx, person),
         Command::Demo(_) => Ok(0),
+        Command::User(c) => user::run(&mut ctx, c),
+        Command::Token(c) => user::token(&mut ctx, c),
     }
 }
 

@@ -8,6 +8,7 @@
 //! Writes happen inside a [`Tx`]; reads use the [`Store`] directly. Each submodule owns one
 //! group of tables.
 
+mod audit;
 mod entries;
 mod files;
 mod links;
@@ -17,7 +18,9 @@ mod reviews;
 mod search_index;
 mod sources;
 mod stats;
+mod users;
 
+pub use audit::{AuditEvent, AuditRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use files::{FileBegin, FileRow};
 pub use links::LinkMove;
@@ -26,13 +29,17 @@ pub use read::PersonHit;
 pub use reviews::ReviewRow;
 pub use sources::{NewSource, SourceRow};
 pub use stats::Stats;
+pub use users::{SessionRow, UserRow};
 
 use crate::error::{DbContext, Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
 /// Migrations in order; the index + 1 is the schema version. Never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_users_sessions_audit.sql"),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

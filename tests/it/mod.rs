@@ -7,4 +7,6 @@ mod feeds;
 mod merges;
 mod nhs;
 mod schema;
+pub mod server;
 pub mod support;
+mod web;

@@ -1,0 +1,146 @@
+//! Running the server: configuration, TLS, the database pool and Rocket, until SIGTERM/Ctrl-C.
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::web::{self, Web};
+use rocket::fairing::AdHoc;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct ServeOptions {
+    /// `ADDR:PORT`, overriding the configuration.
+    pub listen: Option<String>,
+    /// Plain HTTP, for running behind a TLS-terminating proxy only.
+    pub insecure_http: bool,
+}
+
+pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
+    let listen = options
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.web.listen.clone());
+    let (address, port) = split_listen(&listen)?;
+    // Opening once migrates the database before any request arrives.
+    drop(Store::open(&config.database_path())?);
+    let pool = web::pool::open(config.database_path())?;
+    let mut figment = rocket::Config::figment()
+        .merge(("address", address))
+        .merge(("port", port))
+        .merge(("ident", "sharedcare"))
+        .merge(("log_level", "critical"))
+        .merge(("cli_colors", false));
+    let scheme = if options.insecure_http {
+        eprintln!(
+            "WARNING: serving plain HTTP (--insecure-http). Passwords and patient data cross the \
+             network unencrypted unless a TLS proxy sits in front of this server."
+        );
+        "http"
+    } else {
+        let (cert, key) = tls_files(&config)?;
+        figment = figment.merge(("tls.certs", cert)).merge(("tls.key", key));
+        "https"
+    };
+    let state = Web {
+        config,
+        pool,
+        clock: Arc::new(SystemClock),
+        throttle: Default::default(),
+    };
+    let rocket = web::build(state, figment).attach(AdHoc::on_liftoff("announce", move |r| {
+        Box::pin(async move {
+            let c = r.config();
+            println!(
+                "sharedcare listening on {scheme}://{}:{}",
+                c.address, c.port
+            );
+        })
+    }));
+    rocket::execute(async move { rocket.launch().await })
+        .map(|_| ())
+        .map_err(|e| Error::Invalid(format!("the web server stopped: {e}")))
+}
+
+fn split_listen(listen: &str) -> Result<(String, u16)> {
+    let (addr, port) = listen.rsplit_once(':').ok_or_else(|| {
+        Error::Invalid(format!(
+            "--listen {listen}: expected ADDR:PORT, e.g. 0.0.0.0:8443"
+        ))
+    })?;
+    let port = port
+        .parse()
+        .map_err(|_| Error::Invalid(format!("--listen {listen}: {port} is not a port number")))?;
+    Ok((addr.trim_matches(['[', ']']).to_owned(), port))
+}
+
+/// The configured certificate and key, or a self-signed pair made once in the data directory.
+fn tls_files(config: &Config) -> Result<(PathBuf, PathBuf)> {
+    if let (Some(cert), Some(key)) = (&config.web.tls_cert, &config.web.tls_key) {
+        for p in [cert, key] {
+            if !p.exists() {
+                return Err(Error::Invalid(format!(
+                    "the TLS file {} does not exist; fix web.tls_cert / web.tls_key in config.toml",
+                    p.display()
+                )));
+            }
+        }
+        return Ok((cert.clone(), key.clone()));
+    }
+    let dir = config.data_dir.join("tls");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    if !cert.exists() || !key.exists() {
+        let made = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+        ])
+        .map_err(|e| Error::Invalid(format!("could not make a TLS certificate: {e}")))?;
+        write_private(&dir, &key, made.signing_key.serialize_pem().as_bytes())?;
+        write_private(&dir, &cert, made.cert.pem().as_bytes())?;
+        eprintln!("made a self-signed TLS certificate in {}", dir.display());
+    }
+    let pem = std::fs::read_to_string(&cert).map_err(|source| Error::Io {
+        doing: "read",
+        path: cert.clone(),
+        source,
+    })?;
+    eprintln!("TLS certificate SHA-256 fingerprint: {}", fingerprint(&pem));
+    Ok((cert, key))
+}
+
+fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        doing: "create",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|source| Error::Io {
+            doing: "write",
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// SHA-256 of the certificate's DER bytes, as browsers show it.
+fn fingerprint(pem: &str) -> String {
+    use base64::Engine;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap_or_default();
+    Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}

@@ -1,0 +1,202 @@
+//! Signing in and out.
+
+use super::guards::{session_cookie, Session, SESSION_COOKIE};
+use super::pages::{LoginPage, Page};
+use super::{ServerError, Web};
+use crate::access::{password, secret};
+use crate::store::AuditEvent;
+use rocket::form::{Form, FromForm};
+use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::response::Redirect;
+use rocket::{get, post, routes, Either, Route, State};
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// Guards the login form itself against cross-site posting (there is no session yet).
+const LOGIN_CSRF_COOKIE: &str = "__Host-sharedcare-login";
+
+pub fn public_routes() -> Vec<Route> {
+    routes![login_form, login]
+}
+
+pub fn routes() -> Vec<Route> {
+    routes![logout]
+}
+
+fn login_csrf(cookies: &CookieJar<'_>) -> Result<String, ServerError> {
+    let token =
+        secret::new_token().map_err(|e| ServerError::from(crate::error::Error::Invalid(e)))?;
+    cookies.add(
+        Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+            .path("/")
+            .secure(true)
+            .http_only(true)
+            .same_site(SameSite::Strict),
+    );
+    Ok(token)
+}
+
+/// Only a path on this site may follow a login.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[get("/login?<next>")]
+fn login_form(next: Option<&str>, cookies: &CookieJar<'_>) -> Result<Page<LoginPage>, ServerError> {
+    Ok(Page::ok(LoginPage {
+        csrf: login_csrf(cookies)?,
+        next: safe_next(next),
+        message: None,
+    }))
+}
+
+#[derive(FromForm)]
+pub struct LoginForm<'r> {
+    username: &'r str,
+    password: &'r str,
+    csrf: &'r str,
+    next: Option<&'r str>,
+}
+
+#[post("/login", data = "<form>")]
+fn login(
+    form: Form<LoginForm<'_>>,
+    cookies: &CookieJar<'_>,
+    ip: Option<IpAddr>,
+    web: &State<Web>,
+) -> Result<Either<Redirect, Page<LoginPage>>, ServerError> {
+    let refuse = |message: &str| -> Result<Either<Redirect, Page<LoginPage>>, ServerError> {
+        Ok(Either::Right(Page::ok(LoginPage {
+            csrf: login_csrf(cookies)?,
+            next: safe_next(form.next),
+            message: Some(message.to_owned()),
+        })))
+    };
+    let csrf_ok = cookies
+        .get(LOGIN_CSRF_COOKIE)
+        .is_some_and(|c| secret::equal(c.value(), form.csrf));
+    if !csrf_ok {
+        return refuse("The form had expired. Please sign in again.");
+    }
+    let ip_text = ip.map(|i| i.to_string());
+    let user_key = format!("user:{}", form.username.to_lowercase());
+    let ip_key = format!("ip:{}", ip_text.as_deref().unwrap_or("-"));
+    let now = Instant::now();
+    if let Some(wait) = web
+        .throttle
+        .wait(&user_key, now)
+        .or_else(|| web.throttle.wait(&ip_key, now))
+    {
+        return refuse(&format!(
+            "Too many failed sign-ins. Please wait {} seconds and try again.",
+            wait.as_secs().max(1)
+        ));
+    }
+    let mut db = web.pool.get().map_err(|_| ServerError)?;
+    let user = db.user_by_name(form.username)?;
+    let stored = user
+        .as_ref()
+        .map_or(password::dummy_hash(), |u| u.password_hash.as_str());
+    let password_ok = password::verify(form.password, stored);
+    let now_text = web.clock.now_text();
+    let tx = db.begin()?;
+    match user.filter(|u| password_ok && !u.disabled) {
+        Some(u) => {
+            let token = secret::new_token()
+                .map_err(|e| ServerError::from(crate::error::Error::Invalid(e)))?;
+            let csrf = secret::new_token()
+                .map_err(|e| ServerError::from(crate::error::Error::Invalid(e)))?;
+            tx.start_session(
+                &secret::token_hash(&token),
+                u.id,
+                &csrf,
+                ip_text.as_deref(),
+                &now_text,
+            )?;
+            tx.audit(
+                &AuditEvent {
+                    user_id: Some(u.id),
+                    actor: Some(&u.username),
+                    role: Some(&u.role),
+                    org: Some(&u.org),
+                    action: "login",
+                    outcome: "ok",
+                    ip: ip_text.as_deref(),
+                    ..Default::default()
+                },
+                &now_text,
+            )?;
+            tx.commit()?;
+            web.throttle.succeeded(&user_key);
+            cookies.remove(Cookie::from(LOGIN_CSRF_COOKIE));
+            cookies.add(session_cookie(token));
+            Ok(Either::Left(Redirect::to(safe_next(form.next))))
+        }
+        None => {
+            tx.audit(
+                &AuditEvent {
+                    actor: Some(form.username),
+                    action: "login",
+                    outcome: "failed",
+                    ip: ip_text.as_deref(),
+                    ..Default::default()
+                },
+                &now_text,
+            )?;
+            tx.commit()?;
+            web.throttle.failed(&user_key, now);
+            web.throttle.failed(&ip_key, now);
+            refuse("Username or password not recognised.")
+        }
+    }
+}
+
+#[derive(FromForm)]
+pub struct CsrfForm<'r> {
+    pub csrf: &'r str,
+}
+
+#[post("/logout", data = "<form>")]
+fn logout(
+    mut session: Session,
+    form: Form<CsrfForm<'_>>,
+    cookies: &CookieJar<'_>,
+    web: &State<Web>,
+) -> Result<Redirect, rocket::http::Status> {
+    if !session.csrf_ok(form.csrf) {
+        return Err(rocket::http::Status::Forbidden);
+    }
+    let now = web.clock.now_text();
+    let (id, user_id) = (session.row.id, session.row.user.id);
+    let (actor, role, org, ip) = (
+        session.row.user.username.clone(),
+        session.row.user.role.clone(),
+        session.row.user.org.clone(),
+        session.ip.clone(),
+    );
+    let done = session.store_mut().begin().and_then(|tx| {
+        tx.end_session(id, &now)?;
+        tx.audit(
+            &AuditEvent {
+                user_id: Some(user_id),
+                actor: Some(&actor),
+                role: Some(&role),
+                org: Some(&org),
+                action: "logout",
+                outcome: "ok",
+                ip: ip.as_deref(),
+                ..Default::default()
+            },
+            &now,
+        )?;
+        tx.commit()
+    });
+    if done.is_err() {
+        return Err(rocket::http::Status::InternalServerError);
+    }
+    cookies.remove(Cookie::from(SESSION_COOKIE));
+    Ok(Redirect::to("/login"))
+}

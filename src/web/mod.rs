@@ -1,0 +1,104 @@
+//! The web edge: Rocket routes, guards and rendering. Handlers stay short: a guard says who is
+//! asking (and opens a database connection), one call into `store`/`record`, then render.
+//! Every route is listed in [`routes`]; every one except the login page and static assets
+//! needs a signed-in user (a test walks the table to prove it).
+
+pub mod assets;
+pub mod auth;
+pub mod guards;
+pub mod headers;
+pub mod pages;
+pub mod pool;
+pub mod throttle;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use rocket::http::Status;
+use rocket::response::{Redirect, Responder};
+use rocket::{catch, catchers, Build, Request, Rocket, Route};
+use std::sync::Arc;
+
+/// What every handler may use.
+pub struct Web {
+    pub config: Config,
+    pub pool: pool::Pool,
+    pub clock: Arc<dyn Clock>,
+    pub throttle: throttle::Throttle,
+}
+
+/// Every route the server answers, with whether it may be used without signing in.
+pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
+    vec![
+        (auth::public_routes(), "/", true),
+        (assets::routes(), "/static", true),
+        (auth::routes(), "/", false),
+        (pages::routes(), "/", false),
+    ]
+}
+
+pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
+    let mut rocket = rocket::custom(figment)
+        .manage(web)
+        .attach(headers::SecurityHeaders)
+        .register(
+            "/",
+            catchers![unauthorised, forbidden, not_found, server_error],
+        );
+    for (routes, base, _) in routes() {
+        rocket = rocket.mount(base, routes);
+    }
+    rocket
+}
+
+/// Not signed in: a page request goes to the login form.
+#[catch(401)]
+fn unauthorised(req: &Request<'_>) -> Redirect {
+    let next = req.uri().path().to_string();
+    Redirect::to(format!("/login?next={}", urlencode(&next)))
+}
+
+#[catch(403)]
+fn forbidden() -> pages::ErrorPage {
+    pages::ErrorPage::new(Status::Forbidden, "Your role does not allow this page.")
+}
+
+#[catch(404)]
+fn not_found() -> pages::ErrorPage {
+    pages::ErrorPage::new(Status::NotFound, "There is no such page.")
+}
+
+#[catch(500)]
+fn server_error() -> pages::ErrorPage {
+    pages::ErrorPage::new(
+        Status::InternalServerError,
+        "Something went wrong on the server. The problem has been logged; please try again.",
+    )
+}
+
+/// Percent-encodes a path for a query parameter.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// An internal error as a response: logged without detail that could hold patient data.
+pub struct ServerError;
+
+impl From<crate::error::Error> for ServerError {
+    fn from(e: crate::error::Error) -> Self {
+        log::error!("request failed: {}", e.operator_summary());
+        ServerError
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ServerError {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        Err(Status::InternalServerError)
+    }
+}

@@ -1,0 +1,90 @@
+//! Server-rendered pages. Each page is an askama template struct in `ui/templates`; handlers
+//! build one and return it. The layout (`base.html`) shows who is signed in and how to leave.
+
+mod home;
+
+use super::guards::Session;
+use askama::Template;
+use askama_web::WebTemplate;
+use rocket::http::Status;
+use rocket::response::Responder;
+use rocket::{Request, Route};
+
+pub fn routes() -> Vec<Route> {
+    home::routes()
+}
+
+/// The signed-in user as the page header shows them.
+pub struct UserBar {
+    pub name: String,
+    pub role: String,
+    pub org: String,
+    pub csrf: String,
+}
+
+impl UserBar {
+    pub fn of(session: &Session) -> Option<Self> {
+        Some(Self {
+            name: session.row.user.username.clone(),
+            role: session.role.as_str().to_owned(),
+            org: session.row.user.org.clone(),
+            csrf: session.row.csrf_token.clone(),
+        })
+    }
+}
+
+/// A rendered page with its status code.
+pub struct Page<T>(pub Status, pub T);
+
+impl<T> Page<T> {
+    pub fn ok(page: T) -> Self {
+        Self(Status::Ok, page)
+    }
+}
+
+impl<'r, T: Responder<'r, 'static>> Responder<'r, 'static> for Page<T> {
+    fn respond_to(self, req: &'r Request<'_>) -> rocket::response::Result<'static> {
+        (self.0, self.1).respond_to(req)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub next: String,
+    pub message: Option<String>,
+}
+
+impl LoginPage {
+    pub fn user(&self) -> Option<&UserBar> {
+        None
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorTemplate {
+    pub title: String,
+    pub message: String,
+}
+
+impl ErrorTemplate {
+    pub fn user(&self) -> Option<&UserBar> {
+        None
+    }
+}
+
+pub type ErrorPage = Page<ErrorTemplate>;
+
+impl ErrorPage {
+    pub fn new(status: Status, message: &str) -> Self {
+        Page(
+            status,
+            ErrorTemplate {
+                title: status.reason().unwrap_or("Error").to_owned(),
+                message: message.to_owned(),
+            },
+        )
+    }
+}

@@ -1,0 +1,158 @@
+//! A real server for a test: its own data directory (loaded from the sample feeds), users of
+//! each role, HTTPS on a free port, stopped when dropped.
+
+use super::support::*;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Server {
+    pub env: Env,
+    pub base: String,
+    child: Child,
+}
+
+impl Server {
+    /// A server over the sample feeds, with users `clin` (clinician), `sw` (social-worker),
+    /// `it` (admin) and `po` (privacy-officer).
+    pub fn start() -> Self {
+        let env = Env::new();
+        let r = env.run(&[
+            "demo",
+            "--from",
+            repo().join("sample-feeds").to_str().unwrap(),
+        ]);
+        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+        for (name, role) in [
+            ("clin", "clinician"),
+            ("sw", "social-worker"),
+            ("it", "admin"),
+            ("po", "privacy-officer"),
+        ] {
+            add_user(&env, name, role);
+        }
+        Self::start_in(env)
+    }
+
+    /// A server over an existing data directory.
+    pub fn start_in(env: Env) -> Self {
+        let mut child = env
+            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        while !line.contains("listening on") {
+            line.clear();
+            assert!(
+                reader.read_line(&mut line).unwrap() > 0,
+                "the server exited before listening"
+            );
+        }
+        let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in reader.lines() {});
+        Self { env, base, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client with its own cookie jar, trusting the server's self-signed certificate.
+    pub fn client(&self) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A client signed in as `user`.
+    pub fn login(&self, user: &str) -> reqwest::blocking::Client {
+        let c = self.client();
+        let form = c.get(self.url("/login")).send().unwrap().text().unwrap();
+        let csrf = hidden(&form, "csrf");
+        let r = c
+            .post(self.url("/login"))
+            .form(&[
+                ("username", user),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+                ("next", "/"),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            303,
+            "login as {user} failed: {}",
+            r.text().unwrap_or_default()
+        );
+        c
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn add_user(env: &Env, name: &str, role: &str) {
+    let mut child = env
+        .command(&[
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--org",
+            "X99001",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(PASSWORD.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// The value of a hidden form field in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in:\n{html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// A command-line run that must succeed, as a server test needs (tokens and the like).
+#[allow(dead_code)]
+pub fn cli(env: &Env, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .arg("--data-dir")
+        .arg(env.data_dir())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
