@@ -105,3 +105,21 @@ impl Config {
             .unwrap_or(self.matching.precedence.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_file_is_valid_and_states_the_defaults() {
+        let file: ConfigFile = toml::from_str(include_str!("../packaging/config.toml")).unwrap();
+        let defaults = ConfigFile::default();
+        assert_eq!(file.matching.precedence, defaults.matching.precedence);
+        assert_eq!(file.web.listen, defaults.web.listen);
+        assert_eq!(
+            file.web.session_idle_minutes,
+            defaults.web.session_idle_minutes
+        );
+        assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
+    }
+}

@@ -52,6 +52,27 @@ pub fn bundle(record: &PersonRecord) -> Value {
     })
 }
 
+/// The `id` of a person's Patient resource; REST clients address the Patient by it.
+pub fn patient_id(person_id: i64) -> String {
+    format!("person-{person_id}")
+}
+
+/// The person's Patient resource alone, as in [`bundle`].
+pub fn patient_resource(record: &PersonRecord) -> Value {
+    patient(record)
+}
+
+/// One resource per entry, as in [`bundle`] but referencing the Patient RESTfully
+/// (`Patient/person-N`), as a FHIR server answers.
+pub fn entry_resources(record: &PersonRecord) -> Vec<Value> {
+    let reference = format!("Patient/{}", patient_id(record.person_id));
+    record
+        .entries
+        .iter()
+        .map(|stored| entries::resource(stored, &reference))
+        .collect()
+}
+
 /// A name-based UUID (SHA-256 truncated, version and variant bits set as for v5) so the same
 /// id always gives the same `urn:uuid:`.
 fn uuid_url(kind: &str, id: i64) -> String {
@@ -77,7 +98,7 @@ fn uuid_url(kind: &str, id: i64) -> String {
 fn patient(record: &PersonRecord) -> Value {
     let d = &record.demographics;
     let mut p = Resource::new("Patient");
-    p.set("id", json!(format!("person-{}", record.person_id)));
+    p.set("id", json!(patient_id(record.person_id)));
     if d.restricted {
         p.set("meta", json!({"security": [restricted_label()]}));
     }

@@ -2,7 +2,10 @@
 //! sees it.
 
 pub mod fhir_export;
+pub mod search;
 pub mod text;
+pub mod timeline;
+pub mod view;
 
 use crate::model::{Demographics, StoredEntry};
 use serde::Serialize;

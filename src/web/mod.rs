@@ -1,10 +1,11 @@
 //! The web edge: Rocket routes, guards and rendering. Handlers stay short: a guard says who is
 //! asking (and opens a database connection), one call into `store`/`record`, then render.
-//! Every route is listed in [`routes`]; every one except the login page and static assets
-//! needs a signed-in user (a test walks the table to prove it).
+//! Every route is listed in [`routes`]; every one except the login page, static assets and the
+//! FHIR CapabilityStatement needs a signed-in user (a test walks the table to prove it).
 
 pub mod assets;
 pub mod auth;
+pub mod fhir;
 pub mod guards;
 pub mod headers;
 pub mod pages;
@@ -33,6 +34,8 @@ pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
         (assets::routes(), "/static", true),
         (auth::routes(), "/", false),
         (pages::routes(), "/", false),
+        (fhir::public_routes(), "/fhir", true),
+        (fhir::routes(), "/fhir", false),
     ]
 }
 
@@ -43,7 +46,9 @@ pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
         .register(
             "/",
             catchers![unauthorised, forbidden, not_found, server_error],
-        );
+        )
+        // The API answers every error, 401 included, with a JSON OperationOutcome.
+        .register("/fhir", fhir::catchers());
     for (routes, base, _) in routes() {
         rocket = rocket.mount(base, routes);
     }

@@ -1,11 +1,14 @@
 mod bad_input;
+mod browser;
 mod corpus;
 mod crash;
 mod demo;
 mod export;
 mod feeds;
+mod fhir_api;
 mod merges;
 mod nhs;
+mod pages;
 mod schema;
 pub mod server;
 pub mod support;

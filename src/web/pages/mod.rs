@@ -1,7 +1,13 @@
 //! Server-rendered pages. Each page is an askama template struct in `ui/templates`; handlers
 //! build one and return it. The layout (`base.html`) shows who is signed in and how to leave.
 
+mod chart;
 mod home;
+mod record;
+mod results;
+mod search;
+mod seen;
+mod timeline;
 
 use super::guards::Session;
 use askama::Template;
@@ -11,7 +17,12 @@ use rocket::response::Responder;
 use rocket::{Request, Route};
 
 pub fn routes() -> Vec<Route> {
-    home::routes()
+    let mut all = home::routes();
+    all.extend(search::routes());
+    all.extend(record::routes());
+    all.extend(timeline::routes());
+    all.extend(results::routes());
+    all
 }
 
 /// The signed-in user as the page header shows them.

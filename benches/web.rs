@@ -1,0 +1,303 @@
+//! Serving speed: N synthetic people imported, then the real server over HTTPS with concurrent
+//! clients, one phase per kind of request: search, record page, FHIR `$everything`.
+//!
+//! `cargo bench --bench web -- [--people N] [--clients C] [--seconds S]` (defaults 200,000 people,
+//! 8 clients, 15 s a phase). Prints p50/p99 latency and requests/s per phase, and server RSS.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use sharedcare::access::{password, secret};
+use sharedcare::clock::SystemClock;
+use sharedcare::config::Config;
+use sharedcare::import::Importer;
+use sharedcare::model::{Format, SourceKind};
+use sharedcare::store::{NewSource, Store};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "benchmark password 1";
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(default)
+}
+
+fn load(dir: &std::path::Path, people: u64) -> String {
+    let config = Config::load(dir).unwrap();
+    let mut store = Store::open(&config.database_path()).unwrap();
+    let tx = store.begin().unwrap();
+    for (code, kind, format, mapping) in [
+        ("R9W-PAS", SourceKind::Acute, Format::Hl7v2, None),
+        (
+            "WCC-ASC",
+            SourceKind::SocialCare,
+            Format::Csv,
+            Some(include_str!(
+                "../sample-feeds/mappings/social-care-adults.toml"
+            )),
+        ),
+    ] {
+        tx.upsert_source(
+            &NewSource {
+                code,
+                name: code,
+                org_code: code,
+                org_name: None,
+                kind,
+                format,
+                mapping,
+            },
+            "2024-01-01T00:00:00Z",
+        )
+        .unwrap();
+    }
+    let user = tx
+        .add_user(
+            "bench",
+            "clinician",
+            "R9W",
+            &password::hash(PASSWORD).unwrap(),
+            "2024-01-01T00:00:00Z",
+        )
+        .unwrap();
+    let token = secret::new_token().unwrap();
+    tx.add_api_token(&secret::token_hash(&token), user, "2024-01-01T00:00:00Z")
+        .unwrap();
+    tx.commit().unwrap();
+    let started = Instant::now();
+    let (hl7, csv) = common::region(people);
+    let clock = SystemClock;
+    for (code, name, bytes) in [
+        ("R9W-PAS", "adt.hl7", hl7.as_bytes()),
+        ("WCC-ASC", "asc.csv", csv.as_bytes()),
+    ] {
+        let source = store.source_by_code(code).unwrap();
+        Importer {
+            store: &mut store,
+            config: &config,
+            clock: &clock,
+        }
+        .import_bytes(&source, name, bytes, &mut |_, _| {})
+        .unwrap();
+    }
+    println!(
+        "loaded {people} people in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    token
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn login(base: &str) -> reqwest::blocking::Client {
+    let c = client();
+    let form = c
+        .get(format!("{base}/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let start = form.find(marker).unwrap() + marker.len();
+    let csrf = form[start..].split('"').next().unwrap().to_owned();
+    let r = c
+        .post(format!("{base}/login"))
+        .form(&[
+            ("username", "bench"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303, "benchmark login failed");
+    c
+}
+
+struct Phase {
+    name: &'static str,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    errors: usize,
+}
+
+fn run_phase(
+    name: &'static str,
+    clients: u64,
+    seconds: u64,
+    people: u64,
+    base: &Arc<String>,
+    token: &Arc<String>,
+    request: fn(&reqwest::blocking::Client, &str, &str, u64) -> reqwest::blocking::RequestBuilder,
+) -> Phase {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|t| {
+            let (base, token) = (Arc::clone(base), Arc::clone(token));
+            std::thread::spawn(move || {
+                let c = login(&base);
+                let mut rng = common::Rng(t + 7);
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                let deadline = Instant::now() + Duration::from_secs(seconds);
+                while Instant::now() < deadline {
+                    let i = rng.next() % people;
+                    let t0 = Instant::now();
+                    match request(&c, &base, &token, i)
+                        .send()
+                        .and_then(|r| r.error_for_status())
+                        .and_then(|r| r.bytes())
+                    {
+                        Ok(_) => latencies.push(t0.elapsed()),
+                        Err(_) => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        let (l, e) = h.join().unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    latencies.sort();
+    Phase {
+        name,
+        latencies,
+        elapsed: started.elapsed(),
+        errors,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn rss_mib(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let people = arg(&args, "--people", 200_000);
+    let clients = arg(&args, "--clients", 8);
+    let seconds = arg(&args, "--seconds", 15);
+    let dir = tempfile::tempdir().unwrap();
+    let token = Arc::new(load(dir.path(), people));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on") {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "server exited");
+    }
+    let base = Arc::new(line.trim().rsplit(' ').next().unwrap().to_owned());
+    std::thread::spawn(move || for _ in reader.lines() {});
+
+    // Person ids are assigned in import order, one per synthetic person.
+    let phases = [
+        run_phase(
+            "search (NHS number)",
+            clients,
+            seconds,
+            people,
+            &base,
+            &token,
+            |c, base, _, i| {
+                c.get(format!("{base}/search"))
+                    .query(&[("q", common::nhs_number(i))])
+            },
+        ),
+        run_phase(
+            "search (name + DOB)",
+            clients,
+            seconds,
+            people,
+            &base,
+            &token,
+            |c, base, _, i| {
+                let p = common::person(i, &mut common::Rng(i));
+                c.get(format!("{base}/search")).query(&[(
+                    "q",
+                    format!("{} {}", p.family, p.dob.get(..4).unwrap_or("")),
+                )])
+            },
+        ),
+        run_phase(
+            "record page",
+            clients,
+            seconds,
+            people,
+            &base,
+            &token,
+            |c, base, _, i| c.get(format!("{base}/person/{}", i + 1)),
+        ),
+        run_phase(
+            "FHIR $everything",
+            clients,
+            seconds,
+            people,
+            &base,
+            &token,
+            |c, base, token, i| {
+                c.get(format!("{base}/fhir/Patient/person-{}/$everything", i + 1))
+                    .bearer_auth(token)
+            },
+        ),
+    ];
+    println!("\nsharedcare web benchmark: {people} people, {clients} concurrent clients over HTTPS, {seconds} s a phase");
+    println!(
+        "{:<22} {:>9} {:>9} {:>10} {:>8}",
+        "phase", "p50 ms", "p99 ms", "req/s", "errors"
+    );
+    for p in &phases {
+        println!(
+            "{:<22} {:>9.2} {:>9.2} {:>10.0} {:>8}",
+            p.name,
+            percentile(&p.latencies, 0.5),
+            percentile(&p.latencies, 0.99),
+            p.latencies.len() as f64 / p.elapsed.as_secs_f64(),
+            p.errors
+        );
+    }
+    println!(
+        "server RSS now {:.0} MiB, peak {:.0} MiB",
+        rss_mib(server.id(), "VmRSS:"),
+        rss_mib(server.id(), "VmHWM:")
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -1,0 +1,430 @@
+//! The patient search box: what the words typed mean (an NHS number, a name, a date of birth, a
+//! year, a postcode, or several at once), who they find, and why each person matched.
+//!
+//! Every term narrows: "smith 1954" is people called Smith born in 1954. An NHS number, a full
+//! date of birth or a postcode can start a search on its own; a year only narrows a name.
+
+use crate::error::Result;
+use crate::model::{Demographics, NhsNumber};
+use crate::store::{SearchPerson, Store};
+use chrono::{Datelike, NaiveDate};
+
+/// The most people one search lists; more asks the user to add a term.
+pub const MAX_LISTED: usize = 100;
+
+/// What was understood in the search box.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Ten digits, spaces removed (not necessarily a valid NHS number).
+    pub nhs_number: Option<String>,
+    /// Name words, lower case.
+    pub names: Vec<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub birth_year: Option<i32>,
+    pub postcode: Option<Postcode>,
+    /// Words that fit none of the above.
+    pub ignored: Vec<String>,
+}
+
+/// A postcode, upper case without spaces; `outward` when only the district (`WX3`) was given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Postcode {
+    pub key: String,
+    pub outward: bool,
+}
+
+impl Query {
+    pub fn parse(text: &str) -> Self {
+        let tokens: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .collect();
+        let mut q = Query::default();
+        let mut i = 0;
+        while let Some(&token) = tokens.get(i) {
+            let rest = tokens.get(i..).unwrap_or_default();
+            if let Some(d) = single_token_date(token) {
+                q.birth_date = Some(d);
+                i += 1;
+            } else if let Some(d) = spelt_date(rest) {
+                q.birth_date = Some(d);
+                i += 3;
+            } else if let Some((digits, used)) = nhs_digits(rest) {
+                q.nhs_number = Some(digits);
+                i += used;
+            } else if let Some(year) = year(token) {
+                q.birth_year = Some(year);
+                i += 1;
+            } else if let Some((postcode, used)) = postcode(rest) {
+                q.postcode = Some(postcode);
+                i += used;
+            } else if is_name_word(token) {
+                q.names.push(token.to_lowercase());
+                i += 1;
+            } else {
+                q.ignored.push(token.to_owned());
+                i += 1;
+            }
+        }
+        q
+    }
+
+    /// The kinds of term, for the audit trail (never the terms themselves): `name+dob`.
+    pub fn kind(&self) -> String {
+        let mut kinds = Vec::new();
+        if self.nhs_number.is_some() {
+            kinds.push("nhs-number");
+        }
+        if !self.names.is_empty() {
+            kinds.push("name");
+        }
+        if self.birth_date.is_some() {
+            kinds.push("dob");
+        }
+        if self.birth_year.is_some() {
+            kinds.push("year");
+        }
+        if self.postcode.is_some() {
+            kinds.push("postcode");
+        }
+        if kinds.is_empty() {
+            return "none".into();
+        }
+        kinds.join("+")
+    }
+
+    /// Whether the query can start a search (a year alone would list a whole generation).
+    pub fn is_searchable(&self) -> bool {
+        self.nhs_number.is_some()
+            || !self.names.is_empty()
+            || self.birth_date.is_some()
+            || self.postcode.is_some()
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// `12/03/1954`, `12-03-1954`, `12.03.1954`, `1954-03-12`.
+fn single_token_date(t: &str) -> Option<NaiveDate> {
+    let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return None;
+    };
+    let num = |s: &str| -> Option<u32> {
+        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (a, b, c) = (num(a)?, num(b)?, num(c)?);
+    if parts.first().is_some_and(|p| p.len() == 4) {
+        NaiveDate::from_ymd_opt(i32::try_from(a).ok()?, b, c)
+    } else if parts.get(2).is_some_and(|p| p.len() == 4) {
+        NaiveDate::from_ymd_opt(i32::try_from(c).ok()?, b, a)
+    } else {
+        None
+    }
+}
+
+/// `12 Mar 1954`, `12 March 1954`.
+fn spelt_date(tokens: &[&str]) -> Option<NaiveDate> {
+    let [day, month, year, ..] = tokens else {
+        return None;
+    };
+    let day: u32 = day.parse().ok()?;
+    let month = month.to_lowercase();
+    let month = match month.trim_end_matches('.') {
+        "sept" => "sep",
+        m => m,
+    };
+    let m = MONTHS
+        .iter()
+        .position(|full| month.len() >= 3 && full.starts_with(month))?;
+    if year.len() != 4 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(year.parse().ok()?, u32::try_from(m).ok()? + 1, day)
+}
+
+/// Ten digits in one token or in consecutive all-digit tokens (`943 476 5919`).
+fn nhs_digits(tokens: &[&str]) -> Option<(String, usize)> {
+    let mut digits = String::new();
+    for (n, t) in tokens.iter().enumerate() {
+        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.push_str(t);
+        if digits.len() == 10 {
+            return Some((digits, n + 1));
+        }
+        if digits.len() > 10 {
+            return None;
+        }
+    }
+    None
+}
+
+fn year(t: &str) -> Option<i32> {
+    if t.len() != 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok().filter(|y| (1850..=2200).contains(y))
+}
+
+/// A full postcode in one or two tokens, or an outward code alone.
+fn postcode(tokens: &[&str]) -> Option<(Postcode, usize)> {
+    let first = tokens.first()?.to_ascii_uppercase();
+    if let Some(second) = tokens.get(1) {
+        let second = second.to_ascii_uppercase();
+        if is_outward(&first) && is_inward(&second) {
+            let key = format!("{first}{second}");
+            return Some((
+                Postcode {
+                    key,
+                    outward: false,
+                },
+                2,
+            ));
+        }
+    }
+    let n = first.len();
+    if (5..=7).contains(&n) && first.is_ascii() {
+        let (out, inward) = first.split_at(n - 3);
+        if is_outward(out) && is_inward(inward) {
+            return Some((
+                Postcode {
+                    key: first.clone(),
+                    outward: false,
+                },
+                1,
+            ));
+        }
+    }
+    is_outward(&first).then_some((
+        Postcode {
+            key: first,
+            outward: true,
+        },
+        1,
+    ))
+}
+
+/// `A9`, `A99`, `A9A`, `AA9`, `AA99`, `AA9A`.
+fn is_outward(s: &str) -> bool {
+    let b = s.as_bytes();
+    let letters = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let Some(rest) = b.get(letters..) else {
+        return false;
+    };
+    (1..=2).contains(&letters)
+        && matches!(rest, [d] | [d, _] if d.is_ascii_digit())
+        && rest.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// `9AA`.
+fn is_inward(s: &str) -> bool {
+    matches!(s.as_bytes(), [d, a, b] if d.is_ascii_digit() && a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
+}
+
+fn is_name_word(t: &str) -> bool {
+    t.chars().any(char::is_alphabetic)
+        && t.chars()
+            .all(|c| c.is_alphabetic() || c == '\'' || c == '-' || c == '.')
+}
+
+/// One person found, with the reasons to show.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub person: SearchPerson,
+    pub reasons: Vec<String>,
+    /// 0 when every name word matched the person's own name as written; higher is weaker.
+    pub rank: u8,
+}
+
+/// The outcome of a search.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub found: Vec<Found>,
+    /// More matched than [`MAX_LISTED`]; only that many are in `found`.
+    pub truncated: bool,
+}
+
+/// Runs a parsed query: the most specific term picks candidates, every other term filters them.
+pub fn run(store: &Store, q: &Query) -> Result<Outcome> {
+    let dob = q.birth_date.map(|d| d.to_string());
+    let ids: Vec<i64> = if let Some(nhs) = &q.nhs_number {
+        store
+            .find_by_nhs_number(nhs)?
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    } else if !q.names.is_empty() {
+        store
+            .find_by_name(&q.names.join(" "), dob.as_deref())?
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    } else if let Some(d) = &dob {
+        store.persons_born_on(d)?
+    } else if let Some(p) = &q.postcode {
+        store.persons_by_postcode(&p.key, p.outward)?
+    } else {
+        Vec::new()
+    };
+    let mut found: Vec<Found> = store
+        .search_people(&ids)?
+        .into_iter()
+        .filter_map(|p| explain(q, p))
+        .collect();
+    found.sort_by(|a, b| {
+        a.rank
+            .cmp(&b.rank)
+            .then_with(|| sort_name(&a.person.demographics).cmp(&sort_name(&b.person.demographics)))
+            .then_with(|| a.person.id.cmp(&b.person.id))
+    });
+    let truncated = found.len() > MAX_LISTED;
+    found.truncate(MAX_LISTED);
+    Ok(Outcome { found, truncated })
+}
+
+fn sort_name(d: &Demographics) -> (String, String) {
+    (
+        d.family.as_deref().unwrap_or_default().to_lowercase(),
+        d.given.join(" ").to_lowercase(),
+    )
+}
+
+/// Checks every term against the person; `None` when one does not hold.
+fn explain(q: &Query, person: SearchPerson) -> Option<Found> {
+    let d = &person.demographics;
+    let mut reasons = Vec::new();
+    let mut rank = 0;
+    if let Some(nhs) = &q.nhs_number {
+        // The store matched on the golden number or on a number a source sent.
+        let golden = d.nhs_number.as_ref().is_some_and(|n| &n.value == nhs);
+        reasons.push(if golden {
+            "NHS number".to_owned()
+        } else {
+            "NHS number (as one source sent it)".to_owned()
+        });
+    }
+    if !q.names.is_empty() {
+        let (reason, r) = name_reason(&q.names, &person)?;
+        reasons.push(reason);
+        rank = r;
+    }
+    if let Some(b) = q.birth_date {
+        if d.birth_date != Some(b) {
+            return None;
+        }
+        reasons.push("date of birth".into());
+    }
+    if let Some(y) = q.birth_year {
+        if d.birth_date.map(|b| b.year()) != Some(y) {
+            return None;
+        }
+        reasons.push("year of birth".into());
+    }
+    if let Some(p) = &q.postcode {
+        let key: String = d
+            .postcode()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let holds = if p.outward {
+            key.len() == p.key.len() + 3 && key.starts_with(&p.key)
+        } else {
+            key == p.key
+        };
+        if !holds {
+            return None;
+        }
+        reasons.push(if p.outward {
+            "postcode district".into()
+        } else {
+            "postcode".into()
+        });
+    }
+    Some(Found {
+        person,
+        reasons,
+        rank,
+    })
+}
+
+/// Why the name words matched: the person's own name, or a spelling a source uses, or a
+/// similar-sounding name (the store also finds names by sound).
+fn name_reason(words: &[String], person: &SearchPerson) -> Option<(String, u8)> {
+    let golden = name_words(&person.demographics.given, &person.demographics.family);
+    if words
+        .iter()
+        .all(|w| golden.iter().any(|g| g.starts_with(w.as_str())))
+    {
+        return Some(("name".into(), 0));
+    }
+    let mut all = golden.clone();
+    for (given, family) in &person.source_names {
+        all.extend(name_words(given, family));
+    }
+    // For each word not in the golden name, the closest name any source gives.
+    let mut variants = Vec::new();
+    for w in words {
+        if golden.iter().any(|g| g.starts_with(w.as_str())) {
+            continue;
+        }
+        let best = all
+            .iter()
+            .map(|n| {
+                let prefix = if n.starts_with(w.as_str()) { 1.0 } else { 0.0 };
+                let sim = strsim::jaro_winkler(w, n);
+                (prefix + sim, n)
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+        variants.push(title_case(best.1));
+    }
+    Some((format!("name ≈ {}", variants.join(" ")), 1))
+}
+
+fn name_words(given: &[String], family: &Option<String>) -> Vec<String> {
+    given
+        .iter()
+        .chain(family.iter())
+        .flat_map(|n| {
+            n.split(|c: char| c.is_whitespace() || c == '-')
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn title_case(w: &str) -> String {
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The NHS number typed, when it fails its check digit (so the user can look again).
+pub fn invalid_nhs_number(q: &Query) -> Option<String> {
+    let n = q.nhs_number.as_ref()?;
+    NhsNumber::parse(n).is_err().then(|| n.clone())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,420 @@
+//! The record page as a clinician reads it: a banner with who this is and what must not be
+//! missed (allergies, DNACPR, safeguarding, COVID status, death), then every category in
+//! clinical order, each item with where it came from and whether that feed has gone quiet.
+//!
+//! Everything here is display text, ready for a template; nothing is decided in the template.
+
+use super::PersonRecord;
+use crate::model::{Category, Demographics, EntryBody, NhsNumber, NhsNumberStatus, StoredEntry};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use std::collections::{BTreeSet, HashMap};
+
+/// A feed whose latest file is older than this is marked stale.
+pub const STALE_AFTER_DAYS: i64 = 7;
+
+pub struct RecordView {
+    pub person_id: i64,
+    pub banner: Banner,
+    pub sections: Vec<Section>,
+    /// Sources whose latest file is older than [`STALE_AFTER_DAYS`], by name.
+    pub stale_sources: Vec<String>,
+}
+
+pub struct Banner {
+    pub name: String,
+    pub born: String,
+    pub age: String,
+    pub nhs_number: String,
+    /// Set when the number is not verified: "unverified", "invalid".
+    pub nhs_status: Option<String>,
+    pub sex: String,
+    pub address: String,
+    pub gp: String,
+    pub location: Option<String>,
+    pub flags: Vec<Flag>,
+}
+
+/// A banner flag; `kind` becomes the CSS class `flag-{kind}`.
+pub struct Flag {
+    pub kind: &'static str,
+    pub text: String,
+}
+
+pub struct Section {
+    /// The category's stable name: the section's id is `cat-{category}`.
+    pub category: &'static str,
+    pub label: &'static str,
+    pub items: Vec<Item>,
+    /// "None recorded by …" for an empty section.
+    pub none_note: String,
+}
+
+pub struct Item {
+    pub id: i64,
+    pub title: String,
+    pub status: Option<String>,
+    pub when: Option<String>,
+    pub details: Vec<Detail>,
+    pub organisation: String,
+    pub system: String,
+    pub recorded: Option<String>,
+    pub received: String,
+    pub stale: bool,
+    /// Matched the search inside this record.
+    pub found: bool,
+    pub sensitive: bool,
+}
+
+pub struct Detail {
+    pub label: String,
+    pub value: String,
+}
+
+/// When each source's latest file arrived, by source code; and which are stale at `now`.
+pub struct Freshness {
+    stale: HashMap<String, bool>,
+}
+
+impl Freshness {
+    pub fn new(last_received: &[(String, Option<String>)], now: DateTime<Utc>) -> Self {
+        let limit = chrono::Duration::days(STALE_AFTER_DAYS);
+        let stale = last_received
+            .iter()
+            .map(|(code, at)| {
+                let old = at
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| now.signed_duration_since(t) > limit);
+                (code.clone(), old)
+            })
+            .collect();
+        Self { stale }
+    }
+
+    pub fn is_stale(&self, source_code: &str) -> bool {
+        self.stale.get(source_code).copied().unwrap_or(false)
+    }
+}
+
+impl RecordView {
+    /// `found` lists entries that matched a search inside the record: they come first in
+    /// their section and are marked.
+    pub fn build(r: &PersonRecord, today: NaiveDate, fresh: &Freshness, found: &[i64]) -> Self {
+        let sources_note = source_names(r);
+        let sections = Category::ALL
+            .into_iter()
+            .map(|category| {
+                let mut items: Vec<Item> = r
+                    .entries
+                    .iter()
+                    .filter(|e| e.entry.category == category)
+                    .map(|e| item(e, fresh, found.contains(&e.id)))
+                    .collect();
+                // Stable: keeps newest-first order within matches and non-matches.
+                items.sort_by_key(|i| !i.found);
+                Section {
+                    category: category.as_str(),
+                    label: category.label(),
+                    items,
+                    none_note: format!("None recorded by {sources_note}."),
+                }
+            })
+            .collect();
+        let mut stale_sources: Vec<String> = r
+            .sources
+            .iter()
+            .filter(|s| fresh.is_stale(&s.source_code))
+            .map(|s| s.source_name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        stale_sources.dedup();
+        Self {
+            person_id: r.person_id,
+            banner: banner(r, today),
+            sections,
+            stale_sources,
+        }
+    }
+}
+
+fn source_names(r: &PersonRecord) -> String {
+    let names: BTreeSet<&str> = r.sources.iter().map(|s| s.source_name.as_str()).collect();
+    if names.is_empty() {
+        return "any source".into();
+    }
+    names.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// "Margaret Ellen THOMPSON": the family name in capitals, as NHS banners show it.
+pub fn person_name(d: &Demographics) -> String {
+    let mut parts: Vec<String> = d.given.iter().map(|g| title_case(g)).collect();
+    if let Some(f) = &d.family {
+        parts.push(f.to_uppercase());
+    }
+    if parts.is_empty() {
+        return "Name not known".into();
+    }
+    parts.join(" ")
+}
+
+fn title_case(s: &str) -> String {
+    if s.chars().any(char::is_lowercase) {
+        return s.to_owned();
+    }
+    s.split(' ')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(char::to_lowercase))
+                    .collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// NHS number 3-3-4, or what the source sent when it is not a number.
+pub fn nhs_display(d: &Demographics) -> (String, Option<String>) {
+    match &d.nhs_number {
+        None => ("not known".into(), None),
+        Some(n) => {
+            let shown = NhsNumber::parse(&n.value)
+                .map(|p| p.formatted())
+                .unwrap_or_else(|_| n.value.clone());
+            let status =
+                (n.status != NhsNumberStatus::Verified).then(|| n.status.as_str().to_owned());
+            (shown, status)
+        }
+    }
+}
+
+/// "86 years" (or months for an infant); at death when the person has died.
+pub fn age(d: &Demographics, today: NaiveDate) -> String {
+    let Some(born) = d.birth_date else {
+        return "age not known".into();
+    };
+    let on = d.death_date.unwrap_or(today);
+    let months = (on.year() - born.year()) * 12 + on.month() as i32
+        - born.month() as i32
+        - i32::from(on.day() < born.day());
+    let text = if months < 24 {
+        format!("{} months", months.max(0))
+    } else {
+        format!("{} years", months / 12)
+    };
+    if d.deceased || d.death_date.is_some() {
+        format!("died aged {text}")
+    } else {
+        text
+    }
+}
+
+/// `14 Mar 1938`.
+pub fn date_text(d: NaiveDate) -> String {
+    d.format("%-d %b %Y").to_string()
+}
+
+/// An ISO 8601 time as precise as the source gave it, for reading: `3 Feb 2024 11:05`,
+/// `Feb 2024`, `2024`. Unparseable text is shown as it came.
+pub fn when_text(t: &str) -> String {
+    let date = t
+        .get(..10)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    match date {
+        Some(d) => {
+            let time = t.get(11..16).filter(|x| x.len() == 5 && x.contains(':'));
+            match time {
+                Some(hm) if hm != "00:00" || t.len() > 16 => format!("{} {hm}", date_text(d)),
+                _ => date_text(d),
+            }
+        }
+        None => match t.get(..7).map(|m| format!("{m}-01")) {
+            Some(m) if t.len() == 7 => NaiveDate::parse_from_str(&m, "%Y-%m-%d")
+                .map(|d| d.format("%b %Y").to_string())
+                .unwrap_or_else(|_| t.to_owned()),
+            _ => t.to_owned(),
+        },
+    }
+}
+
+/// Whether an entry still holds: not ended, resolved, refuted or entered in error.
+pub fn is_current(e: &StoredEntry, today: NaiveDate) -> bool {
+    let status = e.entry.status.as_deref().unwrap_or("").to_ascii_lowercase();
+    let finished = [
+        "inactive",
+        "resolved",
+        "refuted",
+        "entered-in-error",
+        "closed",
+        "ended",
+        "revoked",
+        "rejected",
+        "cancelled",
+        "completed",
+        "finished",
+    ];
+    if finished.contains(&status.as_str()) {
+        return false;
+    }
+    let ended = e
+        .entry
+        .end
+        .as_deref()
+        .and_then(|t| t.get(..10))
+        .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+        .is_some_and(|end| end < today);
+    !ended
+}
+
+fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
+    let d = &r.demographics;
+    let (nhs_number, nhs_status) = nhs_display(d);
+    let address = if d.restricted {
+        "Withheld: restricted record".to_owned()
+    } else {
+        d.address
+            .as_ref()
+            .map(|a| {
+                let mut parts: Vec<String> = a.lines.iter().map(|l| title_case(l)).collect();
+                parts.extend(a.city.iter().map(|c| title_case(c)));
+                parts.extend(a.postcode.clone());
+                parts.join(", ")
+            })
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "not known".into())
+    };
+    let gp = match (&d.gp_practice_name, &d.gp_practice, &d.gp_name) {
+        (None, None, None) => "not known".to_owned(),
+        (name, code, doctor) => {
+            let mut s = name.clone().unwrap_or_default();
+            if let Some(c) = code {
+                s = if s.is_empty() {
+                    c.clone()
+                } else {
+                    format!("{s} ({c})")
+                };
+            }
+            if let Some(g) = doctor {
+                s = if s.is_empty() {
+                    g.clone()
+                } else {
+                    format!("{s}, {g}")
+                };
+            }
+            s
+        }
+    };
+    let location = if d.restricted {
+        None
+    } else {
+        current_location(r)
+    };
+    Banner {
+        name: person_name(d),
+        born: d
+            .birth_date
+            .map(date_text)
+            .unwrap_or_else(|| "not known".into()),
+        age: age(d, today),
+        nhs_number,
+        nhs_status,
+        sex: d
+            .sex
+            .map(|s| title_case(s.as_str()))
+            .unwrap_or_else(|| "not known".into()),
+        address,
+        gp,
+        location,
+        flags: flags::flags(r, today),
+    }
+}
+
+/// The most recent Location entry.
+fn current_location(r: &PersonRecord) -> Option<String> {
+    let latest = r
+        .entries
+        .iter()
+        .filter(|e| e.entry.category == Category::Location)
+        .max_by(|a, b| a.entry.start.cmp(&b.entry.start))?;
+    let mut text = latest.entry.title.clone();
+    if let EntryBody::Location(l) = &latest.entry.body {
+        for part in [&l.ward, &l.bed].into_iter().flatten() {
+            if !text.contains(part.as_str()) {
+                text = format!("{text}, {part}");
+            }
+        }
+    }
+    if let Some(s) = &latest.entry.start {
+        text = format!("{text} (since {})", when_text(s));
+    }
+    Some(text)
+}
+
+fn item(e: &StoredEntry, fresh: &Freshness, found: bool) -> Item {
+    let x = &e.entry;
+    let p = &e.provenance;
+    Item {
+        id: e.id,
+        title: x.title.clone(),
+        status: x.status.clone(),
+        when: period(x.start.as_deref(), x.end.as_deref()),
+        details: details(&x.body)
+            .into_iter()
+            .filter(|d| !d.value.eq_ignore_ascii_case(&x.title))
+            .collect(),
+        organisation: p.organisation.clone(),
+        system: p.source_name.clone(),
+        recorded: x.recorded_at.as_deref().map(when_text),
+        received: when_text(&p.received_at),
+        stale: fresh.is_stale(&p.source_code),
+        found,
+        sensitive: x.sensitive,
+    }
+}
+
+/// "3 Feb 2024 – 5 Feb 2024", "from 3 Feb 2024", "until 5 Feb 2024".
+pub fn period(start: Option<&str>, end: Option<&str>) -> Option<String> {
+    match (start, end) {
+        (Some(a), Some(b)) => Some(format!("{} – {}", when_text(a), when_text(b))),
+        (Some(a), None) => Some(when_text(a)),
+        (None, Some(b)) => Some(format!("until {}", when_text(b))),
+        (None, None) => None,
+    }
+}
+
+/// The body's fields as label and text.
+pub fn details(body: &EntryBody) -> Vec<Detail> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(body) else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter(|(k, _)| k != "type" && k != "numeric")
+        .filter_map(|(k, v)| {
+            let value = match v {
+                serde_json::Value::String(s) if k == "kind" || k == "state" || k == "service" => {
+                    s.replace('-', " ")
+                }
+                serde_json::Value::String(s) if k == "date" || k.ends_with("_date") => {
+                    when_text(&s)
+                }
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Bool(true) => "yes".into(),
+                serde_json::Value::Bool(false) | serde_json::Value::Null => return None,
+                other => other.to_string(),
+            };
+            let mut label = k.replace('_', " ");
+            if let Some(first) = label.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            Some(Detail { label, value })
+        })
+        .collect()
+}
+
+mod flags;
+#[cfg(test)]
+mod tests;

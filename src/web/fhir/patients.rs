@@ -1,0 +1,166 @@
+//! `GET /fhir/Patient?…`: finding people, through the same store searches as the UI.
+//!
+//! `identifier` (the NHS number system, or no system) looks the number up; otherwise `name`,
+//! `family` and `given` drive the store's name search (any source's spelling, sounds-like
+//! family names). `family` and `given` then keep only people whose golden name part starts
+//! with the value, as FHIR string search does; `name` alongside an identifier does the same
+//! over every name part. `birthdate` is a date, year-month or year (prefix `eq` only). Each
+//! Patient listed writes one `search-hit` audit event.
+
+use super::outcome::FhirError;
+use super::read::searchset;
+use super::request::FhirRequest;
+use super::FhirJson;
+use crate::record::fhir_export;
+use crate::store::PersonHit;
+use crate::web::Web;
+use rocket::{get, State};
+use serde_json::Value;
+
+const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
+
+#[derive(Default)]
+struct Criteria {
+    identifier: Option<String>,
+    family: Vec<String>,
+    given: Vec<String>,
+    name: Vec<String>,
+    birthdate: Vec<String>,
+}
+
+#[get("/Patient")]
+pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJson, FhirError> {
+    let c = criteria(fhir.base.params(&[
+        "identifier",
+        "family",
+        "given",
+        "name",
+        "birthdate",
+        "_count",
+    ])?)?;
+    let hits = match &c.identifier {
+        Some(nhs) => fhir.store().find_by_nhs_number(nhs)?,
+        None => {
+            let text: Vec<&str> = c
+                .name
+                .iter()
+                .chain(&c.family)
+                .chain(&c.given)
+                .map(String::as_str)
+                .collect();
+            fhir.store().find_by_name(&text.join(" "), None)?
+        }
+    };
+    let by_name_search = c.identifier.is_none();
+    let mut people = Vec::new();
+    for hit in hits.iter().filter(|h| keeps(&c, h, by_name_search)) {
+        if !fhir.may_see(hit.id) {
+            continue;
+        }
+        if let Some(record) = fhir.store().person_record(hit.id)? {
+            people.push(record);
+        }
+    }
+    let ids: Vec<i64> = people.iter().map(|r| r.person_id).collect();
+    fhir.audit(web, "search-hit", &ids, "FHIR Patient search")?;
+    let patients: Vec<Value> = people.iter().map(fhir_export::patient_resource).collect();
+    Ok(FhirJson::ok(searchset(&fhir.base, patients)))
+}
+
+fn criteria(params: &[(String, String)]) -> Result<Criteria, FhirError> {
+    let mut c = Criteria::default();
+    for (k, v) in params {
+        let v = v.trim();
+        if v.is_empty() {
+            return Err(FhirError::invalid(format!(
+                "The parameter '{k}' has no value."
+            )));
+        }
+        match k.as_str() {
+            "identifier" => {
+                if c.identifier.is_some() {
+                    return Err(FhirError::not_supported("Give one identifier."));
+                }
+                c.identifier = Some(nhs_number(v)?);
+            }
+            "family" => c.family.push(v.to_owned()),
+            "given" => c.given.push(v.to_owned()),
+            "name" => c.name.push(v.to_owned()),
+            "birthdate" => c.birthdate.push(birthdate(v)?),
+            _ => {}
+        }
+    }
+    if c.identifier.is_none() && c.family.is_empty() && c.given.is_empty() && c.name.is_empty() {
+        return Err(FhirError::not_supported(
+            "Search Patients by identifier, name, family or given (birthdate narrows them).",
+        ));
+    }
+    Ok(c)
+}
+
+/// The NHS number from `system|value` or a bare value; another system is not searchable.
+fn nhs_number(v: &str) -> Result<String, FhirError> {
+    let value = match v.split_once('|') {
+        Some((system, value)) if system.is_empty() || system == NHS_NUMBER_SYSTEM => value,
+        Some(_) => {
+            return Err(FhirError::not_supported(format!(
+                "Only the NHS number ({NHS_NUMBER_SYSTEM}) is a searchable identifier."
+            )))
+        }
+        None => v,
+    };
+    let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() != 10 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(FhirError::invalid("An NHS number has 10 digits."));
+    }
+    Ok(digits)
+}
+
+/// A birth date search value as the prefix of an ISO date it matches.
+fn birthdate(v: &str) -> Result<String, FhirError> {
+    let date = v.strip_prefix("eq").unwrap_or(v);
+    let shape_ok = match date.len() {
+        4 | 7 | 10 => date.chars().enumerate().all(|(i, ch)| {
+            if i == 4 || i == 7 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }
+        }),
+        _ => false,
+    };
+    if !shape_ok {
+        return Err(FhirError::not_supported(
+            "birthdate takes YYYY, YYYY-MM or YYYY-MM-DD, with no prefix but eq.",
+        ));
+    }
+    Ok(date.to_owned())
+}
+
+fn starts_word(part: Option<&str>, value: &str) -> bool {
+    let value = value.to_lowercase();
+    part.unwrap_or("")
+        .split_whitespace()
+        .any(|w| w.to_lowercase().starts_with(&value))
+}
+
+fn keeps(c: &Criteria, h: &PersonHit, by_name_search: bool) -> bool {
+    let family = h.family.as_deref();
+    let given = h.given.as_deref();
+    let family_ok = c.family.iter().all(|f| {
+        let f = f.to_lowercase();
+        family.is_some_and(|n| n.to_lowercase().starts_with(&f))
+    });
+    let given_ok = c.given.iter().all(|g| starts_word(given, g));
+    let name_ok = by_name_search
+        || c.name.iter().all(|n| {
+            n.split_whitespace()
+                .all(|w| starts_word(family, w) || starts_word(given, w))
+        });
+    let born_ok = c.birthdate.iter().all(|d| {
+        h.birth_date
+            .as_deref()
+            .is_some_and(|b| b.starts_with(d.as_str()))
+    });
+    family_ok && given_ok && name_ok && born_ok
+}

@@ -1,0 +1,286 @@
+//! Who is asking the FHIR API, and the one place that decides whose record they may read.
+//!
+//! [`FhirRequest`] accepts a bearer token (`Authorization: Bearer <token>`, looked up by its
+//! SHA-256 hash) or, failing that, a signed-in browser session. A missing, unknown or revoked
+//! token, or a disabled user, is 401; a role that may not see patient data is 403, as in the UI.
+
+use super::outcome::{note, FhirError};
+use crate::access::{secret, Role};
+use crate::record::PersonRecord;
+use crate::store::{AuditEvent, Store, UserRow};
+use crate::web::guards::{Session, SESSION_COOKIE};
+use crate::web::pool::StoreManager;
+use crate::web::Web;
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::State;
+
+/// Where the API lives as the caller addressed it, and the caller's query parameters. Also
+/// refuses any `_format` but JSON, so XML is never silently answered with JSON.
+pub struct Base {
+    /// `https://host:port/fhir`, for `fullUrl`s.
+    pub url: String,
+    /// The request as an absolute URL, for a Bundle's `self` link.
+    pub self_url: String,
+    /// Decoded query parameters, in order, without `_format`.
+    pub params: Vec<(String, String)>,
+}
+
+impl Base {
+    /// The query parameters, refusing any not in `known` (FHIR says a server may ignore them,
+    /// but a silently ignored filter returns more data than the caller asked for).
+    pub fn params(&self, known: &[&str]) -> Result<&[(String, String)], FhirError> {
+        match self
+            .params
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()))
+        {
+            Some((k, _)) => Err(FhirError::not_supported(format!(
+                "The search parameter '{}' is not supported here.",
+                super::outcome::printable(k)
+            ))),
+            None => Ok(&self.params),
+        }
+    }
+}
+
+/// Whether a `_format` value asks for JSON. An unescaped `+` arrives decoded as a space.
+fn json_format(value: &str) -> bool {
+    let mime = value.split(';').next().unwrap_or("").trim();
+    matches!(
+        mime.to_ascii_lowercase().replace(' ', "+").as_str(),
+        "json" | "application/json" | "application/fhir+json"
+    )
+}
+
+/// Whether an `Accept` header admits JSON (no header admits anything).
+fn accepts_json(accept: Option<&str>) -> bool {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return true;
+    };
+    accept.split(',').any(|item| {
+        let mime = item.split(';').next().unwrap_or("").trim();
+        json_format(mime) || matches!(mime, "*/*" | "application/*")
+    })
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Base {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        if !accepts_json(req.headers().get_one("Accept")) {
+            note(
+                req,
+                "not-supported",
+                "Only JSON (application/fhir+json) is served.",
+            );
+            return Outcome::Error((Status::NotAcceptable, ()));
+        }
+        let mut params = Vec::new();
+        for (k, v) in req.uri().query().iter().flat_map(|q| q.segments()) {
+            if k == "_format" {
+                if !json_format(v) {
+                    note(
+                        req,
+                        "not-supported",
+                        "Only JSON (_format=json) is supported.",
+                    );
+                    return Outcome::Error((Status::NotAcceptable, ()));
+                }
+            } else {
+                params.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        let origin = match req.host() {
+            Some(host) => format!("https://{host}"),
+            None => "https://localhost".to_owned(),
+        };
+        Outcome::Success(Base {
+            url: format!("{origin}/fhir"),
+            self_url: format!("{origin}{}", req.uri()),
+            params,
+        })
+    }
+}
+
+/// An authenticated caller whose role may read patient data, with a database connection.
+pub struct FhirRequest {
+    pub user: UserRow,
+    pub role: Role,
+    pub ip: Option<String>,
+    pub db: r2d2::PooledConnection<StoreManager>,
+    pub base: Base,
+}
+
+fn refuse(
+    req: &Request<'_>,
+    status: Status,
+    code: &'static str,
+    text: &str,
+) -> Outcome<FhirRequest, ()> {
+    note(req, code, text);
+    Outcome::Error((status, ()))
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for FhirRequest {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        let Outcome::Success(web) = req.guard::<&State<Web>>().await else {
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let (user, role, db) = match req.headers().get_one("Authorization") {
+            Some(header) => {
+                let token = header
+                    .split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token.trim())
+                    .filter(|t| !t.is_empty());
+                let Some(token) = token else {
+                    return refuse(
+                        req,
+                        Status::Unauthorized,
+                        "login",
+                        "Use Authorization: Bearer <token>.",
+                    );
+                };
+                let Ok(db) = web.pool.get() else {
+                    return Outcome::Error((Status::ServiceUnavailable, ()));
+                };
+                let user =
+                    match db.user_by_api_token(&secret::token_hash(token)) {
+                        Ok(Some(u)) if !u.disabled => u,
+                        Ok(_) => return refuse(
+                            req,
+                            Status::Unauthorized,
+                            "login",
+                            "The token is not valid (unknown, revoked, or its user is disabled).",
+                        ),
+                        Err(e) => {
+                            log::error!("token lookup failed: {}", e.operator_summary());
+                            return Outcome::Error((Status::InternalServerError, ()));
+                        }
+                    };
+                let Some(role) = Role::parse(&user.role) else {
+                    return refuse(
+                        req,
+                        Status::Forbidden,
+                        "forbidden",
+                        "Your role does not allow reading patient data.",
+                    );
+                };
+                (user, role, db)
+            }
+            None if req.cookies().get(SESSION_COOKIE).is_some() => {
+                match Session::from_request(req).await {
+                    Outcome::Success(s) => (s.row.user, s.role, s.db),
+                    Outcome::Error((status, ())) => return Outcome::Error((status, ())),
+                    Outcome::Forward(status) => return Outcome::Forward(status),
+                }
+            }
+            None => return Outcome::Error((Status::Unauthorized, ())),
+        };
+        if !role.sees_patient_data() {
+            return refuse(
+                req,
+                Status::Forbidden,
+                "forbidden",
+                "Your role does not allow reading patient data.",
+            );
+        }
+        let base = match Base::from_request(req).await {
+            Outcome::Success(b) => b,
+            Outcome::Error(e) => return Outcome::Error(e),
+            Outcome::Forward(f) => return Outcome::Forward(f),
+        };
+        Outcome::Success(FhirRequest {
+            user,
+            role,
+            ip: req.client_ip().map(|ip| ip.to_string()),
+            db,
+            base,
+        })
+    }
+}
+
+impl FhirRequest {
+    pub fn store(&self) -> &Store {
+        &self.db
+    }
+
+    /// The live person a Patient id (`person-N`, or `Patient/person-N`) names, if the caller
+    /// may see them; `None` alike for a malformed id, an unknown person and a person the caller
+    /// may not see. Merged ids resolve to the surviving person.
+    pub fn person(&self, id: &str) -> Result<Option<i64>, FhirError> {
+        let id = id.strip_prefix("Patient/").unwrap_or(id);
+        let Some(n) = id
+            .strip_prefix("person-")
+            .and_then(|n| n.parse::<i64>().ok())
+        else {
+            return Ok(None);
+        };
+        let Some(live) = self.store().resolve_person(n)? else {
+            return Ok(None);
+        };
+        Ok(self.may_see(live).then_some(live))
+    }
+
+    /// Whether the caller may see this person's record. Every role that gets past the guard
+    /// may see every record today; a per-person rule goes here and nowhere else.
+    pub fn may_see(&self, _person_id: i64) -> bool {
+        self.role.sees_patient_data()
+    }
+
+    /// The record for a Patient id, or the one 404 for unknown and unseeable alike.
+    pub fn record(&self, id: &str) -> Result<PersonRecord, FhirError> {
+        match self.person(id)? {
+            Some(pid) => self
+                .store()
+                .person_record(pid)?
+                .ok_or_else(|| FhirError::unknown_patient(id)),
+            None => Err(FhirError::unknown_patient(id)),
+        }
+    }
+
+    /// Records that these people's data is being returned, one event each, committed before
+    /// the response is built; a failure fails the request.
+    pub fn audit(
+        &mut self,
+        web: &Web,
+        action: &str,
+        people: &[i64],
+        detail: &str,
+    ) -> Result<(), FhirError> {
+        if people.is_empty() {
+            return Ok(());
+        }
+        let now = web.clock.now_text();
+        let (user_id, username, org) = (
+            self.user.id,
+            self.user.username.clone(),
+            self.user.org.clone(),
+        );
+        let (role, ip) = (self.role.as_str(), self.ip.clone());
+        let tx = self.db.begin()?;
+        for &person_id in people {
+            tx.audit(
+                &AuditEvent {
+                    user_id: Some(user_id),
+                    actor: Some(&username),
+                    role: Some(role),
+                    org: Some(&org),
+                    action,
+                    person_id: Some(person_id),
+                    detail: Some(detail),
+                    outcome: "ok",
+                    ip: ip.as_deref(),
+                },
+                &now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

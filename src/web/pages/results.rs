@@ -1,0 +1,113 @@
+//! `GET /person/<id>/results`: each test's values in a table, with a trend chart (an SVG image
+//! from `/person/<id>/results/chart.svg?test=`) when there are two or more numeric values.
+
+use super::record::load;
+use super::{chart, seen, ErrorPage, Page, UserBar};
+use crate::record::timeline::{self, ResultRow};
+use crate::record::view::{Freshness, RecordView};
+use crate::web::guards::Clinical;
+use crate::web::{urlencode, ServerError, Web};
+use askama::Template;
+use askama_web::WebTemplate;
+use rocket::http::{ContentType, Status};
+use rocket::{get, routes, Either, Route, State};
+
+pub fn routes() -> Vec<Route> {
+    routes![results_page, chart_svg]
+}
+
+pub struct TestView {
+    pub title: String,
+    pub unit: String,
+    pub rows: Vec<ResultRow>,
+    /// The chart image's URL, when the test has a trend to draw.
+    pub chart: Option<String>,
+    pub trend_text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "results.html")]
+pub struct ResultsPage {
+    pub bar: Option<UserBar>,
+    pub view: RecordView,
+    pub tests: Vec<TestView>,
+}
+
+impl ResultsPage {
+    pub fn user(&self) -> Option<&UserBar> {
+        self.bar.as_ref()
+    }
+}
+
+#[get("/person/<id>/results")]
+fn results_page(
+    clinical: Clinical,
+    id: i64,
+    web: &State<Web>,
+) -> Result<Either<Page<ResultsPage>, ErrorPage>, ServerError> {
+    let mut session = clinical.0;
+    let record = match load(&session, id)? {
+        Ok(r) => r,
+        Err(page) => return Ok(Either::Right(page)),
+    };
+    let tests = timeline::tests(&record)
+        .into_iter()
+        .map(|t| {
+            let chart = (t.points.len() >= 2).then(|| {
+                format!(
+                    "/person/{}/results/chart.svg?test={}",
+                    record.person_id,
+                    urlencode(&t.key)
+                )
+            });
+            TestView {
+                trend_text: chart::describe(&t),
+                title: t.title,
+                unit: t.unit.unwrap_or_default(),
+                rows: t.rows,
+                chart,
+            }
+        })
+        .collect();
+    let now = web.clock.now();
+    let fresh = Freshness::new(&session.store().source_last_received()?, now);
+    let view = RecordView::build(&record, now.date_naive(), &fresh, &[]);
+    seen::record(&mut session, web, "view-results", &[record.person_id], None)?;
+    Ok(Either::Left(Page::ok(ResultsPage {
+        bar: UserBar::of(&session),
+        view,
+        tests,
+    })))
+}
+
+#[get("/person/<id>/results/chart.svg?<test>")]
+fn chart_svg(
+    clinical: Clinical,
+    id: i64,
+    test: Option<&str>,
+    web: &State<Web>,
+) -> Result<Either<(ContentType, String), Status>, ServerError> {
+    let mut session = clinical.0;
+    let Ok(record) = load(&session, id)? else {
+        return Ok(Either::Right(Status::NotFound));
+    };
+    let key = test.unwrap_or("");
+    let Some(t) = timeline::tests(&record)
+        .into_iter()
+        .find(|t| t.key == key && t.points.len() >= 2)
+    else {
+        return Ok(Either::Right(Status::NotFound));
+    };
+    let svg = chart::render(&t).map_err(|e| {
+        log::error!("trend chart failed: {e}");
+        ServerError
+    })?;
+    seen::record(
+        &mut session,
+        web,
+        "view-results-chart",
+        &[record.person_id],
+        None,
+    )?;
+    Ok(Either::Left((ContentType::SVG, svg)))
+}

@@ -1,0 +1,133 @@
+//! `GET /search?q=`: one box for an NHS number, a name, a date of birth, a postcode or several
+//! at once. Each person listed is an audit event (`search-hit`), written before the page.
+
+use super::{seen, Page, UserBar};
+use crate::record::search::{self, Found, Query, MAX_LISTED};
+use crate::record::view;
+use crate::web::guards::Clinical;
+use crate::web::{ServerError, Web};
+use askama::Template;
+use askama_web::WebTemplate;
+use rocket::{get, routes, Route, State};
+
+pub fn routes() -> Vec<Route> {
+    routes![search_page]
+}
+
+pub struct Row {
+    pub id: i64,
+    pub name: String,
+    pub born: String,
+    pub age: String,
+    pub nhs_number: String,
+    pub sex: String,
+    pub postcode: String,
+    pub gp: String,
+    pub why: String,
+    pub deceased: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub bar: Option<UserBar>,
+    pub q: String,
+    pub rows: Vec<Row>,
+    /// Shown above the results: nothing found, a term not understood, too many.
+    pub messages: Vec<String>,
+}
+
+impl SearchPage {
+    pub fn user(&self) -> Option<&UserBar> {
+        self.bar.as_ref()
+    }
+}
+
+#[get("/search?<q>")]
+fn search_page(
+    clinical: Clinical,
+    q: Option<&str>,
+    web: &State<Web>,
+) -> Result<Page<SearchPage>, ServerError> {
+    let mut session = clinical.0;
+    let text = q.unwrap_or("").trim();
+    let mut page = SearchPage {
+        bar: UserBar::of(&session),
+        q: text.to_owned(),
+        rows: Vec::new(),
+        messages: Vec::new(),
+    };
+    if text.is_empty() {
+        return Ok(Page::ok(page));
+    }
+    let query = Query::parse(text);
+    if !query.ignored.is_empty() {
+        page.messages.push(format!(
+            "Not understood and left out: {}.",
+            query.ignored.join(" ")
+        ));
+    }
+    if !query.is_searchable() {
+        page.messages.push(
+            "Add an NHS number, a name, a full date of birth or a postcode to search.".into(),
+        );
+        return Ok(Page::ok(page));
+    }
+    let outcome = search::run(session.store(), &query)?;
+    let today = web.clock.now().date_naive();
+    page.rows = outcome.found.iter().map(|f| row(f, today)).collect();
+    if page.rows.is_empty() {
+        page.messages.push(format!("No one found for “{text}”."));
+        if let Some(n) = search::invalid_nhs_number(&query) {
+            page.messages.push(format!(
+                "{n} is not a valid NHS number (its check digit is wrong): check it and try again."
+            ));
+        }
+    }
+    if outcome.truncated {
+        page.messages.push(format!(
+            "More than {MAX_LISTED} people match; only the first {MAX_LISTED} are listed. Add a date of birth or postcode to narrow the search."
+        ));
+    }
+    let people: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    seen::record(
+        &mut session,
+        web,
+        "search-hit",
+        &people,
+        Some(&query.kind()),
+    )?;
+    Ok(Page::ok(page))
+}
+
+fn row(f: &Found, today: chrono::NaiveDate) -> Row {
+    let d = &f.person.demographics;
+    let (nhs, status) = view::nhs_display(d);
+    Row {
+        id: f.person.id,
+        name: view::person_name(d),
+        born: d
+            .birth_date
+            .map(view::date_text)
+            .unwrap_or_else(|| "not known".into()),
+        age: view::age(d, today),
+        nhs_number: match status {
+            Some(s) => format!("{nhs} ({s})"),
+            None => nhs,
+        },
+        sex: d.sex.map(|s| s.as_str()).unwrap_or("not known").to_owned(),
+        postcode: if d.restricted {
+            "withheld".into()
+        } else {
+            d.postcode().unwrap_or("not known").to_owned()
+        },
+        gp: match (&d.gp_practice_name, &d.gp_practice) {
+            (Some(n), Some(c)) => format!("{n} ({c})"),
+            (Some(n), None) => n.clone(),
+            (None, Some(c)) => c.clone(),
+            (None, None) => "not known".into(),
+        },
+        why: f.reasons.join(", "),
+        deceased: d.deceased || d.death_date.is_some(),
+    }
+}
