@@ -39,3 +39,30 @@ impl Throttle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_starts_after_five_failures_grows_and_ends() {
+        let t = Throttle::default();
+        let start = Instant::now();
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(t.wait("user:ann", start), None);
+            t.failed("user:ann", start);
+        }
+        assert_eq!(t.wait("user:ann", start), Some(Duration::from_secs(1)));
+        t.failed("user:ann", start);
+        assert_eq!(t.wait("user:ann", start), Some(Duration::from_secs(2)));
+        // Never locked for good: the wait is over once its time has passed, and capped.
+        assert_eq!(t.wait("user:ann", start + Duration::from_secs(3)), None);
+        for _ in 0..40 {
+            t.failed("user:ann", start);
+        }
+        assert!(t.wait("user:ann", start).is_some_and(|w| w <= MAX_WAIT));
+        assert_eq!(t.wait("user:bob", start), None, "other accounts are unaffected");
+        t.succeeded("user:ann");
+        assert_eq!(t.wait("user:ann", start), None);
+    }
+}
