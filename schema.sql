@@ -1,4 +1,4 @@
--- The sharedcare schema at version 2, as the embedded migrations build it.
+-- The sharedcare schema at version 4, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE api_token (
@@ -111,6 +111,23 @@ CREATE TABLE feed_reject (
     UNIQUE (feed_file_id, unit_index)
 ) STRICT;
 
+CREATE TABLE inbox_seen (
+    path TEXT PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES source(id),
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    seen_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE job_run (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('running', 'ok', 'failed')),
+    message TEXT
+) STRICT;
+
 CREATE TABLE link_event (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('merge', 'review-link', 'unmerge')),
@@ -189,6 +206,14 @@ CREATE TABLE source (
     -- that may have moved.
     mapping TEXT,
     created_at TEXT NOT NULL
+, cadence TEXT, drop_folder TEXT) STRICT;
+
+CREATE TABLE source_key (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES source(id),
+    public_key TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    UNIQUE (source_id, public_key)
 ) STRICT;
 
 CREATE TABLE source_person (
@@ -220,6 +245,12 @@ CREATE TABLE source_person_history (
     disposition TEXT NOT NULL CHECK (disposition IN ('superseded', 'arrived-late'))
 ) STRICT;
 
+CREATE TABLE source_sftp_password (
+    source_id INTEGER PRIMARY KEY REFERENCES source(id),
+    password_hash TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) STRICT;
+
 CREATE TABLE web_session (
     id INTEGER PRIMARY KEY,
     token_hash BLOB NOT NULL UNIQUE,
@@ -238,6 +269,8 @@ CREATE INDEX audit_event_user ON audit_event(user_id);
 CREATE INDEX entry_history_entry ON entry_history(entry_id);
 
 CREATE INDEX entry_source_person ON entry(source_person_id, category);
+
+CREATE INDEX job_run_job ON job_run(job, started_at);
 
 CREATE INDEX match_review_open ON match_review(state) WHERE state = 'open';
 

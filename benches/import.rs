@@ -12,8 +12,7 @@ use common::peak_rss_mib;
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
 use sharedcare::import::Importer;
-use sharedcare::model::{Format, SourceKind};
-use sharedcare::store::{NewSource, Store};
+use sharedcare::store::Store;
 use std::time::Instant;
 
 fn main() {
@@ -28,31 +27,7 @@ fn main() {
     let config = Config::load(dir.path()).expect("config");
     let mut store = Store::open(&config.database_path()).expect("store");
     let tx = store.begin().expect("tx");
-    for (code, kind, format, mapping) in [
-        ("R9W-PAS", SourceKind::Acute, Format::Hl7v2, None),
-        (
-            "WCC-ASC",
-            SourceKind::SocialCare,
-            Format::Csv,
-            Some(include_str!(
-                "../sample-feeds/mappings/social-care-adults.toml"
-            )),
-        ),
-    ] {
-        tx.upsert_source(
-            &NewSource {
-                code,
-                name: code,
-                org_code: code,
-                org_name: None,
-                kind,
-                format,
-                mapping,
-            },
-            "2024-01-01T00:00:00Z",
-        )
-        .expect("source");
-    }
+    common::register_sources(&tx);
     tx.commit().expect("commit");
     let clock = SystemClock;
     let started = Instant::now();

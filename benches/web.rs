@@ -11,8 +11,7 @@ use sharedcare::access::{password, secret};
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
 use sharedcare::import::Importer;
-use sharedcare::model::{Format, SourceKind};
-use sharedcare::store::{NewSource, Store};
+use sharedcare::store::Store;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -31,31 +30,7 @@ fn load(dir: &std::path::Path, people: u64) -> String {
     let config = Config::load(dir).unwrap();
     let mut store = Store::open(&config.database_path()).unwrap();
     let tx = store.begin().unwrap();
-    for (code, kind, format, mapping) in [
-        ("R9W-PAS", SourceKind::Acute, Format::Hl7v2, None),
-        (
-            "WCC-ASC",
-            SourceKind::SocialCare,
-            Format::Csv,
-            Some(include_str!(
-                "../sample-feeds/mappings/social-care-adults.toml"
-            )),
-        ),
-    ] {
-        tx.upsert_source(
-            &NewSource {
-                code,
-                name: code,
-                org_code: code,
-                org_name: None,
-                kind,
-                format,
-                mapping,
-            },
-            "2024-01-01T00:00:00Z",
-        )
-        .unwrap();
-    }
+    common::register_sources(&tx);
     let user = tx
         .add_user(
             "bench",
@@ -213,7 +188,7 @@ fn main() {
     let mut server = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--sftp-listen", ""])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -15,6 +15,8 @@ pub struct ServeOptions {
     pub listen: Option<String>,
     /// Plain HTTP, for running behind a TLS-terminating proxy only.
     pub insecure_http: bool,
+    /// `ADDR:PORT` of the SFTP server, overriding the configuration; blank disables it.
+    pub sftp_listen: Option<String>,
 }
 
 pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
@@ -23,6 +25,11 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.web.listen.clone());
     let (address, port) = split_listen(&listen)?;
+    let sftp_listen = options
+        .sftp_listen
+        .clone()
+        .unwrap_or_else(|| config.sftp.listen.clone());
+    let sftp_config = config.clone();
     // Opening once migrates the database before any request arrives.
     drop(Store::open(&config.database_path())?);
     let pool = web::pool::open(config.database_path())?;
@@ -43,13 +50,15 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         figment = figment.merge(("tls.certs", cert)).merge(("tls.key", key));
         "https"
     };
+    let jobs = crate::jobs::fairing(config.clone())?;
     let state = Web {
         config,
         pool,
         clock: Arc::new(SystemClock),
         throttle: Default::default(),
     };
-    let rocket = web::build(state, figment).attach(AdHoc::on_liftoff("announce", move |r| {
+    let rocket = web::build(state, figment).attach(jobs);
+    let rocket = rocket.attach(AdHoc::on_liftoff("announce", move |r| {
         Box::pin(async move {
             let c = r.config();
             println!(
@@ -58,9 +67,17 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
             );
         })
     }));
-    rocket::execute(async move { rocket.launch().await })
-        .map(|_| ())
-        .map_err(|e| Error::Invalid(format!("the web server stopped: {e}")))
+    rocket::execute(async move {
+        // Bound before the web server announces itself, so "sftp listening" is printed first.
+        if !sftp_listen.trim().is_empty() {
+            crate::sources::sftp::start(&sftp_config, sftp_listen.trim()).await?;
+        }
+        rocket
+            .launch()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Invalid(format!("the web server stopped: {e}")))
+    })
 }
 
 fn split_listen(listen: &str) -> Result<(String, u16)> {

@@ -11,12 +11,91 @@ use std::path::{Path, PathBuf};
 /// sharedcare-data/
 ///   config.toml        optional; see Config
 ///   sharedcare.db      the SQLite database (+ -wal, -shm while open)
+///   inbox/ processing/ done/ quarantine/   feed files by stage and source (see sources)
+///   backups/           sharedcare-<timestamp>.db, verified copies (see jobs::backup)
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub matching: MatchingConfig,
     pub web: WebConfig,
+    pub sftp: SftpConfig,
+    pub jobs: JobsConfig,
+    pub feeds: FeedsConfig,
+}
+
+/// When each scheduled job runs: cron expressions with a seconds field
+/// (`sec min hour day-of-month month day-of-week`, UTC); blank disables the job. A run that
+/// outlasts its interval is never overlapped: the next run is the first time after it ends.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Claim and import ready files from every source's inbox. Default every 10 seconds.
+    pub inbox_scan: String,
+    /// Check every source against its expected cadence. Default every 5 minutes.
+    pub overdue_check: String,
+    /// Online backup into DATA_DIR/backups/, verified and rotated. Default 02:30 daily.
+    pub backup: String,
+    /// Delete done files and rejected units past their retention. Default 03:00 daily.
+    pub retention: String,
+    /// Merge the full-text index segments. Default 04:00 on Sundays.
+    pub fts_optimise: String,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            inbox_scan: "*/10 * * * * *".into(),
+            overdue_check: "0 */5 * * * *".into(),
+            backup: "0 30 2 * * *".into(),
+            retention: "0 0 3 * * *".into(),
+            fts_optimise: "0 0 4 * * Sun".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedsConfig {
+    /// A source past its due time turns amber, and red this many minutes later. Default 60.
+    pub overdue_grace_minutes: i64,
+    /// Imported files stay in DATA_DIR/done/ this many days; 0 keeps them forever. Default 30.
+    pub done_retention_days: i64,
+    /// Rejected units (with their raw content) are kept this many days after their file was
+    /// imported; 0 keeps them forever. Default 90.
+    pub reject_retention_days: i64,
+    /// How many backups DATA_DIR/backups/ keeps, newest first. Default 7.
+    pub backups_keep: usize,
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        Self {
+            overdue_grace_minutes: 60,
+            done_retention_days: 30,
+            reject_retention_days: 90,
+            backups_keep: 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SftpConfig {
+    /// Address and port of the embedded SFTP server sources upload to (`serve --sftp-listen`
+    /// overrides); blank disables it. Default 0.0.0.0:2222.
+    pub listen: String,
+    /// The largest file one upload may be, in bytes; a bigger upload is refused. Default 1 GiB.
+    pub max_file_bytes: u64,
+}
+
+impl Default for SftpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:2222".into(),
+            max_file_bytes: 1 << 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -67,6 +146,9 @@ impl Default for MatchingConfig {
 struct ConfigFile {
     matching: MatchingConfig,
     web: WebConfig,
+    sftp: SftpConfig,
+    jobs: JobsConfig,
+    feeds: FeedsConfig,
 }
 
 impl Config {
@@ -89,6 +171,9 @@ impl Config {
             data_dir: data_dir.to_path_buf(),
             matching: file.matching,
             web: file.web,
+            sftp: file.sftp,
+            jobs: file.jobs,
+            feeds: file.feeds,
         })
     }
 
@@ -121,5 +206,29 @@ mod tests {
             defaults.web.session_idle_minutes
         );
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
+        assert_eq!(file.sftp.listen, defaults.sftp.listen);
+        assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
+        let (j, d) = (&file.jobs, &defaults.jobs);
+        assert_eq!(
+            (
+                &j.inbox_scan,
+                &j.overdue_check,
+                &j.backup,
+                &j.retention,
+                &j.fts_optimise
+            ),
+            (
+                &d.inbox_scan,
+                &d.overdue_check,
+                &d.backup,
+                &d.retention,
+                &d.fts_optimise
+            )
+        );
+        let (f, d) = (&file.feeds, &defaults.feeds);
+        assert_eq!(f.overdue_grace_minutes, d.overdue_grace_minutes);
+        assert_eq!(f.done_retention_days, d.done_retention_days);
+        assert_eq!(f.reject_retention_days, d.reject_retention_days);
+        assert_eq!(f.backups_keep, d.backups_keep);
     }
 }

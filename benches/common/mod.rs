@@ -1,8 +1,10 @@
 //! Synthetic people for the benchmarks: HL7 v2 (ADT + ORU) from a hospital and a pipe-delimited
 //! adult social care extract, deterministic for a seed.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use sharedcare::model::nhs_number::check_value;
+use sharedcare::model::{Format, SourceKind};
+use sharedcare::store::{NewSource, Tx};
 use std::fmt::Write;
 
 const FAMILIES: &[&str] = &[
@@ -164,4 +166,30 @@ pub fn region(people: u64) -> (String, String) {
         csv(&p, i, &mut csv_text);
     }
     (hl7_text, csv_text)
+}
+
+/// Registers the two sources the synthetic files come from.
+pub fn register_sources(tx: &Tx<'_>) {
+    for (code, kind, format, mapping) in [
+        ("R9W-PAS", SourceKind::Acute, Format::Hl7v2, None),
+        (
+            "WCC-ASC",
+            SourceKind::SocialCare,
+            Format::Csv,
+            Some(include_str!(
+                "../../sample-feeds/mappings/social-care-adults.toml"
+            )),
+        ),
+    ] {
+        let source = NewSource {
+            code,
+            name: code,
+            org_code: code,
+            org_name: None,
+            kind,
+            format,
+            mapping,
+        };
+        tx.upsert_source(&source, "2024-01-01T00:00:00Z").unwrap();
+    }
 }

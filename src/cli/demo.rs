@@ -14,6 +14,9 @@ pub struct DemoArgs {
     /// The sample feeds folder (with its sources.toml).
     #[arg(long, default_value = "sample-feeds")]
     pub from: PathBuf,
+    /// A synthetic region instead of the sample feeds.
+    #[command(subcommand)]
+    pub region: Option<super::region::RegionCommand>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,7 +37,37 @@ struct SampleSource {
 }
 
 pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
-    let sources_path = args.from.join("sources.toml");
+    if let Some(region) = &args.region {
+        return super::region::run(data_dir, json, region);
+    }
+    let mut ctx = Ctx::open(data_dir, json)?;
+    let all = load_sources(&mut ctx, &args.from, &mut |_, _| {})?;
+    if json {
+        print_json(&serde_json::json!({
+            "data_dir": data_dir,
+            "import": all,
+            "stats": ctx.store.stats()?,
+        }));
+    } else {
+        print!("{}", all.render());
+        println!("\nDemo data directory: {}", data_dir.display());
+        println!(
+            "Try: sharedcare --data-dir {} person find --name smith",
+            data_dir.display()
+        );
+        println!("     sharedcare --data-dir {} stats", data_dir.display());
+    }
+    Ok(u8::from(all.had_problems()))
+}
+
+/// Registers the sources a `sources.toml` in `from` lists and imports each one's folder in
+/// order; `progress(source, files)` is told as each source starts.
+pub(super) fn load_sources(
+    ctx: &mut Ctx,
+    from: &Path,
+    progress: &mut dyn FnMut(&str, usize),
+) -> Result<crate::import::Summary> {
+    let sources_path = from.join("sources.toml");
     let text = std::fs::read_to_string(&sources_path).map_err(|source| Error::Io {
         doing: "read",
         path: sources_path.clone(),
@@ -42,12 +75,11 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
     })?;
     let sources: SourcesFile = toml::from_str(&text)
         .map_err(|e| Error::Invalid(format!("{}: {e}", sources_path.display())))?;
-    let mut ctx = Ctx::open(data_dir, json)?;
     let mut all = crate::import::Summary::default();
     for s in &sources.source {
         let mapping = match &s.mapping {
             Some(m) => {
-                let path = args.from.join(m);
+                let path = from.join(m);
                 Some(std::fs::read_to_string(&path).map_err(|source| Error::Io {
                     doing: "read the mapping",
                     path,
@@ -71,26 +103,12 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
         )?;
         tx.commit()?;
         let row = ctx.store.source_by_code(&s.code)?;
-        let files = files_in(&args.from.join(&s.folder))?;
-        let summary = import_files(&mut ctx, &row, &files)?;
+        let files = files_in(&from.join(&s.folder))?;
+        progress(&s.code, files.len());
+        let summary = import_files(ctx, &row, &files)?;
         all.files.extend(summary.files);
     }
-    if json {
-        print_json(&serde_json::json!({
-            "data_dir": data_dir,
-            "import": all,
-            "stats": ctx.store.stats()?,
-        }));
-    } else {
-        print!("{}", all.render());
-        println!("\nDemo data directory: {}", data_dir.display());
-        println!(
-            "Try: sharedcare --data-dir {} person find --name smith",
-            data_dir.display()
-        );
-        println!("     sharedcare --data-dir {} stats", data_dir.display());
-    }
-    Ok(u8::from(all.had_problems()))
+    Ok(all)
 }
 
 /// The feed files of a folder in name order, leaving out hidden files and READMEs.

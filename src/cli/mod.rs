@@ -2,9 +2,12 @@
 //! 0 success, 1 some input was rejected (or an operation failed), 2 usage or configuration error.
 
 mod demo;
+mod feeds;
 mod import;
 mod person;
+mod region;
 mod review;
+mod sftp;
 mod source;
 mod user;
 
@@ -48,6 +51,10 @@ pub enum Command {
         /// Serve plain HTTP: only behind a reverse proxy that terminates TLS.
         #[arg(long)]
         insecure_http: bool,
+        /// Address and port of the SFTP server, e.g. 0.0.0.0:2222 (overrides the
+        /// configuration); blank disables it.
+        #[arg(long)]
+        sftp_listen: Option<String>,
     },
     /// Register and list the systems that send feeds.
     #[command(subcommand)]
@@ -77,6 +84,17 @@ pub enum Command {
     /// API tokens for the FHIR API.
     #[command(subcommand)]
     Token(user::TokenCommand),
+    /// The SFTP server's host key, and the keys and passwords of the sources' accounts.
+    #[command(subcommand)]
+    Sftp(sftp::SftpCommand),
+    /// Feed health: per source last file, last success, traffic, rejects, quarantine, overdue.
+    Feeds(feeds::FeedsArgs),
+    /// Scan every source's inbox once: claim ready files, import them, then exit.
+    Scan(feeds::ScanArgs),
+    /// Back the database up into DATA_DIR/backups/ (online; verified; rotated).
+    Backup,
+    /// Replace the database with a backup (the server must be stopped).
+    Restore(feeds::RestoreArgs),
 }
 
 /// What every command needs.
@@ -110,21 +128,29 @@ pub fn run(cli: Cli) -> Result<u8> {
     let command = cli.command.unwrap_or(Command::Serve {
         listen: None,
         insecure_http: false,
+        sftp_listen: None,
     });
     if let Command::Demo(args) = &command {
         return demo::run(&cli.data_dir, cli.json, args);
+    }
+    if let Command::Restore(args) = &command {
+        // No connection of our own may be open while the file is swapped.
+        let config = Config::load(&cli.data_dir)?;
+        return feeds::restore(&config, cli.json, args);
     }
     let mut ctx = Ctx::open(&cli.data_dir, cli.json)?;
     match command {
         Command::Serve {
             listen,
             insecure_http,
+            sftp_listen,
         } => {
             crate::app::serve(
                 ctx.config,
                 crate::app::ServeOptions {
                     listen,
                     insecure_http,
+                    sftp_listen,
                 },
             )?;
             Ok(0)
@@ -139,6 +165,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(_) => Ok(0),
         Command::User(c) => user::run(&mut ctx, c),
         Command::Token(c) => user::token(&mut ctx, c),
+        Command::Sftp(c) => sftp::run(&mut ctx, c),
+        Command::Feeds(a) => feeds::feeds(&mut ctx, &a),
+        Command::Scan(a) => feeds::scan(&mut ctx, &a),
+        Command::Backup => feeds::backup(&mut ctx),
+        Command::Restore(_) => Ok(0),
     }
 }
 

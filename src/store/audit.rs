@@ -52,7 +52,49 @@ impl Tx<'_> {
     }
 }
 
+/// Who is looking, for events about what they saw.
+pub struct Actor<'a> {
+    pub user_id: i64,
+    pub username: &'a str,
+    pub role: &'a str,
+    pub org: &'a str,
+    pub ip: Option<&'a str>,
+}
+
 impl Store {
+    /// Records that `actor` was shown data of each of `people` (one `action` event each), in
+    /// one committed transaction: the caller shows nothing unless this succeeds.
+    pub fn audit_seen(
+        &mut self,
+        actor: &Actor<'_>,
+        action: &str,
+        people: &[i64],
+        detail: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
+        if people.is_empty() {
+            return Ok(());
+        }
+        let tx = self.begin()?;
+        for &person in people {
+            tx.audit(
+                &AuditEvent {
+                    user_id: Some(actor.user_id),
+                    actor: Some(actor.username),
+                    role: Some(actor.role),
+                    org: Some(actor.org),
+                    action,
+                    person_id: Some(person),
+                    detail,
+                    outcome: "ok",
+                    ip: actor.ip,
+                },
+                now,
+            )?;
+        }
+        tx.commit()
+    }
+
     /// The most recent events, newest first; only those about one person when given.
     pub fn audit_events(&self, person_id: Option<i64>, limit: usize) -> Result<Vec<AuditRow>> {
         self.conn()

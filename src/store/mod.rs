@@ -9,26 +9,33 @@
 //! group of tables.
 
 mod audit;
+pub mod backup;
 mod entries;
+mod feeds;
 mod files;
 mod links;
 mod persons;
 mod read;
+mod region;
 mod reviews;
 mod search;
 mod search_index;
+mod sftp;
 mod sources;
 mod stats;
 mod users;
 
-pub use audit::{AuditEvent, AuditRow};
+pub use audit::{Actor, AuditEvent, AuditRow};
 pub use entries::{EntryOrigin, EntryWrite};
+pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::LinkMove;
 pub use persons::{DemographicsWrite, SourcePersonRow, Subject};
 pub use read::PersonHit;
+pub use region::Linkage;
 pub use reviews::ReviewRow;
 pub use search::SearchPerson;
+pub use sftp::{SftpAccount, SftpKeyRow};
 pub use sources::{NewSource, SourceRow};
 pub use stats::Stats;
 pub use users::{SessionRow, UserRow};
@@ -41,6 +48,8 @@ use std::path::{Path, PathBuf};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users_sessions_audit.sql"),
+    include_str!("migrations/0003_feeds_jobs.sql"),
+    include_str!("migrations/0004_source_sftp.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -61,7 +61,11 @@ mod tests {
             t.failed("user:ann", start);
         }
         assert!(t.wait("user:ann", start).is_some_and(|w| w <= MAX_WAIT));
-        assert_eq!(t.wait("user:bob", start), None, "other accounts are unaffected");
+        assert_eq!(
+            t.wait("user:bob", start),
+            None,
+            "other accounts are unaffected"
+        );
         t.succeeded("user:ann");
         assert_eq!(t.wait("user:ann", start), None);
     }

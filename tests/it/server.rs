@@ -10,6 +10,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct Server {
     pub env: Env,
     pub base: String,
+    /// The port of the embedded SFTP server (on 127.0.0.1).
+    pub sftp_port: u16,
     child: Child,
 }
 
@@ -38,7 +40,13 @@ impl Server {
     /// A server over an existing data directory.
     pub fn start_in(env: Env) -> Self {
         let mut child = env
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--sftp-listen",
+                "127.0.0.1:0",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -46,17 +54,26 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
-        while !line.contains("listening on") {
+        let mut sftp_port = 0;
+        while !line.contains("sharedcare listening on") {
             line.clear();
             assert!(
                 reader.read_line(&mut line).unwrap() > 0,
                 "the server exited before listening"
             );
+            if let Some(addr) = line.trim().strip_prefix("sftp listening on ") {
+                sftp_port = addr.rsplit(':').next().unwrap().parse().unwrap();
+            }
         }
         let base = line.trim().rsplit(' ').next().unwrap().to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in reader.lines() {});
-        Self { env, base, child }
+        Self {
+            env,
+            base,
+            sftp_port,
+            child,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

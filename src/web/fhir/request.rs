@@ -7,7 +7,7 @@
 use super::outcome::{note, FhirError};
 use crate::access::{secret, Role};
 use crate::record::PersonRecord;
-use crate::store::{AuditEvent, Store, UserRow};
+use crate::store::{Actor, Store, UserRow};
 use crate::web::guards::{Session, SESSION_COOKIE};
 use crate::web::pool::StoreManager;
 use crate::web::Web;
@@ -253,34 +253,20 @@ impl FhirRequest {
         people: &[i64],
         detail: &str,
     ) -> Result<(), FhirError> {
-        if people.is_empty() {
-            return Ok(());
-        }
-        let now = web.clock.now_text();
-        let (user_id, username, org) = (
-            self.user.id,
+        let (username, org, ip) = (
             self.user.username.clone(),
             self.user.org.clone(),
+            self.ip.clone(),
         );
-        let (role, ip) = (self.role.as_str(), self.ip.clone());
-        let tx = self.db.begin()?;
-        for &person_id in people {
-            tx.audit(
-                &AuditEvent {
-                    user_id: Some(user_id),
-                    actor: Some(&username),
-                    role: Some(role),
-                    org: Some(&org),
-                    action,
-                    person_id: Some(person_id),
-                    detail: Some(detail),
-                    outcome: "ok",
-                    ip: ip.as_deref(),
-                },
-                &now,
-            )?;
-        }
-        tx.commit()?;
+        let actor = Actor {
+            user_id: self.user.id,
+            username: &username,
+            role: self.role.as_str(),
+            org: &org,
+            ip: ip.as_deref(),
+        };
+        self.db
+            .audit_seen(&actor, action, people, Some(detail), &web.clock.now_text())?;
         Ok(())
     }
 }

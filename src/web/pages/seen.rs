@@ -1,7 +1,7 @@
 //! The audit trail of what a user saw. A page that shows patient data calls [`record`] before
 //! it renders: the events are committed first, and a failure to write them fails the request.
 
-use crate::store::AuditEvent;
+use crate::store::Actor;
 use crate::web::guards::Session;
 use crate::web::{ServerError, Web};
 
@@ -14,32 +14,20 @@ pub fn record(
     people: &[i64],
     detail: Option<&str>,
 ) -> Result<(), ServerError> {
-    if people.is_empty() {
-        return Ok(());
-    }
-    let now = web.clock.now_text();
-    let user_id = session.row.user.id;
-    let actor = session.row.user.username.clone();
-    let org = session.row.user.org.clone();
-    let role = session.role.as_str();
-    let ip = session.ip.clone();
-    let tx = session.store_mut().begin()?;
-    for &person in people {
-        tx.audit(
-            &AuditEvent {
-                user_id: Some(user_id),
-                actor: Some(&actor),
-                role: Some(role),
-                org: Some(&org),
-                action,
-                person_id: Some(person),
-                detail,
-                outcome: "ok",
-                ip: ip.as_deref(),
-            },
-            &now,
-        )?;
-    }
-    tx.commit()?;
+    let (username, org, ip) = (
+        session.row.user.username.clone(),
+        session.row.user.org.clone(),
+        session.ip.clone(),
+    );
+    let actor = Actor {
+        user_id: session.row.user.id,
+        username: &username,
+        role: session.role.as_str(),
+        org: &org,
+        ip: ip.as_deref(),
+    };
+    session
+        .store_mut()
+        .audit_seen(&actor, action, people, detail, &web.clock.now_text())?;
     Ok(())
 }

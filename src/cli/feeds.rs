@@ -1,0 +1,164 @@
+//! `sharedcare feeds`, `scan`, `backup` and `restore`: the operator's side of feeds that run
+//! themselves. `scan` and `backup` are the scheduler's jobs run once by hand, recorded alike.
+
+use super::{print_json, Ctx, CLOCK};
+use crate::clock::{Clock, FixedClock};
+use crate::error::{Error, Result};
+use crate::jobs::{self, backup, health, inbox};
+use chrono::{DateTime, Utc};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct FeedsArgs {
+    /// Judge cadences at this moment (RFC 3339) instead of now; for tests and "what if".
+    #[arg(long, hide = true)]
+    now: Option<String>,
+}
+
+fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>> {
+    match now {
+        None => Ok(CLOCK.now()),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| Error::Invalid(format!("--now {s}: {e}"))),
+    }
+}
+
+pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
+    let now = parse_now(args.now.as_deref())?;
+    let rows = health::feed_health(&ctx.config, &ctx.store, now)?;
+    if ctx.json {
+        print_json(&rows);
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        println!("no sources yet; add one with `sharedcare source add`");
+        return Ok(0);
+    }
+    println!(
+        "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8}",
+        "SOURCE",
+        "STATUS",
+        "CADENCE",
+        "LAST FILE",
+        "LAST SUCCESS",
+        "FILES 1d/7d",
+        "MESSAGES 1d/7d",
+        "REJECTS 1d/7d",
+        "WAITING",
+        "LAG"
+    );
+    for h in &rows {
+        let c = &h.counts;
+        println!(
+            "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8}",
+            h.source,
+            h.status,
+            h.cadence.as_deref().unwrap_or("-"),
+            c.last_received.as_deref().unwrap_or("never"),
+            c.last_success.as_deref().unwrap_or("never"),
+            format!("{}/{}", c.files_today, c.files_7d),
+            format!("{}/{}", c.messages_today, c.messages_7d),
+            format!("{}/{}", c.rejects_today, c.rejects_7d),
+            h.waiting,
+            h.import_lag_seconds
+                .map(|s| format!("{s}s"))
+                .unwrap_or_else(|| "-".into())
+        );
+    }
+    for h in &rows {
+        for q in &h.quarantined {
+            println!("quarantined {}/{}: {}", h.source, q.file, q.reason);
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Record times as this moment (RFC 3339) instead of now.
+    #[arg(long, hide = true)]
+    now: Option<String>,
+}
+
+/// One inbox scan: claim and import every ready file, then exit.
+pub fn scan(ctx: &mut Ctx, args: &ScanArgs) -> Result<u8> {
+    let clock = FixedClock(parse_now(args.now.as_deref())?);
+    let clock: &dyn Clock = if args.now.is_some() { &clock } else { &CLOCK };
+    let config = ctx.config.clone();
+    let report = jobs::run_recorded("inbox_scan", &config, clock, || {
+        let r = inbox::scan_once(&config, &mut ctx.store, clock)?;
+        let summary = r.summary();
+        Ok((r, summary))
+    })?;
+    if ctx.json {
+        print_json(&report);
+    } else {
+        for f in &report.files {
+            println!(
+                "{:<20} {:<12} {} ({} accepted, {} rejected){}",
+                f.source,
+                f.outcome,
+                f.name,
+                f.accepted,
+                f.rejected,
+                f.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            );
+        }
+        for e in &report.errors {
+            println!("error: {e}");
+        }
+        println!("{}", report.summary());
+    }
+    Ok(u8::from(report.had_problems()))
+}
+
+pub fn backup(ctx: &mut Ctx) -> Result<u8> {
+    let config = ctx.config.clone();
+    let report = jobs::run_recorded("backup", &config, &CLOCK, || {
+        let r = backup::backup(&config, &ctx.store, &CLOCK)?;
+        let m = format!("{} ({} bytes)", r.path.display(), r.bytes);
+        Ok((r, m))
+    })?;
+    if ctx.json {
+        print_json(&report);
+    } else {
+        println!(
+            "backed up to {} ({} bytes), integrity_check ok",
+            report.path.display(),
+            report.bytes
+        );
+        for p in &report.removed {
+            println!("removed old backup {}", p.display());
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore, e.g. DATA_DIR/backups/sharedcare-20250301T023000Z.db.
+    pub file: PathBuf,
+}
+
+/// Restores with no connection of our own open on the database.
+pub fn restore(config: &crate::config::Config, json: bool, args: &RestoreArgs) -> Result<u8> {
+    let report = backup::restore(config, &args.file)?;
+    if json {
+        print_json(&report);
+    } else {
+        println!(
+            "restored {} (schema version {})",
+            report.restored_from.display(),
+            report.schema_version
+        );
+        if let Some(p) = &report.previous {
+            println!("the previous database is kept as {}", p.display());
+        }
+    }
+    Ok(0)
+}

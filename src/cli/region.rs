@@ -1,0 +1,237 @@
+//! `sharedcare demo generate|load|check`: a synthetic region at any size, loaded and measured.
+//!
+//! `generate` writes feeds (see [`crate::demo`]); `load` registers the sources a generated
+//! folder lists and imports every file through the same path as `sharedcare import`, then
+//! prints the figures a benchmark needs; `check` compares the links in the database with the
+//! generator's `truth.csv` and prints recall and precision over pairs of source records.
+
+use super::{demo::load_sources, print_json, Ctx};
+use crate::error::{Error, Result};
+use crate::store::Linkage;
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Subcommand)]
+pub enum RegionCommand {
+    /// Write a synthetic region's feed files (or, with --day, one day's delta).
+    Generate {
+        /// How many people live in the region.
+        #[arg(long)]
+        people: u64,
+        /// The folder to write (one sub-folder per source, sources.toml, truth.csv).
+        #[arg(long)]
+        out: PathBuf,
+        /// The same seed gives the same bytes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write day D's new and changed messages into OUT/day-D/ instead.
+        #[arg(long)]
+        day: Option<u32>,
+    },
+    /// Register the sources in DIR/sources.toml and import every folder, with figures.
+    Load { dir: PathBuf },
+    /// Recall and precision of the links in the database against DIR/truth.csv.
+    Check { dir: PathBuf },
+}
+
+pub fn run(data_dir: &Path, json: bool, cmd: &RegionCommand) -> Result<u8> {
+    match cmd {
+        RegionCommand::Generate {
+            people,
+            out,
+            seed,
+            day,
+        } => generate(json, *people, out, *seed, *day),
+        RegionCommand::Load { dir } => load(data_dir, json, dir),
+        RegionCommand::Check { dir } => {
+            let ctx = Ctx::open(data_dir, json)?;
+            let l = check(&ctx, dir)?;
+            if json {
+                print_json(&l);
+            } else {
+                print!("{}", render_linkage(&l));
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn bar(template: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn generate(json: bool, people: u64, out: &Path, seed: u64, day: Option<u32>) -> Result<u8> {
+    let bar = bar("generating [{bar:40}] {pos}/{len} people, {per_sec}, eta {eta}");
+    let summary = crate::demo::generate(out, people, seed, day, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    if json {
+        print_json(&summary);
+    } else {
+        println!("people            {}", summary.people);
+        println!("sources           {}", summary.sources);
+        println!("messages and rows {}", summary.messages);
+        println!("truth rows        {}", summary.truth_rows);
+        println!("planted faults    {} (see faults.csv)", summary.faults);
+        println!("seconds           {:.1}", summary.seconds);
+        if let Some(kib) = summary.peak_rss_kib {
+            println!("peak memory       {} MiB", kib / 1024);
+        }
+        println!("written to        {}", summary.out.display());
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Serialize)]
+struct LoadFigures {
+    files: usize,
+    messages: usize,
+    accepted: usize,
+    rejects: usize,
+    /// Reject reasons with how often each was given.
+    reject_reasons: BTreeMap<String, usize>,
+    quarantined: usize,
+    persons: i64,
+    source_persons: i64,
+    entries: i64,
+    review_queue: i64,
+    seconds: f64,
+    messages_per_second: f64,
+    entries_per_second: f64,
+    peak_rss_kib: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linkage: Option<Linkage>,
+}
+
+fn load(data_dir: &Path, json: bool, dir: &Path) -> Result<u8> {
+    let mut ctx = Ctx::open(data_dir, json)?;
+    let started = std::time::Instant::now();
+    let before = ctx.store.stats()?;
+    let quiet = json || !std::io::stderr().is_terminal();
+    let summary = load_sources(&mut ctx, dir, &mut |code, files| {
+        if !quiet {
+            eprintln!("{code}: {files} files");
+        }
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stats = ctx.store.stats()?;
+    let mut reasons = BTreeMap::new();
+    let mut quarantined = 0;
+    for f in &summary.files {
+        for (_, reason) in &f.rejects {
+            *reasons.entry(reason.clone()).or_insert(0) += 1;
+        }
+        if let crate::import::FileOutcome::Quarantined { reason } = &f.outcome {
+            quarantined += 1;
+            *reasons
+                .entry(format!("file quarantined: {reason}"))
+                .or_insert(0) += 1;
+        }
+    }
+    let messages: usize = summary.files.iter().map(|f| f.units).sum();
+    let new_entries = (stats.entries - before.entries).max(0);
+    let linkage = if dir.join("truth.csv").is_file() {
+        Some(check(&ctx, dir)?)
+    } else {
+        None
+    };
+    let figures = LoadFigures {
+        files: summary.files.len(),
+        messages,
+        accepted: summary.files.iter().map(|f| f.accepted).sum(),
+        rejects: summary.files.iter().map(|f| f.rejects.len()).sum(),
+        reject_reasons: reasons,
+        quarantined,
+        persons: stats.persons,
+        source_persons: stats.source_persons,
+        entries: stats.entries,
+        review_queue: stats.review_queue,
+        seconds,
+        messages_per_second: messages as f64 / seconds.max(1e-9),
+        entries_per_second: new_entries as f64 / seconds.max(1e-9),
+        peak_rss_kib: crate::demo::peak_rss_kib(),
+        linkage,
+    };
+    if json {
+        print_json(&figures);
+    } else {
+        println!(
+            "files             {} ({} quarantined)",
+            figures.files, figures.quarantined
+        );
+        println!(
+            "messages and rows {} ({} accepted)",
+            figures.messages, figures.accepted
+        );
+        println!("rejects           {}", figures.rejects);
+        for (reason, n) in &figures.reject_reasons {
+            println!("  {n:>6}  {reason}");
+        }
+        println!("persons           {}", figures.persons);
+        println!("source persons    {}", figures.source_persons);
+        println!("entries           {}", figures.entries);
+        println!("review queue      {}", figures.review_queue);
+        println!("wall time         {:.1} s", figures.seconds);
+        println!("messages/s        {:.0}", figures.messages_per_second);
+        println!("entries/s         {:.0}", figures.entries_per_second);
+        if let Some(kib) = figures.peak_rss_kib {
+            println!("peak memory       {} MiB", kib / 1024);
+        }
+        if let Some(l) = &figures.linkage {
+            print!("{}", render_linkage(l));
+        }
+    }
+    Ok(u8::from(summary.had_problems()))
+}
+
+/// Reads `dir/truth.csv` a row at a time into the store's comparison.
+fn check(ctx: &Ctx, dir: &Path) -> Result<Linkage> {
+    let path = dir.join("truth.csv");
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    let mut bad = None;
+    let mut rows = reader.records().map_while(|r| match r {
+        Ok(r) => match (r.get(0), r.get(1), r.get(2).and_then(|p| p.parse().ok())) {
+            (Some(s), Some(l), Some(p)) => Some((s.to_string(), l.to_string(), p)),
+            _ => {
+                bad = Some(format!(
+                    "a row of {} is not source,local_id,person",
+                    path.display()
+                ));
+                None
+            }
+        },
+        Err(e) => {
+            bad = Some(format!("{}: {e}", path.display()));
+            None
+        }
+    });
+    let linkage = ctx.store.linkage(&mut rows);
+    drop(rows);
+    let linkage = linkage?;
+    match bad {
+        Some(b) => Err(Error::Invalid(b)),
+        None => Ok(linkage),
+    }
+}
+
+fn render_linkage(l: &Linkage) -> String {
+    format!(
+        "matching (against truth.csv, over pairs of source records)\n  records           {} ({} not imported, {} unlinked)\n  recall            {:.5} ({} of {} true pairs linked)\n  precision         {:.5} ({} of {} linked pairs true)\n  false merges      {} persons hold more than one true person\n  review queue      {}\n",
+        l.records, l.missing, l.unlinked, l.recall, l.correct_pairs, l.true_pairs, l.precision,
+        l.correct_pairs, l.linked_pairs, l.false_merges, l.review_queue
+    )
+}

@@ -1,0 +1,168 @@
+//! The importer worker: one pass over every source's folders. Per source, files a stopped
+//! import left in `processing/` go first, then ready files in arrival order; sources are taken
+//! one at a time. A file that fails as a whole is quarantined with its reason and the pass goes
+//! on, so one poison file never holds up the rest. A database or disk failure is not the
+//! file's fault: the file stays in `processing/` and the next pass resumes it.
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::import::{FileOutcome, Importer};
+use crate::sources::drop_folder::DropFolder;
+use crate::sources::{Claimed, Source, Spool};
+use crate::store::{SourceRow, Store};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Serialize)]
+pub struct ScanReport {
+    pub files: Vec<ScannedFile>,
+    /// Sources that could not be scanned, with why (no patient data).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScannedFile {
+    pub source: String,
+    pub name: String,
+    /// imported, duplicate, quarantined, or retry (left in processing/).
+    pub outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub accepted: usize,
+    pub rejected: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<PathBuf>,
+}
+
+impl ScanReport {
+    pub fn summary(&self) -> String {
+        let count = |o: &str| self.files.iter().filter(|f| f.outcome == o).count();
+        format!(
+            "{} files: {} imported, {} duplicate, {} quarantined, {} to retry; {} source errors",
+            self.files.len(),
+            count("imported"),
+            count("duplicate"),
+            count("quarantined"),
+            count("retry"),
+            self.errors.len()
+        )
+    }
+
+    pub fn had_problems(&self) -> bool {
+        !self.errors.is_empty()
+            || self
+                .files
+                .iter()
+                .any(|f| f.outcome == "quarantined" || f.outcome == "retry" || f.rejected > 0)
+    }
+}
+
+/// Scans every source once.
+pub fn scan_once(config: &Config, store: &mut Store, clock: &dyn Clock) -> Result<ScanReport> {
+    let mut report = ScanReport::default();
+    for source in store.sources()? {
+        if let Err(e) = scan_source(config, store, clock, &source, &mut report) {
+            log::warn!("inbox scan of {}: {}", source.code, e.operator_summary());
+            report
+                .errors
+                .push(format!("{}: {}", source.code, e.operator_summary()));
+        }
+    }
+    Ok(report)
+}
+
+fn scan_source(
+    config: &Config,
+    store: &mut Store,
+    clock: &dyn Clock,
+    source: &SourceRow,
+    report: &mut ScanReport,
+) -> Result<()> {
+    let spool = Spool::new(&config.data_dir, &source.code)?;
+    let extra = store.source_feed(source.id)?.drop_folder.map(PathBuf::from);
+    let mut folder = DropFolder {
+        source_id: source.id,
+        spool: spool.clone(),
+        extra,
+    };
+    for claimed in spool.leftovers()? {
+        log::info!("resuming {} file left in processing", source.code);
+        let done = import_claimed(config, store, clock, source, &mut folder, claimed)?;
+        report.files.push(done);
+    }
+    for incoming in folder.list_new(store, &clock.now_text())? {
+        if let Some(claimed) = folder.claim(&incoming)? {
+            let done = import_claimed(config, store, clock, source, &mut folder, claimed)?;
+            report.files.push(done);
+        }
+    }
+    Ok(())
+}
+
+fn import_claimed(
+    config: &Config,
+    store: &mut Store,
+    clock: &dyn Clock,
+    source: &SourceRow,
+    folder: &mut dyn Source,
+    claimed: Claimed,
+) -> Result<ScannedFile> {
+    let mut file = ScannedFile {
+        source: source.code.clone(),
+        name: claimed.name.clone(),
+        outcome: "retry",
+        detail: None,
+        accepted: 0,
+        rejected: 0,
+        moved_to: None,
+    };
+    let result = std::fs::read(&claimed.path)
+        .map_err(|e| crate::sources::io("read", &claimed.path, e))
+        .and_then(|bytes| {
+            Importer {
+                store,
+                config,
+                clock,
+            }
+            .import_bytes(source, &claimed.name, &bytes, &mut |_, _| {})
+        });
+    let quarantine_reason = match result {
+        Ok(summary) => {
+            file.accepted = summary.accepted;
+            file.rejected = summary.rejects.len();
+            match summary.outcome {
+                FileOutcome::Imported => {
+                    file.outcome = "imported";
+                    None
+                }
+                FileOutcome::Duplicate { imported_at } => {
+                    file.outcome = "duplicate";
+                    file.detail = Some(format!("already imported at {imported_at}"));
+                    None
+                }
+                FileOutcome::Quarantined { reason } => Some(reason),
+            }
+        }
+        Err(e @ (Error::Db { .. } | Error::Open { .. } | Error::Io { .. })) => {
+            log::warn!(
+                "import of a {} file failed: {}",
+                source.code,
+                e.operator_summary()
+            );
+            file.detail = Some(e.operator_summary());
+            return Ok(file);
+        }
+        Err(e) => Some(e.to_string()),
+    };
+    match quarantine_reason {
+        None => file.moved_to = Some(folder.done(&claimed, clock.now().date_naive())?),
+        Some(reason) => {
+            log::warn!("a {} file was quarantined", source.code);
+            file.outcome = "quarantined";
+            file.moved_to = Some(folder.quarantine(&claimed, &reason)?);
+            file.detail = Some(reason);
+        }
+    }
+    Ok(file)
+}

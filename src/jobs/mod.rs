@@ -1,0 +1,185 @@
+//! Scheduled work: each job in `[jobs]` of the configuration runs on its cron schedule (with
+//! a seconds field, UTC) while the server runs; a blank schedule turns a job off.
+//!
+//! Each job has its own small loop on the server's tokio runtime: wait for the next time the
+//! schedule names, run the job on a blocking thread (imports and backups take real time, and
+//! the web must stay responsive), record the run, and only then compute the next time. So a
+//! job never overlaps itself: times that pass while a run is still going are skipped. Every run
+//! opens its own database connection and is recorded in `job_run` (start, end, outcome, a
+//! message without patient data). The same jobs run by hand from the CLI (`sharedcare scan`,
+//! `sharedcare backup`) go through [`run_recorded`] too.
+
+pub mod backup;
+pub mod health;
+pub mod inbox;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The jobs there are, by their configuration key.
+pub const JOBS: &[&str] = &[
+    "inbox_scan",
+    "overdue_check",
+    "backup",
+    "retention",
+    "fts_optimise",
+];
+
+fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
+    let j = &config.jobs;
+    match job {
+        "inbox_scan" => &j.inbox_scan,
+        "overdue_check" => &j.overdue_check,
+        "backup" => &j.backup,
+        "retention" => &j.retention,
+        "fts_optimise" => &j.fts_optimise,
+        _ => "",
+    }
+}
+
+/// The parsed schedules of the enabled jobs; a bad expression is a configuration error.
+pub fn schedules(config: &Config) -> Result<Vec<(&'static str, cron::Schedule)>> {
+    let mut out = Vec::new();
+    for job in JOBS {
+        let text = schedule_text(config, job).trim();
+        if text.is_empty() {
+            continue;
+        }
+        let schedule = cron::Schedule::from_str(text).map_err(|e| {
+            Error::Invalid(format!(
+                "jobs.{job} = {text:?} in config.toml is not a cron expression ({e}); use six \
+                 fields with seconds first, e.g. \"0 30 2 * * *\", or \"\" to turn it off"
+            ))
+        })?;
+        out.push((*job, schedule));
+    }
+    Ok(out)
+}
+
+/// Runs one job now and returns its message.
+pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> {
+    let mut store = Store::open(&config.database_path())?;
+    match job {
+        "inbox_scan" => {
+            let report = inbox::scan_once(config, &mut store, clock)?;
+            Ok(report.summary())
+        }
+        "overdue_check" => health::overdue_check(config, &store, clock.now()),
+        "backup" => {
+            let r = backup::backup(config, &store, clock)?;
+            Ok(format!(
+                "{} ({} bytes), integrity ok, {} old removed",
+                r.path.display(),
+                r.bytes,
+                r.removed.len()
+            ))
+        }
+        "retention" => health::retention(config, &mut store, clock.now()),
+        "fts_optimise" => {
+            let tx = store.begin()?;
+            tx.fts_optimise()?;
+            tx.commit()?;
+            Ok("search indexes optimised".into())
+        }
+        other => Err(Error::Invalid(format!("no job called {other}"))),
+    }
+}
+
+/// Runs `work` as a recorded run of `job`: a `job_run` row before, its outcome after.
+pub fn run_recorded<T>(
+    job: &str,
+    config: &Config,
+    clock: &dyn Clock,
+    work: impl FnOnce() -> Result<(T, String)>,
+) -> Result<T> {
+    let mut store = Store::open(&config.database_path())?;
+    let tx = store.begin()?;
+    let run_id = tx.job_started(job, &clock.now_text())?;
+    tx.commit()?;
+    let result = work();
+    let (ok, message) = match &result {
+        Ok((_, m)) => (true, m.clone()),
+        Err(e) => (false, e.operator_summary()),
+    };
+    let tx = store.begin()?;
+    tx.job_finished(run_id, &clock.now_text(), ok, &message)?;
+    tx.commit()?;
+    result.map(|(t, _)| t)
+}
+
+/// Starts every enabled job's loop on the current tokio runtime (the server's).
+pub fn spawn(config: Config) -> Result<()> {
+    let schedules = schedules(&config)?;
+    let clock = SystemClock;
+    if let Ok(mut store) = Store::open(&config.database_path()) {
+        let closed = store
+            .begin()
+            .and_then(|tx| {
+                let n = tx.jobs_interrupted(&clock.now_text())?;
+                tx.commit().map(|()| n)
+            })
+            .unwrap_or(0);
+        if closed > 0 {
+            log::warn!("{closed} job runs were interrupted by the last stop");
+        }
+    }
+    let config = Arc::new(config);
+    for (job, schedule) in schedules {
+        let config = Arc::clone(&config);
+        rocket::tokio::spawn(async move {
+            while let Some(next) = schedule.after(&chrono::Utc::now()).next() {
+                let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+                rocket::tokio::time::sleep(wait).await;
+                let config = Arc::clone(&config);
+                let run = rocket::tokio::task::spawn_blocking(move || {
+                    run_recorded(job, &config, &SystemClock, || {
+                        run_job(job, &config, &SystemClock).map(|m| ((), m))
+                    })
+                })
+                .await;
+                match run {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => log::warn!("job {job} failed: {}", e.operator_summary()),
+                    Err(e) => log::warn!("job {job} did not finish: {e}"),
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+/// A fairing that starts the scheduler once the server is up; a bad schedule is refused now,
+/// before the server starts.
+pub fn fairing(config: Config) -> Result<rocket::fairing::AdHoc> {
+    schedules(&config)?;
+    Ok(rocket::fairing::AdHoc::on_liftoff("jobs", move |_| {
+        Box::pin(async move {
+            if let Err(e) = spawn(config) {
+                eprintln!("error: the job scheduler did not start: {e}");
+            }
+        })
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedules_parse_and_blank_disables() {
+        let mut config = Config::load(std::path::Path::new("/nonexistent")).unwrap();
+        assert_eq!(schedules(&config).unwrap().len(), JOBS.len());
+        config.jobs.backup = " ".into();
+        let names: Vec<&str> = schedules(&config).unwrap().iter().map(|s| s.0).collect();
+        assert!(!names.contains(&"backup"));
+        config.jobs.retention = "0 0 4 * * 0".into();
+        assert!(
+            schedules(&config).is_err(),
+            "cron counts days of week from 1"
+        );
+    }
+}
