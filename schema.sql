@@ -1,4 +1,4 @@
--- The sharedcare schema at version 4, as the embedded migrations build it.
+-- The sharedcare schema at version 5, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE api_token (
@@ -283,6 +283,8 @@ CREATE INDEX person_postcode_key ON person(postcode_key) WHERE merged_into IS NU
 CREATE INDEX person_surname_key ON person(surname_key, birth_date) WHERE merged_into IS NULL;
 
 CREATE INDEX source_person_history_source_person ON source_person_history(source_person_id);
+
+CREATE INDEX source_person_nhs_number ON source_person(nhs_number) WHERE nhs_number IS NOT NULL;
 
 CREATE INDEX source_person_person ON source_person(person_id);
 

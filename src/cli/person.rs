@@ -52,7 +52,8 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
                 (Some(n), _) => ctx.store.find_by_nhs_number(&nhs_digits(&n)?)?,
                 (None, Some(name)) => {
                     let dob = dob.as_deref().map(parse_dob).transpose()?;
-                    ctx.store.find_by_name(&name, dob.as_deref())?
+                    ctx.store
+                        .find_by_name(&name, dob.as_deref().map(|d| (d, d)))?
                 }
                 (None, None) => return Err(Error::Invalid("give --nhs-number or --name".into())),
             };

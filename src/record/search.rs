@@ -271,8 +271,16 @@ pub fn run(store: &Store, q: &Query) -> Result<Outcome> {
             .map(|h| h.id)
             .collect()
     } else if !q.names.is_empty() {
+        let year = q
+            .birth_year
+            .map(|y| (format!("{y:04}-01-01"), format!("{y:04}-12-31")));
+        let born = match (&dob, &year) {
+            (Some(d), _) => Some((d.as_str(), d.as_str())),
+            (None, Some((from, to))) => Some((from.as_str(), to.as_str())),
+            (None, None) => None,
+        };
         store
-            .find_by_name(&q.names.join(" "), dob.as_deref())?
+            .find_by_name(&q.names.join(" "), born)?
             .into_iter()
             .map(|h| h.id)
             .collect()

@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_users_sessions_audit.sql"),
     include_str!("migrations/0003_feeds_jobs.sql"),
     include_str!("migrations/0004_source_sftp.sql"),
+    include_str!("migrations/0005_nhs_number_lookup.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
