@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 /// 10,000 messages: for each of 1,000 patients a registration, then result updates that each
 /// supersede the last, so a message applied twice or skipped would show in versions.
-fn big_feed() -> String {
+pub(super) fn big_feed() -> String {
     let mut out = String::new();
     let mut control = 0;
     for p in 0..1000u32 {
@@ -62,7 +62,7 @@ fn committed(env: &Env) -> i64 {
         .unwrap_or(0)
 }
 
-fn entries(env: &Env) -> Vec<String> {
+pub(super) fn entries(env: &Env) -> Vec<String> {
     let conn = env.sql();
     let mut st = conn
         .prepare(
@@ -171,4 +171,77 @@ fn sigkill_at_twenty_random_points_then_every_message_is_applied_once() {
             .unwrap();
         assert_eq!(check, "ok");
     }
+}
+
+#[test]
+fn a_server_killed_mid_import_finishes_the_file_in_processing_on_restart() {
+    let reference = Env::new();
+    reference.add_source("RWF-PAS", "acute", "hl7v2");
+    let feed = big_feed();
+    assert_eq!(
+        reference
+            .import("RWF-PAS", &reference.write("big.hl7", &feed))
+            .code,
+        0
+    );
+
+    let env = Env::new();
+    env.add_source("RWF-PAS", "acute", "hl7v2");
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        "[jobs]\ninbox_scan = \"* * * * * *\"\nbackup = \"\"\n",
+    )
+    .unwrap();
+    let inbox = env.data_dir().join("inbox/RWF-PAS");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let server = super::server::Server::start_in(env);
+    std::fs::write(inbox.join("big.hl7"), &feed).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while committed(&server.env) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the server never started importing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let env = server.kill();
+    let at_kill = committed(&env);
+    let processing = env.data_dir().join("processing/RWF-PAS/big.hl7");
+    assert!(
+        at_kill < 10_000,
+        "killed after the import finished; the file is too small"
+    );
+    assert!(processing.exists(), "the claimed file waits in processing/");
+
+    let server = super::server::Server::start_in(env);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while server
+        .env
+        .count("SELECT count(*) FROM feed_file WHERE state = 'imported'")
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the file was not finished after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("killed at {at_kill} of 10000 committed messages; finished after the restart");
+    assert_eq!(
+        entries(&server.env),
+        entries(&reference),
+        "each message applied once"
+    );
+    assert_eq!(
+        server.env.count("SELECT count(*) FROM entry_history"),
+        reference.count("SELECT count(*) FROM entry_history")
+    );
+    assert_eq!(server.env.count("SELECT count(*) FROM feed_file"), 1);
+    assert!(!processing.exists(), "the finished file left processing/");
+    let check: String = server
+        .env
+        .sql()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
 }

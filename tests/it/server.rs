@@ -115,6 +115,15 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Kills the server with SIGKILL, as a crash would, and keeps its data directory.
+    pub fn kill(mut self) -> Env {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::mem::replace(&mut self.env, Env::new())
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
