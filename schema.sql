@@ -1,4 +1,4 @@
--- The sharedcare schema at version 5, as the embedded migrations build it.
+-- The sharedcare schema at version 6, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE api_token (
@@ -97,7 +97,7 @@ CREATE TABLE feed_file (
     units INTEGER,
     accepted INTEGER NOT NULL DEFAULT 0,
     rejected INTEGER NOT NULL DEFAULT 0,
-    reason TEXT,
+    reason TEXT, decision TEXT CHECK (decision IN ('replayed', 'discarded')), note TEXT, decided_by TEXT, decided_at TEXT,
     UNIQUE (source_id, sha256)
 ) STRICT;
 
@@ -107,7 +107,8 @@ CREATE TABLE feed_reject (
     unit_index INTEGER NOT NULL,
     position TEXT NOT NULL,
     reason TEXT NOT NULL,
-    raw BLOB NOT NULL,
+    raw BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'open'
+    CHECK (state IN ('open', 'replayed', 'discarded')), note TEXT, decided_by TEXT, decided_at TEXT,
     UNIQUE (feed_file_id, unit_index)
 ) STRICT;
 

@@ -3,6 +3,7 @@
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
 use crate::error::Result;
+use crate::import::links::{self, Decider};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -23,8 +24,19 @@ pub enum ReviewCommand {
     },
 }
 
+/// The operator, as the review row and the audit trail name them.
 fn operator() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "cli".into())
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn decider(name: &str) -> Decider<'_> {
+    Decider {
+        name,
+        ..Default::default()
+    }
 }
 
 pub fn run(ctx: &mut Ctx, cmd: ReviewCommand) -> Result<u8> {
@@ -53,29 +65,27 @@ pub fn run(ctx: &mut Ctx, cmd: ReviewCommand) -> Result<u8> {
             Ok(0)
         }
         ReviewCommand::Link { review, note } => {
-            let precedence = ctx.config.matching.precedence.clone();
-            let tx = ctx.store.begin()?;
-            let (sp, candidate) =
-                tx.decide_review(review, "linked", &operator(), note.as_deref(), &now)?;
-            let moved = tx.move_source_person(
-                sp,
-                candidate,
-                "review-link",
-                &format!("review {review}"),
+            let name = operator();
+            let linked = links::link(
+                &mut ctx.store,
+                &ctx.config.matching.precedence,
+                review,
+                &decider(&name),
+                note.as_deref(),
                 &now,
             )?;
-            tx.refresh_person(candidate, &precedence)?;
-            if let Some(from) = moved.from_person_id {
-                tx.refresh_person(from, &precedence)?;
-            }
-            tx.commit()?;
-            println!("review {review}: linked to person {candidate}");
+            println!("review {review}: linked to person {}", linked.person_id);
             Ok(0)
         }
         ReviewCommand::Reject { review, note } => {
-            let tx = ctx.store.begin()?;
-            tx.decide_review(review, "rejected", &operator(), note.as_deref(), &now)?;
-            tx.commit()?;
+            let name = operator();
+            links::reject(
+                &mut ctx.store,
+                review,
+                &decider(&name),
+                note.as_deref(),
+                &now,
+            )?;
             println!("review {review}: not the same person; this pair will not be proposed again");
             Ok(0)
         }
@@ -83,13 +93,14 @@ pub fn run(ctx: &mut Ctx, cmd: ReviewCommand) -> Result<u8> {
 }
 
 pub fn unmerge(ctx: &mut Ctx, person: i64) -> Result<u8> {
-    let precedence = ctx.config.matching.precedence.clone();
-    let tx = ctx.store.begin()?;
-    let (moves, touched) = tx.unmerge(person, &CLOCK.now_text())?;
-    for p in &touched {
-        tx.refresh_person(*p, &precedence)?;
-    }
-    tx.commit()?;
+    let name = operator();
+    let moves = links::unmerge(
+        &mut ctx.store,
+        &ctx.config.matching.precedence,
+        person,
+        &decider(&name),
+        &CLOCK.now_text(),
+    )?;
     if ctx.json {
         print_json(&moves);
     } else {

@@ -4,9 +4,7 @@
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::ingest::csv::Mapping;
-use crate::model::{Format, SourceKind};
-use crate::store::NewSource;
+use crate::sources::settings::SourceInput;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -110,48 +108,48 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
             mapping,
             feed,
         } => {
-            crate::sources::Spool::new(&ctx.config.data_dir, &code)?;
-            let settings = FeedSettings::read(&feed)?;
-            let kind = SourceKind::parse(&kind)
-                .ok_or_else(|| Error::Invalid(format!("unknown kind {kind}")))?;
-            let format = Format::parse(&format)
-                .ok_or_else(|| Error::Invalid(format!("unknown format {format}")))?;
-            let mapping_text = match &mapping {
-                Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                        doing: "read the mapping",
-                        path: path.clone(),
-                        source,
-                    })?;
-                    Mapping::from_toml(&text).map_err(|e| {
-                        Error::Invalid(format!("the mapping {} is not valid: {e}", path.display()))
-                    })?;
-                    Some(text)
-                }
-                None => None,
-            };
-            if format == Format::Csv
-                && mapping_text.is_none()
-                && ctx.store.source_by_code(&code).is_err()
-            {
-                return Err(Error::Invalid(
-                    "a CSV source needs a mapping: add --mapping FILE (see sample-feeds/mappings/ for examples)".into(),
-                ));
-            }
-            let tx = ctx.store.begin()?;
-            let id = tx.upsert_source(
-                &NewSource {
-                    code: &code,
-                    name: &name,
-                    org_code: &org,
-                    org_name: org_name.as_deref(),
-                    kind,
-                    format,
-                    mapping: mapping_text.as_deref(),
+            let input = SourceInput {
+                code: code.clone(),
+                name,
+                org,
+                org_name,
+                kind,
+                format,
+                mapping: match &mapping {
+                    Some(path) => Some((path.display().to_string(), read_text(path)?)),
+                    None => None,
                 },
-                &CLOCK.now_text(),
-            )?;
-            settings.save(&tx, id, &code)?;
+                cadence: feed.cadence.clone(),
+                drop_folder: feed
+                    .drop_folder
+                    .as_ref()
+                    .map(|p| p.to_string_lossy().into_owned()),
+                keys: feed
+                    .sftp_key
+                    .iter()
+                    .map(|p| Ok((p.display().to_string(), read_text(p)?)))
+                    .collect::<Result<_>>()?,
+            };
+            let valid = input.validate(&ctx.config.data_dir, &ctx.store)?;
+            let now = CLOCK.now_text();
+            let tx = ctx.store.begin()?;
+            let (id, _) = valid.save(&tx, &now)?;
+            let actor = format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            );
+            for k in &valid.keys {
+                tx.audit(
+                    &crate::store::AuditEvent {
+                        actor: Some(&actor),
+                        action: "sftp.key.add",
+                        detail: Some(&format!("{code} {}", k.fingerprint)),
+                        outcome: "ok",
+                        ..Default::default()
+                    },
+                    &now,
+                )?;
+            }
             tx.commit()?;
             if ctx.json {
                 print_json(&ctx.store.source_by_code(&code)?);
@@ -184,87 +182,10 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
     }
 }
 
-/// The feed options, checked before anything is saved.
-struct FeedSettings {
-    cadence: Option<Option<String>>,
-    drop_folder: Option<Option<String>>,
-    keys: Vec<crate::sources::sftp::keys::AuthorisedKey>,
-}
-
-impl FeedSettings {
-    fn read(feed: &FeedArgs) -> Result<Self> {
-        let cadence = match feed.cadence.as_deref().map(str::trim) {
-            None => None,
-            Some("") => Some(None),
-            Some(spec) => Some(Some(
-                crate::sources::cadence::Cadence::parse(spec)
-                    .map_err(Error::Invalid)?
-                    .spec(),
-            )),
-        };
-        let drop_folder = match &feed.drop_folder {
-            None => None,
-            Some(p) if p.as_os_str().is_empty() => Some(None),
-            Some(p) => {
-                let abs = std::fs::canonicalize(p).map_err(|_| {
-                    Error::Invalid(format!(
-                        "--drop-folder {}: no such folder; create it first",
-                        p.display()
-                    ))
-                })?;
-                if !abs.is_dir() {
-                    return Err(Error::Invalid(format!(
-                        "--drop-folder {}: not a folder",
-                        p.display()
-                    )));
-                }
-                Some(Some(abs.to_string_lossy().into_owned()))
-            }
-        };
-        let mut keys = Vec::new();
-        for path in &feed.sftp_key {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                doing: "read",
-                path: path.clone(),
-                source,
-            })?;
-            keys.extend(
-                crate::sources::sftp::keys::parse_public_keys(&text)
-                    .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?,
-            );
-        }
-        Ok(Self {
-            cadence,
-            drop_folder,
-            keys,
-        })
-    }
-
-    fn save(&self, tx: &crate::store::Tx<'_>, id: i64, code: &str) -> Result<()> {
-        if let Some(c) = &self.cadence {
-            tx.set_source_cadence(id, c.as_deref())?;
-        }
-        if let Some(d) = &self.drop_folder {
-            tx.set_source_drop_folder(id, d.as_deref())?;
-        }
-        let now = CLOCK.now_text();
-        for k in &self.keys {
-            tx.add_sftp_key(code, &k.public_key, &now)?;
-            let actor = format!(
-                "cli:{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-            );
-            tx.audit(
-                &crate::store::AuditEvent {
-                    actor: Some(&actor),
-                    action: "sftp.key.add",
-                    detail: Some(&format!("{code} {}", k.fingerprint)),
-                    outcome: "ok",
-                    ..Default::default()
-                },
-                &now,
-            )?;
-        }
-        Ok(())
-    }
+fn read_text(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        doing: "read",
+        path: path.to_path_buf(),
+        source,
+    })
 }

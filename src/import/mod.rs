@@ -4,6 +4,8 @@
 //! file already imported is recognised by its SHA-256 and changes nothing.
 
 mod apply;
+pub mod links;
+pub mod replay;
 mod summary;
 
 pub use summary::{FileOutcome, FileSummary, Summary};

@@ -23,6 +23,8 @@
 
 pub mod cadence;
 pub mod drop_folder;
+pub mod quarantine;
+pub mod settings;
 pub mod sftp;
 
 use crate::error::{Error, Result};

@@ -193,7 +193,7 @@ impl Store {
                     coalesce(sum(CASE WHEN received_at >= ?3 THEN accepted END), 0),
                     coalesce(sum(CASE WHEN received_at >= ?2 THEN rejected END), 0),
                     coalesce(sum(CASE WHEN received_at >= ?3 THEN rejected END), 0),
-                    count(CASE WHEN state = 'quarantined' THEN 1 END)
+                    count(CASE WHEN state = 'quarantined' AND decision IS NULL THEN 1 END)
                  FROM feed_file WHERE source_id = ?1",
                 params![source_id, today, week],
                 |r| {

@@ -2,10 +2,33 @@
 //! Entries never move: they belong to source persons, so a link change is only a change of
 //! `source_person.person_id`, recorded move by move so it can be reversed exactly.
 
-use super::Tx;
+use super::{Store, Tx};
 use crate::error::{DbContext, Error, Result};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+
+/// What [`Tx::unmerge`] would undo, read without changing anything.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnmergePreview {
+    pub link_event_id: i64,
+    /// `merge` (a feed's merge message) or `review-link` (a reviewer's "same person").
+    pub kind: String,
+    /// What the event says of itself, e.g. `review 7`; never patient data.
+    pub detail: Option<String>,
+    pub created_at: String,
+    pub retired_person_id: Option<i64>,
+    pub moves: Vec<PreviewMove>,
+}
+
+/// One source record that an unmerge would move back.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewMove {
+    pub source_person_id: i64,
+    pub source_code: String,
+    pub local_id: String,
+    /// Where it goes back to; `None` when it had no person before.
+    pub back_to: Option<i64>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LinkMove {
@@ -207,5 +230,58 @@ impl Tx<'_> {
             )
             .doing("recording a link move")?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// The moves [`Tx::unmerge`] of `person_id` would make: the latest merge or link into the
+    /// person not yet undone, chosen by the same rule. `None` when there is nothing to undo.
+    pub fn unmerge_preview(&self, person_id: i64) -> Result<Option<UnmergePreview>> {
+        let event = self
+            .conn()
+            .query_row(
+                "SELECT id, kind, detail, created_at, retired_person_id FROM link_event
+                 WHERE person_id = ?1 AND kind IN ('merge', 'review-link') AND undone_by IS NULL
+                 ORDER BY id DESC LIMIT 1",
+                [person_id],
+                |r| {
+                    Ok(UnmergePreview {
+                        link_event_id: r.get(0)?,
+                        kind: r.get(1)?,
+                        detail: r.get::<_, Option<String>>(2)?.filter(|d| !d.is_empty()),
+                        created_at: r.get(3)?,
+                        retired_person_id: r.get(4)?,
+                        moves: Vec::new(),
+                    })
+                },
+            )
+            .optional()
+            .doing("finding the last merge")?;
+        let Some(mut preview) = event else {
+            return Ok(None);
+        };
+        let moves = self
+            .conn()
+            .prepare(
+                "SELECT m.source_person_id, s.code, sp.local_id, m.from_person_id
+                 FROM link_move m
+                 JOIN source_person sp ON sp.id = m.source_person_id
+                 JOIN source s ON s.id = sp.source_id
+                 WHERE m.link_event_id = ?1 ORDER BY m.source_person_id",
+            )
+            .and_then(|mut s| {
+                s.query_map([preview.link_event_id], |r| {
+                    Ok(PreviewMove {
+                        source_person_id: r.get(0)?,
+                        source_code: r.get(1)?,
+                        local_id: r.get(2)?,
+                        back_to: r.get(3)?,
+                    })
+                })?
+                .collect()
+            })
+            .doing("reading the merge's moves")?;
+        preview.moves = moves;
+        Ok(Some(preview))
     }
 }

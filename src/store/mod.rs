@@ -17,6 +17,7 @@ mod links;
 mod persons;
 mod read;
 mod region;
+mod replay;
 mod reviews;
 mod search;
 mod search_index;
@@ -29,10 +30,11 @@ pub use audit::{Actor, AuditEvent, AuditRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
-pub use links::LinkMove;
+pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use persons::{DemographicsWrite, SourcePersonRow, Subject};
 pub use read::PersonHit;
 pub use region::Linkage;
+pub use replay::{FileListRow, RejectRow};
 pub use reviews::ReviewRow;
 pub use search::SearchPerson;
 pub use sftp::{SftpAccount, SftpKeyRow};
@@ -51,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_feeds_jobs.sql"),
     include_str!("migrations/0004_source_sftp.sql"),
     include_str!("migrations/0005_nhs_number_lookup.sql"),
+    include_str!("migrations/0006_feed_decisions.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -82,34 +82,47 @@ impl Tx<'_> {
     }
 }
 
+/// Reviews with their source record, as listed and as shown one by one.
+const REVIEW_SELECT: &str = "SELECT r.id, r.source_person_id, s.code, sp.local_id, sp.person_id,
+        r.candidate_person_id, r.score, r.explanation, r.state, r.created_at
+ FROM match_review r
+ JOIN source_person sp ON sp.id = r.source_person_id
+ JOIN source s ON s.id = sp.source_id";
+
+fn review_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReviewRow> {
+    Ok(ReviewRow {
+        id: r.get(0)?,
+        source_person_id: r.get(1)?,
+        source_code: r.get(2)?,
+        local_id: r.get(3)?,
+        current_person_id: r.get(4)?,
+        candidate_person_id: r.get(5)?,
+        score: r.get(6)?,
+        explanation: r.get(7)?,
+        state: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
 impl Store {
     pub fn reviews(&self, state: &str) -> Result<Vec<ReviewRow>> {
         self.conn()
-            .prepare(
-                "SELECT r.id, r.source_person_id, s.code, sp.local_id, sp.person_id,
-                        r.candidate_person_id, r.score, r.explanation, r.state, r.created_at
-                 FROM match_review r
-                 JOIN source_person sp ON sp.id = r.source_person_id
-                 JOIN source s ON s.id = sp.source_id
-                 WHERE r.state = ?1 ORDER BY r.score DESC, r.id",
-            )
-            .and_then(|mut s| {
-                s.query_map([state], |r| {
-                    Ok(ReviewRow {
-                        id: r.get(0)?,
-                        source_person_id: r.get(1)?,
-                        source_code: r.get(2)?,
-                        local_id: r.get(3)?,
-                        current_person_id: r.get(4)?,
-                        candidate_person_id: r.get(5)?,
-                        score: r.get(6)?,
-                        explanation: r.get(7)?,
-                        state: r.get(8)?,
-                        created_at: r.get(9)?,
-                    })
-                })?
-                .collect()
-            })
+            .prepare(&format!(
+                "{REVIEW_SELECT} WHERE r.state = ?1 ORDER BY r.score DESC, r.id"
+            ))
+            .and_then(|mut s| s.query_map([state], review_row)?.collect())
             .doing("listing reviews")
+    }
+
+    /// One review, whatever its state.
+    pub fn review(&self, id: i64) -> Result<Option<ReviewRow>> {
+        self.conn()
+            .query_row(
+                &format!("{REVIEW_SELECT} WHERE r.id = ?1"),
+                [id],
+                review_row,
+            )
+            .optional()
+            .doing("reading a review")
     }
 }

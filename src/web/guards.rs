@@ -135,3 +135,22 @@ impl<'r> FromRequest<'r> for Clinical {
         }
     }
 }
+
+/// A signed-in administrator: the feed pages (sources, files, rejects and their raw content).
+/// An administrator sees no patient record; raw feed content is shown to them only because
+/// fixing feeds is their job, and each such view is audited.
+pub struct Admin(pub Session);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Admin {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        match Session::from_request(req).await {
+            Outcome::Success(s) if s.role == Role::Admin => Outcome::Success(Admin(s)),
+            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}

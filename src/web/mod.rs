@@ -3,6 +3,7 @@
 //! Every route is listed in [`routes`]; every one except the login page, static assets and the
 //! FHIR CapabilityStatement needs a signed-in user (a test walks the table to prove it).
 
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod fhir;
@@ -10,6 +11,7 @@ pub mod guards;
 pub mod headers;
 pub mod pages;
 pub mod pool;
+pub mod review;
 pub mod throttle;
 
 use crate::clock::Clock;
@@ -36,6 +38,8 @@ pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
         (pages::routes(), "/", false),
         (fhir::public_routes(), "/fhir", true),
         (fhir::routes(), "/fhir", false),
+        (admin::routes(), "/admin", false),
+        (review::routes(), "/review", false),
     ]
 }
 

@@ -1,3 +1,4 @@
+mod admin_feeds;
 mod bad_input;
 mod browser;
 mod corpus;
@@ -11,6 +12,7 @@ mod merges;
 mod nhs;
 mod pages;
 mod region;
+mod review_page;
 mod schema;
 pub mod server;
 mod sftp;

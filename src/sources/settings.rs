@@ -1,0 +1,155 @@
+//! What a source is and how its files arrive, checked once for both ways of changing it: the
+//! `sharedcare source add|edit` command and the administrator's form on the feed pages. The
+//! caller gathers text (a mapping file's contents, public key files' contents); everything is
+//! validated before anything is saved, so a bad key or cadence changes nothing.
+
+use super::cadence::Cadence;
+use super::sftp::keys::{parse_public_keys, AuthorisedKey};
+use super::Spool;
+use crate::error::{Error, Result};
+use crate::ingest::csv::Mapping;
+use crate::model::{Format, SourceKind};
+use crate::store::{NewSource, Store, Tx};
+use std::path::Path;
+
+/// A source as asked for. `None` on an optional setting leaves it as it is; `Some("")` clears
+/// a cadence or drop folder.
+#[derive(Debug, Default, Clone)]
+pub struct SourceInput {
+    pub code: String,
+    pub name: String,
+    pub org: String,
+    pub org_name: Option<String>,
+    pub kind: String,
+    pub format: String,
+    /// (where it came from, for messages; the TOML text).
+    pub mapping: Option<(String, String)>,
+    pub cadence: Option<String>,
+    pub drop_folder: Option<String>,
+    /// (where each came from; its text): `.pub` files or pasted `authorized_keys` lines.
+    pub keys: Vec<(String, String)>,
+}
+
+/// A checked source, ready to save.
+#[derive(Debug)]
+pub struct ValidSource {
+    code: String,
+    name: String,
+    org: String,
+    org_name: Option<String>,
+    kind: SourceKind,
+    format: Format,
+    mapping: Option<String>,
+    cadence: Option<Option<String>>,
+    drop_folder: Option<Option<String>>,
+    pub keys: Vec<AuthorisedKey>,
+}
+
+impl SourceInput {
+    /// Checks everything; `store` says whether the source exists (a new CSV source needs a
+    /// mapping, an existing one keeps its own).
+    pub fn validate(&self, data_dir: &Path, store: &Store) -> Result<ValidSource> {
+        let code = self.code.trim().to_owned();
+        Spool::new(data_dir, &code)?;
+        let name = self.name.trim().to_owned();
+        let org = self.org.trim().to_owned();
+        if name.is_empty() || org.is_empty() {
+            return Err(Error::Invalid(
+                "a source needs a name and the ODS code of its organisation".into(),
+            ));
+        }
+        let kind = SourceKind::parse(self.kind.trim())
+            .ok_or_else(|| Error::Invalid(format!("unknown kind {}", self.kind)))?;
+        let format = Format::parse(self.format.trim())
+            .ok_or_else(|| Error::Invalid(format!("unknown format {}", self.format)))?;
+        let mapping = match &self.mapping {
+            Some((from, text)) => {
+                Mapping::from_toml(text)
+                    .map_err(|e| Error::Invalid(format!("the mapping {from} is not valid: {e}")))?;
+                Some(text.clone())
+            }
+            None => None,
+        };
+        if format == Format::Csv && mapping.is_none() && store.source_by_code(&code).is_err() {
+            return Err(Error::Invalid(
+                "a CSV source needs a mapping: add --mapping FILE (see sample-feeds/mappings/ \
+                 for examples)"
+                    .into(),
+            ));
+        }
+        let cadence = match self.cadence.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(spec) => Some(Some(Cadence::parse(spec).map_err(Error::Invalid)?.spec())),
+        };
+        let drop_folder = match self.drop_folder.as_deref() {
+            None => None,
+            Some(p) if p.trim().is_empty() => Some(None),
+            Some(p) => Some(Some(check_folder(p)?)),
+        };
+        let mut keys = Vec::new();
+        for (from, text) in &self.keys {
+            keys.extend(
+                parse_public_keys(text).map_err(|e| Error::Invalid(format!("{from}: {e}")))?,
+            );
+        }
+        Ok(ValidSource {
+            code,
+            name,
+            org,
+            org_name: self.org_name.clone().filter(|n| !n.trim().is_empty()),
+            kind,
+            format,
+            mapping,
+            cadence,
+            drop_folder,
+            keys,
+        })
+    }
+}
+
+/// A drop folder must exist and be a folder; it is stored as an absolute path.
+fn check_folder(p: &str) -> Result<String> {
+    let abs = std::fs::canonicalize(p)
+        .map_err(|_| Error::Invalid(format!("drop folder {p}: no such folder; create it first")))?;
+    if !abs.is_dir() {
+        return Err(Error::Invalid(format!("drop folder {p}: not a folder")));
+    }
+    Ok(abs.to_string_lossy().into_owned())
+}
+
+impl ValidSource {
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// Saves the source and its feed settings; returns its id and the fingerprints of keys
+    /// newly authorised (the caller audits them in the same transaction).
+    pub fn save(&self, tx: &Tx<'_>, now: &str) -> Result<(i64, Vec<String>)> {
+        let id = tx.upsert_source(
+            &NewSource {
+                code: &self.code,
+                name: &self.name,
+                org_code: &self.org,
+                org_name: self.org_name.as_deref(),
+                kind: self.kind,
+                format: self.format,
+                mapping: self.mapping.as_deref(),
+            },
+            now,
+        )?;
+        if let Some(c) = &self.cadence {
+            tx.set_source_cadence(id, c.as_deref())?;
+        }
+        if let Some(d) = &self.drop_folder {
+            tx.set_source_drop_folder(id, d.as_deref())?;
+        }
+        let mut added = Vec::new();
+        for k in &self.keys {
+            if tx.add_sftp_key(&self.code, &k.public_key, now)? {
+                added.push(k.fingerprint.clone());
+            }
+        }
+        Ok((id, added))
+    }
+}

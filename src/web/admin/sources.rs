@@ -1,0 +1,178 @@
+//! Creating and editing a source from the feed pages: `GET /admin/sources/new`,
+//! `GET /admin/sources/<code>/edit`, `POST /admin/sources`. The form is checked by the same
+//! [`SourceInput::validate`] as `sharedcare source add|edit`, and a refusal shows the form
+//! again with what was typed and why.
+
+use super::{audit, csrf_ok, csrf_refused};
+use crate::sources::settings::SourceInput;
+use crate::web::guards::Admin;
+use crate::web::pages::{ErrorPage, Page, UserBar};
+use crate::web::{ServerError, Web};
+use askama::Template;
+use askama_web::WebTemplate;
+use rocket::form::{Form, FromForm};
+use rocket::http::Status;
+use rocket::response::Redirect;
+use rocket::{get, post, routes, Either, Route, State};
+
+pub fn routes() -> Vec<Route> {
+    routes![new_source, edit_source, save_source]
+}
+
+pub const KINDS: &[&str] = &["acute", "gp", "community", "mental-health", "social-care"];
+pub const FORMATS: &[&str] = &["hl7v2", "fhir", "csv"];
+
+#[derive(FromForm, Default)]
+pub struct SourceForm {
+    csrf: Option<String>,
+    /// Set when editing: the code cannot change.
+    existing: Option<String>,
+    code: String,
+    name: String,
+    org: String,
+    org_name: String,
+    kind: String,
+    format: String,
+    mapping: String,
+    cadence: String,
+    drop_folder: String,
+    keys: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_source_form.html")]
+pub struct SourceFormPage {
+    pub bar: Option<UserBar>,
+    pub editing: bool,
+    pub form: SourceForm,
+    pub has_mapping: bool,
+    pub message: Option<String>,
+    pub kinds: &'static [&'static str],
+    pub formats: &'static [&'static str],
+}
+
+impl SourceFormPage {
+    pub fn user(&self) -> Option<&UserBar> {
+        self.bar.as_ref()
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.bar.as_ref().map_or("", |b| b.csrf.as_str())
+    }
+
+    fn new(admin: &Admin, editing: bool, form: SourceForm) -> Self {
+        Self {
+            bar: UserBar::of(&admin.0),
+            editing,
+            form,
+            has_mapping: false,
+            message: None,
+            kinds: KINDS,
+            formats: FORMATS,
+        }
+    }
+}
+
+#[get("/sources/new")]
+fn new_source(admin: Admin) -> Page<SourceFormPage> {
+    let form = SourceForm {
+        kind: "acute".into(),
+        format: "hl7v2".into(),
+        ..Default::default()
+    };
+    Page::ok(SourceFormPage::new(&admin, false, form))
+}
+
+#[get("/sources/<code>/edit")]
+fn edit_source(
+    admin: Admin,
+    code: &str,
+) -> Result<Either<Page<SourceFormPage>, ErrorPage>, ServerError> {
+    let store = admin.0.store();
+    let Some(s) = store.sources()?.into_iter().find(|s| s.code == code) else {
+        return Ok(Either::Right(ErrorPage::new(
+            Status::NotFound,
+            "There is no source with that code.",
+        )));
+    };
+    let feed = store.source_feed(s.id)?;
+    let form = SourceForm {
+        existing: Some(s.code.clone()),
+        code: s.code.clone(),
+        name: s.name.clone(),
+        org: s.org_code.clone(),
+        org_name: s.org_name.clone(),
+        kind: s.kind.as_str().to_owned(),
+        format: s.format.as_str().to_owned(),
+        cadence: feed.cadence.unwrap_or_default(),
+        drop_folder: feed.drop_folder.unwrap_or_default(),
+        ..Default::default()
+    };
+    let mut page = SourceFormPage::new(&admin, true, form);
+    page.has_mapping = s.has_mapping;
+    Ok(Either::Left(Page::ok(page)))
+}
+
+#[post("/sources", data = "<form>")]
+fn save_source(
+    admin: Admin,
+    form: Form<SourceForm>,
+    web: &State<Web>,
+) -> Result<Either<Redirect, Either<Page<SourceFormPage>, ErrorPage>>, ServerError> {
+    if !csrf_ok(&admin, form.csrf.as_deref()) {
+        return Ok(Either::Right(Either::Right(csrf_refused())));
+    }
+    let mut form = form.into_inner();
+    let editing = form.existing.is_some();
+    if let Some(existing) = &form.existing {
+        form.code.clone_from(existing);
+    }
+    let text = |s: &str| (!s.trim().is_empty()).then(|| s.to_owned());
+    let input = SourceInput {
+        code: form.code.clone(),
+        name: form.name.clone(),
+        org: form.org.clone(),
+        org_name: text(&form.org_name),
+        kind: form.kind.clone(),
+        format: form.format.clone(),
+        mapping: text(&form.mapping).map(|m| ("pasted in the form".to_owned(), m)),
+        // The form always shows the current values, so an empty box means "none".
+        cadence: Some(form.cadence.clone()),
+        drop_folder: Some(form.drop_folder.clone()),
+        keys: text(&form.keys)
+            .map(|k| vec![("the public keys".to_owned(), k)])
+            .unwrap_or_default(),
+    };
+    let mut session = admin.0;
+    let valid = match input.validate(&web.config.data_dir, session.store()) {
+        Ok(v) => v,
+        Err(e) => {
+            let admin = Admin(session);
+            let has_mapping = admin
+                .0
+                .store()
+                .source_by_code(&form.code)
+                .is_ok_and(|s| s.has_mapping);
+            let mut page = SourceFormPage::new(&admin, editing, form);
+            page.has_mapping = has_mapping;
+            page.message = Some(e.to_string());
+            return Ok(Either::Right(Either::Left(Page(
+                Status::UnprocessableEntity,
+                page,
+            ))));
+        }
+    };
+    let now = web.clock.now_text();
+    let tx = session.store_mut().begin()?;
+    let (_, added) = valid.save(&tx, &now)?;
+    tx.commit()?;
+    let mut detail = format!("source {}", valid.code());
+    for k in &added {
+        detail.push_str(&format!("; key {k}"));
+    }
+    audit(&mut session, web, "feed-source-save", &detail, "ok")?;
+    Ok(Either::Left(Redirect::to(format!(
+        "/admin/feeds/{}",
+        crate::web::urlencode(valid.code())
+    ))))
+}

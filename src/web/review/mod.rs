@@ -1,0 +1,229 @@
+//! The matching review pages, for the people who keep the person index right: the queue of
+//! possible matches (`GET /review`), one pair side by side with the matcher's per-field
+//! reasoning and the "same person" / "not the same person" decisions (`/review/<id>`), and the
+//! preview and undoing of a person's latest merge or link (`/review/person/<id>/unmerge`).
+//! Every decision goes through `import::links`, the same functions the command line uses.
+//!
+//! These pages show demographics, so each view is audited (`review-view`, one event per person
+//! shown, committed before the page is sent) and each decision is audited with it.
+
+mod pair;
+mod unmerge;
+
+use super::guards::Session;
+use super::pages::{ErrorPage, UserBar};
+use super::{ServerError, Web};
+use crate::error::Error;
+use crate::import::links::Decider;
+use crate::model::Demographics;
+use crate::record::view;
+use crate::store::Actor;
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::Route;
+
+pub fn routes() -> Vec<Route> {
+    let mut all = pair::routes();
+    all.extend(unmerge::routes());
+    all
+}
+
+/// A signed-in user who may decide who a record is: an `admin` or a `privacy-officer`.
+///
+/// There is no separate data-quality role. The issue gives matching review to the admin role
+/// (IT and integration staff run the feeds that create the possible matches, and they are who
+/// fixes a source's bad demographics), although admins see no clinical record: these pages
+/// show demographics only, never entries. Privacy officers may decide too, because a wrong
+/// link is a disclosure of one person's record to another's carers, which is theirs to judge.
+/// Clinicians and social workers may not: they see records, not the index behind them.
+pub struct DataQuality(pub Session);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for DataQuality {
+    type Error = ();
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+        use crate::access::Role;
+        match Session::from_request(req).await {
+            Outcome::Success(s) if matches!(s.role, Role::Admin | Role::PrivacyOfficer) => {
+                Outcome::Success(DataQuality(s))
+            }
+            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
+            Outcome::Error(e) => Outcome::Error(e),
+            Outcome::Forward(f) => Outcome::Forward(f),
+        }
+    }
+}
+
+impl DataQuality {
+    fn bar(&self) -> Option<UserBar> {
+        UserBar::of(&self.0)
+    }
+
+    /// Writes one `review-view` event per person shown, before the page is sent.
+    fn seen(&mut self, web: &Web, people: &[i64], detail: &str) -> Result<(), ServerError> {
+        let s = &mut self.0;
+        let (username, org, ip) = (
+            s.row.user.username.clone(),
+            s.row.user.org.clone(),
+            s.ip.clone(),
+        );
+        let actor = Actor {
+            user_id: s.row.user.id,
+            username: &username,
+            role: s.role.as_str(),
+            org: &org,
+            ip: ip.as_deref(),
+        };
+        let mut unique = people.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        s.store_mut().audit_seen(
+            &actor,
+            "review-view",
+            &unique,
+            Some(detail),
+            &web.clock.now_text(),
+        )?;
+        Ok(())
+    }
+
+    /// Runs a decision as this user; `Err(page)` for a refused one (bad CSRF token, a review
+    /// already decided, nothing to undo), which changes nothing.
+    fn decide<T>(
+        &mut self,
+        csrf: &str,
+        f: impl FnOnce(&mut crate::store::Store, &Decider<'_>) -> crate::error::Result<T>,
+    ) -> Result<Result<T, ErrorPage>, ServerError> {
+        if !self.0.csrf_ok(csrf) {
+            return Ok(Err(ErrorPage::new(
+                Status::Forbidden,
+                "The form had expired or did not come from this site. Nothing was changed; please reload the page and try again.",
+            )));
+        }
+        let s = &mut self.0;
+        let (username, role, org, ip) = (
+            s.row.user.username.clone(),
+            s.role.as_str(),
+            s.row.user.org.clone(),
+            s.ip.clone(),
+        );
+        let by = Decider {
+            user_id: Some(s.row.user.id),
+            name: &username,
+            role: Some(role),
+            org: Some(&org),
+            ip: ip.as_deref(),
+        };
+        match f(s.store_mut(), &by) {
+            Ok(v) => Ok(Ok(v)),
+            // Both messages name only ids and states, never patient data.
+            Err(Error::NotFound(m)) => Ok(Err(ErrorPage::new(Status::NotFound, &m))),
+            Err(Error::Invalid(m)) => Ok(Err(ErrorPage::new(Status::Conflict, &m))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The rows of the side-by-side table, in order.
+pub const FIELDS: [&str; 8] = [
+    "Name",
+    "Born",
+    "Sex",
+    "NHS number",
+    "Address",
+    "Postcode",
+    "Phone",
+    "Registered GP",
+];
+
+/// One column of the side-by-side table: a record's demographics as text, one per [`FIELDS`].
+pub struct Column {
+    pub heading: String,
+    pub values: Vec<String>,
+}
+
+impl Column {
+    pub fn new(heading: String, d: &Demographics) -> Self {
+        let known = |v: Option<&str>| v.unwrap_or("not known").to_owned();
+        let withheld = || "withheld (restricted record)".to_owned();
+        let (nhs, status) = view::nhs_display(d);
+        let address = d.address.as_ref().map(|a| {
+            a.lines
+                .iter()
+                .chain(a.city.iter())
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let values = vec![
+            view::person_name(d),
+            d.birth_date
+                .map_or_else(|| "not known".into(), view::date_text),
+            known(d.sex.map(|s| s.as_str())),
+            match status {
+                Some(s) => format!("{nhs} ({s})"),
+                None => nhs,
+            },
+            if d.restricted {
+                withheld()
+            } else {
+                known(address.as_deref().filter(|a| !a.is_empty()))
+            },
+            if d.restricted {
+                withheld()
+            } else {
+                known(d.postcode())
+            },
+            if d.restricted {
+                withheld()
+            } else {
+                known(d.phone.as_deref())
+            },
+            match (&d.gp_practice_name, &d.gp_practice) {
+                (Some(n), Some(c)) => format!("{n} ({c})"),
+                (Some(n), None) => n.clone(),
+                (None, Some(c)) => c.clone(),
+                (None, None) => "not known".into(),
+            },
+        ];
+        Self { heading, values }
+    }
+}
+
+/// A row of the side-by-side table: a field and each column's value.
+pub struct FieldRow {
+    pub label: &'static str,
+    pub values: Vec<String>,
+}
+
+/// The side-by-side table: column headings, then one row per field.
+pub struct SideBySide {
+    pub headings: Vec<String>,
+    pub rows: Vec<FieldRow>,
+}
+
+impl SideBySide {
+    pub fn new(columns: Vec<Column>) -> Self {
+        let rows = FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, label)| FieldRow {
+                label,
+                values: columns
+                    .iter()
+                    .map(|c| c.values.get(i).cloned().unwrap_or_default())
+                    .collect(),
+            })
+            .collect();
+        Self {
+            headings: columns.into_iter().map(|c| c.heading).collect(),
+            rows,
+        }
+    }
+}
+
+/// A note as typed; blank is none.
+fn note(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
