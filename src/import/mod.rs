@@ -20,7 +20,7 @@ use std::path::Path;
 
 /// Units committed per transaction: large enough to amortise the commit, small enough that an
 /// interrupted import repeats little work.
-const BATCH: usize = 500;
+const BATCH: usize = 1000;
 
 /// Progress of one file, for a progress bar: (units done, units in the file).
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);

@@ -177,6 +177,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         -- 64 MiB page cache: the person and entry indexes stay hot during imports.
         PRAGMA cache_size = -65536;
         PRAGMA temp_store = MEMORY;
+        -- Checkpoint the WAL every ~16 MiB rather than every 4 MiB: bulk imports spend less time
+        -- copying pages back, at the cost of a larger WAL file between checkpoints.
+        PRAGMA wal_autocheckpoint = 4000;
         ",
     )?;
     conn.set_prepared_statement_cache_capacity(128);
