@@ -206,6 +206,45 @@ fn stats(ctx: &Ctx) -> Result<u8> {
     Ok(0)
 }
 
+/// The person at the terminal, as decisions and the audit trail name them.
+pub(crate) fn operator() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+/// Records an administrative command in the audit trail, in its own transaction.
+pub(crate) fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
+    use crate::clock::Clock;
+    let actor = operator();
+    let tx = ctx.store.begin()?;
+    tx.audit(
+        &crate::store::AuditEvent {
+            actor: Some(&actor),
+            action,
+            detail: Some(detail),
+            outcome: "ok",
+            ..Default::default()
+        },
+        &CLOCK.now_text(),
+    )?;
+    tx.commit()
+}
+
+/// A password from standard input (passwords never go on the command line), without the
+/// final line break.
+pub(crate) fn read_password() -> Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        Error::Invalid(format!(
+            "could not read the password from standard input: {e}"
+        ))
+    })?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(s) => println!("{s}"),

@@ -1,6 +1,6 @@
 //! `sharedcare review list|link|reject` and `sharedcare unmerge`.
 
-use super::{print_json, Ctx, CLOCK};
+use super::{operator, print_json, Ctx, CLOCK};
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::import::links::{self, Decider};
@@ -22,14 +22,6 @@ pub enum ReviewCommand {
         #[arg(long)]
         note: Option<String>,
     },
-}
-
-/// The operator, as the review row and the audit trail name them.
-fn operator() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
 }
 
 fn decider(name: &str) -> Decider<'_> {

@@ -3,12 +3,11 @@
 //!
 //! Every change to who may log in is audited, as user changes are.
 
-use super::{print_json, Ctx, CLOCK};
+use super::{audit, print_json, read_password, Ctx, CLOCK};
 use crate::access::password;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::sources::sftp::keys;
-use crate::store::AuditEvent;
 use clap::Subcommand;
 use std::io::Read;
 use std::path::PathBuf;
@@ -152,14 +151,7 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             Ok(0)
         }
         SftpCommand::Password(PasswordCommand::Set { source, .. }) => {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| {
-                Error::Invalid(format!(
-                    "could not read the password from standard input: {e}"
-                ))
-            })?;
-            let hash =
-                password::hash(text.trim_end_matches(['\r', '\n'])).map_err(Error::Invalid)?;
+            let hash = password::hash(&read_password()?).map_err(Error::Invalid)?;
             let tx = ctx.store.begin()?;
             tx.set_sftp_password(&source, Some(&hash), &CLOCK.now_text())?;
             tx.commit()?;
@@ -176,23 +168,4 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             Ok(0)
         }
     }
-}
-
-fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
-    let actor = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
-    let tx = ctx.store.begin()?;
-    tx.audit(
-        &AuditEvent {
-            actor: Some(&actor),
-            action,
-            detail: Some(detail),
-            outcome: "ok",
-            ..Default::default()
-        },
-        &CLOCK.now_text(),
-    )?;
-    tx.commit()
 }

@@ -134,10 +134,7 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
             let now = CLOCK.now_text();
             let tx = ctx.store.begin()?;
             let (id, _) = valid.save(&tx, &now)?;
-            let actor = format!(
-                "cli:{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-            );
+            let actor = super::operator();
             for k in &valid.keys {
                 tx.audit(
                     &crate::store::AuditEvent {

@@ -1,12 +1,10 @@
 //! `sharedcare user add|passwd|disable|list` and `sharedcare token create|revoke`.
 
-use super::{print_json, Ctx, CLOCK};
+use super::{audit, print_json, read_password, Ctx, CLOCK};
 use crate::access::{password, secret, Role};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::AuditEvent;
 use clap::Subcommand;
-use std::io::Read;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -43,35 +41,6 @@ pub enum TokenCommand {
     },
     /// Revoke an API token by its id.
     Revoke { id: i64 },
-}
-
-fn read_password() -> Result<String> {
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| {
-        Error::Invalid(format!(
-            "could not read the password from standard input: {e}"
-        ))
-    })?;
-    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
-    let actor = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
-    let tx = ctx.store.begin()?;
-    tx.audit(
-        &AuditEvent {
-            actor: Some(&actor),
-            action,
-            detail: Some(detail),
-            outcome: "ok",
-            ..Default::default()
-        },
-        &CLOCK.now_text(),
-    )?;
-    tx.commit()
 }
 
 fn existing(ctx: &Ctx, name: &str) -> Result<crate::store::UserRow> {

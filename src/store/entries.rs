@@ -66,7 +66,7 @@ impl Tx<'_> {
             return Ok(EntryWrite::Unchanged);
         }
         if is_older(origin.as_of, stored_as_of.as_deref()) {
-            let added = self.keep_history(entry_id, None, draft, origin, &hash, "arrived-late")?;
+            let added = self.keep_late_version(entry_id, draft, origin, &hash)?;
             return Ok(if added {
                 EntryWrite::ArrivedLate
             } else {
@@ -159,37 +159,34 @@ impl Tx<'_> {
         self.index_entry(id, draft, false)
     }
 
-    /// Returns whether a history row was added (false when this version was already kept).
-    fn keep_history(
+    /// Keeps a version older than the stored one in history (it never had a version number of
+    /// its own). Returns whether a row was added: false when this version was already kept.
+    fn keep_late_version(
         &self,
         entry_id: i64,
-        version: Option<i64>,
         draft: &EntryDraft,
         origin: &EntryOrigin<'_>,
         hash: &[u8],
-        disposition: &str,
     ) -> Result<bool> {
         let n = self
             .conn()
             .prepare_cached(
                 "INSERT INTO entry_history (entry_id, version, source_person_id, draft,
                     content_hash, as_of, feed_file_id, message_ref, received_at, disposition)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+                 SELECT ?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'arrived-late'
                  WHERE NOT EXISTS (SELECT 1 FROM entry_history
-                    WHERE entry_id = ?1 AND content_hash = ?5)",
+                    WHERE entry_id = ?1 AND content_hash = ?4)",
             )
             .and_then(|mut s| {
                 s.execute(params![
                     entry_id,
-                    version,
                     origin.source_person_id,
                     serde_json::to_string(draft).unwrap_or_default(),
                     hash,
                     origin.as_of,
                     origin.file_id,
                     origin.message_ref,
-                    origin.received_at,
-                    disposition
+                    origin.received_at
                 ])
             })
             .doing("keeping entry history")?;

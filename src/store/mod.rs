@@ -31,7 +31,7 @@ pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
-pub use persons::{DemographicsWrite, SourcePersonRow, Subject};
+pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
 pub use region::Linkage;
 pub use replay::{FileListRow, RejectRow};

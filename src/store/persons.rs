@@ -6,7 +6,6 @@ use crate::error::{DbContext, Result};
 use crate::model::golden::{self, Ranked};
 use crate::model::{Demographics, SourceKind};
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
 
 /// A source's local id as the store knows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,15 +23,6 @@ pub enum DemographicsWrite {
     Unchanged,
     /// Older than what is stored: kept in history, not applied.
     ArrivedLate,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct SourcePersonRow {
-    pub id: i64,
-    pub source_code: String,
-    pub local_id: String,
-    pub person_id: Option<i64>,
-    pub link_kind: Option<String>,
 }
 
 impl Tx<'_> {

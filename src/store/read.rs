@@ -260,18 +260,6 @@ impl Store {
             })
             .doing("searching a record")
     }
-
-    /// Number of superseded or late versions kept for a person's entries.
-    pub fn entry_history_count(&self, person_id: i64) -> Result<i64> {
-        self.conn()
-            .query_row(
-                "SELECT count(*) FROM entry_history h JOIN entry e ON e.id = h.entry_id
-                 JOIN source_person sp ON sp.id = e.source_person_id WHERE sp.person_id = ?1",
-                [person_id],
-                |r| r.get(0),
-            )
-            .doing("counting entry history")
-    }
 }
 
 /// A stored row back into an entry; `None` (skipped) if its body no longer parses.

@@ -2,27 +2,6 @@
 
 use super::support::*;
 
-fn links(env: &Env) -> Vec<(i64, Option<i64>, Option<String>)> {
-    let conn = env.sql();
-    let mut st = conn
-        .prepare("SELECT id, person_id, link_kind FROM source_person ORDER BY id")
-        .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
-fn person_of(env: &Env, local_id: &str) -> i64 {
-    env.sql()
-        .query_row(
-            "SELECT person_id FROM source_person WHERE local_id = ?1",
-            [local_id],
-            |r| r.get(0),
-        )
-        .unwrap()
-}
-
 fn export(env: &Env, person: i64) -> serde_json::Value {
     env.ok(&["export", "--person", &person.to_string()]).json()
 }

@@ -4,29 +4,6 @@
 use super::server::*;
 use super::support::*;
 
-type Links = Vec<(i64, Option<i64>, Option<String>)>;
-
-fn links(env: &Env) -> Links {
-    let conn = env.sql();
-    let mut st = conn
-        .prepare("SELECT id, person_id, link_kind FROM source_person ORDER BY id")
-        .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
-fn person_of(env: &Env, local_id: &str) -> i64 {
-    env.sql()
-        .query_row(
-            "SELECT person_id FROM source_person WHERE local_id = ?1",
-            [local_id],
-            |r| r.get(0),
-        )
-        .unwrap()
-}
-
 fn council_file(control: &str) -> String {
     format!(
         "MSH|^~\\&|ASC|QAC|SC|REG|20240102090000||ADT^A28|{control}|P|2.4\rEVN|A28|20240102090000\r\

@@ -190,3 +190,26 @@ pub fn oru(control: &str, time: &str, pid: &str, order: &str, value: &str) -> St
          OBX|1|NM|HB^Haemoglobin^L||{value}|g/L|130-170|L|||F|||{time}\r"
     )
 }
+
+/// Every source record with the person it is linked to and how: the links merges move.
+pub fn links(env: &Env) -> Vec<(i64, Option<i64>, Option<String>)> {
+    let conn = env.sql();
+    let mut st = conn
+        .prepare("SELECT id, person_id, link_kind FROM source_person ORDER BY id")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The person a source's local id is linked to.
+pub fn person_of(env: &Env, local_id: &str) -> i64 {
+    env.sql()
+        .query_row(
+            "SELECT person_id FROM source_person WHERE local_id = ?1",
+            [local_id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
