@@ -31,18 +31,27 @@ fn load(dir: &std::path::Path, people: u64) -> String {
     let mut store = Store::open(&config.database_path()).unwrap();
     let tx = store.begin().unwrap();
     common::register_sources(&tx);
-    let user = tx
-        .add_user(
-            "bench",
-            "clinician",
-            "R9W",
-            &password::hash(PASSWORD).unwrap(),
-            "2024-01-01T00:00:00Z",
-        )
-        .unwrap();
+    tx.add_user(
+        "bench",
+        "clinician",
+        "R9W",
+        None,
+        &password::hash(PASSWORD).unwrap(),
+        "2024-01-01T00:00:00Z",
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    let user = store.user_by_name("bench").unwrap().unwrap();
+    let profile = store.profiles_of(&user).unwrap().remove(0);
     let token = secret::new_token().unwrap();
-    tx.add_api_token(&secret::token_hash(&token), user, "2024-01-01T00:00:00Z")
-        .unwrap();
+    let tx = store.begin().unwrap();
+    tx.add_api_token(
+        &secret::token_hash(&token),
+        user.id,
+        profile.id,
+        "2024-01-01T00:00:00Z",
+    )
+    .unwrap();
     tx.commit().unwrap();
     let started = Instant::now();
     let (hl7, csv) = common::region(people);
