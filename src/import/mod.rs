@@ -22,6 +22,11 @@ use std::path::Path;
 /// interrupted import repeats little work.
 const BATCH: usize = 1000;
 
+/// A transaction is also committed once it has been open this long, because every page a
+/// clinician opens writes its audit event through the same single writer and must not wait
+/// behind a long import transaction.
+const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Progress of one file, for a progress bar: (units done, units in the file).
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
@@ -92,16 +97,13 @@ impl Importer<'_> {
         summary.units = total;
         progress(first_unit.min(total), total);
         let mut index = first_unit;
-        for batch in parsed
-            .units
-            .get(first_unit..)
-            .unwrap_or_default()
-            .chunks(BATCH)
-        {
+        let mut rest = parsed.units.get(first_unit..).unwrap_or_default();
+        while !rest.is_empty() {
             let now = self.clock.now_text();
             let tx = self.store.begin()?;
-            let (mut accepted, mut rejected) = (0, 0);
-            for unit in batch {
+            let opened = std::time::Instant::now();
+            let (mut accepted, mut rejected, mut taken) = (0, 0, 0);
+            for unit in rest {
                 match unit {
                     Ok(extract) => {
                         apply::apply(
@@ -130,7 +132,12 @@ impl Importer<'_> {
                     }
                 }
                 index += 1;
+                taken += 1;
+                if taken >= BATCH || opened.elapsed() >= BATCH_TIME {
+                    break;
+                }
             }
+            rest = rest.get(taken..).unwrap_or_default();
             tx.file_progress(file_id, index, accepted, rejected)?;
             tx.commit()?;
             summary.accepted += accepted;
