@@ -17,11 +17,11 @@
 mod common;
 
 use sharedcare::access::{password, secret, Gate, Opened};
-use sharedcare::record::view::{Freshness, RecordView};
-use sharedcare::store::Actor;
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
 use sharedcare::import::Importer;
+use sharedcare::record::view::{Freshness, RecordView};
+use sharedcare::store::Actor;
 use sharedcare::store::Store;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -230,25 +230,26 @@ fn policy_overhead(dir: &std::path::Path, people: u64, samples: u64) -> [(f64, f
         drop(view);
 
         let t0 = Instant::now();
-        let Opened::Record(visible) = gate
-            .open_person(&store, &profile, id, now, false)
-            .unwrap()
+        let Opened::Record(visible) = gate.open_person(&store, &profile, id, now, false).unwrap()
         else {
             panic!("the bench user has no relationship with person {id}");
         };
         let mut view = RecordView::build(&visible.record, now.date_naive(), &fresh, &[]);
         view.keep_categories(&visible.categories);
         store
-            .audit_seen(&actor, "view-record", &[visible.record.person_id], None, &now_text)
+            .audit_seen(
+                &actor,
+                "view-record",
+                &[visible.record.person_id],
+                None,
+                &now_text,
+            )
             .unwrap();
         after.push(t0.elapsed());
     }
     [before, after].map(|mut l| {
         l.sort();
-        (
-            percentile(&l, 0.5) * 1000.0,
-            percentile(&l, 0.99) * 1000.0,
-        )
+        (percentile(&l, 0.5) * 1000.0, percentile(&l, 0.99) * 1000.0)
     })
 }
 

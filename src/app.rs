@@ -31,7 +31,10 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
     // Opening once migrates the database before any request arrives.
-    drop(Store::open(&config.database_path())?);
+    let mut store = Store::open(&config.database_path())?;
+    let gate = Arc::new(crate::access::Gate::new(&config.access)?);
+    audit_policy(&mut store, &gate, &config)?;
+    drop(store);
     let pool = web::pool::open(config.database_path())?;
     let mut figment = rocket::Config::figment()
         .merge(("address", address))
@@ -51,7 +54,6 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         "https"
     };
     let jobs = crate::jobs::fairing(config.clone())?;
-    let gate = Arc::new(crate::access::Gate::new(&config.access)?);
     let state = Web {
         config,
         pool,
@@ -162,4 +164,41 @@ fn fingerprint(pem: &str) -> String {
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":")
+}
+
+/// Records the access policy in force when it differs from the one the last start recorded:
+/// a change of who may see what is itself an audited event.
+fn audit_policy(store: &mut Store, gate: &crate::access::Gate, config: &Config) -> Result<()> {
+    use crate::clock::Clock;
+    let fingerprint = gate.fingerprint();
+    let detail = format!(
+        "policy {} from {}; sensitive codes from {}",
+        fingerprint,
+        config
+            .access
+            .policy
+            .as_ref()
+            .map_or("the shipped file".into(), |p| p.display().to_string()),
+        config
+            .access
+            .sensitive_codes
+            .as_ref()
+            .map_or("the shipped list".into(), |p| p.display().to_string()),
+    );
+    let last = store.last_audit_detail("policy-change")?;
+    if last.as_deref().is_some_and(|d| d.contains(&fingerprint)) {
+        return Ok(());
+    }
+    let tx = store.begin()?;
+    tx.audit(
+        &crate::store::AuditEvent {
+            actor: Some("sharedcare"),
+            action: "policy-change",
+            detail: Some(&detail),
+            outcome: "ok",
+            ..Default::default()
+        },
+        &SystemClock.now_text(),
+    )?;
+    tx.commit()
 }

@@ -98,6 +98,18 @@ impl Gate {
         })
     }
 
+    /// A fingerprint of the policy and sensitive-code list in force, so that a change between
+    /// runs is noticed and audited.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let text = format!(
+            "{}\n{:?}",
+            serde_json::to_string(&self.policy).unwrap_or_default(),
+            self.sensitive
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
     pub fn role(&self, who: &Profile) -> Option<&RoleDef> {
         self.policy.role(&who.role)
     }

@@ -142,6 +142,24 @@ impl Tx<'_> {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Ends the live grants of one kind a profile holds for a person; returns how many.
+    pub fn end_grants(
+        &self,
+        kind: &str,
+        profile_id: i64,
+        person_id: i64,
+        now: &str,
+    ) -> Result<usize> {
+        self.conn()
+            .execute(
+                "UPDATE access_grant SET ended_at = ?4
+                 WHERE kind = ?1 AND profile_id = ?2 AND person_id = ?3
+                   AND ended_at IS NULL AND expires_at > ?4",
+                params![kind, profile_id, person_id, now],
+            )
+            .doing("ending access")
+    }
+
     /// Raises an alert for the privacy officer; returns its reference (no patient details).
     pub fn raise_alert(
         &self,

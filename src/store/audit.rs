@@ -2,7 +2,7 @@
 
 use super::{Store, Tx};
 use crate::error::{DbContext, Result};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// One event to record.
@@ -93,6 +93,19 @@ impl Store {
             )?;
         }
         tx.commit()
+    }
+
+    /// The detail of the latest event with this action, if any.
+    pub fn last_audit_detail(&self, action: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT detail FROM audit_event WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
+                [action],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("reading the audit trail")
+            .map(Option::flatten)
     }
 
     /// The most recent events, newest first; only those about one person when given.

@@ -11,6 +11,7 @@ mod fhir_api;
 mod merges;
 mod nhs;
 mod pages;
+mod policy;
 mod region;
 mod review_page;
 mod schema;

@@ -16,7 +16,7 @@ use rocket::response::Redirect;
 use rocket::{post, routes, Either, Route, State};
 
 pub fn routes() -> Vec<Route> {
-    routes![self_claim, break_glass, show_sensitive]
+    routes![self_claim, break_glass, end_break_glass, show_sensitive]
 }
 
 pub struct Reason {
@@ -220,6 +220,55 @@ fn break_glass(
     web: &State<Web>,
 ) -> Result<Either<Redirect, Refused>, ServerError> {
     claim(clinical, id, &form, web, Claim::BreakGlass)
+}
+
+/// Ends broken-glass access before it lapses, audited as `break-glass-end`.
+#[post("/person/<id>/break-glass/end", data = "<form>")]
+fn end_break_glass(
+    clinical: Clinical,
+    id: i64,
+    form: Form<crate::web::auth::CsrfForm<'_>>,
+    web: &State<Web>,
+) -> Result<Either<Redirect, Refused>, ServerError> {
+    let mut session = clinical.0;
+    if !session.csrf_ok(form.csrf) {
+        let message = "The form had expired. Nothing was changed.";
+        return Ok(Either::Right(refused(
+            &session,
+            web,
+            id,
+            Some(message.into()),
+        )));
+    }
+    let Some(live) = session.store().resolve_person(id)? else {
+        return Ok(Either::Right(refused(&session, web, id, None)));
+    };
+    let (profile, ip, now) = (
+        session.profile.clone(),
+        session.ip.clone(),
+        web.clock.now_text(),
+    );
+    let label = profile.label();
+    let tx = session.store_mut().begin()?;
+    let ended = tx.end_grants("break-glass", profile.id, live, &now)?;
+    if ended > 0 {
+        tx.audit(
+            &AuditEvent {
+                user_id: Some(profile.user_id),
+                actor: Some(&profile.username),
+                role: Some(&label),
+                org: Some(&profile.org),
+                action: "break-glass-end",
+                person_id: Some(live),
+                detail: Some("ended by the user"),
+                outcome: "ok",
+                ip: ip.as_deref(),
+            },
+            &now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
 }
 
 #[derive(FromForm)]
