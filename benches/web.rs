@@ -11,7 +11,6 @@ use sharedcare::access::{password, secret};
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
 use sharedcare::import::Importer;
-use sharedcare::store::Store;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -28,7 +27,7 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 
 fn load(dir: &std::path::Path, people: u64) -> String {
     let config = Config::load(dir).unwrap();
-    let mut store = Store::open(&config.database_path()).unwrap();
+    let mut store = sharedcare::audit::open_store(&config).unwrap();
     let tx = store.begin().unwrap();
     common::register_sources(&tx);
     let user = tx

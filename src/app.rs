@@ -30,9 +30,13 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
-    // Opening once migrates the database before any request arrives.
-    drop(Store::open(&config.database_path())?);
-    let pool = web::pool::open(config.database_path())?;
+    // Opening once migrates the database (and seals any audit events from before the chain)
+    // before any request arrives. Every pooled connection shares one chain, so they agree on
+    // the head.
+    let store = Store::open(&config.database_path())?;
+    let chain = crate::audit::Chain::open(&config.data_dir, store.audit_chained()?)?;
+    drop(store.with_audit(Arc::clone(&chain))?);
+    let pool = web::pool::open(config.database_path(), chain)?;
     let mut figment = rocket::Config::figment()
         .merge(("address", address))
         .merge(("port", port))

@@ -1,6 +1,8 @@
 //! The command line: parsing, and one function per command. Exit codes are a contract:
-//! 0 success, 1 some input was rejected (or an operation failed), 2 usage or configuration error.
+//! 0 success, 1 some input was rejected (or an operation failed), 2 usage or configuration error,
+//! 3 the audit trail is broken or cannot be written.
 
+mod audit;
 mod demo;
 mod feeds;
 mod import;
@@ -95,6 +97,9 @@ pub enum Command {
     Backup,
     /// Replace the database with a backup (the server must be stopped).
     Restore(feeds::RestoreArgs),
+    /// The tamper-evident audit trail: verify its chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// What every command needs.
@@ -112,7 +117,7 @@ impl Ctx {
             source,
         })?;
         let config = Config::load(data_dir)?;
-        let store = Store::open(&config.database_path())?;
+        let store = crate::audit::open_store(&config)?;
         Ok(Self {
             config,
             store,
@@ -170,6 +175,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Scan(a) => feeds::scan(&mut ctx, &a),
         Command::Backup => feeds::backup(&mut ctx),
         Command::Restore(_) => Ok(0),
+        Command::Audit(c) => audit::run(&mut ctx, c),
     }
 }
 

@@ -1,0 +1,241 @@
+//! The tamper-evident audit trail.
+//!
+//! Every audit event (`store::AuditEvent`, written only through `store::Tx::audit`, in the same
+//! transaction as what it records) carries an HMAC-SHA256 that chains it to the one before:
+//! see [`chain`] for the rule. The key ([`key`]) lives in the data directory, outside the
+//! database, so editing the database is not enough to rewrite history without it.
+//!
+//! What the chain alone cannot show is the end of the log being cut off: the remaining events
+//! still chain perfectly. So the last committed (seq, hash) is also kept outside the database,
+//! MACed, in `DATA_DIR/audit.head` ([`head`]):
+//!
+//! - a writer replaces the head file after each commit that added events (never moving it
+//!   back past a head this process knows), so the head is at most the last few commits behind
+//!   the database and never ahead of it — a process killed between commit and head write
+//!   leaves a head that is merely stale;
+//! - [`verify`] reads the head *before* it opens its snapshot of the log, so a head written
+//!   while it runs cannot look like a truncation; then a head at or before the end of the log,
+//!   whose hash matches the event at its seq, is sound, and a head beyond the end is a
+//!   truncation ("the log ends at seq X but the head says Y");
+//! - a writer refuses to append when the log ends before the head it knows: otherwise new
+//!   events would reuse the cut-off sequence numbers and hide the cut. The request then fails,
+//!   as any failed audit write does, until an operator has looked (`sharedcare audit verify`)
+//!   and accepted the end of the log (`sharedcare audit reanchor`, itself an audited event).
+//!
+//! Limits, by design: someone who holds the key can rewrite anything; a saved copy of an old
+//! head file put back together with a log cut back to exactly that point is not detected (no
+//! local file can tell "old" from "current" without a witness elsewhere); after a power cut the
+//! database may lose its last commits (WAL with `synchronous = NORMAL`) while the head kept
+//! them, and verify then reports a truncation that the operator should read in that light.
+
+pub mod chain;
+pub mod head;
+pub mod key;
+pub mod verify;
+
+#[cfg(test)]
+mod tests;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use chain::{Hash, GENESIS};
+use head::Head;
+use key::AuditKey;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use verify::{verify, Break, Problem, Report};
+
+/// The audit key and the head this process knows, for one data directory. Shared by every
+/// connection of a process that writes (the web pool's connections share one).
+#[derive(Debug)]
+pub struct Chain {
+    dir: PathBuf,
+    key: AuditKey,
+    head: Mutex<Known>,
+}
+
+/// What this process last read or wrote as the head.
+#[derive(Debug, Clone)]
+enum Known {
+    Absent,
+    At(Head),
+    Unreadable(String),
+}
+
+impl Chain {
+    /// Loads the key of `data_dir` and reads the head. When there is no key yet and
+    /// `log_chained` is false (see `Store::audit_chained`), a key is made, with a head at seq 0.
+    /// A damaged head does not stop the opening — `audit verify` must still run — but no event
+    /// is appended until it is sorted out.
+    pub fn open(data_dir: &Path, log_chained: bool) -> Result<Arc<Self>> {
+        let (key, made) = AuditKey::load_or_create(data_dir, !log_chained)?;
+        if made {
+            head::write(
+                data_dir,
+                &key,
+                &Head {
+                    seq: 0,
+                    hash: GENESIS,
+                },
+            )?;
+        }
+        let known = read_known(data_dir, &key);
+        Ok(Arc::new(Self {
+            dir: data_dir.to_path_buf(),
+            key,
+            head: Mutex::new(known),
+        }))
+    }
+
+    /// A chain over an in-memory key, for tests that use an in-memory store; the head is kept
+    /// in `dir`.
+    pub fn with_key(dir: &Path, key: AuditKey) -> Arc<Self> {
+        let known = read_known(dir, &key);
+        Arc::new(Self {
+            dir: dir.to_path_buf(),
+            key,
+            head: Mutex::new(known),
+        })
+    }
+
+    pub fn key(&self) -> &AuditKey {
+        &self.key
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The head file as it is now on disk (not what this process remembers).
+    pub fn read_head(&self) -> Result<Option<Head>> {
+        head::read(&self.dir, &self.key)
+    }
+
+    fn known(&self) -> Result<std::sync::MutexGuard<'_, Known>> {
+        self.head
+            .lock()
+            .map_err(|_| Error::Audit("the audit head lock was poisoned".into()))
+    }
+
+    /// Whether the chain has never been started: only then may events written before the chain
+    /// existed (a database from before migration 7) be sealed into it.
+    pub fn at_genesis(&self) -> Result<bool> {
+        Ok(matches!(&*self.known()?, Known::At(h) if h.seq == 0))
+    }
+
+    /// Checks that a new event may follow a log whose last event is `last` (its seq), before it
+    /// is appended: the log must not end before the head. What this process remembers is
+    /// trusted when it agrees; otherwise the head file is read again, since another process
+    /// may have moved it on.
+    pub fn check_extends(&self, last: Option<i64>) -> Result<()> {
+        let mut known = self.known()?;
+        if extends(&known, last).is_ok() {
+            return Ok(());
+        }
+        *known = read_known(&self.dir, &self.key);
+        extends(&known, last)
+    }
+
+    /// Records that events up to `seq` (ending in `hash`) are committed: the head moves on
+    /// unless this process already knows a later one.
+    pub fn committed(&self, seq: i64, hash: Hash) -> Result<()> {
+        let mut known = self.known()?;
+        if matches!(&*known, Known::At(h) if h.seq >= seq) {
+            return Ok(());
+        }
+        let new = Head { seq, hash };
+        head::write(&self.dir, &self.key, &new)?;
+        *known = Known::At(new);
+        Ok(())
+    }
+
+    /// Moves the head to `seq` whatever it was: after a restore or an operator's reanchor.
+    pub fn force(&self, seq: i64, hash: Hash) -> Result<()> {
+        let mut known = self.known()?;
+        let new = Head { seq, hash };
+        head::write(&self.dir, &self.key, &new)?;
+        *known = Known::At(new);
+        Ok(())
+    }
+
+    /// The head this process knows, for messages: `None` when absent or unreadable.
+    pub fn known_seq(&self) -> Result<Option<i64>> {
+        Ok(match &*self.known()? {
+            Known::At(h) => Some(h.seq),
+            _ => None,
+        })
+    }
+}
+
+fn read_known(dir: &Path, key: &AuditKey) -> Known {
+    match head::read(dir, key) {
+        Ok(Some(h)) => Known::At(h),
+        Ok(None) => Known::Absent,
+        Err(e) => Known::Unreadable(e.to_string()),
+    }
+}
+
+fn extends(known: &Known, last: Option<i64>) -> Result<()> {
+    let verify = "run `sharedcare audit verify`; once understood, `sharedcare audit reanchor \
+                  --reason ...` accepts the log as it is";
+    match (known, last) {
+        (Known::Unreadable(why), _) => Err(Error::Audit(format!(
+            "audit events cannot be written: {why}; {verify}"
+        ))),
+        (Known::Absent, Some(seq)) => Err(Error::Audit(format!(
+            "audit events cannot be written: the log has events (up to seq {seq}) but the \
+             audit head file is missing, so a cut could not be detected; {verify}"
+        ))),
+        (Known::At(h), last) if last.unwrap_or(0) < h.seq => Err(Error::Audit(format!(
+            "audit events cannot be written: the log ends at seq {} but the audit head says \
+             seq {} — events were removed; {verify}",
+            last.unwrap_or(0),
+            h.seq
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Accepts the log as it now ends (after a restore, or a cut the operator has looked into):
+/// appends an event recording what the head was, and moves the head to it. Returns its seq.
+pub fn reanchor(
+    store: &mut Store,
+    actor: &str,
+    action: &str,
+    reason: Option<&str>,
+    why: &str,
+    now: &str,
+) -> Result<i64> {
+    let chain = store
+        .audit_chain()
+        .cloned()
+        .ok_or_else(|| Error::Audit("this database connection has no audit key".into()))?;
+    let head = match chain.read_head() {
+        Ok(Some(h)) => format!("seq {}", h.seq),
+        Ok(None) => "missing".to_owned(),
+        Err(_) => "unreadable".to_owned(),
+    };
+    let (_, last) = store.audit_extent()?;
+    let detail = format!("{why}; the audit head was {head}, the log ended at seq {last}");
+    store.audit_reanchor(
+        &crate::store::AuditEvent {
+            actor: Some(actor),
+            action,
+            reason,
+            detail: Some(&detail),
+            outcome: "ok",
+            ..Default::default()
+        },
+        now,
+    )
+}
+
+/// Opens the database of `config` with its audit chain: the way every command, job and server
+/// connection that may write opens it.
+pub fn open_store(config: &Config) -> Result<Store> {
+    let store = Store::open(&config.database_path())?;
+    let chain = Chain::open(&config.data_dir, store.audit_chained()?)?;
+    store.with_audit(chain)
+}
