@@ -9,20 +9,23 @@
 //! still chain perfectly. So the last committed (seq, hash) is also kept outside the database,
 //! MACed, in `DATA_DIR/audit.head` ([`head`]):
 //!
-//! - a writer replaces the head file after each commit that added events (never moving it
-//!   back past a head this process knows), so the head is at most the last few commits behind
-//!   the database and never ahead of it — a process killed between commit and head write
-//!   leaves a head that is merely stale;
+//! - a writer replaces the head file after a commit that added events — at most every half
+//!   second, and when the process lets go of the chain (end of a command, server shutdown) —
+//!   never moving it back past a head this process knows. So the head may lag the database,
+//!   never lead it: a process killed before writing its head leaves one that is merely stale;
 //! - [`verify`] reads the head *before* it opens its snapshot of the log, so a head written
 //!   while it runs cannot look like a truncation; then a head at or before the end of the log,
 //!   whose hash matches the event at its seq, is sound, and a head beyond the end is a
 //!   truncation ("the log ends at seq X but the head says Y");
-//! - a writer refuses to append when the log ends before the head it knows: otherwise new
+//! - a writer refuses to append when the log ends before the head it knows (what it committed
+//!   itself, written to the file yet or not, or what the file says): otherwise new
 //!   events would reuse the cut-off sequence numbers and hide the cut. The request then fails,
 //!   as any failed audit write does, until an operator has looked (`sharedcare audit verify`)
 //!   and accepted the end of the log (`sharedcare audit reanchor`, itself an audited event).
 //!
-//! Limits, by design: someone who holds the key can rewrite anything; a saved copy of an old
+//! Limits, by design: someone who holds the key can rewrite anything; after a process was
+//! killed with its newest head not yet written (half a second's worth at most), a cut of
+//! exactly those events is not seen; a saved copy of an old
 //! head file put back together with a log cut back to exactly that point is not detected (no
 //! local file can tell "old" from "current" without a witness elsewhere); after a power cut the
 //! database may lose its last commits (WAL with `synchronous = NORMAL`) while the head kept
@@ -44,19 +47,34 @@ use head::Head;
 use key::AuditKey;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub use verify::{verify, Break, Problem, Report};
 
+/// How often, at most, a writer replaces the head file. Writing it costs about half a
+/// millisecond (create, write, rename); every commit doing so would add that to each page
+/// view. A process killed before its pending head is written leaves the head up to this much
+/// behind: a cut of only those last events after such a crash is what goes unseen.
+const HEAD_INTERVAL: Duration = Duration::from_millis(500);
+
 /// The audit key and the head this process knows, for one data directory. Shared by every
-/// connection of a process that writes (the web pool's connections share one).
+/// connection of a process that writes (the web pool's connections share one); dropping the
+/// last reference writes a pending head.
 #[derive(Debug)]
 pub struct Chain {
     dir: PathBuf,
     key: AuditKey,
-    head: Mutex<Known>,
+    state: Mutex<State>,
 }
 
-/// What this process last read or wrote as the head.
+#[derive(Debug)]
+struct State {
+    /// The newest head this process committed or read: what its writers check against.
+    known: Known,
+    /// The head this process last wrote to the file, and when.
+    written: Option<(Head, Instant)>,
+}
+
 #[derive(Debug, Clone)]
 enum Known {
     Absent,
@@ -81,22 +99,20 @@ impl Chain {
                 },
             )?;
         }
-        let known = read_known(data_dir, &key);
-        Ok(Arc::new(Self {
-            dir: data_dir.to_path_buf(),
-            key,
-            head: Mutex::new(known),
-        }))
+        Ok(Self::with_key(data_dir, key))
     }
 
-    /// A chain over an in-memory key, for tests that use an in-memory store; the head is kept
-    /// in `dir`.
+    /// A chain over a key already in hand (tests use an in-memory one); the head is kept in
+    /// `dir`.
     pub fn with_key(dir: &Path, key: AuditKey) -> Arc<Self> {
         let known = read_known(dir, &key);
         Arc::new(Self {
             dir: dir.to_path_buf(),
             key,
-            head: Mutex::new(known),
+            state: Mutex::new(State {
+                known,
+                written: None,
+            }),
         })
     }
 
@@ -104,17 +120,13 @@ impl Chain {
         &self.key
     }
 
-    pub fn data_dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The head file as it is now on disk (not what this process remembers).
     pub fn read_head(&self) -> Result<Option<Head>> {
         head::read(&self.dir, &self.key)
     }
 
-    fn known(&self) -> Result<std::sync::MutexGuard<'_, Known>> {
-        self.head
+    fn state(&self) -> Result<std::sync::MutexGuard<'_, State>> {
+        self.state
             .lock()
             .map_err(|_| Error::Audit("the audit head lock was poisoned".into()))
     }
@@ -122,50 +134,75 @@ impl Chain {
     /// Whether the chain has never been started: only then may events written before the chain
     /// existed (a database from before migration 7) be sealed into it.
     pub fn at_genesis(&self) -> Result<bool> {
-        Ok(matches!(&*self.known()?, Known::At(h) if h.seq == 0))
+        Ok(matches!(&self.state()?.known, Known::At(h) if h.seq == 0))
     }
 
     /// Checks that a new event may follow a log whose last event is `last` (its seq), before it
-    /// is appended: the log must not end before the head. What this process remembers is
-    /// trusted when it agrees; otherwise the head file is read again, since another process
-    /// may have moved it on.
+    /// is appended: the log must not end before the head. When what this process knows says
+    /// no, the head file is read again, since another process may have moved it on — but a
+    /// head this process committed itself is never forgotten for an older file.
     pub fn check_extends(&self, last: Option<i64>) -> Result<()> {
-        let mut known = self.known()?;
-        if extends(&known, last).is_ok() {
+        let mut state = self.state()?;
+        if extends(&state.known, last).is_ok() {
             return Ok(());
         }
-        *known = read_known(&self.dir, &self.key);
-        extends(&known, last)
+        state.known = match (read_known(&self.dir, &self.key), &state.known) {
+            (Known::At(file), Known::At(own)) if own.seq > file.seq => Known::At(*own),
+            (Known::Absent, Known::At(own)) => Known::At(*own),
+            (file, _) => file,
+        };
+        extends(&state.known, last)
     }
 
-    /// Records that events up to `seq` (ending in `hash`) are committed: the head moves on
-    /// unless this process already knows a later one.
+    /// Records that events up to `seq` (ending in `hash`) are committed. The head file follows
+    /// at once unless it was written less than [`HEAD_INTERVAL`] ago; then a later commit, or
+    /// dropping the chain, writes it.
     pub fn committed(&self, seq: i64, hash: Hash) -> Result<()> {
-        let mut known = self.known()?;
-        if matches!(&*known, Known::At(h) if h.seq >= seq) {
+        let mut state = self.state()?;
+        if matches!(&state.known, Known::At(h) if h.seq >= seq) {
             return Ok(());
         }
-        let new = Head { seq, hash };
-        head::write(&self.dir, &self.key, &new)?;
-        *known = Known::At(new);
+        state.known = Known::At(Head { seq, hash });
+        let due = state
+            .written
+            .is_none_or(|(_, at)| at.elapsed() >= HEAD_INTERVAL);
+        if due {
+            self.write_known(&mut state)?;
+        }
         Ok(())
     }
 
-    /// Moves the head to `seq` whatever it was: after a restore or an operator's reanchor.
+    /// Moves the head to `seq` whatever it was, now: after a restore or an operator's reanchor.
     pub fn force(&self, seq: i64, hash: Hash) -> Result<()> {
-        let mut known = self.known()?;
-        let new = Head { seq, hash };
-        head::write(&self.dir, &self.key, &new)?;
-        *known = Known::At(new);
-        Ok(())
+        let mut state = self.state()?;
+        state.known = Known::At(Head { seq, hash });
+        self.write_known(&mut state)
     }
 
-    /// The head this process knows, for messages: `None` when absent or unreadable.
-    pub fn known_seq(&self) -> Result<Option<i64>> {
-        Ok(match &*self.known()? {
-            Known::At(h) => Some(h.seq),
-            _ => None,
-        })
+    /// Writes a head committed but not yet written.
+    pub fn flush(&self) -> Result<()> {
+        let mut state = self.state()?;
+        self.write_known(&mut state)
+    }
+
+    fn write_known(&self, state: &mut State) -> Result<()> {
+        let Known::At(head) = state.known else {
+            return Ok(());
+        };
+        if state.written.is_some_and(|(w, _)| w == head) {
+            return Ok(());
+        }
+        head::write(&self.dir, &self.key, &head)?;
+        state.written = Some((head, Instant::now()));
+        Ok(())
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            log::error!("the audit head was not written: {}", e.operator_summary());
+        }
     }
 }
 

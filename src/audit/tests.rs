@@ -61,14 +61,32 @@ fn a_store_without_the_key_writes_no_audit_event() {
 }
 
 #[test]
-fn events_chain_from_seq_1_and_the_head_follows_each_commit() {
+fn events_chain_from_seq_1_and_the_head_follows_the_commits() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = keyed(dir.path());
     write(&mut store, 3);
+    let key = AuditKey::from_bytes(&[7; 32]).unwrap();
+    assert_eq!(head::read(dir.path(), &key).unwrap().unwrap().seq, 3);
+    // Within the half second the file is not rewritten, but the process knows seq 5 was
+    // committed, and writes it when it lets go of the chain.
     write(&mut store, 2);
     let report = verify(&store, &mut |_| {}).unwrap();
     assert_eq!(report.summary(), "audit chain ok: 5 events, last seq 5");
-    let key = AuditKey::from_bytes(&[7; 32]).unwrap();
+    sql(&store, "DELETE FROM audit_event WHERE seq = 5");
+    let tx = store.begin().unwrap();
+    let e = tx
+        .audit(
+            &AuditEvent {
+                action: "x",
+                outcome: "ok",
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("head says seq 5"), "{e}");
+    drop(tx);
+    drop(store);
     assert_eq!(head::read(dir.path(), &key).unwrap().unwrap().seq, 5);
 }
 
