@@ -10,8 +10,9 @@
 //! MACed, in `DATA_DIR/audit.head` ([`head`]):
 //!
 //! - a writer replaces the head file after a commit that added events — at most every half
-//!   second, and when the process lets go of the chain (end of a command, server shutdown) —
-//!   never moving it back past a head this process knows. So the head may lag the database,
+//!   second, within a second anyway in the server (a flusher task), and when the process lets
+//!   go of the chain (end of a command, server shutdown) — never moving it back past a head
+//!   this process knows. So the head may lag the database,
 //!   never lead it: a process killed before writing its head leaves one that is merely stale;
 //! - [`verify`] reads the head *before* it opens its snapshot of the log, so a head written
 //!   while it runs cannot look like a truncation; then a head at or before the end of the log,
@@ -24,12 +25,12 @@
 //!   and accepted the end of the log (`sharedcare audit reanchor`, itself an audited event).
 //!
 //! Limits, by design: someone who holds the key can rewrite anything; after a process was
-//! killed with its newest head not yet written (half a second's worth at most), a cut of
-//! exactly those events is not seen; a saved copy of an old
-//! head file put back together with a log cut back to exactly that point is not detected (no
-//! local file can tell "old" from "current" without a witness elsewhere); after a power cut the
-//! database may lose its last commits (WAL with `synchronous = NORMAL`) while the head kept
-//! them, and verify then reports a truncation that the operator should read in that light.
+//! killed with its newest head not yet written (the last second or so of events), a cut of
+//! exactly those events is not seen; a saved copy of an old head file put back together with
+//! a log cut back to exactly that point is not detected (no local file can tell "old" from
+//! "current" without a witness elsewhere); after a power cut the database may lose its last
+//! commits (WAL with `synchronous = NORMAL`) while the head kept them, and verify then reports
+//! a truncation that the operator should read in that light.
 
 pub mod chain;
 pub mod head;
@@ -71,8 +72,11 @@ pub struct Chain {
 struct State {
     /// The newest head this process committed or read: what its writers check against.
     known: Known,
-    /// The head this process last wrote to the file, and when.
-    written: Option<(Head, Instant)>,
+    /// `known` is a head this process committed and has not written to the file yet. Only
+    /// such a head is ever written: one merely read may be older than the file by now.
+    dirty: bool,
+    /// When this process last wrote the file.
+    written: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +115,7 @@ impl Chain {
             key,
             state: Mutex::new(State {
                 known,
+                dirty: false,
                 written: None,
             }),
         })
@@ -163,9 +168,8 @@ impl Chain {
             return Ok(());
         }
         state.known = Known::At(Head { seq, hash });
-        let due = state
-            .written
-            .is_none_or(|(_, at)| at.elapsed() >= HEAD_INTERVAL);
+        state.dirty = true;
+        let due = state.written.is_none_or(|at| at.elapsed() >= HEAD_INTERVAL);
         if due {
             self.write_known(&mut state)?;
         }
@@ -176,6 +180,7 @@ impl Chain {
     pub fn force(&self, seq: i64, hash: Hash) -> Result<()> {
         let mut state = self.state()?;
         state.known = Known::At(Head { seq, hash });
+        state.dirty = true;
         self.write_known(&mut state)
     }
 
@@ -186,14 +191,12 @@ impl Chain {
     }
 
     fn write_known(&self, state: &mut State) -> Result<()> {
-        let Known::At(head) = state.known else {
+        let (true, Known::At(head)) = (state.dirty, &state.known) else {
             return Ok(());
         };
-        if state.written.is_some_and(|(w, _)| w == head) {
-            return Ok(());
-        }
-        head::write(&self.dir, &self.key, &head)?;
-        state.written = Some((head, Instant::now()));
+        head::write(&self.dir, &self.key, head)?;
+        state.dirty = false;
+        state.written = Some(Instant::now());
         Ok(())
     }
 }

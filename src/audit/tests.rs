@@ -205,3 +205,16 @@ fn events_from_before_the_chain_are_sealed_once_and_never_again() {
     let b = verify(&store, &mut |_| {}).unwrap().broken.unwrap();
     assert_eq!((b.seq, b.problem), (1, Problem::HashMissing));
 }
+
+#[test]
+fn a_process_that_only_read_the_head_never_writes_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
+    let mut writer = keyed(dir.path());
+    write(&mut writer, 3);
+    let reader = Chain::with_key(dir.path(), key());
+    write(&mut writer, 2);
+    drop(writer);
+    drop(reader);
+    assert_eq!(head::read(dir.path(), &key()).unwrap().unwrap().seq, 5);
+}
