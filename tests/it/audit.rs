@@ -220,6 +220,23 @@ fn a_database_from_before_the_chain_is_sealed_at_first_open_and_verifies() {
         "{}",
         r.stdout
     );
+    // The scheduled job runs the same check and records the failure.
+    let config = Config::load(&env.data_dir()).unwrap();
+    let clock = sharedcare::clock::SystemClock;
+    let run = sharedcare::jobs::run_recorded("audit_verify", &config, &clock, || {
+        sharedcare::jobs::run_job("audit_verify", &config, &clock).map(|m| ((), m))
+    });
+    assert!(run.is_err());
+    let (outcome, message): (String, String) = env
+        .sql()
+        .query_row(
+            "SELECT outcome, message FROM job_run WHERE job = 'audit_verify'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(outcome, "failed");
+    assert!(message.contains("broken at seq 2"), "{message}");
 }
 
 #[test]
@@ -299,6 +316,17 @@ fn a_record_page_is_not_shown_when_its_audit_event_cannot_be_written() {
     // Verified while the server runs and writes: the head it keeps never makes a false alarm.
     let r = s.env.ok(&["audit", "verify"]);
     assert!(r.stdout.starts_with("audit chain ok"), "{}", r.stdout);
+    // Idle, the server still brings the head file up to its last event within a second or so.
+    let last = s.env.count("SELECT max(seq) FROM audit_event");
+    let head_seq = || -> i64 {
+        let text = std::fs::read_to_string(s.env.data_dir().join("audit.head")).unwrap();
+        text.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while head_seq() != last {
+        assert!(Instant::now() < deadline, "head {} != {last}", head_seq());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// What chaining costs per event, against the plain INSERT that was there before: in a batch,
