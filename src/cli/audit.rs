@@ -3,7 +3,8 @@
 //! `verify` walks the whole chain (as the nightly `audit_verify` job does) and exits 3 when it
 //! is broken, naming the first bad seq. `reanchor` accepts the log as it now ends, after a
 //! truncation has been looked into: until then no audit event can be written, so no patient
-//! data is shown.
+//! data is shown. A server that was running keeps the later head it committed itself (a
+//! replayed old head file must not talk it out of that) until it is restarted.
 
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
@@ -44,6 +45,8 @@ pub fn run(ctx: &mut Ctx, command: AuditCommand) -> Result<u8> {
                 print_json(&serde_json::json!({ "reanchored_at": seq }));
             } else {
                 println!("audit head moved to seq {seq}");
+                // A running server remembers the head it committed and keeps refusing.
+                println!("restart a running server so that it takes up the new head");
             }
             Ok(0)
         }
