@@ -1,5 +1,17 @@
--- The sharedcare schema at version 7, as the embedded migrations build it.
+-- The sharedcare schema at version 8, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
+
+CREATE TABLE access_grant (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('self-claim', 'break-glass')),
+    profile_id INTEGER NOT NULL REFERENCES role_profile(id),
+    person_id INTEGER NOT NULL REFERENCES person(id),
+    reason_code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    ended_at TEXT
+) STRICT;
 
 CREATE TABLE api_token (
     id INTEGER PRIMARY KEY,
@@ -7,7 +19,7 @@ CREATE TABLE api_token (
     user_id INTEGER NOT NULL REFERENCES app_user(id),
     created_at TEXT NOT NULL,
     revoked_at TEXT
-) STRICT;
+, profile_id INTEGER REFERENCES role_profile(id)) STRICT;
 
 CREATE TABLE app_user (
     id INTEGER PRIMARY KEY,
@@ -196,6 +208,40 @@ CREATE VIRTUAL TABLE person_fts USING fts5(
     tokenize = 'trigram remove_diacritics 1'
 );
 
+CREATE TABLE privacy_alert (
+    id INTEGER PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('self-claim', 'break-glass', 'objection-override')),
+    grant_id INTEGER REFERENCES access_grant(id),
+    user_id INTEGER NOT NULL REFERENCES app_user(id),
+    person_id INTEGER NOT NULL REFERENCES person(id),
+    raised_at TEXT NOT NULL,
+    closed_at TEXT,
+    closed_by TEXT,
+    note TEXT
+) STRICT;
+
+CREATE TABLE role_profile (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES app_user(id),
+    role TEXT NOT NULL,
+    -- ODS code of the organisation.
+    org TEXT NOT NULL,
+    team TEXT,
+    created_at TEXT NOT NULL,
+    removed_at TEXT
+) STRICT;
+
+CREATE TABLE sharing_objection (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES person(id),
+    reason TEXT NOT NULL,
+    objected_on TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    withdrawn_at TEXT
+) STRICT;
+
 CREATE TABLE source (
     id INTEGER PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
@@ -261,7 +307,9 @@ CREATE TABLE web_session (
     last_seen_at TEXT NOT NULL,
     ended_at TEXT,
     ip TEXT
-) STRICT;
+, profile_id INTEGER REFERENCES role_profile(id)) STRICT;
+
+CREATE INDEX access_grant_person ON access_grant(person_id, profile_id);
 
 CREATE INDEX audit_event_person ON audit_event(person_id) WHERE person_id IS NOT NULL;
 
@@ -282,6 +330,13 @@ CREATE INDEX person_nhs_number ON person(nhs_number) WHERE nhs_number IS NOT NUL
 CREATE INDEX person_postcode_key ON person(postcode_key) WHERE merged_into IS NULL;
 
 CREATE INDEX person_surname_key ON person(surname_key, birth_date) WHERE merged_into IS NULL;
+
+CREATE INDEX privacy_alert_open ON privacy_alert(raised_at) WHERE closed_at IS NULL;
+
+CREATE UNIQUE INDEX role_profile_live ON role_profile(user_id, role, org, coalesce(team, ''))
+    WHERE removed_at IS NULL;
+
+CREATE INDEX sharing_objection_person ON sharing_objection(person_id);
 
 CREATE INDEX source_person_history_source_person ON source_person_history(source_person_id);
 

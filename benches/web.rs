@@ -3,14 +3,25 @@
 //!
 //! `cargo bench --bench web -- [--people N] [--clients C] [--seconds S]` (defaults 200,000 people,
 //! 8 clients, 15 s a phase). Prints p50/p99 latency and requests/s per phase, and server RSS.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+//!
+//! Before the server starts, the same run measures what the access policy costs a record read
+//! in-process: the read path without the gate (resolve, load, build the page model, audit) and
+//! with it (the gate also reads grants and objections, infers relationships and filters),
+//! alternating over the same people, so "before" and "after" share one machine state.
+//!
+//! While the phases run, a delta import goes on beside them (files of new results for people
+//! already loaded, imported by the `sharedcare import` command into the same database), as on
+//! a live server; `--no-import` turns it off.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
-use sharedcare::access::{password, secret};
+use sharedcare::access::{password, secret, Gate, Opened};
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
 use sharedcare::import::Importer;
+use sharedcare::record::view::{Freshness, RecordView};
+use sharedcare::store::Actor;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -30,18 +41,27 @@ fn load(dir: &std::path::Path, people: u64) -> String {
     let mut store = sharedcare::audit::open_store(&config).unwrap();
     let tx = store.begin().unwrap();
     common::register_sources(&tx);
-    let user = tx
-        .add_user(
-            "bench",
-            "clinician",
-            "R9W",
-            &password::hash(PASSWORD).unwrap(),
-            "2024-01-01T00:00:00Z",
-        )
-        .unwrap();
+    tx.add_user(
+        "bench",
+        "clinician",
+        "R9W",
+        None,
+        &password::hash(PASSWORD).unwrap(),
+        "2024-01-01T00:00:00Z",
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    let user = store.user_by_name("bench").unwrap().unwrap();
+    let profile = store.profiles_of(&user).unwrap().remove(0);
     let token = secret::new_token().unwrap();
-    tx.add_api_token(&secret::token_hash(&token), user, "2024-01-01T00:00:00Z")
-        .unwrap();
+    let tx = store.begin().unwrap();
+    tx.add_api_token(
+        &secret::token_hash(&token),
+        user.id,
+        profile.id,
+        "2024-01-01T00:00:00Z",
+    )
+    .unwrap();
     tx.commit().unwrap();
     let started = Instant::now();
     let (hl7, csv) = common::region(people);
@@ -177,6 +197,90 @@ fn rss_mib(pid: u32, field: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// p50 and p99 of the record read without and with the access gate, in microseconds.
+fn policy_overhead(dir: &std::path::Path, people: u64, samples: u64) -> [(f64, f64); 2] {
+    let config = Config::load(dir).unwrap();
+    let mut store = sharedcare::audit::open_store(&config).unwrap();
+    let gate = Gate::new(&config.access).unwrap();
+    let user = store.user_by_name("bench").unwrap().unwrap();
+    let profile = store.profiles_of(&user).unwrap().remove(0);
+    let now = chrono::Utc::now();
+    let now_text = now.to_rfc3339();
+    let fresh = Freshness::new(&store.source_last_received().unwrap(), now);
+    let actor = Actor {
+        user_id: user.id,
+        username: "bench",
+        role: "clinician",
+        org: "R9W",
+        ip: None,
+    };
+    let mut rng = common::Rng(99);
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for _ in 0..samples {
+        let id = (rng.next() % people) as i64 + 1;
+        let t0 = Instant::now();
+        let live = store.resolve_person(id).unwrap().unwrap();
+        let record = store.person_record(live).unwrap().unwrap();
+        let view = RecordView::build(&record, now.date_naive(), &fresh, &[]);
+        store
+            .audit_seen(&actor, "view-record", &[live], None, &now_text)
+            .unwrap();
+        before.push(t0.elapsed());
+        drop(view);
+
+        let t0 = Instant::now();
+        let Opened::Record(visible) = gate.open_person(&store, &profile, id, now, false).unwrap()
+        else {
+            panic!("the bench user has no relationship with person {id}");
+        };
+        let mut view = RecordView::build(&visible.record, now.date_naive(), &fresh, &[]);
+        view.keep_categories(&visible.categories);
+        store
+            .audit_seen(
+                &actor,
+                "view-record",
+                &[visible.record.person_id],
+                None,
+                &now_text,
+            )
+            .unwrap();
+        after.push(t0.elapsed());
+    }
+    [before, after].map(|mut l| {
+        l.sort();
+        (percentile(&l, 0.5) * 1000.0, percentile(&l, 0.99) * 1000.0)
+    })
+}
+
+/// Imports delta files of 1,000 result messages one after another until told to stop;
+/// returns the messages imported and the time taken.
+fn delta_imports(
+    dir: &std::path::Path,
+    people: u64,
+    stop: &std::sync::atomic::AtomicBool,
+) -> (u64, Duration) {
+    let started = Instant::now();
+    let mut messages = 0;
+    let mut round = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let file = dir.join(format!("delta-{round}.hl7"));
+        std::fs::write(&file, common::delta(people, round, 1_000)).unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["import", "--source", "R9W-PAS"])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "delta import {round} failed");
+        messages += 1_000;
+        round += 1;
+    }
+    (messages, started.elapsed())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let people = arg(&args, "--people", 200_000);
@@ -184,6 +288,7 @@ fn main() {
     let seconds = arg(&args, "--seconds", 15);
     let dir = tempfile::tempdir().unwrap();
     let token = Arc::new(load(dir.path(), people));
+    let [before, after] = policy_overhead(dir.path(), people, 4_000);
     let mut server = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
         .arg("--data-dir")
         .arg(dir.path())
@@ -200,6 +305,13 @@ fn main() {
     }
     let base = Arc::new(line.trim().rsplit(' ').next().unwrap().to_owned());
     std::thread::spawn(move || for _ in reader.lines() {});
+
+    let importing = !args.iter().any(|a| a == "--no-import");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let importer = importing.then(|| {
+        let (stop, dir) = (Arc::clone(&stop), dir.path().to_path_buf());
+        std::thread::spawn(move || delta_imports(&dir, people, &stop))
+    });
 
     // Person ids are assigned in import order, one per synthetic person.
     let phases = [
@@ -252,7 +364,16 @@ fn main() {
             },
         ),
     ];
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let imported = importer.map(|h| h.join().unwrap());
     println!("\nsharedcare web benchmark: {people} people, {clients} concurrent clients over HTTPS, {seconds} s a phase");
+    if let Some((messages, took)) = imported {
+        println!(
+            "during the phases a delta import ran beside them: {messages} result messages in {:.0} s ({:.0} msg/s)",
+            took.as_secs_f64(),
+            messages as f64 / took.as_secs_f64()
+        );
+    }
     println!(
         "{:<22} {:>9} {:>9} {:>10} {:>8}",
         "phase", "p50 ms", "p99 ms", "req/s", "errors"
@@ -267,6 +388,15 @@ fn main() {
             p.errors
         );
     }
+    println!(
+        "\nrecord read in-process, 4,000 people: without the access gate p50 {:.0} µs p99 {:.0} µs; \
+         with it p50 {:.0} µs p99 {:.0} µs (p99 {:+.1} %)",
+        before.0,
+        before.1,
+        after.0,
+        after.1,
+        (after.1 / before.1 - 1.0) * 100.0
+    );
     println!(
         "server RSS now {:.0} MiB, peak {:.0} MiB",
         rss_mib(server.id(), "VmRSS:"),

@@ -55,11 +55,13 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         "https"
     };
     let jobs = crate::jobs::fairing(config.clone())?;
+    let gate = Arc::new(crate::access::Gate::new(&config.access)?);
     let state = Web {
         config,
         pool,
         clock: Arc::new(SystemClock),
         throttle: Default::default(),
+        gate,
     };
     let rocket = web::build(state, figment)
         .attach(jobs)

@@ -24,6 +24,39 @@ pub struct Config {
     pub sftp: SftpConfig,
     pub jobs: JobsConfig,
     pub feeds: FeedsConfig,
+    pub access: AccessConfig,
+}
+
+/// Who may see what (see `access`). Times are how long access lasts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// A policy file replacing the shipped one (roles and what they may do). Default: shipped.
+    pub policy: Option<PathBuf>,
+    /// A sensitive-code list replacing the shipped one. Default: shipped.
+    pub sensitive_codes: Option<PathBuf>,
+    /// After a discharge, an attendance or the end of a social-care case, the organisation
+    /// keeps its care relationship for this many hours. Default 72.
+    pub relationship_grace_hours: i64,
+    /// A self-claimed relationship lasts this many hours. Default 168 (one week).
+    pub self_claim_hours: i64,
+    /// Broken glass gives access for this many hours. Default 4.
+    pub break_glass_hours: i64,
+    /// Whether breaking glass also overrides a person's objection to sharing. Default false.
+    pub break_glass_overrides_objection: bool,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            policy: None,
+            sensitive_codes: None,
+            relationship_grace_hours: 72,
+            self_claim_hours: 168,
+            break_glass_hours: 4,
+            break_glass_overrides_objection: false,
+        }
+    }
 }
 
 /// When each scheduled job runs: cron expressions with a seconds field
@@ -155,6 +188,7 @@ struct ConfigFile {
     sftp: SftpConfig,
     jobs: JobsConfig,
     feeds: FeedsConfig,
+    access: AccessConfig,
 }
 
 impl Config {
@@ -180,6 +214,7 @@ impl Config {
             sftp: file.sftp,
             jobs: file.jobs,
             feeds: file.feeds,
+            access: file.access,
         })
     }
 
@@ -238,5 +273,20 @@ mod tests {
         assert_eq!(f.done_retention_days, d.done_retention_days);
         assert_eq!(f.reject_retention_days, d.reject_retention_days);
         assert_eq!(f.backups_keep, d.backups_keep);
+        let (a, d) = (&file.access, &defaults.access);
+        assert_eq!(
+            (
+                a.relationship_grace_hours,
+                a.self_claim_hours,
+                a.break_glass_hours,
+                a.break_glass_overrides_objection
+            ),
+            (
+                d.relationship_grace_hours,
+                d.self_claim_hours,
+                d.break_glass_hours,
+                d.break_glass_overrides_objection
+            )
+        );
     }
 }

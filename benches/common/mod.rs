@@ -168,6 +168,32 @@ pub fn region(people: u64) -> (String, String) {
     (hl7_text, csv_text)
 }
 
+/// One file of a day's new results: `count` ORU messages, each for a person already loaded
+/// (a thin PID: hospital number and NHS number), with references unique to `round`.
+#[allow(dead_code)]
+pub fn delta(people: u64, round: u64, count: u64) -> String {
+    let mut out = String::new();
+    for k in 0..count {
+        let i = (round * 7_919 + k * 104_729) % people;
+        let _ = write!(
+            out,
+            "MSH|^~\\&|LAB|R9W|SC|REG|20240201090000||ORU^R01|D{round}X{k}|P|2.4\r\
+             PID|1||MRN{i:08}^^^R9W^MR~{}^^^NHS^NH\r\
+             OBR|1|DO{round}X{k}|DO{round}X{k}|U&E^Renal^L|||20240201090000\r",
+            nhs_number(i)
+        );
+        for (n, (code, name, unit, range)) in TESTS.iter().enumerate() {
+            let _ = write!(
+                out,
+                "OBX|{}|NM|{code}^{name}^L||{}|{unit}|{range}|N|||F|||20240201090000\r",
+                n + 1,
+                60 + (i + k + n as u64) % 90
+            );
+        }
+    }
+    out
+}
+
 /// Registers the two sources the synthetic files come from.
 pub fn register_sources(tx: &Tx<'_>) {
     for (code, kind, format, mapping) in [

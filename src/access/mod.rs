@@ -1,48 +1,48 @@
-//! Who may see what. For now a role either may see patient data or may not; the guard that
-//! asks is the one place this is decided (`web::guards`), so a richer policy can replace it.
+//! Who may see what. A session is one user acting in one role profile (role, organisation,
+//! team). The policy (`policy.toml`, replaceable) says what a role may do and which data
+//! categories it sees; a care relationship — inferred from the record, self-claimed or broken
+//! glass — says whom it may open. Objections, S-flagged demographics and sensitive entries are
+//! enforced by [`gate::Gate`], the one place every read goes through.
 
+#[cfg(test)]
+mod fixture;
+pub mod gate;
+pub mod open;
 pub mod password;
+pub mod policy;
+pub mod profile;
+pub mod relationship;
 pub mod secret;
+pub mod sensitive;
 
-use serde::Serialize;
+pub use gate::{Gate, Grant, HitLevel, Opened, Restrictions, Visible, Withheld};
+pub use open::{Claim, Claimed};
+pub use policy::{Activity, Policy, RoleDef};
+pub use profile::Profile;
+pub use relationship::{Basis, Relationship};
 
-/// The roles a user can hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    Clinician,
-    SocialWorker,
-    /// IT and integration staff: sources, feeds, users; no patient data.
-    Admin,
-    PrivacyOfficer,
-}
+/// Coded reasons for a self-claimed relationship or broken glass.
+pub const CLAIM_REASONS: [(&str, &str); 5] = [
+    ("direct-care", "Providing direct care now"),
+    (
+        "referral-received",
+        "Referral received, not yet in the feeds",
+    ),
+    ("new-registration", "New registration or transfer of care"),
+    ("safeguarding", "Safeguarding enquiry"),
+    ("other", "Other (explain below)"),
+];
 
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Self::Clinician,
-        Self::SocialWorker,
-        Self::Admin,
-        Self::PrivacyOfficer,
-    ];
+pub const GLASS_REASONS: [(&str, &str); 4] = [
+    (
+        "emergency-care",
+        "Emergency care: the person cannot consent",
+    ),
+    ("unconscious", "Unconscious or confused patient"),
+    ("immediate-risk", "Immediate risk to the person or others"),
+    ("other", "Other (explain below)"),
+];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Clinician => "clinician",
-            Self::SocialWorker => "social-worker",
-            Self::Admin => "admin",
-            Self::PrivacyOfficer => "privacy-officer",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    /// Whether this role may search for people and open their records.
-    pub fn sees_patient_data(self) -> bool {
-        matches!(
-            self,
-            Self::Clinician | Self::SocialWorker | Self::PrivacyOfficer
-        )
-    }
+pub fn reason_known(list: &[(&str, &str)], code: &str) -> bool {
+    list.iter().any(|(c, _)| *c == code)
 }

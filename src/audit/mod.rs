@@ -137,7 +137,7 @@ impl Chain {
     }
 
     /// Whether the chain has never been started: only then may events written before the chain
-    /// existed (a database from before migration 7) be sealed into it.
+    /// existed (a database from before migration 8) be sealed into it.
     pub fn at_genesis(&self) -> Result<bool> {
         Ok(matches!(&self.state()?.known, Known::At(h) if h.seq == 0))
     }

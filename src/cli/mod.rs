@@ -7,6 +7,7 @@ mod demo;
 mod feeds;
 mod import;
 mod person;
+mod policy;
 mod region;
 mod review;
 mod sftp;
@@ -83,6 +84,9 @@ pub enum Command {
     /// Manage the people who sign in.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// The access policy: roles, what they may do, which data they see.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// API tokens for the FHIR API.
     #[command(subcommand)]
     Token(user::TokenCommand),
@@ -170,6 +174,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(_) => Ok(0),
         Command::User(c) => user::run(&mut ctx, c),
         Command::Token(c) => user::token(&mut ctx, c),
+        Command::Policy(c) => policy::run(&ctx, c),
         Command::Sftp(c) => sftp::run(&mut ctx, c),
         Command::Feeds(a) => feeds::feeds(&mut ctx, &a),
         Command::Scan(a) => feeds::scan(&mut ctx, &a),
@@ -229,6 +234,31 @@ pub(crate) fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
         &crate::store::AuditEvent {
             actor: Some(&actor),
             action,
+            detail: Some(detail),
+            outcome: "ok",
+            ..Default::default()
+        },
+        &CLOCK.now_text(),
+    )?;
+    tx.commit()
+}
+
+/// Records that the operator was shown a person's data, in its own transaction, before it is
+/// printed.
+pub(crate) fn audit_person(
+    ctx: &mut Ctx,
+    action: &str,
+    person_id: i64,
+    detail: &str,
+) -> Result<()> {
+    use crate::clock::Clock;
+    let actor = operator();
+    let tx = ctx.store.begin()?;
+    tx.audit(
+        &crate::store::AuditEvent {
+            actor: Some(&actor),
+            action,
+            person_id: Some(person_id),
             detail: Some(detail),
             outcome: "ok",
             ..Default::default()

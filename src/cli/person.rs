@@ -1,6 +1,8 @@
 //! `sharedcare person find|show` and `sharedcare export`.
 
 use super::{print_json, Ctx};
+use crate::access::{Gate, Restrictions};
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::NhsNumber;
 use crate::record::{fhir_export, PersonRecord};
@@ -23,6 +25,26 @@ pub enum PersonCommand {
     Show {
         /// A person id or an NHS number.
         id: String,
+        #[command(flatten)]
+        reason: ReasonArg,
+    },
+    /// Record the person's objection to sharing: their data is then shown to each
+    /// organisation only where it supplied it.
+    Object {
+        /// A person id or an NHS number.
+        id: String,
+        /// What the person said, or the form reference.
+        #[arg(long)]
+        reason: String,
+        /// When the person objected, YYYY-MM-DD (default today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Withdraw the objections recorded here (an objection sent by a feed stays until the feed
+    /// withdraws it).
+    WithdrawObjection {
+        /// A person id or an NHS number.
+        id: String,
     },
     /// Search inside one person's record: entries whose text contains every word.
     Search {
@@ -30,6 +52,8 @@ pub enum PersonCommand {
         id: String,
         /// Words to find, e.g. "penicillin" or "dnacpr".
         text: String,
+        #[command(flatten)]
+        reason: ReasonArg,
     },
 }
 
@@ -39,6 +63,19 @@ pub struct ExportArgs {
     pub nhs_number: Option<String>,
     #[arg(long)]
     pub person: Option<i64>,
+    #[command(flatten)]
+    pub reason: ReasonArg,
+}
+
+/// Sensitive entries, a restricted person's address and location, and other organisations'
+/// data under an objection are withheld from the terminal too, unless a reason is given; the
+/// reason is recorded in the audit trail with the view.
+#[derive(Debug, Args)]
+pub struct ReasonArg {
+    /// Why withheld data is needed (recorded): shows sensitive entries, a restricted person's
+    /// whereabouts, and data an objection hides.
+    #[arg(long = "reason")]
+    pub reason: Option<String>,
 }
 
 pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
@@ -68,8 +105,35 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             }
             Ok(0)
         }
-        PersonCommand::Show { id } => {
-            let record = load(ctx, &id)?;
+        PersonCommand::Object { id, reason, date } => {
+            let person = find(ctx, &id)?.person_id;
+            let date = match date {
+                Some(d) => parse_dob(&d)?,
+                None => super::CLOCK.now().date_naive().to_string(),
+            };
+            if reason.trim().is_empty() {
+                return Err(Error::Invalid("give the objection's --reason".into()));
+            }
+            let now = super::CLOCK.now_text();
+            let tx = ctx.store.begin()?;
+            let n = tx.add_objection(person, reason.trim(), &date, &super::operator(), &now)?;
+            tx.commit()?;
+            super::audit_person(ctx, "objection-record", person, &format!("objection {n}"))?;
+            println!("objection recorded for person {person}: each organisation now sees only what it supplied");
+            Ok(0)
+        }
+        PersonCommand::WithdrawObjection { id } => {
+            let person = find(ctx, &id)?.person_id;
+            let now = super::CLOCK.now_text();
+            let tx = ctx.store.begin()?;
+            let n = tx.withdraw_objections(person, &now)?;
+            tx.commit()?;
+            super::audit_person(ctx, "objection-withdraw", person, &format!("{n} withdrawn"))?;
+            println!("{n} objection(s) withdrawn for person {person}");
+            Ok(0)
+        }
+        PersonCommand::Show { id, reason } => {
+            let record = load(ctx, &id, &reason, "cli-show")?;
             if ctx.json {
                 print_json(&record);
             } else {
@@ -77,8 +141,8 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             }
             Ok(0)
         }
-        PersonCommand::Search { id, text } => {
-            let mut record = load(ctx, &id)?;
+        PersonCommand::Search { id, text, reason } => {
+            let mut record = load(ctx, &id, &reason, "cli-search")?;
             let hits = ctx.store.search_record(record.person_id, &text)?;
             record.entries.retain(|e| hits.contains(&e.id));
             record
@@ -110,13 +174,49 @@ pub fn export(ctx: &mut Ctx, args: &ExportArgs) -> Result<u8> {
         (None, Some(id)) => id.to_string(),
         (None, None) => return Err(Error::Invalid("give --nhs-number or --person".into())),
     };
-    let record = load(ctx, &key)?;
+    let record = load(ctx, &key, &args.reason, "cli-export")?;
     print_json(&fhir_export::bundle(&record));
     Ok(0)
 }
 
+/// A person by id or NHS number, following merges, as the access gate lets the operator see
+/// them; the view is audited as `action` before anything is printed.
+fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: &str) -> Result<PersonRecord> {
+    let reason = reason.reason.as_deref().map(str::trim);
+    if reason.is_some_and(|r| r.chars().count() < 10) {
+        return Err(Error::Invalid(
+            "say why in a few words: --reason needs at least 10 characters".into(),
+        ));
+    }
+    let record = find(ctx, key)?;
+    let gate = Gate::new(&ctx.config.access)?;
+    let restrictions = Restrictions {
+        objection: ctx.store.objects_to_sharing(record.person_id)?,
+    };
+    let visible = gate.open_as_operator(record, &restrictions, reason.is_some());
+    let detail = match reason {
+        Some(r) => format!("with reason: {r}"),
+        None => "withheld data not shown".into(),
+    };
+    super::audit_person(ctx, action, visible.record.person_id, &detail)?;
+    if visible.withheld.sensitive + visible.withheld.by_objection > 0 || visible.withheld.restricted
+    {
+        eprintln!(
+            "withheld: {} sensitive, {} under an objection{}; give --reason to include them",
+            visible.withheld.sensitive,
+            visible.withheld.by_objection,
+            if visible.withheld.restricted {
+                ", restricted address and location"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(visible.record)
+}
+
 /// A person by id or NHS number, following merges.
-fn load(ctx: &Ctx, key: &str) -> Result<PersonRecord> {
+fn find(ctx: &Ctx, key: &str) -> Result<PersonRecord> {
     let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
     let person_id = if compact.len() == 10 && compact.bytes().all(|b| b.is_ascii_digit()) {
         let hits = ctx.store.find_by_nhs_number(&compact)?;

@@ -1,7 +1,8 @@
-//! `sharedcare user add|passwd|disable|list` and `sharedcare token create|revoke`.
+//! `sharedcare user add|add-role|remove-role|passwd|disable|list` and
+//! `sharedcare token create|revoke`.
 
 use super::{audit, print_json, read_password, Ctx, CLOCK};
-use crate::access::{password, secret, Role};
+use crate::access::{password, secret, Policy};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use clap::Subcommand;
@@ -11,14 +12,39 @@ pub enum UserCommand {
     /// Create a user; the password is read from standard input.
     Add {
         name: String,
-        #[arg(long, value_parser = ["clinician", "social-worker", "admin", "privacy-officer"])]
+        /// A role of the access policy (`sharedcare policy show` lists them), e.g.
+        /// `acute-clinician`, `gp-clinician`, `social-worker-adults`, `admin`.
+        #[arg(long)]
         role: String,
         /// ODS code of the user's organisation.
         #[arg(long)]
         org: String,
+        /// The team within the organisation, as the feeds name it (social care, mental health).
+        #[arg(long)]
+        team: Option<String>,
         /// Read the password from standard input (required: passwords never go on the command line).
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+    /// Give a user another role profile (role, organisation, team); they pick one per session.
+    AddRole {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Take a role profile away; sessions and API tokens acting in it end at once.
+    RemoveRole {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        team: Option<String>,
     },
     /// Set a new password (read from standard input); ends the user's sessions.
     Passwd {
@@ -38,6 +64,9 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         user: String,
+        /// The role the token acts in, when the user holds several (default: their first).
+        #[arg(long)]
+        role: Option<String>,
     },
     /// Revoke an API token by its id.
     Revoke { id: i64 },
@@ -51,24 +80,92 @@ fn existing(ctx: &Ctx, name: &str) -> Result<crate::store::UserRow> {
     })
 }
 
+/// Refuses a role the access policy does not define, naming the ones it does.
+fn known_role(ctx: &Ctx, role: &str) -> Result<()> {
+    let policy = Policy::load(ctx.config.access.policy.as_deref())?;
+    if policy.role(role).is_none() {
+        return Err(Error::Invalid(format!(
+            "unknown role {role}; the policy defines: {}",
+            policy.names().join(", ")
+        )));
+    }
+    Ok(())
+}
+
+fn profile_text(role: &str, org: &str, team: Option<&str>) -> String {
+    match team {
+        Some(t) => format!("{role}@{org}/{t}"),
+        None => format!("{role}@{org}"),
+    }
+}
+
 pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
     let now = CLOCK.now_text();
     match cmd {
         UserCommand::Add {
-            name, role, org, ..
+            name,
+            role,
+            org,
+            team,
+            ..
         } => {
-            let role =
-                Role::parse(&role).ok_or_else(|| Error::Invalid(format!("unknown role {role}")))?;
+            known_role(ctx, &role)?;
             let hash = password::hash(&read_password()?).map_err(Error::Invalid)?;
             let tx = ctx.store.begin()?;
-            let id = tx.add_user(&name, role.as_str(), &org, &hash, &now)?;
+            let id = tx.add_user(&name, &role, &org, team.as_deref(), &hash, &now)?;
             tx.commit()?;
             audit(
                 ctx,
                 "user-add",
-                &format!("{name} as {} for {org}", role.as_str()),
+                &format!("{name} as {}", profile_text(&role, &org, team.as_deref())),
             )?;
             println!("user {name} created (id {id})");
+        }
+        UserCommand::AddRole {
+            name,
+            role,
+            org,
+            team,
+        } => {
+            known_role(ctx, &role)?;
+            let user = existing(ctx, &name)?;
+            let tx = ctx.store.begin()?;
+            tx.add_profile(user.id, &role, &org, team.as_deref(), &now)?;
+            tx.commit()?;
+            let profile = profile_text(&role, &org, team.as_deref());
+            audit(ctx, "user-add-role", &format!("{name}: {profile}"))?;
+            println!("{name} may now act as {profile}");
+        }
+        UserCommand::RemoveRole {
+            name,
+            role,
+            org,
+            team,
+        } => {
+            let user = existing(ctx, &name)?;
+            let profile = ctx
+                .store
+                .profiles_of(&user)?
+                .into_iter()
+                .find(|p| p.role == role && p.org == org && p.team == team)
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "{name} holds no role {}",
+                        profile_text(&role, &org, team.as_deref())
+                    ))
+                })?;
+            let tx = ctx.store.begin()?;
+            tx.remove_profile(profile.id, &now)?;
+            tx.commit()?;
+            audit(
+                ctx,
+                "user-remove-role",
+                &format!("{name}: {}", profile.label()),
+            )?;
+            println!(
+                "{name} no longer acts as {}; sessions and API tokens in that role ended",
+                profile.label()
+            );
         }
         UserCommand::Passwd { name, .. } => {
             let user = existing(ctx, &name)?;
@@ -88,17 +185,32 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             println!("user {name} disabled; sessions ended and API tokens revoked");
         }
         UserCommand::List => {
-            let users = ctx.store.users()?;
+            let mut listed = Vec::new();
+            for u in ctx.store.users()? {
+                let profiles = ctx.store.profiles_of(&u)?;
+                listed.push((u, profiles));
+            }
             if ctx.json {
-                print_json(&users);
+                let rows: Vec<_> = listed
+                    .iter()
+                    .map(|(u, p)| {
+                        serde_json::json!({
+                            "username": u.username,
+                            "disabled": u.disabled,
+                            "created_at": u.created_at,
+                            "profiles": p,
+                        })
+                    })
+                    .collect();
+                print_json(&rows);
             } else {
-                for u in users {
+                for (u, profiles) in listed {
+                    let labels: Vec<String> = profiles.iter().map(|p| p.label()).collect();
                     println!(
-                        "{:<20} {:<16} {:<8} {}",
+                        "{:<20} {:<8} {}",
                         u.username,
-                        u.role,
-                        u.org,
-                        if u.disabled { "disabled" } else { "active" }
+                        if u.disabled { "disabled" } else { "active" },
+                        labels.join(" ")
                     );
                 }
             }
@@ -110,14 +222,20 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
 pub fn token(ctx: &mut Ctx, cmd: TokenCommand) -> Result<u8> {
     let now = CLOCK.now_text();
     match cmd {
-        TokenCommand::Create { user } => {
+        TokenCommand::Create { user, role } => {
             let u = existing(ctx, &user)?;
             if u.disabled {
                 return Err(Error::Invalid(format!("user {user} is disabled")));
             }
+            let profile = ctx
+                .store
+                .profiles_of(&u)?
+                .into_iter()
+                .find(|p| role.as_ref().is_none_or(|r| *r == p.role))
+                .ok_or_else(|| Error::Invalid(format!("{user} holds no such role")))?;
             let token = secret::new_token().map_err(Error::Invalid)?;
             let tx = ctx.store.begin()?;
-            let id = tx.add_api_token(&secret::token_hash(&token), u.id, &now)?;
+            let id = tx.add_api_token(&secret::token_hash(&token), u.id, profile.id, &now)?;
             tx.commit()?;
             audit(ctx, "token-create", &format!("token {id} for {user}"))?;
             println!("API token {id} for {user}; it is shown once, keep it secret:");

@@ -419,6 +419,8 @@ pub struct Provenance {
     pub source_code: String,
     pub source_name: String,
     pub organisation: String,
+    /// ODS code of the supplying organisation: care relationships and objections use it.
+    pub organisation_code: String,
     pub format: String,
     pub file_name: Option<String>,
     pub message: Option<String>,

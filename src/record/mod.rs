@@ -21,6 +21,8 @@ pub struct SourcePersonView {
     /// How the link to the person was made: `exact`, `probable`, `new`, `merge`, `review`.
     pub link_kind: String,
     pub updated_at: Option<String>,
+    /// ODS code of the organisation behind the source.
+    pub organisation_code: String,
 }
 
 /// One person's whole record.

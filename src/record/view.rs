@@ -138,6 +138,15 @@ impl RecordView {
     }
 }
 
+impl RecordView {
+    /// Drops the sections of categories the reader's role does not see, so that "none
+    /// recorded" is never said of data that exists but is not theirs to see.
+    pub fn keep_categories(&mut self, shown: &BTreeSet<Category>) {
+        self.sections
+            .retain(|s| Category::parse(s.category).is_some_and(|c| shown.contains(&c)));
+    }
+}
+
 fn source_names(r: &PersonRecord) -> String {
     let names: BTreeSet<&str> = r.sources.iter().map(|s| s.source_name.as_str()).collect();
     if names.is_empty() {
@@ -273,7 +282,7 @@ pub fn is_current(e: &StoredEntry, today: NaiveDate) -> bool {
 fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
     let d = &r.demographics;
     let (nhs_number, nhs_status) = nhs_display(d);
-    let address = if d.restricted {
+    let address = if d.restricted && d.address.is_none() {
         "Withheld: restricted record".to_owned()
     } else {
         d.address
@@ -308,11 +317,8 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
             s
         }
     };
-    let location = if d.restricted {
-        None
-    } else {
-        current_location(r)
-    };
+    // A restricted person's location reaches here only for a reader allowed to see it.
+    let location = current_location(r);
     Banner {
         name: person_name(d),
         born: d

@@ -8,6 +8,7 @@
 //! Writes happen inside a [`Tx`]; reads use the [`Store`] directly. Each submodule owns one
 //! group of tables.
 
+mod access;
 mod audit;
 pub mod backup;
 mod entries;
@@ -26,6 +27,7 @@ mod sources;
 mod stats;
 mod users;
 
+pub use access::{AlertRow, ObjectionRow};
 pub use audit::{Actor, AuditEvent, AuditRow, StoredEvent};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
@@ -56,7 +58,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_source_sftp.sql"),
     include_str!("migrations/0005_nhs_number_lookup.sql"),
     include_str!("migrations/0006_feed_decisions.sql"),
-    include_str!("migrations/0007_audit_chain.sql"),
+    include_str!("migrations/0007_access.sql"),
+    include_str!("migrations/0008_audit_chain.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -160,6 +160,24 @@ impl Store {
 
     /// One person's whole record: golden demographics, each source's view, current entries.
     pub fn person_record(&self, person_id: i64) -> Result<Option<PersonRecord>> {
+        self.record_of(person_id, None)
+    }
+
+    /// A person's demographics and only the entries of `categories`: enough to decide access
+    /// for a search hit without reading the whole record.
+    pub fn person_record_of(
+        &self,
+        person_id: i64,
+        categories: &[Category],
+    ) -> Result<Option<PersonRecord>> {
+        let names: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+        self.record_of(
+            person_id,
+            Some(&serde_json::to_string(&names).unwrap_or_default()),
+        )
+    }
+
+    fn record_of(&self, person_id: i64, categories: Option<&str>) -> Result<Option<PersonRecord>> {
         let golden: Option<String> = self
             .conn()
             .query_row(
@@ -175,8 +193,10 @@ impl Store {
         let sources = self
             .conn()
             .prepare(
-                "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of
+                "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of,
+                        o.ods_code
                  FROM source_person sp JOIN source s ON s.id = sp.source_id
+                 JOIN organisation o ON o.id = s.organisation_id
                  WHERE sp.person_id = ?1 ORDER BY sp.id",
             )
             .and_then(|mut s| {
@@ -192,6 +212,7 @@ impl Store {
                             .unwrap_or_default(),
                         link_kind: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                         updated_at: r.get(6)?,
+                        organisation_code: r.get(7)?,
                     })
                 })?
                 .collect()
@@ -203,16 +224,17 @@ impl Store {
                 "SELECT e.id, e.version, e.source_ref, e.category, e.code_system, e.code, e.title,
                         e.status, e.start_at, e.end_at, e.recorded_at, e.sensitive, e.body,
                         s.code, s.name, o.name, s.format, f.name, e.message_ref, e.received_at,
-                        e.as_of
+                        e.as_of, o.ods_code
                  FROM entry e
                  JOIN source_person sp ON sp.id = e.source_person_id
                  JOIN source s ON s.id = e.source_id
                  JOIN organisation o ON o.id = s.organisation_id
                  LEFT JOIN feed_file f ON f.id = e.feed_file_id
-                 WHERE sp.person_id = ?1",
+                 WHERE sp.person_id = ?1
+                   AND (?2 IS NULL OR e.category IN (SELECT value FROM json_each(?2)))",
             )
             .and_then(|mut s| {
-                s.query_map(params![person_id], stored_entry)?
+                s.query_map(params![person_id, categories], stored_entry)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
             .doing("reading a person's entries")?
@@ -297,6 +319,7 @@ fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Option<StoredEntry>> {
             message: r.get(18)?,
             received_at: r.get(19)?,
             as_of: r.get(20)?,
+            organisation_code: r.get(21)?,
         },
     }))
 }

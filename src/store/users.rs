@@ -1,6 +1,7 @@
 //! Users, browser sessions and API tokens. Secrets are stored only as hashes.
 
 use super::{Store, Tx};
+use crate::access::Profile;
 use crate::error::{DbContext, Error, Result};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub struct UserRow {
 pub struct SessionRow {
     pub id: i64,
     pub user: UserRow,
+    /// The role profile the session acts in; `None` once that profile has been removed.
+    pub profile: Option<Profile>,
     pub csrf_token: String,
     pub created_at: String,
     pub last_seen_at: String,
@@ -47,6 +50,7 @@ impl Tx<'_> {
         username: &str,
         role: &str,
         org: &str,
+        team: Option<&str>,
         password_hash: &str,
         now: &str,
     ) -> Result<i64> {
@@ -62,7 +66,9 @@ impl Tx<'_> {
                 }
                 source => Error::Db { doing: "adding a user", source },
             })?;
-        Ok(self.conn().last_insert_rowid())
+        let user_id = self.conn().last_insert_rowid();
+        self.add_profile(user_id, role, org, team, now)?;
+        Ok(user_id)
     }
 
     /// Sets a new password and ends the user's sessions.
@@ -90,7 +96,7 @@ impl Tx<'_> {
         self.end_sessions_of(user_id, now)
     }
 
-    fn end_sessions_of(&self, user_id: i64, now: &str) -> Result<()> {
+    pub fn end_sessions_of(&self, user_id: i64, now: &str) -> Result<()> {
         self.conn()
             .execute(
                 "UPDATE web_session SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
@@ -104,15 +110,16 @@ impl Tx<'_> {
         &self,
         token_hash: &[u8],
         user_id: i64,
+        profile_id: i64,
         csrf: &str,
         ip: Option<&str>,
         now: &str,
     ) -> Result<()> {
         self.conn()
             .execute(
-                "INSERT INTO web_session (token_hash, user_id, csrf_token, created_at, last_seen_at, ip)
-                 VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-                params![token_hash, user_id, csrf, now, ip],
+                "INSERT INTO web_session (token_hash, user_id, profile_id, csrf_token, created_at, last_seen_at, ip)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                params![token_hash, user_id, profile_id, csrf, now, ip],
             )
             .doing("starting a session")?;
         Ok(())
@@ -136,11 +143,18 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn add_api_token(&self, token_hash: &[u8], user_id: i64, now: &str) -> Result<i64> {
+    pub fn add_api_token(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        profile_id: i64,
+        now: &str,
+    ) -> Result<i64> {
         self.conn()
             .execute(
-                "INSERT INTO api_token (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)",
-                params![token_hash, user_id, now],
+                "INSERT INTO api_token (token_hash, user_id, profile_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user_id, profile_id, now],
             )
             .doing("creating a token")?;
         Ok(self.conn().last_insert_rowid())
@@ -179,14 +193,19 @@ impl Store {
         self.conn()
             .prepare_cached(
                 "SELECT u.id, u.username, u.role, u.org, u.password_hash, u.disabled, u.created_at,
-                        s.id, s.csrf_token, s.created_at, s.last_seen_at
+                        s.id, s.csrf_token, s.created_at, s.last_seen_at,
+                        p.id, p.role, p.org, p.team, o.name
                  FROM web_session s JOIN app_user u ON u.id = s.user_id
+                 LEFT JOIN role_profile p ON p.id = s.profile_id AND p.removed_at IS NULL
+                 LEFT JOIN organisation o ON o.ods_code = p.org
                  WHERE s.token_hash = ?1 AND s.ended_at IS NULL",
             )
             .and_then(|mut s| {
                 s.query_row([token_hash], |r| {
+                    let user = user(r)?;
                     Ok(SessionRow {
-                        user: user(r)?,
+                        profile: super::access::profile_at(r, 11, &user)?,
+                        user,
                         id: r.get(7)?,
                         csrf_token: r.get(8)?,
                         created_at: r.get(9)?,
@@ -198,14 +217,33 @@ impl Store {
             .doing("reading a session")
     }
 
-    /// The user a live API token belongs to.
-    pub fn user_by_api_token(&self, token_hash: &[u8]) -> Result<Option<UserRow>> {
+    /// The user a live API token belongs to, and the role profile it acts in (`None` once
+    /// that profile has been removed).
+    pub fn user_by_api_token(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(UserRow, Option<Profile>)>> {
         self.conn()
-            .prepare_cached(&format!(
-                "{USER} JOIN api_token t ON t.user_id = u.id
+            .prepare_cached(
+                &format!(
+                    "{USER} JOIN api_token t ON t.user_id = u.id
+                 LEFT JOIN role_profile p ON p.id = t.profile_id AND p.removed_at IS NULL
+                 LEFT JOIN organisation o ON o.ods_code = p.org
                  WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
-            ))
-            .and_then(|mut s| s.query_row([token_hash], user).optional())
+                )
+                .replace(
+                    " FROM app_user u",
+                    ", p.id, p.role, p.org, p.team, o.name FROM app_user u",
+                ),
+            )
+            .and_then(|mut s| {
+                s.query_row([token_hash], |r| {
+                    let user = user(r)?;
+                    let profile = super::access::profile_at(r, 7, &user)?;
+                    Ok((user, profile))
+                })
+                .optional()
+            })
             .doing("reading a token")
     }
 }

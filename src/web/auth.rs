@@ -20,7 +20,7 @@ pub fn public_routes() -> Vec<Route> {
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![logout]
+    routes![logout, switch_profile]
 }
 
 fn login_csrf(cookies: &CookieJar<'_>) -> Result<String, ServerError> {
@@ -102,9 +102,14 @@ fn login(
         .map_or(password::dummy_hash(), |u| u.password_hash.as_str());
     let password_ok = password::verify(form.password, stored);
     let now_text = web.clock.now_text();
+    // A user whose every role profile has been removed may not sign in, like a disabled one.
+    let profile = match user.as_ref().filter(|u| password_ok && !u.disabled) {
+        Some(u) => db.profiles_of(u)?.into_iter().next(),
+        None => None,
+    };
     let tx = db.begin()?;
-    match user.filter(|u| password_ok && !u.disabled) {
-        Some(u) => {
+    match user.zip(profile) {
+        Some((u, profile)) => {
             let token = secret::new_token()
                 .map_err(|e| ServerError::from(crate::error::Error::Invalid(e)))?;
             let csrf = secret::new_token()
@@ -112,6 +117,7 @@ fn login(
             tx.start_session(
                 &secret::token_hash(&token),
                 u.id,
+                profile.id,
                 &csrf,
                 ip_text.as_deref(),
                 &now_text,
@@ -120,8 +126,8 @@ fn login(
                 &AuditEvent {
                     user_id: Some(u.id),
                     actor: Some(&u.username),
-                    role: Some(&u.role),
-                    org: Some(&u.org),
+                    role: Some(&profile.role),
+                    org: Some(&profile.org),
                     action: "login",
                     outcome: "ok",
                     ip: ip_text.as_deref(),
@@ -173,8 +179,8 @@ fn logout(
     let (id, user_id) = (session.row.id, session.row.user.id);
     let (actor, role, org, ip) = (
         session.row.user.username.clone(),
-        session.row.user.role.clone(),
-        session.row.user.org.clone(),
+        session.profile.role.clone(),
+        session.profile.org.clone(),
         session.ip.clone(),
     );
     let done = session.store_mut().begin().and_then(|tx| {
@@ -199,4 +205,59 @@ fn logout(
     }
     cookies.remove(Cookie::from(SESSION_COOKIE));
     Ok(Redirect::to("/login"))
+}
+
+#[derive(FromForm)]
+pub struct ProfileForm<'r> {
+    pub csrf: &'r str,
+    pub profile: i64,
+}
+
+/// Switches the session to another of the user's role profiles (audited).
+#[post("/profile", data = "<form>")]
+fn switch_profile(
+    mut session: Session,
+    form: Form<ProfileForm<'_>>,
+    web: &State<Web>,
+) -> Result<Redirect, rocket::http::Status> {
+    if !session.csrf_ok(form.csrf) {
+        return Err(rocket::http::Status::Forbidden);
+    }
+    let user = session.row.user.clone();
+    let profiles = session
+        .store()
+        .profiles_of(&user)
+        .map_err(|_| rocket::http::Status::InternalServerError)?;
+    let Some(chosen) = profiles.into_iter().find(|p| p.id == form.profile) else {
+        return Err(rocket::http::Status::Forbidden);
+    };
+    let now = web.clock.now_text();
+    let (id, ip, from) = (session.row.id, session.ip.clone(), session.profile.label());
+    let detail = format!("from {from} to {}", chosen.label());
+    session
+        .store_mut()
+        .begin()
+        .and_then(|tx| {
+            tx.set_session_profile(id, chosen.id)?;
+            tx.audit(
+                &AuditEvent {
+                    user_id: Some(user.id),
+                    actor: Some(&user.username),
+                    role: Some(&chosen.role),
+                    org: Some(&chosen.org),
+                    action: "switch-profile",
+                    detail: Some(&detail),
+                    outcome: "ok",
+                    ip: ip.as_deref(),
+                    ..Default::default()
+                },
+                &now,
+            )?;
+            tx.commit()
+        })
+        .map_err(|e| {
+            log::error!("switching profile failed: {}", e.operator_summary());
+            rocket::http::Status::InternalServerError
+        })?;
+    Ok(Redirect::to("/"))
 }

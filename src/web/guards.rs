@@ -1,8 +1,8 @@
 //! Who is asking. A request guard in a handler's signature is the only way to get a signed-in
-//! user, and the guards below are the one place that decides which roles may use which pages.
+//! user, and the guards below ask the access policy which roles may use which pages.
 
 use super::Web;
-use crate::access::{secret, Role};
+use crate::access::{secret, Activity, Profile};
 use crate::store::{SessionRow, Store};
 use chrono::{DateTime, Utc};
 use rocket::http::{Cookie, SameSite, Status};
@@ -15,7 +15,8 @@ pub const SESSION_COOKIE: &str = "__Host-sharedcare";
 /// A signed-in user with a live session, and a database connection for the request.
 pub struct Session {
     pub row: SessionRow,
-    pub role: Role,
+    /// The role profile this session acts in.
+    pub profile: Profile,
     pub ip: Option<String>,
     pub db: r2d2::PooledConnection<super::pool::StoreManager>,
 }
@@ -38,9 +39,6 @@ impl Session {
         &mut self.db
     }
 }
-
-/// A signed-in user whose role may see patient data.
-pub struct Clinical(pub Session);
 
 /// The session cookie as set at login.
 pub fn session_cookie(token: String) -> Cookie<'static> {
@@ -93,10 +91,14 @@ impl<'r> FromRequest<'r> for Session {
             }
         };
         let now = web.clock.now();
-        let Some(role) = Role::parse(&row.user.role) else {
-            return Outcome::Error((Status::Forbidden, ()));
-        };
-        if row.user.disabled || expired(&row, now, web) {
+        // A removed profile ends its sessions; an unknown role (a policy that dropped it) may
+        // do nothing, and is treated the same way.
+        let profile = row
+            .profile
+            .clone()
+            .filter(|p| web.gate.policy.role(&p.role).is_some());
+        let Some(profile) = profile.filter(|_| !row.user.disabled && !expired(&row, now, web))
+        else {
             if let Ok(tx) = db.begin() {
                 let _ = tx
                     .end_session(row.id, &web.clock.now_text())
@@ -104,7 +106,7 @@ impl<'r> FromRequest<'r> for Session {
             }
             req.cookies().remove(Cookie::from(SESSION_COOKIE));
             return Outcome::Error((Status::Unauthorized, ()));
-        }
+        };
         let touched = db.begin().and_then(|tx| {
             tx.touch_session(row.id, &web.clock.now_text())?;
             tx.commit()
@@ -115,42 +117,80 @@ impl<'r> FromRequest<'r> for Session {
         }
         Outcome::Success(Session {
             row,
-            role,
+            profile,
             ip: req.client_ip().map(|ip| ip.to_string()),
             db,
         })
     }
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Clinical {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        match Session::from_request(req).await {
-            Outcome::Success(s) if s.role.sees_patient_data() => Outcome::Success(Clinical(s)),
-            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
-            Outcome::Error(e) => Outcome::Error(e),
-            Outcome::Forward(f) => Outcome::Forward(f),
-        }
+impl Session {
+    /// Whether this session's role may do `activity`.
+    pub fn may(&self, web: &Web, activity: Activity) -> bool {
+        web.gate.allows(&self.profile, activity)
     }
 }
 
-/// A signed-in administrator: the feed pages (sources, files, rejects and their raw content).
-/// An administrator sees no patient record; raw feed content is shown to them only because
-/// fixing feeds is their job, and each such view is audited.
-pub struct Admin(pub Session);
+/// Defines a guard for a signed-in user whose role may do `$activity`; others get 403.
+macro_rules! activity_guard {
+    ($(#[$meta:meta])* $name:ident, $activity:expr) => {
+        $(#[$meta])*
+        pub struct $name(pub Session);
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for Admin {
-    type Error = ();
+        #[rocket::async_trait]
+        impl<'r> FromRequest<'r> for $name {
+            type Error = ();
 
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        match Session::from_request(req).await {
-            Outcome::Success(s) if s.role == Role::Admin => Outcome::Success(Admin(s)),
-            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
-            Outcome::Error(e) => Outcome::Error(e),
-            Outcome::Forward(f) => Outcome::Forward(f),
+            async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
+                let Outcome::Success(web) = req.guard::<&State<Web>>().await else {
+                    return Outcome::Error((Status::InternalServerError, ()));
+                };
+                match Session::from_request(req).await {
+                    Outcome::Success(s) if s.may(web, $activity) => Outcome::Success($name(s)),
+                    Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
+                    Outcome::Error(e) => Outcome::Error(e),
+                    Outcome::Forward(f) => Outcome::Forward(f),
+                }
+            }
         }
-    }
+    };
 }
+
+activity_guard!(
+    /// A signed-in user whose role may search for people (what each hit and record shows is
+    /// then the gate's decision).
+    Clinical,
+    Activity::Search
+);
+
+activity_guard!(
+    /// A signed-in administrator: the feed pages (sources, files, rejects and their raw
+    /// content). An administrator sees no patient record; raw feed content is shown to them
+    /// only because fixing feeds is their job, and each such view is audited.
+    Admin,
+    Activity::ManageSources
+);
+
+activity_guard!(
+    /// Users, their role profiles and sessions.
+    UserAdmin,
+    Activity::ManageUsers
+);
+
+activity_guard!(
+    /// The matching review queue: demographics only, never entries.
+    DataQuality,
+    Activity::ReviewMatches
+);
+
+activity_guard!(
+    /// The privacy officer's alert queue.
+    AlertReviewer,
+    Activity::ReviewAlerts
+);
+
+activity_guard!(
+    /// "Who looked at this person" and "what did this user look at".
+    Auditor,
+    Activity::AuditReports
+);

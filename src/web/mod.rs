@@ -27,6 +27,7 @@ pub struct Web {
     pub pool: pool::Pool,
     pub clock: Arc<dyn Clock>,
     pub throttle: throttle::Throttle,
+    pub gate: Arc<crate::access::Gate>,
 }
 
 /// Every route the server answers, with whether it may be used without signing in.

@@ -172,7 +172,7 @@ fn audit_verify_catches_every_kind_of_tampering_in_100_000_events() {
     }
 }
 
-/// A database at schema 6 (before the chain), with audit events, built from the migrations
+/// A database at schema 7 (before the chain), with audit events, built from the migrations
 /// that shipped.
 fn legacy_database(data_dir: &Path) {
     std::fs::create_dir_all(data_dir).unwrap();
@@ -180,16 +180,16 @@ fn legacy_database(data_dir: &Path) {
     let mut names: Vec<_> = std::fs::read_dir(repo().join("src/store/migrations"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.as_str() < "0007")
+        .filter(|n| n.as_str() < "0008")
         .collect();
     names.sort();
-    assert_eq!(names.len(), 6);
+    assert_eq!(names.len(), 7);
     for name in names {
         let sql = std::fs::read_to_string(repo().join("src/store/migrations").join(name)).unwrap();
         conn.execute_batch(&sql).unwrap();
     }
     conn.execute_batch(
-        "PRAGMA user_version = 6;
+        "PRAGMA user_version = 7;
          INSERT INTO audit_event (at, actor, action, detail, outcome) VALUES
              ('2024-01-01T00:00:00Z', 'cli:root', 'user-add', 'clin', 'ok'),
              ('2024-01-01T00:00:05Z', 'clin', 'login', NULL, 'failed'),

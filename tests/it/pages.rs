@@ -133,8 +133,18 @@ fn who_may_search_and_open_records() {
         assert_eq!(get(&admin, &s, &path).0, 403, "{path}");
     }
     assert!(audit_actions(&s, "it").iter().all(|a| a.0 == "login"));
+    // No one with that id, and someone the user has no relationship with, read the same.
     let clin = s.login("clin");
-    assert_eq!(get(&clin, &s, "/person/999999").0, 404);
+    let (status, nobody) = get(&clin, &s, "/person/999999");
+    assert_eq!(status, 403);
+    let daniel = person(&s, DANIEL);
+    let (status, stranger) = get(&clin, &s, &format!("/person/{daniel}"));
+    assert_eq!(status, 403);
+    let neutral = |page: &str, id: i64| {
+        page.replace(&format!("/person/{id}/"), "/person/ID/")
+            .replace(&format!("record {id}:"), "record ID:")
+    };
+    assert_eq!(neutral(&nobody, 999999), neutral(&stranger, daniel));
 }
 
 #[test]
@@ -185,6 +195,8 @@ fn record_page_has_every_section_and_the_banner_flags() {
     flag(CHLOE, "flag-safeguarding");
     assert!(flag(JOHN, "flag-covid").contains("COVID-19 positive"));
     flag(ROBERT, "flag-deceased");
+    // Daniel has no GP on record: the practice claims its relationship first.
+    super::server::claim(&s, &c, person(&s, DANIEL));
     let daniel = flag(DANIEL, "flag-nka");
     assert!(!daniel.contains("flag-allergy"));
     assert!(daniel.contains("None recorded by"));

@@ -157,6 +157,25 @@ pub fn add_user(env: &Env, name: &str, role: &str) {
 }
 
 /// The value of a hidden form field in a page.
+/// Self-claims a care relationship with person `id` for the signed-in client `c`, as a user
+/// without one does from the no-access page.
+#[allow(dead_code)]
+pub fn claim(s: &Server, c: &reqwest::blocking::Client, id: i64) {
+    let page = c.get(s.url(&format!("/person/{id}"))).send().unwrap();
+    assert_eq!(page.status(), 403, "person {id} was already open");
+    let csrf = hidden(&page.text().unwrap(), "csrf");
+    let r = c
+        .post(s.url(&format!("/person/{id}/claim")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason_code", "direct-care"),
+            ("reason", "Seeing them in clinic today"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().unwrap());
+}
+
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html

@@ -518,6 +518,8 @@ fn an_upload_is_imported_within_seconds_and_visible_in_the_record() {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
+    // The clinician's practice has no relationship with a patient of the acute trust's feed.
+    super::server::claim(&s.server, &c, id.parse().unwrap());
     let record = c
         .get(s.server.url(&format!("/person/{id}")))
         .send()

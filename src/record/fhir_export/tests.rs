@@ -31,6 +31,7 @@ fn stored(id: i64, title: &str, status: Option<String>, body: EntryBody) -> Stor
             source_code: "MAID-ADT".into(),
             source_name: "Maidstone Hospital ADT".into(),
             organisation: "RWF".into(),
+            organisation_code: "RWF".into(),
             format: "hl7v2".into(),
             file_name: Some("adt.hl7".into()),
             message: Some("20240105.1".into()),
@@ -304,6 +305,7 @@ fn record(entries: Vec<StoredEntry>) -> PersonRecord {
             demographics,
             link_kind: "exact".into(),
             updated_at: None,
+            organisation_code: "X1".into(),
         }],
         entries,
     }

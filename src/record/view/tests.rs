@@ -36,6 +36,7 @@ fn entry(
             source_code: if id % 2 == 0 { "GP" } else { "PAS" }.into(),
             source_name: "A system".into(),
             organisation: "An organisation".into(),
+            organisation_code: "X1".into(),
             format: "fhir".into(),
             file_name: None,
             message: None,
@@ -62,6 +63,7 @@ fn record(entries: Vec<StoredEntry>) -> PersonRecord {
             demographics: Demographics::default(),
             link_kind: "exact".into(),
             updated_at: None,
+            organisation_code: "X1".into(),
         }],
         entries,
     }

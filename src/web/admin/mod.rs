@@ -42,16 +42,16 @@ pub fn audit(
     let (user_id, name, org, ip) = (
         session.row.user.id,
         session.row.user.username.clone(),
-        session.row.user.org.clone(),
+        session.profile.org.clone(),
         session.ip.clone(),
     );
-    let role = session.role.as_str();
+    let role = session.profile.role.clone();
     let tx = session.store_mut().begin()?;
     tx.audit(
         &AuditEvent {
             user_id: Some(user_id),
             actor: Some(&name),
-            role: Some(role),
+            role: Some(&role),
             org: Some(&org),
             action,
             person_id: None,

@@ -11,7 +11,9 @@ use super::outcome::FhirError;
 use super::read::searchset;
 use super::request::FhirRequest;
 use super::FhirJson;
-use crate::record::fhir_export;
+use crate::access::gate::identity_only;
+use crate::access::Opened;
+use crate::record::{fhir_export, PersonRecord};
 use crate::store::PersonHit;
 use crate::web::Web;
 use rocket::{get, State};
@@ -53,12 +55,25 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
     };
     let by_name_search = c.identifier.is_none();
     let mut people = Vec::new();
+    let now = web.clock.now();
     for hit in hits.iter().filter(|h| keeps(&c, h, by_name_search)) {
-        if !fhir.may_see(hit.id) {
-            continue;
-        }
-        if let Some(record) = fhir.store().person_record(hit.id)? {
-            people.push(record);
+        // With a care relationship, the Patient as the caller may see it; without one, who
+        // the person is (name, birth date, NHS number) and nothing more.
+        match web
+            .gate
+            .open_person(fhir.store(), &fhir.profile, hit.id, now, false)?
+        {
+            Opened::Record(v) => people.push(v.record),
+            Opened::NoAccess { .. } => {
+                if let Some(record) = fhir.store().person_record_of(hit.id, &[])? {
+                    people.push(PersonRecord {
+                        demographics: identity_only(&record.demographics),
+                        sources: Vec::new(),
+                        entries: Vec::new(),
+                        ..record
+                    });
+                }
+            }
         }
     }
     let ids: Vec<i64> = people.iter().map(|r| r.person_id).collect();

@@ -4,6 +4,7 @@
 use super::outcome::FhirError;
 use super::request::{Base, FhirRequest};
 use super::{FhirJson, PATIENT_SEARCH_TYPES};
+use crate::access::Activity;
 use crate::record::fhir_export;
 use crate::web::Web;
 use rocket::{get, routes, Route, State};
@@ -21,7 +22,7 @@ pub fn routes() -> Vec<Route> {
 #[get("/Patient/<id>")]
 fn read_patient(id: &str, mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJson, FhirError> {
     fhir.base.params(&["_count", "_summary"])?;
-    let record = fhir.record(id)?;
+    let record = fhir.record(web, id)?.record;
     fhir.audit(web, "fhir-read", &[record.person_id], "FHIR Patient read")?;
     Ok(FhirJson::ok(fhir_export::patient_resource(&record)))
 }
@@ -38,7 +39,10 @@ fn everything(id: &str, mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJ
                 .extend(v.split(',').map(|t| t.trim().to_owned()));
         }
     }
-    let record = fhir.record(id)?;
+    // Whose record it is comes first: an unknown or unseeable person is the same 404 for a
+    // role that may export and one that may not.
+    let record = fhir.record(web, id)?.record;
+    fhir.require(web, Activity::Export)?;
     let wanted = |r: &Value| {
         types.as_ref().is_none_or(|ts| {
             r.get("resourceType")
@@ -95,12 +99,11 @@ fn search_by_patient(
             "Search {kind} with exactly one patient parameter: {kind}?patient=person-N."
         )));
     };
-    let Some(person_id) = fhir.person(patient)? else {
-        return Ok(FhirJson::ok(searchset(&fhir.base, Vec::new())));
+    let record = match fhir.record(web, patient) {
+        Ok(visible) => visible.record,
+        Err(_) => return Ok(FhirJson::ok(searchset(&fhir.base, Vec::new()))),
     };
-    let Some(record) = fhir.store().person_record(person_id)? else {
-        return Ok(FhirJson::ok(searchset(&fhir.base, Vec::new())));
-    };
+    let person_id = record.person_id;
     let resources: Vec<Value> = fhir_export::entry_resources(&record)
         .into_iter()
         .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some(*kind))

@@ -2,11 +2,11 @@
 //!
 //! [`FhirRequest`] accepts a bearer token (`Authorization: Bearer <token>`, looked up by its
 //! SHA-256 hash) or, failing that, a signed-in browser session. A missing, unknown or revoked
-//! token, or a disabled user, is 401; a role that may not see patient data is 403, as in the UI.
+//! token, or a disabled user, is 401; a role that may not open records is 403, as in the UI.
+//! What a caller sees of a person is the access gate's decision, as for the pages.
 
 use super::outcome::{note, FhirError};
-use crate::access::{secret, Role};
-use crate::record::PersonRecord;
+use crate::access::{secret, Activity, Opened, Profile, Visible};
 use crate::store::{Actor, Store, UserRow};
 use crate::web::guards::{Session, SESSION_COOKIE};
 use crate::web::pool::StoreManager;
@@ -107,7 +107,7 @@ impl<'r> FromRequest<'r> for Base {
 /// An authenticated caller whose role may read patient data, with a database connection.
 pub struct FhirRequest {
     pub user: UserRow,
-    pub role: Role,
+    pub profile: Profile,
     pub ip: Option<String>,
     pub db: r2d2::PooledConnection<StoreManager>,
     pub base: Base,
@@ -131,7 +131,7 @@ impl<'r> FromRequest<'r> for FhirRequest {
         let Outcome::Success(web) = req.guard::<&State<Web>>().await else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        let (user, role, db) = match req.headers().get_one("Authorization") {
+        let (user, profile, db) = match req.headers().get_one("Authorization") {
             Some(header) => {
                 let token = header
                     .split_once(' ')
@@ -149,9 +149,9 @@ impl<'r> FromRequest<'r> for FhirRequest {
                 let Ok(db) = web.pool.get() else {
                     return Outcome::Error((Status::ServiceUnavailable, ()));
                 };
-                let user =
+                let (user, profile) =
                     match db.user_by_api_token(&secret::token_hash(token)) {
-                        Ok(Some(u)) if !u.disabled => u,
+                        Ok(Some((u, Some(p)))) if !u.disabled => (u, p),
                         Ok(_) => return refuse(
                             req,
                             Status::Unauthorized,
@@ -163,26 +163,18 @@ impl<'r> FromRequest<'r> for FhirRequest {
                             return Outcome::Error((Status::InternalServerError, ()));
                         }
                     };
-                let Some(role) = Role::parse(&user.role) else {
-                    return refuse(
-                        req,
-                        Status::Forbidden,
-                        "forbidden",
-                        "Your role does not allow reading patient data.",
-                    );
-                };
-                (user, role, db)
+                (user, profile, db)
             }
             None if req.cookies().get(SESSION_COOKIE).is_some() => {
                 match Session::from_request(req).await {
-                    Outcome::Success(s) => (s.row.user, s.role, s.db),
+                    Outcome::Success(s) => (s.row.user, s.profile, s.db),
                     Outcome::Error((status, ())) => return Outcome::Error((status, ())),
                     Outcome::Forward(status) => return Outcome::Forward(status),
                 }
             }
             None => return Outcome::Error((Status::Unauthorized, ())),
         };
-        if !role.sees_patient_data() {
+        if !web.gate.allows(&profile, Activity::ViewRecord) {
             return refuse(
                 req,
                 Status::Forbidden,
@@ -197,7 +189,7 @@ impl<'r> FromRequest<'r> for FhirRequest {
         };
         Outcome::Success(FhirRequest {
             user,
-            role,
+            profile,
             ip: req.client_ip().map(|ip| ip.to_string()),
             db,
             base,
@@ -210,38 +202,39 @@ impl FhirRequest {
         &self.db
     }
 
-    /// The live person a Patient id (`person-N`, or `Patient/person-N`) names, if the caller
-    /// may see them; `None` alike for a malformed id, an unknown person and a person the caller
-    /// may not see. Merged ids resolve to the surviving person.
-    pub fn person(&self, id: &str) -> Result<Option<i64>, FhirError> {
+    /// A person id from a Patient id (`person-N`, or `Patient/person-N`).
+    fn person_number(id: &str) -> Option<i64> {
         let id = id.strip_prefix("Patient/").unwrap_or(id);
-        let Some(n) = id
-            .strip_prefix("person-")
+        id.strip_prefix("person-")
             .and_then(|n| n.parse::<i64>().ok())
-        else {
-            return Ok(None);
-        };
-        let Some(live) = self.store().resolve_person(n)? else {
-            return Ok(None);
-        };
-        Ok(self.may_see(live).then_some(live))
     }
 
-    /// Whether the caller may see this person's record. Every role that gets past the guard
-    /// may see every record today; a per-person rule goes here and nowhere else.
-    pub fn may_see(&self, _person_id: i64) -> bool {
-        self.role.sees_patient_data()
-    }
-
-    /// The record for a Patient id, or the one 404 for unknown and unseeable alike.
-    pub fn record(&self, id: &str) -> Result<PersonRecord, FhirError> {
-        match self.person(id)? {
-            Some(pid) => self
-                .store()
-                .person_record(pid)?
-                .ok_or_else(|| FhirError::unknown_patient(id)),
-            None => Err(FhirError::unknown_patient(id)),
+    /// The record behind a Patient id as the caller may see it: the one 404 alike for a
+    /// malformed id, an unknown person and a person the caller has no relationship with.
+    /// Merged ids resolve to the surviving person.
+    pub fn record(&self, web: &Web, id: &str) -> Result<Visible, FhirError> {
+        let Some(n) = Self::person_number(id) else {
+            return Err(FhirError::unknown_patient(id));
+        };
+        match web
+            .gate
+            .open_person(self.store(), &self.profile, n, web.clock.now(), false)?
+        {
+            Opened::Record(v) => Ok(*v),
+            Opened::NoAccess { .. } => Err(FhirError::unknown_patient(id)),
         }
+    }
+
+    /// Whether the caller's role may do `activity`; 403 when not.
+    pub fn require(&self, web: &Web, activity: Activity) -> Result<(), FhirError> {
+        if web.gate.allows(&self.profile, activity) {
+            return Ok(());
+        }
+        Err(FhirError::new(
+            Status::Forbidden,
+            "forbidden",
+            "Your role does not allow this.",
+        ))
     }
 
     /// Records that these people's data is being returned, one event each, committed before
@@ -253,15 +246,16 @@ impl FhirRequest {
         people: &[i64],
         detail: &str,
     ) -> Result<(), FhirError> {
-        let (username, org, ip) = (
+        let (username, role, org, ip) = (
             self.user.username.clone(),
-            self.user.org.clone(),
+            self.profile.role.clone(),
+            self.profile.org.clone(),
             self.ip.clone(),
         );
         let actor = Actor {
             user_id: self.user.id,
             username: &username,
-            role: self.role.as_str(),
+            role: &role,
             org: &org,
             ip: ip.as_deref(),
         };

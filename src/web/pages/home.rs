@@ -1,10 +1,12 @@
 //! The start page after signing in.
 
 use super::{Page, UserBar};
+use crate::access::Activity;
 use crate::web::guards::Session;
+use crate::web::Web;
 use askama::Template;
 use askama_web::WebTemplate;
-use rocket::{get, routes, Route};
+use rocket::{get, routes, Route, State};
 
 pub fn routes() -> Vec<Route> {
     routes![home]
@@ -24,9 +26,9 @@ impl HomePage {
 }
 
 #[get("/")]
-fn home(session: Session) -> Page<HomePage> {
+fn home(session: Session, web: &State<Web>) -> Page<HomePage> {
     Page::ok(HomePage {
         bar: UserBar::of(&session),
-        sees_patients: session.role.sees_patient_data(),
+        sees_patients: session.may(web, Activity::Search),
     })
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages. Each page is an askama template struct in `ui/templates`; handlers
 //! build one and return it. The layout (`base.html`) shows who is signed in and how to leave.
 
+mod access;
 mod chart;
 mod home;
 mod record;
@@ -22,6 +23,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(record::routes());
     all.extend(timeline::routes());
     all.extend(results::routes());
+    all.extend(access::routes());
     all
 }
 
@@ -37,8 +39,8 @@ impl UserBar {
     pub fn of(session: &Session) -> Option<Self> {
         Some(Self {
             name: session.row.user.username.clone(),
-            role: session.role.as_str().to_owned(),
-            org: session.row.user.org.clone(),
+            role: session.profile.role.clone(),
+            org: session.profile.label(),
             csrf: session.row.csrf_token.clone(),
         })
     }

@@ -1,14 +1,14 @@
 //! `GET /person/<id>`: the one-page record. A merged-away id shows the person it was merged
 //! into; `?find=` searches inside the record and brings matching items to the top.
 
-use super::{seen, ErrorPage, Page, UserBar};
+use super::access::{self, Refused};
+use super::{Page, UserBar};
+use crate::access::{Basis, Visible, Withheld};
 use crate::record::view::{Freshness, RecordView, STALE_AFTER_DAYS};
-use crate::record::PersonRecord;
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
 use askama::Template;
 use askama_web::WebTemplate;
-use rocket::http::Status;
 use rocket::{get, routes, Either, Route, State};
 
 pub fn routes() -> Vec<Route> {
@@ -19,6 +19,7 @@ pub fn routes() -> Vec<Route> {
 #[template(path = "record.html")]
 pub struct RecordPage {
     pub bar: Option<UserBar>,
+    pub access: AccessNote,
     pub view: RecordView,
     pub find: String,
     /// How many items matched `find` (when set).
@@ -32,63 +33,82 @@ impl RecordPage {
     }
 }
 
-/// The live person behind `id` and their record, or the 404 page.
-pub fn load(session: &Session, id: i64) -> Result<Result<PersonRecord, ErrorPage>, ServerError> {
-    let missing = || {
-        Ok(Err(ErrorPage::new(
-            Status::NotFound,
-            "There is no person with that id.",
-        )))
-    };
-    let Some(live) = session.store().resolve_person(id)? else {
-        return missing();
-    };
-    match session.store().person_record(live)? {
-        Some(r) => Ok(Ok(r)),
-        None => missing(),
-    }
-}
-
 #[get("/person/<id>?<find>")]
 fn record_page(
     clinical: Clinical,
     id: i64,
     find: Option<&str>,
     web: &State<Web>,
-) -> Result<Either<Page<RecordPage>, ErrorPage>, ServerError> {
-    let mut session = clinical.0;
-    let record = match load(&session, id)? {
-        Ok(r) => r,
+) -> Result<Either<Page<RecordPage>, Refused>, ServerError> {
+    let find = find.unwrap_or("").trim().to_owned();
+    let detail = (!find.is_empty()).then_some("find");
+    render(clinical.0, web, id, &find, detail)
+}
+
+/// The record page for `id`. `sensitive` is set (with the audit detail that carries the
+/// reader's reason) when sensitive entries were asked for.
+pub fn render(
+    mut session: Session,
+    web: &Web,
+    id: i64,
+    find: &str,
+    detail: Option<&str>,
+) -> Result<Either<Page<RecordPage>, Refused>, ServerError> {
+    let show_sensitive = detail.is_some_and(|d| d.starts_with("sensitive shown"));
+    let visible = match access::load(&mut session, web, id, show_sensitive)? {
+        Ok(v) => v,
         Err(page) => return Ok(Either::Right(page)),
     };
-    let find = find.unwrap_or("").trim().to_owned();
+    let record = &visible.record;
     let matches = if find.is_empty() {
         Vec::new()
     } else {
-        session.store().search_record(record.person_id, &find)?
+        session.store().search_record(record.person_id, find)?
     };
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
-    let view = RecordView::build(&record, now.date_naive(), &fresh, &matches);
+    let mut view = RecordView::build(record, now.date_naive(), &fresh, &matches);
+    view.keep_categories(&visible.categories);
     let found = view
         .sections
         .iter()
         .flat_map(|s| &s.items)
         .filter(|i| i.found)
         .count();
-    let detail = (!find.is_empty()).then_some("find");
-    seen::record(
-        &mut session,
-        web,
-        "view-record",
-        &[record.person_id],
-        detail,
-    )?;
+    access::seen_record(&mut session, web, "view-record", &visible, detail)?;
     Ok(Either::Left(Page::ok(RecordPage {
         bar: UserBar::of(&session),
+        access: AccessNote::of(&visible, web),
         view,
-        find,
+        find: find.to_owned(),
         found,
         stale_days: STALE_AFTER_DAYS,
     })))
+}
+
+/// What the page says about the reader's access: why they may see it, what was withheld.
+pub struct AccessNote {
+    pub basis: String,
+    pub break_glass_until: Option<String>,
+    pub withheld: Withheld,
+    pub objection: bool,
+}
+
+impl AccessNote {
+    pub fn of(v: &Visible, _web: &Web) -> Self {
+        let mut bases: Vec<&str> = v.relationships.iter().map(|r| r.basis.label()).collect();
+        bases.dedup();
+        Self {
+            basis: bases.join(", "),
+            break_glass_until: v
+                .relationships
+                .iter()
+                .filter(|r| r.basis == Basis::BreakGlass)
+                .filter_map(|r| r.until)
+                .max()
+                .map(|t| t.format("%-d %b %Y %H:%M UTC").to_string()),
+            withheld: v.withheld.clone(),
+            objection: v.objection,
+        }
+    }
 }

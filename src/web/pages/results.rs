@@ -1,8 +1,8 @@
 //! `GET /person/<id>/results`: each test's values in a table, with a trend chart (an SVG image
 //! from `/person/<id>/results/chart.svg?test=`) when there are two or more numeric values.
 
-use super::record::load;
-use super::{chart, seen, ErrorPage, Page, UserBar};
+use super::access::{self, Refused};
+use super::{chart, Page, UserBar};
 use crate::record::timeline::{self, ResultRow};
 use crate::record::view::{Freshness, RecordView};
 use crate::web::guards::Clinical;
@@ -44,13 +44,14 @@ fn results_page(
     clinical: Clinical,
     id: i64,
     web: &State<Web>,
-) -> Result<Either<Page<ResultsPage>, ErrorPage>, ServerError> {
+) -> Result<Either<Page<ResultsPage>, Refused>, ServerError> {
     let mut session = clinical.0;
-    let record = match load(&session, id)? {
-        Ok(r) => r,
+    let visible = match access::load(&mut session, web, id, false)? {
+        Ok(v) => v,
         Err(page) => return Ok(Either::Right(page)),
     };
-    let tests = timeline::tests(&record)
+    let record = &visible.record;
+    let tests = timeline::tests(record)
         .into_iter()
         .map(|t| {
             let chart = (t.points.len() >= 2).then(|| {
@@ -71,8 +72,8 @@ fn results_page(
         .collect();
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
-    let view = RecordView::build(&record, now.date_naive(), &fresh, &[]);
-    seen::record(&mut session, web, "view-results", &[record.person_id], None)?;
+    let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
+    access::seen_record(&mut session, web, "view-results", &visible, None)?;
     Ok(Either::Left(Page::ok(ResultsPage {
         bar: UserBar::of(&session),
         view,
@@ -88,11 +89,11 @@ fn chart_svg(
     web: &State<Web>,
 ) -> Result<Either<(ContentType, String), Status>, ServerError> {
     let mut session = clinical.0;
-    let Ok(record) = load(&session, id)? else {
-        return Ok(Either::Right(Status::NotFound));
+    let Ok(visible) = access::load(&mut session, web, id, false)? else {
+        return Ok(Either::Right(Status::Forbidden));
     };
     let key = test.unwrap_or("");
-    let Some(t) = timeline::tests(&record)
+    let Some(t) = timeline::tests(&visible.record)
         .into_iter()
         .find(|t| t.key == key && t.points.len() >= 2)
     else {
@@ -102,12 +103,6 @@ fn chart_svg(
         log::error!("trend chart failed: {e}");
         ServerError
     })?;
-    seen::record(
-        &mut session,
-        web,
-        "view-results-chart",
-        &[record.person_id],
-        None,
-    )?;
+    access::seen_record(&mut session, web, "view-results-chart", &visible, None)?;
     Ok(Either::Left((ContentType::SVG, svg)))
 }

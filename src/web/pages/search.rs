@@ -2,6 +2,7 @@
 //! at once. Each person listed is an audit event (`search-hit`), written before the page.
 
 use super::{seen, Page, UserBar};
+use crate::access::HitLevel;
 use crate::record::search::{self, Found, Query, MAX_LISTED};
 use crate::record::view;
 use crate::web::guards::Clinical;
@@ -25,6 +26,9 @@ pub struct Row {
     pub gp: String,
     pub why: String,
     pub deceased: bool,
+    /// No care relationship: only name, date of birth and NHS number are shown, and opening
+    /// the record offers a self-claim or broken glass.
+    pub identity_only: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -74,8 +78,16 @@ fn search_page(
         return Ok(Page::ok(page));
     }
     let outcome = search::run(session.store(), &query)?;
-    let today = web.clock.now().date_naive();
-    page.rows = outcome.found.iter().map(|f| row(f, today)).collect();
+    let now = web.clock.now();
+    let today = now.date_naive();
+    for f in &outcome.found {
+        let related = web
+            .gate
+            .related(session.store(), &session.profile, f.person.id, now)?;
+        if let Some(level) = web.gate.hit(&session.profile, related) {
+            page.rows.push(row(f, today, level));
+        }
+    }
     if page.rows.is_empty() {
         page.messages.push(format!("No one found for “{text}”."));
         if let Some(n) = search::invalid_nhs_number(&query) {
@@ -100,10 +112,10 @@ fn search_page(
     Ok(Page::ok(page))
 }
 
-fn row(f: &Found, today: chrono::NaiveDate) -> Row {
+fn row(f: &Found, today: chrono::NaiveDate, level: HitLevel) -> Row {
     let d = &f.person.demographics;
     let (nhs, status) = view::nhs_display(d);
-    Row {
+    let row = Row {
         id: f.person.id,
         name: view::person_name(d),
         born: d
@@ -129,5 +141,18 @@ fn row(f: &Found, today: chrono::NaiveDate) -> Row {
         },
         why: f.reasons.join(", "),
         deceased: d.deceased || d.death_date.is_some(),
+        identity_only: false,
+    };
+    match level {
+        HitLevel::Full => row,
+        HitLevel::Identity => Row {
+            sex: String::new(),
+            postcode: String::new(),
+            gp: String::new(),
+            why: String::new(),
+            deceased: false,
+            identity_only: true,
+            ..row
+        },
     }
 }

@@ -14,15 +14,16 @@ pub fn record(
     people: &[i64],
     detail: Option<&str>,
 ) -> Result<(), ServerError> {
-    let (username, org, ip) = (
+    let (username, role, org, ip) = (
         session.row.user.username.clone(),
-        session.row.user.org.clone(),
+        session.profile.role.clone(),
+        session.profile.org.clone(),
         session.ip.clone(),
     );
     let actor = Actor {
         user_id: session.row.user.id,
         username: &username,
-        role: session.role.as_str(),
+        role: &role,
         org: &org,
         ip: ip.as_deref(),
     };

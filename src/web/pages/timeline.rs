@@ -1,8 +1,8 @@
 //! `GET /person/<id>/timeline`: every dated entry newest first, filtered by category, source
 //! and dates through a plain GET form.
 
-use super::record::load;
-use super::{seen, ErrorPage, Page, UserBar};
+use super::access::{self, Refused};
+use super::{Page, UserBar};
 use crate::model::Category;
 use crate::record::timeline::{self, Filter, Row};
 use crate::record::view::{Freshness, RecordView};
@@ -60,20 +60,21 @@ fn timeline_page(
     from: Option<&str>,
     to: Option<&str>,
     web: &State<Web>,
-) -> Result<Either<Page<TimelinePage>, ErrorPage>, ServerError> {
+) -> Result<Either<Page<TimelinePage>, Refused>, ServerError> {
     let mut session = clinical.0;
-    let record = match load(&session, id)? {
-        Ok(r) => r,
+    let visible = match access::load(&mut session, web, id, false)? {
+        Ok(v) => v,
         Err(page) => return Ok(Either::Right(page)),
     };
+    let record = &visible.record;
     let filter = Filter {
         category: given(category).and_then(Category::parse),
         source: given(source).map(str::to_owned),
         from: date(from),
         to: date(to),
     };
-    let rows = timeline::timeline(&record, &filter);
-    let (present, sources) = timeline::choices(&record);
+    let rows = timeline::timeline(record, &filter);
+    let (present, sources) = timeline::choices(record);
     let categories = present
         .into_iter()
         .map(|c| Choice {
@@ -92,14 +93,8 @@ fn timeline_page(
         .collect();
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
-    let view = RecordView::build(&record, now.date_naive(), &fresh, &[]);
-    seen::record(
-        &mut session,
-        web,
-        "view-timeline",
-        &[record.person_id],
-        None,
-    )?;
+    let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
+    access::seen_record(&mut session, web, "view-timeline", &visible, None)?;
     Ok(Either::Left(Page::ok(TimelinePage {
         bar: UserBar::of(&session),
         view,

@@ -10,7 +10,6 @@
 mod pair;
 mod unmerge;
 
-use super::guards::Session;
 use super::pages::{ErrorPage, UserBar};
 use super::{ServerError, Web};
 use crate::error::Error;
@@ -19,7 +18,6 @@ use crate::model::Demographics;
 use crate::record::view;
 use crate::store::Actor;
 use rocket::http::Status;
-use rocket::request::{FromRequest, Outcome, Request};
 use rocket::Route;
 
 pub fn routes() -> Vec<Route> {
@@ -36,24 +34,7 @@ pub fn routes() -> Vec<Route> {
 /// show demographics only, never entries. Privacy officers may decide too, because a wrong
 /// link is a disclosure of one person's record to another's carers, which is theirs to judge.
 /// Clinicians and social workers may not: they see records, not the index behind them.
-pub struct DataQuality(pub Session);
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for DataQuality {
-    type Error = ();
-
-    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
-        use crate::access::Role;
-        match Session::from_request(req).await {
-            Outcome::Success(s) if matches!(s.role, Role::Admin | Role::PrivacyOfficer) => {
-                Outcome::Success(DataQuality(s))
-            }
-            Outcome::Success(_) => Outcome::Error((Status::Forbidden, ())),
-            Outcome::Error(e) => Outcome::Error(e),
-            Outcome::Forward(f) => Outcome::Forward(f),
-        }
-    }
-}
+pub use crate::web::guards::DataQuality;
 
 impl DataQuality {
     fn bar(&self) -> Option<UserBar> {
@@ -63,15 +44,16 @@ impl DataQuality {
     /// Writes one `review-view` event per person shown, before the page is sent.
     fn seen(&mut self, web: &Web, people: &[i64], detail: &str) -> Result<(), ServerError> {
         let s = &mut self.0;
-        let (username, org, ip) = (
+        let (username, role, org, ip) = (
             s.row.user.username.clone(),
-            s.row.user.org.clone(),
+            s.profile.role.clone(),
+            s.profile.org.clone(),
             s.ip.clone(),
         );
         let actor = Actor {
             user_id: s.row.user.id,
             username: &username,
-            role: s.role.as_str(),
+            role: &role,
             org: &org,
             ip: ip.as_deref(),
         };
@@ -104,14 +86,14 @@ impl DataQuality {
         let s = &mut self.0;
         let (username, role, org, ip) = (
             s.row.user.username.clone(),
-            s.role.as_str(),
-            s.row.user.org.clone(),
+            s.profile.role.clone(),
+            s.profile.org.clone(),
             s.ip.clone(),
         );
         let by = Decider {
             user_id: Some(s.row.user.id),
             name: &username,
-            role: Some(role),
+            role: Some(&role),
             org: Some(&org),
             ip: ip.as_deref(),
         };

@@ -1,0 +1,165 @@
+//! Reading a person through the gate, and recording the access a profile gives itself
+//! (self-claim, broken glass). Every reader calls these rather than the store.
+
+use super::gate::{Gate, Opened, Restrictions};
+use super::relationship::EVIDENCE;
+use super::Profile;
+use crate::error::{Error, Result};
+use crate::store::{AuditEvent, Store};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+fn text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Self-claimed relationship or broken glass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    SelfClaim,
+    BreakGlass,
+}
+
+impl Claim {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SelfClaim => "self-claim",
+            Self::BreakGlass => "break-glass",
+        }
+    }
+}
+
+/// What a claim produced: the alert reference the privacy officer will see, and when it lapses.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub reference: String,
+    pub expires_at: String,
+}
+
+impl Gate {
+    /// The record behind `id` (a merged-away id leads to the person it was merged into) as
+    /// `who` may see it. Does not audit: the caller records the view before showing it.
+    pub fn open_person(
+        &self,
+        store: &Store,
+        who: &Profile,
+        id: i64,
+        now: DateTime<Utc>,
+        show_sensitive: bool,
+    ) -> Result<Opened> {
+        let Some(live) = store.resolve_person(id)? else {
+            return Ok(self.open(who, None, &[], &Restrictions::default(), now, false));
+        };
+        let record = store.person_record(live)?;
+        let grants = store.grants(who.id, live, &text(now))?;
+        let restrictions = Restrictions {
+            objection: store.objects_to_sharing(live)?,
+        };
+        Ok(self.open(who, record, &grants, &restrictions, now, show_sensitive))
+    }
+
+    /// Whether `who` has a care relationship (inferred or granted) with a live person: what a
+    /// search hit may show depends on it.
+    pub fn related(
+        &self,
+        store: &Store,
+        who: &Profile,
+        person_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let Some(record) = store.person_record_of(person_id, &EVIDENCE)? else {
+            return Ok(false);
+        };
+        let grants = store.grants(who.id, person_id, &text(now))?;
+        Ok(!self.relationships(who, &record, &grants, now).is_empty())
+    }
+
+    /// Records a self-claim or broken glass for `who` on person `id`, raises the privacy
+    /// officer's alert and audits it, in one transaction. The caller has checked the password
+    /// for broken glass and that the role may do this.
+    #[allow(clippy::too_many_arguments)]
+    pub fn claim(
+        &self,
+        store: &mut Store,
+        who: &Profile,
+        claim: Claim,
+        id: i64,
+        reason_code: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+        ip: Option<&str>,
+    ) -> Result<Claimed> {
+        let reasons: &[(&str, &str)] = match claim {
+            Claim::SelfClaim => &super::CLAIM_REASONS,
+            Claim::BreakGlass => &super::GLASS_REASONS,
+        };
+        if !super::reason_known(reasons, reason_code) {
+            return Err(Error::Invalid("choose one of the listed reasons".into()));
+        }
+        let reason = reason.trim();
+        if reason.chars().count() < 10 {
+            return Err(Error::Invalid(
+                "say why in a few words (at least 10 characters)".into(),
+            ));
+        }
+        let Some(live) = store.resolve_person(id)? else {
+            return Err(Error::NotFound("no such person".into()));
+        };
+        let hours = match claim {
+            Claim::SelfClaim => self.config.self_claim_hours,
+            Claim::BreakGlass => self.config.break_glass_hours,
+        };
+        let now_text = text(now);
+        let expires_at = text(now + Duration::hours(hours));
+        let objection = store.objects_to_sharing(live)?;
+        let label = who.label();
+        let tx = store.begin()?;
+        let grant = tx.add_grant(
+            claim.as_str(),
+            who.id,
+            live,
+            reason_code,
+            reason,
+            &now_text,
+            &expires_at,
+        )?;
+        let reference =
+            tx.raise_alert(claim.as_str(), Some(grant), who.user_id, live, &now_text)?;
+        let detail = format!("{reference} {reason_code}: {reason}");
+        let why = format!("{reason_code}: {reason}");
+        let action = match claim {
+            Claim::SelfClaim => "self-claim",
+            Claim::BreakGlass => "break-glass-start",
+        };
+        tx.audit(
+            &AuditEvent {
+                user_id: Some(who.user_id),
+                actor: Some(&who.username),
+                role: Some(&label),
+                profile: Some(&label),
+                org: Some(&who.org),
+                action,
+                person_id: Some(live),
+                reason: Some(&why),
+                detail: Some(&detail),
+                outcome: "ok",
+                ip,
+            },
+            &now_text,
+        )?;
+        if claim == Claim::BreakGlass && objection && self.config.break_glass_overrides_objection {
+            tx.raise_alert(
+                "objection-override",
+                Some(grant),
+                who.user_id,
+                live,
+                &now_text,
+            )?;
+        }
+        tx.commit()?;
+        log::info!("access alert {reference} raised ({})", claim.as_str());
+        Ok(Claimed {
+            reference,
+            expires_at,
+        })
+    }
+}
