@@ -1,4 +1,4 @@
--- The sharedcare schema at version 7, as the embedded migrations build it.
+-- The sharedcare schema at version 8, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -45,7 +45,7 @@ CREATE TABLE audit_event (
     detail TEXT,
     outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
     ip TEXT
-) STRICT;
+, reason TEXT, profile TEXT, hash TEXT) STRICT;
 
 CREATE TABLE entry (
     id INTEGER PRIMARY KEY,

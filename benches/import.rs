@@ -12,7 +12,6 @@ use common::peak_rss_mib;
 use sharedcare::clock::SystemClock;
 use sharedcare::config::Config;
 use sharedcare::import::Importer;
-use sharedcare::store::Store;
 use std::time::Instant;
 
 fn main() {
@@ -25,7 +24,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (hl7_text, csv_text) = common::region(people);
     let config = Config::load(dir.path()).expect("config");
-    let mut store = Store::open(&config.database_path()).expect("store");
+    let mut store = sharedcare::audit::open_store(&config).expect("store");
     let tx = store.begin().expect("tx");
     common::register_sources(&tx);
     tx.commit().expect("commit");

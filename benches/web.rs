@@ -22,7 +22,6 @@ use sharedcare::config::Config;
 use sharedcare::import::Importer;
 use sharedcare::record::view::{Freshness, RecordView};
 use sharedcare::store::Actor;
-use sharedcare::store::Store;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -39,7 +38,7 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 
 fn load(dir: &std::path::Path, people: u64) -> String {
     let config = Config::load(dir).unwrap();
-    let mut store = Store::open(&config.database_path()).unwrap();
+    let mut store = sharedcare::audit::open_store(&config).unwrap();
     let tx = store.begin().unwrap();
     common::register_sources(&tx);
     tx.add_user(
@@ -201,7 +200,7 @@ fn rss_mib(pid: u32, field: &str) -> f64 {
 /// p50 and p99 of the record read without and with the access gate, in microseconds.
 fn policy_overhead(dir: &std::path::Path, people: u64, samples: u64) -> [(f64, f64); 2] {
     let config = Config::load(dir).unwrap();
-    let mut store = Store::open(&config.database_path()).unwrap();
+    let mut store = sharedcare::audit::open_store(&config).unwrap();
     let gate = Gate::new(&config.access).unwrap();
     let user = store.user_by_name("bench").unwrap().unwrap();
     let profile = store.profiles_of(&user).unwrap().remove(0);
@@ -213,6 +212,8 @@ fn policy_overhead(dir: &std::path::Path, people: u64, samples: u64) -> [(f64, f
         username: "bench",
         role: "clinician",
         org: "R9W",
+        profile: Some("clinician@R9W"),
+        reason: None,
         ip: None,
     };
     let mut rng = common::Rng(99);

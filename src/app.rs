@@ -30,12 +30,16 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
-    // Opening once migrates the database before any request arrives.
-    let mut store = Store::open(&config.database_path())?;
+    // Opening once migrates the database (and seals any audit events from before the chain)
+    // before any request arrives. Every pooled connection shares one chain, so they agree on
+    // the head.
+    let store = Store::open(&config.database_path())?;
+    let chain = crate::audit::Chain::open(&config.data_dir, store.audit_chained()?)?;
+    let mut store = store.with_audit(Arc::clone(&chain))?;
     let gate = Arc::new(crate::access::Gate::new(&config.access)?);
     audit_policy(&mut store, &gate, &config)?;
     drop(store);
-    let pool = web::pool::open(config.database_path())?;
+    let pool = web::pool::open(config.database_path(), Arc::clone(&chain))?;
     let mut figment = rocket::Config::figment()
         .merge(("address", address))
         .merge(("port", port))
@@ -61,7 +65,9 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         throttle: Default::default(),
         gate,
     };
-    let rocket = web::build(state, figment).attach(jobs);
+    let rocket = web::build(state, figment)
+        .attach(jobs)
+        .attach(audit_head_flusher(chain));
     let rocket = rocket.attach(AdHoc::on_liftoff("announce", move |r| {
         Box::pin(async move {
             let c = r.config();
@@ -81,6 +87,23 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
             .await
             .map(|_| ())
             .map_err(|e| Error::Invalid(format!("the web server stopped: {e}")))
+    })
+}
+
+/// Writes a pending audit head within a second even when no further request comes, so a
+/// server killed while idle has left its head current (see `audit`).
+fn audit_head_flusher(chain: Arc<crate::audit::Chain>) -> AdHoc {
+    AdHoc::on_liftoff("audit head", move |_| {
+        Box::pin(async move {
+            rocket::tokio::spawn(async move {
+                loop {
+                    rocket::tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    if let Err(e) = chain.flush() {
+                        log::error!("the audit head was not written: {}", e.operator_summary());
+                    }
+                }
+            });
+        })
     })
 }
 

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 /// sharedcare-data/
 ///   config.toml        optional; see Config
 ///   sharedcare.db      the SQLite database (+ -wal, -shm while open)
+///   audit.key          the key the audit trail is chained with (0600; see audit)
+///   audit.head         the audit chain's last (seq, hash), MACed (see audit)
 ///   inbox/ processing/ done/ quarantine/   feed files by stage and source (see sources)
 ///   backups/           sharedcare-<timestamp>.db, verified copies (see jobs::backup)
 /// ```
@@ -73,6 +75,9 @@ pub struct JobsConfig {
     pub retention: String,
     /// Merge the full-text index segments. Default 04:00 on Sundays.
     pub fts_optimise: String,
+    /// Verify the audit trail's HMAC chain and its head (`sharedcare audit verify`); a broken
+    /// chain fails the run and is logged. Default 03:30 daily.
+    pub audit_verify: String,
 }
 
 impl Default for JobsConfig {
@@ -83,6 +88,7 @@ impl Default for JobsConfig {
             backup: "0 30 2 * * *".into(),
             retention: "0 0 3 * * *".into(),
             fts_optimise: "0 0 4 * * Sun".into(),
+            audit_verify: "0 30 3 * * *".into(),
         }
     }
 }
@@ -250,14 +256,16 @@ mod tests {
                 &j.overdue_check,
                 &j.backup,
                 &j.retention,
-                &j.fts_optimise
+                &j.fts_optimise,
+                &j.audit_verify
             ),
             (
                 &d.inbox_scan,
                 &d.overdue_check,
                 &d.backup,
                 &d.retention,
-                &d.fts_optimise
+                &d.fts_optimise,
+                &d.audit_verify
             )
         );
         let (f, d) = (&file.feeds, &defaults.feeds);

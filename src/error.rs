@@ -24,6 +24,10 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The audit trail cannot be written or trusted: a missing or exposed key, a broken chain.
+    /// Messages name files and sequence numbers, never event contents, so they may be logged.
+    #[error("{0}")]
+    Audit(String),
     #[error("could not {doing} {path}: {source}")]
     Io {
         doing: &'static str,
@@ -46,6 +50,7 @@ impl Error {
             Self::Db { doing, source } => format!("database error while {doing}: {source}"),
             Self::NotFound(_) => "not found".into(),
             Self::Invalid(_) => "invalid request".into(),
+            Self::Audit(why) => format!("audit trail: {why}"),
             Self::Io {
                 doing,
                 path,
@@ -54,10 +59,12 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for usage and configuration, 1 otherwise.
+    /// The process exit code for this error: 2 for usage and configuration, 3 when the audit
+    /// trail cannot be trusted, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::NotFound(_) | Self::Invalid(_) | Self::SchemaTooNew { .. } => 2,
+            Self::Audit(_) => 3,
             _ => 1,
         }
     }

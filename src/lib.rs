@@ -15,12 +15,16 @@
 //! 4. [`import`] — one file, top to bottom: read → parse → match → store, exactly once.
 //! 5. [`record`] — the read model: one person's record grouped by category with provenance,
 //!    and its export as a FHIR R4 Bundle.
+//! 6. [`audit`] — the tamper-evident trail every view and change is written to: events
+//!    HMAC-chained under a key outside the database, a head file that shows a cut-off tail,
+//!    and the verification the `audit verify` command and a nightly job run.
 //!
 //! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
 //! entry categories and their typed bodies.
 
 pub mod access;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -125,6 +125,7 @@ impl Gate {
         let reference =
             tx.raise_alert(claim.as_str(), Some(grant), who.user_id, live, &now_text)?;
         let detail = format!("{reference} {reason_code}: {reason}");
+        let why = format!("{reason_code}: {reason}");
         let action = match claim {
             Claim::SelfClaim => "self-claim",
             Claim::BreakGlass => "break-glass-start",
@@ -133,10 +134,12 @@ impl Gate {
             &AuditEvent {
                 user_id: Some(who.user_id),
                 actor: Some(&who.username),
-                role: Some(&label),
+                role: Some(&who.role),
+                profile: Some(&label),
                 org: Some(&who.org),
                 action,
                 person_id: Some(live),
+                reason: Some(&why),
                 detail: Some(&detail),
                 outcome: "ok",
                 ip,

@@ -1,6 +1,8 @@
 //! The command line: parsing, and one function per command. Exit codes are a contract:
-//! 0 success, 1 some input was rejected (or an operation failed), 2 usage or configuration error.
+//! 0 success, 1 some input was rejected (or an operation failed), 2 usage or configuration error,
+//! 3 the audit trail is broken or cannot be written.
 
+mod audit;
 mod demo;
 mod feeds;
 mod import;
@@ -99,6 +101,9 @@ pub enum Command {
     Backup,
     /// Replace the database with a backup (the server must be stopped).
     Restore(feeds::RestoreArgs),
+    /// The tamper-evident audit trail: verify its chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// What every command needs.
@@ -116,7 +121,7 @@ impl Ctx {
             source,
         })?;
         let config = Config::load(data_dir)?;
-        let store = Store::open(&config.database_path())?;
+        let store = crate::audit::open_store(&config)?;
         Ok(Self {
             config,
             store,
@@ -175,6 +180,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Scan(a) => feeds::scan(&mut ctx, &a),
         Command::Backup => feeds::backup(&mut ctx),
         Command::Restore(_) => Ok(0),
+        Command::Audit(c) => audit::run(&mut ctx, c),
     }
 }
 
@@ -244,6 +250,7 @@ pub(crate) fn audit_person(
     action: &str,
     person_id: i64,
     detail: &str,
+    reason: Option<&str>,
 ) -> Result<()> {
     use crate::clock::Clock;
     let actor = operator();
@@ -254,6 +261,7 @@ pub(crate) fn audit_person(
             action,
             person_id: Some(person_id),
             detail: Some(detail),
+            reason,
             outcome: "ok",
             ..Default::default()
         },

@@ -118,7 +118,13 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             let n = tx.add_objection(person, reason.trim(), &date, &super::operator(), &now)?;
             tx.commit()?;
-            super::audit_person(ctx, "objection-record", person, &format!("objection {n}"))?;
+            super::audit_person(
+                ctx,
+                "objection-record",
+                person,
+                &format!("objection {n}"),
+                Some(reason.trim()),
+            )?;
             println!("objection recorded for person {person}: each organisation now sees only what it supplied");
             Ok(0)
         }
@@ -128,7 +134,13 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             let n = tx.withdraw_objections(person, &now)?;
             tx.commit()?;
-            super::audit_person(ctx, "objection-withdraw", person, &format!("{n} withdrawn"))?;
+            super::audit_person(
+                ctx,
+                "objection-withdraw",
+                person,
+                &format!("{n} withdrawn"),
+                None,
+            )?;
             println!("{n} objection(s) withdrawn for person {person}");
             Ok(0)
         }
@@ -195,10 +207,10 @@ fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: &str) -> Result<Pe
     };
     let visible = gate.open_as_operator(record, &restrictions, reason.is_some());
     let detail = match reason {
-        Some(r) => format!("with reason: {r}"),
-        None => "withheld data not shown".into(),
+        Some(_) => "withheld data shown",
+        None => "withheld data not shown",
     };
-    super::audit_person(ctx, action, visible.record.person_id, &detail)?;
+    super::audit_person(ctx, action, visible.record.person_id, detail, reason)?;
     if visible.withheld.sensitive + visible.withheld.by_objection > 0 || visible.withheld.restricted
     {
         eprintln!(

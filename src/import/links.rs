@@ -44,6 +44,7 @@ impl Decider<'_> {
                     detail: Some(detail),
                     outcome: "ok",
                     ip: self.ip,
+                    ..Default::default()
                 },
                 now,
             )?;

@@ -85,7 +85,13 @@ pub struct RestoreReport {
     pub previous: Option<PathBuf>,
 }
 
-pub fn restore(config: &Config, file: &Path) -> Result<RestoreReport> {
+/// Restores `file`; `actor` is who asked, for the audit trail.
+pub fn restore(
+    config: &Config,
+    file: &Path,
+    actor: &str,
+    clock: &dyn Clock,
+) -> Result<RestoreReport> {
     let db = config.database_path();
     if !file.is_file() {
         return Err(Error::Invalid(format!(
@@ -137,8 +143,21 @@ pub fn restore(config: &Config, file: &Path) -> Result<RestoreReport> {
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    // Opening migrates an older backup forward and returns the database to WAL mode.
-    drop(Store::open(&db)?);
+    // Opening migrates an older backup forward and returns the database to WAL mode. The
+    // backup's audit log ends before the head the live one reached: the restore is recorded
+    // and the head moved to it, or every later audit write would refuse (see audit).
+    let mut store = crate::audit::open_store(config)?;
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    crate::audit::reanchor(
+        &mut store,
+        actor,
+        "restore",
+        None,
+        &format!("database restored from backup {name}"),
+        &clock.now_text(),
+    )?;
     Ok(RestoreReport {
         restored_from: file.to_path_buf(),
         schema_version,

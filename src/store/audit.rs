@@ -1,9 +1,19 @@
-//! The audit trail: who did what, to whose record, when, from where.
+//! The audit trail: who did what, to whose record, when, from where, and why.
+//!
+//! Every event is appended through [`Tx::audit`], which chains it (see `crate::audit`): inside
+//! the write transaction it reads the last event's seq and hash, refuses to go on when the log
+//! ends before the chain head, and inserts the event with the next seq and its HMAC. Writers are
+//! serialised by the transaction (IMMEDIATE), across processes too, so reading the previous
+//! hash there is always right; nothing is cached between transactions.
 
 use super::{Store, Tx};
-use crate::error::{DbContext, Result};
+use crate::audit::chain::{self, from_hex, to_hex, Hash, GENESIS};
+use crate::audit::Chain;
+use crate::error::{DbContext, Error, Result};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
+use std::cell::Cell;
+use std::sync::Arc;
 
 /// One event to record.
 #[derive(Debug, Clone, Default)]
@@ -11,9 +21,13 @@ pub struct AuditEvent<'a> {
     pub user_id: Option<i64>,
     pub actor: Option<&'a str>,
     pub role: Option<&'a str>,
+    /// The role profile acted in, e.g. `acute-clinician@R9W/ward-7`.
+    pub profile: Option<&'a str>,
     pub org: Option<&'a str>,
     pub action: &'a str,
     pub person_id: Option<i64>,
+    /// The purpose of use, or the reason given for a self-claim or break-glass.
+    pub reason: Option<&'a str>,
     pub detail: Option<&'a str>,
     /// `ok`, `denied` or `failed`.
     pub outcome: &'a str,
@@ -34,20 +48,282 @@ pub struct AuditRow {
     pub ip: Option<String>,
 }
 
+/// An event as stored, with its hash, for verifying the chain.
+#[derive(Debug, Clone, Default)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: String,
+    pub user_id: Option<i64>,
+    pub actor: Option<String>,
+    pub role: Option<String>,
+    pub profile: Option<String>,
+    pub org: Option<String>,
+    pub action: String,
+    pub person_id: Option<i64>,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub hash: Option<String>,
+}
+
+impl StoredEvent {
+    pub fn event(&self) -> AuditEvent<'_> {
+        AuditEvent {
+            user_id: self.user_id,
+            actor: self.actor.as_deref(),
+            role: self.role.as_deref(),
+            profile: self.profile.as_deref(),
+            org: self.org.as_deref(),
+            action: &self.action,
+            person_id: self.person_id,
+            reason: self.reason.as_deref(),
+            detail: self.detail.as_deref(),
+            outcome: &self.outcome,
+            ip: self.ip.as_deref(),
+        }
+    }
+}
+
+const STORED_COLUMNS: &str = "seq, at, user_id, actor, role, profile, org, action, person_id, \
+                              reason, detail, outcome, ip, hash";
+
+fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        user_id: r.get(2)?,
+        actor: r.get(3)?,
+        role: r.get(4)?,
+        profile: r.get(5)?,
+        org: r.get(6)?,
+        action: r.get(7)?,
+        person_id: r.get(8)?,
+        reason: r.get(9)?,
+        detail: r.get(10)?,
+        outcome: r.get(11)?,
+        ip: r.get(12)?,
+        hash: r.get(13)?,
+    })
+}
+
+/// What a transaction appended to the chain, so the head can follow once it commits.
+pub(super) struct TxAudit {
+    chain: Option<Arc<Chain>>,
+    last: Cell<Option<(i64, Hash)>>,
+    /// The log's end was checked against the head at this transaction's first event; the
+    /// events after it are this transaction's own.
+    checked: Cell<bool>,
+    /// Move the head to this transaction's last event whatever it was (restore, reanchor).
+    force: Cell<bool>,
+}
+
+impl TxAudit {
+    pub(super) fn new(chain: Option<Arc<Chain>>) -> Self {
+        Self {
+            chain,
+            last: Cell::new(None),
+            checked: Cell::new(false),
+            force: Cell::new(false),
+        }
+    }
+
+    /// After the commit: the head follows. A head that cannot be written is logged rather than
+    /// failing what has already committed; the head is then only staler, which verify accepts,
+    /// and the next commit tries again. A forced move must happen, so its failure is returned.
+    pub(super) fn committed(&self) -> Result<()> {
+        let (Some(chain), Some((seq, hash))) = (&self.chain, self.last.get()) else {
+            return Ok(());
+        };
+        if self.force.get() {
+            return chain.force(seq, hash);
+        }
+        if let Err(e) = chain.committed(seq, hash) {
+            log::error!("the audit head was not updated: {}", e.operator_summary());
+        }
+        Ok(())
+    }
+}
+
 impl Tx<'_> {
+    /// Appends one event to the chain. Fails (and so must the caller's request) when this
+    /// connection has no audit key, or the log does not end where the chain head says.
     pub fn audit(&self, e: &AuditEvent<'_>, now: &str) -> Result<()> {
+        self.append(e, now, true).map(|_| ())
+    }
+
+    fn append(&self, e: &AuditEvent<'_>, now: &str, check_head: bool) -> Result<(i64, Hash)> {
+        let chain = self.audit.chain.as_deref().ok_or_else(|| {
+            Error::Audit(
+                "this database connection has no audit key, so it may not write audit events \
+                 (open it with audit::open_store)"
+                    .into(),
+            )
+        })?;
+        let last: Option<(i64, Option<String>)> = self
+            .conn()
+            .prepare_cached("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .doing("reading the end of the audit trail")?;
+        if check_head && !self.audit.checked.get() {
+            chain.check_extends(last.as_ref().map(|l| l.0))?;
+            self.audit.checked.set(true);
+        }
+        let (seq, prev) = match last {
+            None => (1, GENESIS),
+            Some((seq, hash)) => (seq + 1, previous_hash(seq, hash.as_deref())?),
+        };
+        let hash = chain::link(chain.key(), &prev, seq, now, e);
         self.conn()
             .prepare_cached(
-                "INSERT INTO audit_event (at, user_id, actor, role, org, action, person_id, detail, outcome, ip)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO audit_event (seq, at, user_id, actor, role, profile, org, action,
+                                          person_id, reason, detail, outcome, ip, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    now, e.user_id, e.actor, e.role, e.org, e.action, e.person_id, e.detail,
-                    e.outcome, e.ip
+                    seq,
+                    now,
+                    e.user_id,
+                    e.actor,
+                    e.role,
+                    e.profile,
+                    e.org,
+                    e.action,
+                    e.person_id,
+                    e.reason,
+                    e.detail,
+                    e.outcome,
+                    e.ip,
+                    to_hex(&hash)
                 ])
             })
             .doing("writing the audit trail")?;
+        self.audit.last.set(Some((seq, hash)));
+        Ok((seq, hash))
+    }
+}
+
+fn previous_hash(seq: i64, hash: Option<&str>) -> Result<Hash> {
+    hash.and_then(from_hex).ok_or_else(|| {
+        Error::Audit(format!(
+            "audit events cannot be written: event {seq} has no valid hash, so the chain cannot \
+             go on from it; run `sharedcare audit verify`"
+        ))
+    })
+}
+
+impl Store {
+    /// Gives this connection the audit chain it writes with. The first time a chain is opened
+    /// over a database whose events predate it (all unhashed, head still at seq 0), those
+    /// events are sealed into the chain as they stand.
+    pub fn with_audit(mut self, chain: Arc<Chain>) -> Result<Self> {
+        self.audit = Some(Arc::clone(&chain));
+        if chain.at_genesis()? {
+            let sealed = self.seal_unchained()?;
+            if sealed > 0 {
+                log::info!("{sealed} audit events written before the chain were sealed into it");
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether any event carries a hash: the chain has been started, so its key must exist.
+    pub fn audit_chained(&self) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM audit_event WHERE hash IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .doing("checking whether the audit chain has started")
+    }
+
+    pub fn audit_chain(&self) -> Option<&Arc<Chain>> {
+        self.audit.as_ref()
+    }
+
+    fn seal_unchained(&mut self) -> Result<usize> {
+        let tx = self.begin()?;
+        // Asked again inside the write transaction: another process may have sealed first.
+        let started: bool = tx
+            .conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM audit_event WHERE hash IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .doing("checking whether the audit chain has started")?;
+        let Some(chain) = tx.audit.chain.clone() else {
+            return Ok(0);
+        };
+        if started {
+            return Ok(0);
+        }
+        let rows: Vec<StoredEvent> = tx
+            .conn()
+            .prepare(&format!(
+                "SELECT {STORED_COLUMNS} FROM audit_event ORDER BY seq"
+            ))
+            .and_then(|mut s| s.query_map([], stored)?.collect())
+            .doing("reading audit events to seal")?;
+        let mut prev = GENESIS;
+        for row in &rows {
+            prev = chain::link(chain.key(), &prev, row.seq, &row.at, &row.event());
+            tx.conn()
+                .prepare_cached("UPDATE audit_event SET hash = ?2 WHERE seq = ?1")
+                .and_then(|mut s| s.execute(params![row.seq, to_hex(&prev)]))
+                .doing("sealing an audit event")?;
+        }
+        if let Some(last) = rows.last() {
+            tx.audit.last.set(Some((last.seq, prev)));
+            tx.audit.force.set(true);
+        }
+        tx.commit()?;
+        Ok(rows.len())
+    }
+
+    /// Appends `e` after whatever the log ends with, and moves the chain head to it: the
+    /// operator's acceptance of the log as it is (after a restore, or a truncation that was
+    /// looked into). The event says what the head was.
+    pub fn audit_reanchor(&mut self, e: &AuditEvent<'_>, now: &str) -> Result<i64> {
+        // A log that never had a chain (say, a restored backup from before it) is sealed as it
+        // stands, which the operator is accepting here.
+        self.seal_unchained()?;
+        let tx = self.begin()?;
+        let (seq, _) = tx.append(e, now, false)?;
+        tx.audit.force.set(true);
+        tx.commit()?;
+        Ok(seq)
+    }
+
+    /// The number of events and the last seq (0 when there are none).
+    pub fn audit_extent(&self) -> Result<(u64, i64)> {
+        self.conn()
+            .query_row(
+                "SELECT count(*), coalesce(max(seq), 0) FROM audit_event",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
+            )
+            .doing("counting audit events")
+    }
+
+    /// Every event in seq order, to `visit` until it returns false. One statement, so one
+    /// consistent snapshot of the log however long the walk takes.
+    pub fn audit_walk(&self, visit: &mut dyn FnMut(&StoredEvent) -> bool) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!(
+                "SELECT {STORED_COLUMNS} FROM audit_event ORDER BY seq"
+            ))
+            .doing("reading the audit trail")?;
+        let mut rows = stmt.query([]).doing("reading the audit trail")?;
+        while let Some(row) = rows.next().doing("reading the audit trail")? {
+            let event = stored(row).doing("reading an audit event")?;
+            if !visit(&event) {
+                break;
+            }
+        }
         Ok(())
     }
 }
@@ -58,6 +334,10 @@ pub struct Actor<'a> {
     pub username: &'a str,
     pub role: &'a str,
     pub org: &'a str,
+    /// The role profile acted in, `role@ORG/team`.
+    pub profile: Option<&'a str>,
+    /// Why, when the reader stated a reason (sensitive items, break glass).
+    pub reason: Option<&'a str>,
     pub ip: Option<&'a str>,
 }
 
@@ -88,6 +368,8 @@ impl Store {
                     detail,
                     outcome: "ok",
                     ip: actor.ip,
+                    profile: actor.profile,
+                    reason: actor.reason,
                 },
                 now,
             )?;

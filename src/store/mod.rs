@@ -28,7 +28,7 @@ mod stats;
 mod users;
 
 pub use access::{AlertRow, ObjectionRow};
-pub use audit::{Actor, AuditEvent, AuditRow};
+pub use audit::{Actor, AuditEvent, AuditRow, StoredEvent};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
@@ -44,9 +44,11 @@ pub use sources::{NewSource, SourceRow};
 pub use stats::Stats;
 pub use users::{SessionRow, UserRow};
 
+use crate::audit::Chain;
 use crate::error::{DbContext, Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Migrations in order; the index + 1 is the schema version. Never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
@@ -57,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_nhs_number_lookup.sql"),
     include_str!("migrations/0006_feed_decisions.sql"),
     include_str!("migrations/0007_access.sql"),
+    include_str!("migrations/0008_audit_chain.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -64,12 +67,16 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The key and head that audit events are chained with; without it no audit event can be
+    /// written (see [`Store::with_audit`]).
+    audit: Option<Arc<Chain>>,
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     pending: std::cell::RefCell<search_index::Pending>,
+    audit: audit::TxAudit,
 }
 
 impl Store {
@@ -85,6 +92,7 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            audit: None,
         })
     }
 
@@ -97,7 +105,11 @@ impl Store {
         })?;
         configure(&conn).doing("configuring the connection")?;
         migrate(&mut conn, &path)?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            audit: None,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -112,6 +124,7 @@ impl Store {
         Ok(Tx {
             tx,
             pending: Default::default(),
+            audit: audit::TxAudit::new(self.audit.clone()),
         })
     }
 
@@ -156,7 +169,8 @@ impl Store {
 impl Tx<'_> {
     pub fn commit(self) -> Result<()> {
         self.flush_search_index()?;
-        self.tx.commit().doing("committing")
+        self.tx.commit().doing("committing")?;
+        self.audit.committed()
     }
 
     pub(crate) fn conn(&self) -> &Connection {

@@ -1,13 +1,16 @@
-//! A pool of database connections for request handlers.
+//! A pool of database connections for request handlers, each able to write audit events.
 
+use crate::audit::Chain;
 use crate::error::Error;
 use crate::store::Store;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub type Pool = r2d2::Pool<StoreManager>;
 
 pub struct StoreManager {
     pub path: PathBuf,
+    pub chain: Arc<Chain>,
 }
 
 impl r2d2::ManageConnection for StoreManager {
@@ -15,7 +18,7 @@ impl r2d2::ManageConnection for StoreManager {
     type Error = Error;
 
     fn connect(&self) -> Result<Store, Error> {
-        Store::open(&self.path)
+        Store::open(&self.path)?.with_audit(Arc::clone(&self.chain))
     }
 
     fn is_valid(&self, _: &mut Store) -> Result<(), Error> {
@@ -28,10 +31,10 @@ impl r2d2::ManageConnection for StoreManager {
 }
 
 /// One connection per core plus a few for requests waiting on I/O.
-pub fn open(path: PathBuf) -> Result<Pool, Error> {
+pub fn open(path: PathBuf, chain: Arc<Chain>) -> Result<Pool, Error> {
     let size = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2 + 2);
     r2d2::Pool::builder()
         .max_size(size)
-        .build(StoreManager { path })
+        .build(StoreManager { path, chain })
         .map_err(|e| Error::Invalid(format!("could not open the database pool: {e}")))
 }

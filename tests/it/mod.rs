@@ -1,4 +1,5 @@
 mod admin_feeds;
+mod audit;
 mod bad_input;
 mod browser;
 mod corpus;

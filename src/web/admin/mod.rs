@@ -58,6 +58,7 @@ pub fn audit(
             detail: Some(detail),
             outcome,
             ip: ip.as_deref(),
+            ..Default::default()
         },
         &web.clock.now_text(),
     )?;

@@ -246,17 +246,20 @@ impl FhirRequest {
         people: &[i64],
         detail: &str,
     ) -> Result<(), FhirError> {
-        let (username, role, org, ip) = (
+        let (username, role, org, ip, profile) = (
             self.user.username.clone(),
             self.profile.role.clone(),
             self.profile.org.clone(),
             self.ip.clone(),
+            self.profile.label(),
         );
         let actor = Actor {
             user_id: self.user.id,
             username: &username,
             role: &role,
             org: &org,
+            profile: Some(&profile),
+            reason: None,
             ip: ip.as_deref(),
         };
         self.db

@@ -102,9 +102,10 @@ fn audit_refusal(
     action: &str,
     detail: &str,
 ) -> Result<(), ServerError> {
-    let (user_id, username, role, org, ip) = (
+    let (user_id, username, role, profile, org, ip) = (
         session.row.user.id,
         session.row.user.username.clone(),
+        session.profile.role.clone(),
         session.profile.label(),
         session.profile.org.clone(),
         session.ip.clone(),
@@ -115,6 +116,7 @@ fn audit_refusal(
             user_id: Some(user_id),
             actor: Some(&username),
             role: Some(&role),
+            profile: Some(&profile),
             org: Some(&org),
             action,
             detail: Some(detail),
@@ -256,13 +258,15 @@ fn end_break_glass(
             &AuditEvent {
                 user_id: Some(profile.user_id),
                 actor: Some(&profile.username),
-                role: Some(&label),
+                role: Some(&profile.role),
+                profile: Some(&label),
                 org: Some(&profile.org),
                 action: "break-glass-end",
                 person_id: Some(live),
                 detail: Some("ended by the user"),
                 outcome: "ok",
                 ip: ip.as_deref(),
+                reason: None,
             },
             &now,
         )?;
@@ -300,27 +304,34 @@ fn show_sensitive(
             Some(message.into()),
         )));
     }
-    let detail = format!("sensitive shown: {reason}");
-    record::render(session, web, id, "", Some(&detail))
+    record::render(session, web, id, "", Some(reason))
 }
 
-/// Writes the view event for a record that is about to be shown.
+/// Writes the view event for a record that is about to be shown; `reason` is the reader's
+/// stated reason when they asked for withheld items.
 pub fn seen_record(
     session: &mut Session,
     web: &Web,
     action: &str,
     visible: &Visible,
     detail: Option<&str>,
+    reason: Option<&str>,
 ) -> Result<(), ServerError> {
-    let glass;
-    let detail = if visible.by_break_glass() {
-        glass = format!(
-            "break-glass{}",
-            detail.map(|d| format!("; {d}")).unwrap_or_default()
-        );
-        Some(glass.as_str())
-    } else {
-        detail
-    };
-    seen::record(session, web, action, &[visible.record.person_id], detail)
+    let mut marks: Vec<&str> = detail.into_iter().collect();
+    if visible.by_break_glass() {
+        marks.push("break-glass");
+    }
+    if reason.is_some() {
+        marks.push("sensitive shown");
+    }
+    let detail = marks.join("; ");
+    let detail = (!detail.is_empty()).then_some(detail.as_str());
+    seen::record(
+        session,
+        web,
+        action,
+        &[visible.record.person_id],
+        detail,
+        reason,
+    )
 }

@@ -41,21 +41,19 @@ fn record_page(
     web: &State<Web>,
 ) -> Result<Either<Page<RecordPage>, Refused>, ServerError> {
     let find = find.unwrap_or("").trim().to_owned();
-    let detail = (!find.is_empty()).then_some("find");
-    render(clinical.0, web, id, &find, detail)
+    render(clinical.0, web, id, &find, None)
 }
 
-/// The record page for `id`. `sensitive` is set (with the audit detail that carries the
-/// reader's reason) when sensitive entries were asked for.
+/// The record page for `id`; `sensitive_reason` is the reader's reason when they asked to
+/// see entries withheld as sensitive (the caller checked their role may).
 pub fn render(
     mut session: Session,
     web: &Web,
     id: i64,
     find: &str,
-    detail: Option<&str>,
+    sensitive_reason: Option<&str>,
 ) -> Result<Either<Page<RecordPage>, Refused>, ServerError> {
-    let show_sensitive = detail.is_some_and(|d| d.starts_with("sensitive shown"));
-    let visible = match access::load(&mut session, web, id, show_sensitive)? {
+    let visible = match access::load(&mut session, web, id, sensitive_reason.is_some())? {
         Ok(v) => v,
         Err(page) => return Ok(Either::Right(page)),
     };
@@ -75,7 +73,15 @@ pub fn render(
         .flat_map(|s| &s.items)
         .filter(|i| i.found)
         .count();
-    access::seen_record(&mut session, web, "view-record", &visible, detail)?;
+    let detail = (!find.is_empty()).then_some("find");
+    access::seen_record(
+        &mut session,
+        web,
+        "view-record",
+        &visible,
+        detail,
+        sensitive_reason,
+    )?;
     Ok(Either::Left(Page::ok(RecordPage {
         bar: UserBar::of(&session),
         access: AccessNote::of(&visible, web),

@@ -73,7 +73,7 @@ fn results_page(
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
     let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
-    access::seen_record(&mut session, web, "view-results", &visible, None)?;
+    access::seen_record(&mut session, web, "view-results", &visible, None, None)?;
     Ok(Either::Left(Page::ok(ResultsPage {
         bar: UserBar::of(&session),
         view,
@@ -103,6 +103,13 @@ fn chart_svg(
         log::error!("trend chart failed: {e}");
         ServerError
     })?;
-    access::seen_record(&mut session, web, "view-results-chart", &visible, None)?;
+    access::seen_record(
+        &mut session,
+        web,
+        "view-results-chart",
+        &visible,
+        None,
+        None,
+    )?;
     Ok(Either::Left((ContentType::SVG, svg)))
 }

@@ -108,6 +108,7 @@ fn search_page(
         "search-hit",
         &people,
         Some(&query.kind()),
+        None,
     )?;
     Ok(Page::ok(page))
 }

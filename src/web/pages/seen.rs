@@ -13,17 +13,21 @@ pub fn record(
     action: &str,
     people: &[i64],
     detail: Option<&str>,
+    reason: Option<&str>,
 ) -> Result<(), ServerError> {
-    let (username, role, org, ip) = (
+    let (username, role, org, ip, profile) = (
         session.row.user.username.clone(),
         session.profile.role.clone(),
         session.profile.org.clone(),
         session.ip.clone(),
+        session.profile.label(),
     );
     let actor = Actor {
         user_id: session.row.user.id,
         username: &username,
         role: &role,
+        profile: Some(&profile),
+        reason,
         org: &org,
         ip: ip.as_deref(),
     };

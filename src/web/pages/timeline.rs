@@ -94,7 +94,7 @@ fn timeline_page(
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
     let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
-    access::seen_record(&mut session, web, "view-timeline", &visible, None)?;
+    access::seen_record(&mut session, web, "view-timeline", &visible, None, None)?;
     Ok(Either::Left(Page::ok(TimelinePage {
         bar: UserBar::of(&session),
         view,

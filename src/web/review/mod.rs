@@ -44,17 +44,20 @@ impl DataQuality {
     /// Writes one `review-view` event per person shown, before the page is sent.
     fn seen(&mut self, web: &Web, people: &[i64], detail: &str) -> Result<(), ServerError> {
         let s = &mut self.0;
-        let (username, role, org, ip) = (
+        let (username, role, org, ip, profile) = (
             s.row.user.username.clone(),
             s.profile.role.clone(),
             s.profile.org.clone(),
             s.ip.clone(),
+            s.profile.label(),
         );
         let actor = Actor {
             user_id: s.row.user.id,
             username: &username,
             role: &role,
             org: &org,
+            profile: Some(&profile),
+            reason: None,
             ip: ip.as_deref(),
         };
         let mut unique = people.to_vec();

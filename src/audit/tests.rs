@@ -1,0 +1,220 @@
+//! The chain through the real store: what a writer refuses, what verify reports, and sealing
+//! the events of a database from before the chain.
+
+use super::head::{self, Head};
+use super::key::AuditKey;
+use super::{verify, Chain, Problem};
+use crate::error::Error;
+use crate::store::{AuditEvent, Store};
+use std::path::Path;
+
+const NOW: &str = "2025-03-01T10:00:00Z";
+
+fn keyed(dir: &Path) -> Store {
+    let key = AuditKey::from_bytes(&[7; 32]).unwrap();
+    Store::open_in_memory()
+        .unwrap()
+        .with_audit(Chain::with_key(dir, key))
+        .unwrap()
+}
+
+fn write(store: &mut Store, n: usize) {
+    let tx = store.begin().unwrap();
+    for i in 0..n {
+        let detail = format!("event {i}");
+        tx.audit(
+            &AuditEvent {
+                actor: Some("it"),
+                action: "test",
+                detail: Some(&detail),
+                outcome: "ok",
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+fn sql(store: &Store, statement: &str) {
+    store.conn().execute_batch(statement).unwrap();
+}
+
+#[test]
+fn a_store_without_the_key_writes_no_audit_event() {
+    let mut store = Store::open_in_memory().unwrap();
+    let tx = store.begin().unwrap();
+    let e = tx
+        .audit(
+            &AuditEvent {
+                action: "login",
+                outcome: "ok",
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::Audit(_)), "{e}");
+    drop(tx);
+    assert_eq!(store.audit_extent().unwrap(), (0, 0));
+}
+
+#[test]
+fn events_chain_from_seq_1_and_the_head_follows_the_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = keyed(dir.path());
+    write(&mut store, 3);
+    let key = AuditKey::from_bytes(&[7; 32]).unwrap();
+    assert_eq!(head::read(dir.path(), &key).unwrap().unwrap().seq, 3);
+    // Within the half second the file is not rewritten, but the process knows seq 5 was
+    // committed, and writes it when it lets go of the chain.
+    write(&mut store, 2);
+    let report = verify(&store, &mut |_| {}).unwrap();
+    assert_eq!(report.summary(), "audit chain ok: 5 events, last seq 5");
+    sql(&store, "DELETE FROM audit_event WHERE seq = 5");
+    let tx = store.begin().unwrap();
+    let e = tx
+        .audit(
+            &AuditEvent {
+                action: "x",
+                outcome: "ok",
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("head says seq 5"), "{e}");
+    drop(tx);
+    drop(store);
+    assert_eq!(head::read(dir.path(), &key).unwrap().unwrap().seq, 5);
+}
+
+#[test]
+fn a_cut_log_refuses_further_writes_until_reanchored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = keyed(dir.path());
+    write(&mut store, 5);
+    sql(&store, "DELETE FROM audit_event WHERE seq > 3");
+    let report = verify(&store, &mut |_| {}).unwrap();
+    let b = report.broken.unwrap();
+    assert_eq!(
+        (b.seq, b.problem),
+        (4, Problem::Truncated { ends: 3, head: 5 })
+    );
+    let tx = store.begin().unwrap();
+    let e = tx
+        .audit(
+            &AuditEvent {
+                action: "view-record",
+                outcome: "ok",
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ends at seq 3 but the audit head says seq 5"),
+        "{e}"
+    );
+    drop(tx);
+    let seq = super::reanchor(
+        &mut store,
+        "cli:test",
+        "audit-reanchor",
+        Some("looked"),
+        "ok",
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(seq, 4);
+    write(&mut store, 1);
+    assert!(verify(&store, &mut |_| {}).unwrap().broken.is_none());
+}
+
+#[test]
+fn a_missing_or_forged_head_is_reported_and_stops_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = keyed(dir.path());
+    write(&mut store, 2);
+    std::fs::remove_file(dir.path().join(head::HEAD_FILE)).unwrap();
+    let b = verify(&store, &mut |_| {}).unwrap().broken.unwrap();
+    assert_eq!((b.seq, b.problem), (3, Problem::HeadMissing));
+    let other = AuditKey::from_bytes(&[8; 32]).unwrap();
+    head::write(
+        dir.path(),
+        &other,
+        &Head {
+            seq: 2,
+            hash: [0; 32],
+        },
+    )
+    .unwrap();
+    let b = verify(&store, &mut |_| {}).unwrap().broken.unwrap();
+    assert!(matches!(b.problem, Problem::HeadInvalid { .. }), "{b:?}");
+    // A process that opens the chain now (the one that wrote the events would simply write
+    // its head again at its next commit) refuses to write after an unreadable head.
+    let key = AuditKey::from_bytes(&[7; 32]).unwrap();
+    let mut store = store.with_audit(Chain::with_key(dir.path(), key)).unwrap();
+    let tx = store.begin().unwrap();
+    assert!(tx
+        .audit(
+            &AuditEvent {
+                action: "x",
+                outcome: "ok",
+                ..Default::default()
+            },
+            NOW
+        )
+        .is_err());
+}
+
+#[test]
+fn events_from_before_the_chain_are_sealed_once_and_never_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
+    let legacy = Store::open_in_memory().unwrap();
+    sql(
+        &legacy,
+        "INSERT INTO audit_event (at, actor, action, outcome) VALUES
+             ('2024-01-01T00:00:00Z', 'a', 'login', 'ok'),
+             ('2024-01-01T00:00:01Z', 'b', 'login', 'failed')",
+    );
+    head::write(
+        dir.path(),
+        &key(),
+        &Head {
+            seq: 0,
+            hash: [0; 32],
+        },
+    )
+    .unwrap();
+    let mut store = legacy
+        .with_audit(Chain::with_key(dir.path(), key()))
+        .unwrap();
+    assert!(verify(&store, &mut |_| {}).unwrap().broken.is_none());
+    assert_eq!(head::read(dir.path(), &key()).unwrap().unwrap().seq, 2);
+    write(&mut store, 1);
+    // Someone wipes every hash to have history resealed after editing it: the head is past
+    // genesis, so nothing is sealed and verify names the first unhashed event.
+    sql(&store, "UPDATE audit_event SET hash = NULL, actor = 'x'");
+    let store = store
+        .with_audit(Chain::with_key(dir.path(), key()))
+        .unwrap();
+    let b = verify(&store, &mut |_| {}).unwrap().broken.unwrap();
+    assert_eq!((b.seq, b.problem), (1, Problem::HashMissing));
+}
+
+#[test]
+fn a_process_that_only_read_the_head_never_writes_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
+    let mut writer = keyed(dir.path());
+    write(&mut writer, 3);
+    let reader = Chain::with_key(dir.path(), key());
+    write(&mut writer, 2);
+    drop(writer);
+    drop(reader);
+    assert_eq!(head::read(dir.path(), &key()).unwrap().unwrap().seq, 5);
+}
