@@ -147,9 +147,18 @@ impl Gate {
         out
     }
 
-    /// How a search hit for a person may be shown; `None` when the role may not search.
-    pub fn hit(&self, who: &Profile, related: bool) -> Option<HitLevel> {
-        if !self.allows(who, Activity::Search) {
+    /// How a search hit for a person may be shown; `None` when it may not be shown at all: the
+    /// role may not search, or the person is S-flagged and was found by where they live (a
+    /// hit for a postcode would give their address away).
+    pub fn hit(
+        &self,
+        who: &Profile,
+        related: bool,
+        restricted_by_address: bool,
+    ) -> Option<HitLevel> {
+        if !self.allows(who, Activity::Search)
+            || (restricted_by_address && !self.allows(who, Activity::ViewRestricted))
+        {
             return None;
         }
         Some(if related && self.allows(who, Activity::ViewRecord) {

@@ -184,6 +184,12 @@ activity_guard!(
 );
 
 activity_guard!(
+    /// Aggregate figures, nothing identifiable.
+    Analyst,
+    Activity::Dashboards
+);
+
+activity_guard!(
     /// The privacy officer's alert queue.
     AlertReviewer,
     Activity::ReviewAlerts

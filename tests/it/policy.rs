@@ -67,3 +67,22 @@ fn a_bad_policy_file_stops_the_server_with_the_reason() {
     let r = env.run(&["policy", "show"]);
     assert_eq!(r.code, 2);
 }
+
+#[test]
+fn an_analyst_sees_figures_and_no_one() {
+    let s = Server::start();
+    super::server::add_user(&s.env, "ana", "analyst");
+    let c = s.login("ana");
+    let page = c.get(s.url("/dashboard")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().unwrap();
+    assert!(page.contains("Entries by category"), "{page}");
+    for name in ["Thompson", "THOMPSON", "999 483 7567", "9994837567"] {
+        assert!(!page.contains(name), "{name} on the dashboard");
+    }
+    for path in ["/search?q=thompson", "/person/1", "/admin/feeds", "/review"] {
+        assert_eq!(c.get(s.url(path)).send().unwrap().status(), 403, "{path}");
+    }
+    let clin = s.login("clin");
+    assert_eq!(clin.get(s.url("/dashboard")).send().unwrap().status(), 403);
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod chart;
+mod dashboard;
 mod home;
 mod record;
 mod results;
@@ -24,6 +25,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(timeline::routes());
     all.extend(results::routes());
     all.extend(access::routes());
+    all.extend(dashboard::routes());
     all
 }
 
