@@ -290,7 +290,7 @@ fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Option<StoredEntry>> {
     let body: String = r.get(12)?;
     let (Some(category), Ok(body)) = (
         Category::parse(&category),
-        serde_json::from_str::<EntryBody>(&body),
+        serde_json::from_str::<EntryBody>(&super::entries::tagged_body(&category, &body)),
     ) else {
         return Ok(None);
     };
