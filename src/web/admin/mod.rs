@@ -2,7 +2,7 @@
 //! files and rejected units, the raw content of what did not import, and the decisions on it
 //! (replay, discard with a note), plus creating and editing sources.
 //!
-//! Only the `admin` role may use them ([`Admin`] guard). An administrator has no access to
+//! Only the `admin` role may use them ([`Admin`](crate::web::guards::Admin) guard). An administrator has no access to
 //! patient records, but rejected and quarantined feed data is patient data in raw form: it is
 //! shown here because fixing feeds is the administrator's job, and every view of raw content is
 //! an audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
@@ -13,8 +13,7 @@ mod feeds;
 mod items;
 mod sources;
 
-use crate::store::AuditEvent;
-use crate::web::guards::{Admin, Session};
+use crate::web::guards::Session;
 use crate::web::pages::ErrorPage;
 use crate::web::{ServerError, Web};
 use rocket::http::Status;
@@ -39,30 +38,7 @@ pub fn audit(
     detail: &str,
     outcome: &str,
 ) -> Result<(), ServerError> {
-    let (user_id, name, org, ip) = (
-        session.row.user.id,
-        session.row.user.username.clone(),
-        session.profile.org.clone(),
-        session.ip.clone(),
-    );
-    let role = session.profile.role.clone();
-    let tx = session.store_mut().begin()?;
-    tx.audit(
-        &AuditEvent {
-            user_id: Some(user_id),
-            actor: Some(&name),
-            role: Some(&role),
-            org: Some(&org),
-            action,
-            person_id: None,
-            detail: Some(detail),
-            outcome,
-            ip: ip.as_deref(),
-        },
-        &web.clock.now_text(),
-    )?;
-    tx.commit()?;
-    Ok(())
+    Ok(session.audit(web, action, None, detail, outcome)?)
 }
 
 /// The refusal for a form posted without this session's token.
@@ -74,8 +50,8 @@ pub fn csrf_refused() -> ErrorPage {
 }
 
 /// Checks a posted token; true when the form may be acted on.
-pub fn csrf_ok(admin: &Admin, token: Option<&str>) -> bool {
-    token.is_some_and(|t| admin.0.csrf_ok(t))
+pub fn csrf_ok(session: &Session, token: Option<&str>) -> bool {
+    token.is_some_and(|t| session.csrf_ok(t))
 }
 
 /// Bytes as text for a `<pre>`: UTF-8, or Windows-1252 as older systems send; HL7 segment
