@@ -1,4 +1,5 @@
 mod admin_feeds;
+mod admin_users;
 mod bad_input;
 mod browser;
 mod corpus;

@@ -1,17 +1,29 @@
-//! The administrator's feed pages under `/admin`: the health of every source, each source's
-//! files and rejected units, the raw content of what did not import, and the decisions on it
-//! (replay, discard with a note), plus creating and editing sources.
+//! The administrator's pages under `/admin`.
 //!
-//! Only the `admin` role may use them ([`Admin`](crate::web::guards::Admin) guard). An administrator has no access to
-//! patient records, but rejected and quarantined feed data is patient data in raw form: it is
-//! shown here because fixing feeds is the administrator's job, and every view of raw content is
-//! an audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
-//! decision is audited too (`feed-replay`, `feed-discard`, `feed-source-save`). Each POST checks
-//! the session's CSRF token.
+//! Feeds: the health of every source, each source's files and rejected units, the raw content
+//! of what did not import, and the decisions on it (replay, discard with a note), plus creating
+//! and editing sources. Only a role with `manage-sources` may use them
+//! ([`Admin`](crate::web::guards::Admin) guard). An administrator has no access to patient
+//! records, but rejected and quarantined feed data is patient data in raw form: it is shown
+//! here because fixing feeds is the administrator's job, and every view of raw content is an
+//! audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
+//! decision is audited too (`feed-replay`, `feed-discard`, `feed-source-save`).
+//!
+//! Users: users with their role profiles and live sessions; creating a user, adding and
+//! removing role profiles, resetting a password, disabling, ending sessions — what
+//! `sharedcare user …` does, checked by the same rules ([`crate::access::users`]). Only a role
+//! with `manage-users` may use them ([`UserAdmin`](crate::web::guards::UserAdmin) guard). Each
+//! change is audited with the administrator as actor and the user changed in the detail,
+//! never a password (`user-add`, `user-add-role`, `user-remove-role`, `user-passwd`,
+//! `user-disable`, `session-end`).
+//!
+//! Each POST checks the session's CSRF token.
 
 mod feeds;
 mod items;
 mod sources;
+mod user;
+pub(crate) mod users;
 
 use crate::web::guards::Session;
 use crate::web::pages::ErrorPage;
@@ -23,6 +35,8 @@ pub fn routes() -> Vec<Route> {
     let mut all = feeds::routes();
     all.extend(items::routes());
     all.extend(sources::routes());
+    all.extend(users::routes());
+    all.extend(user::routes());
     all
 }
 
