@@ -12,6 +12,7 @@ mod fhir_api;
 mod merges;
 mod nhs;
 mod pages;
+mod privacy;
 mod region;
 mod review_page;
 mod schema;
