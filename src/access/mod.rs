@@ -14,12 +14,14 @@ pub mod profile;
 pub mod relationship;
 pub mod secret;
 pub mod sensitive;
+pub mod users;
 
 pub use gate::{Gate, Grant, HitLevel, Opened, Restrictions, Visible, Withheld};
 pub use open::{Claim, Claimed};
 pub use policy::{Activity, Policy, RoleDef};
 pub use profile::Profile;
 pub use relationship::{Basis, Relationship};
+pub use users::ProfileInput;
 
 /// Coded reasons for a self-claimed relationship or broken glass.
 pub const CLAIM_REASONS: [(&str, &str); 5] = [

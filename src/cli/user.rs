@@ -2,7 +2,8 @@
 //! `sharedcare token create|revoke`.
 
 use super::{audit, print_json, read_password, Ctx, CLOCK};
-use crate::access::{password, secret, Policy};
+use crate::access::users::{check_username, new_password};
+use crate::access::{secret, Policy, ProfileInput};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use clap::Subcommand;
@@ -80,23 +81,12 @@ fn existing(ctx: &Ctx, name: &str) -> Result<crate::store::UserRow> {
     })
 }
 
-/// Refuses a role the access policy does not define, naming the ones it does.
-fn known_role(ctx: &Ctx, role: &str) -> Result<()> {
-    let policy = Policy::load(ctx.config.access.policy.as_deref())?;
-    if policy.role(role).is_none() {
-        return Err(Error::Invalid(format!(
-            "unknown role {role}; the policy defines: {}",
-            policy.names().join(", ")
-        )));
-    }
-    Ok(())
-}
-
-fn profile_text(role: &str, org: &str, team: Option<&str>) -> String {
-    match team {
-        Some(t) => format!("{role}@{org}/{t}"),
-        None => format!("{role}@{org}"),
-    }
+/// The profile as typed, refused when the access policy does not define its role or the
+/// organisation is not an ODS code.
+fn checked_profile(ctx: &Ctx, role: &str, org: &str, team: Option<&str>) -> Result<ProfileInput> {
+    let input = ProfileInput::new(role, org, team);
+    input.check(&Policy::load(ctx.config.access.policy.as_deref())?)?;
+    Ok(input)
 }
 
 pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
@@ -109,16 +99,13 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             team,
             ..
         } => {
-            known_role(ctx, &role)?;
-            let hash = password::hash(&read_password()?).map_err(Error::Invalid)?;
+            check_username(&name)?;
+            let p = checked_profile(ctx, &role, &org, team.as_deref())?;
+            let hash = new_password(&read_password()?, None)?;
             let tx = ctx.store.begin()?;
-            let id = tx.add_user(&name, &role, &org, team.as_deref(), &hash, &now)?;
+            let id = tx.add_user(&name, &p.role, &p.org, p.team.as_deref(), &hash, &now)?;
             tx.commit()?;
-            audit(
-                ctx,
-                "user-add",
-                &format!("{name} as {}", profile_text(&role, &org, team.as_deref())),
-            )?;
+            audit(ctx, "user-add", &format!("{name} as {}", p.label()))?;
             println!("user {name} created (id {id})");
         }
         UserCommand::AddRole {
@@ -127,12 +114,12 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             org,
             team,
         } => {
-            known_role(ctx, &role)?;
+            let p = checked_profile(ctx, &role, &org, team.as_deref())?;
             let user = existing(ctx, &name)?;
             let tx = ctx.store.begin()?;
-            tx.add_profile(user.id, &role, &org, team.as_deref(), &now)?;
+            tx.add_profile(user.id, &p.role, &p.org, p.team.as_deref(), &now)?;
             tx.commit()?;
-            let profile = profile_text(&role, &org, team.as_deref());
+            let profile = p.label();
             audit(ctx, "user-add-role", &format!("{name}: {profile}"))?;
             println!("{name} may now act as {profile}");
         }
@@ -143,16 +130,14 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             team,
         } => {
             let user = existing(ctx, &name)?;
+            let wanted = ProfileInput::new(&role, &org, team.as_deref());
             let profile = ctx
                 .store
                 .profiles_of(&user)?
                 .into_iter()
-                .find(|p| p.role == role && p.org == org && p.team == team)
+                .find(|p| p.role == wanted.role && p.org == wanted.org && p.team == wanted.team)
                 .ok_or_else(|| {
-                    Error::NotFound(format!(
-                        "{name} holds no role {}",
-                        profile_text(&role, &org, team.as_deref())
-                    ))
+                    Error::NotFound(format!("{name} holds no role {}", wanted.label()))
                 })?;
             let tx = ctx.store.begin()?;
             tx.remove_profile(profile.id, &now)?;
@@ -169,7 +154,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
         }
         UserCommand::Passwd { name, .. } => {
             let user = existing(ctx, &name)?;
-            let hash = password::hash(&read_password()?).map_err(Error::Invalid)?;
+            let hash = new_password(&read_password()?, None)?;
             let tx = ctx.store.begin()?;
             tx.set_password(user.id, &hash, &now)?;
             tx.commit()?;

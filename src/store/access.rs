@@ -230,6 +230,32 @@ impl Tx<'_> {
     }
 }
 
+const ALERT: &str = "SELECT a.id, a.reference, a.kind, u.username,
+        p.role || '@' || p.org || coalesce('/' || p.team, ''),
+        a.person_id, a.raised_at, g.reason_code, g.reason, g.expires_at,
+        a.closed_at, a.closed_by, a.note
+     FROM privacy_alert a JOIN app_user u ON u.id = a.user_id
+     LEFT JOIN access_grant g ON g.id = a.grant_id
+     LEFT JOIN role_profile p ON p.id = g.profile_id";
+
+fn alert(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get(0)?,
+        reference: r.get(1)?,
+        kind: r.get(2)?,
+        username: r.get(3)?,
+        profile: r.get(4)?,
+        person_id: r.get(5)?,
+        raised_at: r.get(6)?,
+        reason_code: r.get(7)?,
+        reason: r.get(8)?,
+        expires_at: r.get(9)?,
+        closed_at: r.get(10)?,
+        closed_by: r.get(11)?,
+        note: r.get(12)?,
+    })
+}
+
 fn profile_row(r: &Row<'_>, user: &UserRow) -> rusqlite::Result<Profile> {
     Ok(Profile {
         id: r.get(0)?,
@@ -313,38 +339,33 @@ impl Store {
     /// Alerts, newest first: open ones only unless `all`.
     pub fn alerts(&self, all: bool, limit: usize) -> Result<Vec<AlertRow>> {
         self.conn()
-            .prepare(
-                "SELECT a.id, a.reference, a.kind, u.username,
-                        p.role || '@' || p.org || coalesce('/' || p.team, ''),
-                        a.person_id, a.raised_at, g.reason_code, g.reason, g.expires_at,
-                        a.closed_at, a.closed_by, a.note
-                 FROM privacy_alert a JOIN app_user u ON u.id = a.user_id
-                 LEFT JOIN access_grant g ON g.id = a.grant_id
-                 LEFT JOIN role_profile p ON p.id = g.profile_id
-                 WHERE ?1 OR a.closed_at IS NULL
-                 ORDER BY a.id DESC LIMIT ?2",
-            )
+            .prepare(&format!(
+                "{ALERT} WHERE ?1 OR a.closed_at IS NULL ORDER BY a.id DESC LIMIT ?2"
+            ))
             .and_then(|mut s| {
-                s.query_map(params![all, super::as_i64(limit)], |r| {
-                    Ok(AlertRow {
-                        id: r.get(0)?,
-                        reference: r.get(1)?,
-                        kind: r.get(2)?,
-                        username: r.get(3)?,
-                        profile: r.get(4)?,
-                        person_id: r.get(5)?,
-                        raised_at: r.get(6)?,
-                        reason_code: r.get(7)?,
-                        reason: r.get(8)?,
-                        expires_at: r.get(9)?,
-                        closed_at: r.get(10)?,
-                        closed_by: r.get(11)?,
-                        note: r.get(12)?,
-                    })
-                })?
-                .collect()
+                s.query_map(params![all, super::as_i64(limit)], alert)?
+                    .collect()
             })
             .doing("reading privacy alerts")
+    }
+
+    pub fn alert(&self, alert_id: i64) -> Result<Option<AlertRow>> {
+        self.conn()
+            .query_row(&format!("{ALERT} WHERE a.id = ?1"), [alert_id], alert)
+            .optional()
+            .doing("reading a privacy alert")
+    }
+
+    /// The name of an organisation we hold a source for, by ODS code.
+    pub fn organisation_name(&self, ods_code: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT name FROM organisation WHERE ods_code = ?1",
+                [ods_code],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("reading an organisation")
     }
 
     /// Whether a person row with this id exists (live or merged away).

@@ -28,7 +28,7 @@ mod stats;
 mod users;
 
 pub use access::{AlertRow, ObjectionRow};
-pub use audit::{Actor, AuditEvent, AuditRow, StoredEvent};
+pub use audit::{Actor, AuditEvent, AuditQuery, AuditRow, AuditSubject, StoredEvent};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
@@ -42,7 +42,7 @@ pub use search::SearchPerson;
 pub use sftp::{SftpAccount, SftpKeyRow};
 pub use sources::{NewSource, SourceRow};
 pub use stats::Stats;
-pub use users::{SessionRow, UserRow};
+pub use users::{SessionInfo, SessionRow, UserRow};
 
 use crate::audit::Chain;
 use crate::error::{DbContext, Error, Result};

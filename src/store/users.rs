@@ -5,6 +5,7 @@ use crate::access::Profile;
 use crate::error::{DbContext, Error, Result};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct UserRow {
@@ -28,6 +29,17 @@ pub struct SessionRow {
     pub csrf_token: String,
     pub created_at: String,
     pub last_seen_at: String,
+}
+
+/// A live session as an administrator sees it (never its token).
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub id: i64,
+    /// The profile it acts in, as `role@ORG/team`.
+    pub profile: Option<String>,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub ip: Option<String>,
 }
 
 const USER: &str = "SELECT u.id, u.username, u.role, u.org, u.password_hash, u.disabled, u.created_at FROM app_user u";
@@ -160,6 +172,20 @@ impl Tx<'_> {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Ends one of a user's sessions; returns whether it was live. The user id keeps an
+    /// administrator's form from ending someone else's session by a mistyped id.
+    pub fn end_user_session(&self, user_id: i64, session_id: i64, now: &str) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE web_session SET ended_at = ?3
+                 WHERE id = ?2 AND user_id = ?1 AND ended_at IS NULL",
+                params![user_id, session_id, now],
+            )
+            .doing("ending a session")?;
+        Ok(n > 0)
+    }
+
     /// Revokes a token by id; returns whether one was live.
     pub fn revoke_api_token(&self, token_id: i64, now: &str) -> Result<bool> {
         let n = self
@@ -181,11 +207,73 @@ impl Store {
             .doing("reading a user")
     }
 
+    pub fn user_by_id(&self, user_id: i64) -> Result<Option<UserRow>> {
+        self.conn()
+            .query_row(&format!("{USER} WHERE u.id = ?1"), [user_id], user)
+            .optional()
+            .doing("reading a user")
+    }
+
     pub fn users(&self) -> Result<Vec<UserRow>> {
         self.conn()
             .prepare(&format!("{USER} ORDER BY u.username"))
             .and_then(|mut s| s.query_map([], user)?.collect())
             .doing("listing users")
+    }
+
+    /// A user's sessions that are still live: not ended, used since `idle_since` and started
+    /// since `started_since` (both timestamps in the stored text form), newest first.
+    pub fn live_sessions(
+        &self,
+        user_id: i64,
+        idle_since: &str,
+        started_since: &str,
+    ) -> Result<Vec<SessionInfo>> {
+        self.conn()
+            .prepare(
+                "SELECT s.id, p.role || '@' || p.org || coalesce('/' || p.team, ''),
+                        s.created_at, s.last_seen_at, s.ip
+                 FROM web_session s LEFT JOIN role_profile p ON p.id = s.profile_id
+                 WHERE s.user_id = ?1 AND s.ended_at IS NULL
+                   AND s.last_seen_at >= ?2 AND s.created_at >= ?3
+                 ORDER BY s.id DESC",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![user_id, idle_since, started_since], |r| {
+                    Ok(SessionInfo {
+                        id: r.get(0)?,
+                        profile: r.get(1)?,
+                        created_at: r.get(2)?,
+                        last_seen_at: r.get(3)?,
+                        ip: r.get(4)?,
+                    })
+                })?
+                .collect()
+            })
+            .doing("listing sessions")
+    }
+
+    /// How many live sessions (as [`Store::live_sessions`] counts them) each user has; users
+    /// without one are absent.
+    pub fn live_session_counts(
+        &self,
+        idle_since: &str,
+        started_since: &str,
+    ) -> Result<HashMap<i64, usize>> {
+        self.conn()
+            .prepare(
+                "SELECT user_id, count(*) FROM web_session
+                 WHERE ended_at IS NULL AND last_seen_at >= ?1 AND created_at >= ?2
+                 GROUP BY user_id",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![idle_since, started_since], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .map(|r| r.map(|(u, n)| (u, usize::try_from(n).unwrap_or(0))))
+                .collect()
+            })
+            .doing("counting sessions")
     }
 
     /// The live (not ended) session with this token hash, with its user.

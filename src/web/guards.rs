@@ -3,7 +3,7 @@
 
 use super::Web;
 use crate::access::{secret, Activity, Profile};
-use crate::store::{SessionRow, Store};
+use crate::store::{AuditEvent, SessionRow, Store};
 use chrono::{DateTime, Utc};
 use rocket::http::{Cookie, SameSite, Status};
 use rocket::request::{FromRequest, Outcome, Request};
@@ -38,6 +38,55 @@ impl Session {
     pub fn store_mut(&mut self) -> &mut Store {
         &mut self.db
     }
+
+    /// Writes one event by this session's user in its own committed transaction, before the
+    /// response that depends on it is sent.
+    pub fn audit(
+        &mut self,
+        web: &Web,
+        action: &str,
+        person_id: Option<i64>,
+        detail: &str,
+        outcome: &str,
+    ) -> crate::error::Result<()> {
+        let (user_id, name, role, org, ip, profile) = (
+            self.row.user.id,
+            self.row.user.username.clone(),
+            self.profile.role.clone(),
+            self.profile.org.clone(),
+            self.ip.clone(),
+            self.profile.label(),
+        );
+        let tx = self.store_mut().begin()?;
+        tx.audit(
+            &AuditEvent {
+                user_id: Some(user_id),
+                actor: Some(&name),
+                role: Some(&role),
+                profile: Some(&profile),
+                org: Some(&org),
+                action,
+                person_id,
+                detail: Some(detail),
+                outcome,
+                ip: ip.as_deref(),
+                reason: None,
+            },
+            &web.clock.now_text(),
+        )?;
+        tx.commit()
+    }
+}
+
+/// The oldest last use and the oldest start a session may have and still be live, in the
+/// stored text form: sessions are ended lazily, so "not ended" alone overcounts.
+pub fn live_since(web: &Web) -> (String, String) {
+    let now = web.clock.now();
+    let text = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    (
+        text(now - chrono::Duration::minutes(web.config.web.session_idle_minutes)),
+        text(now - chrono::Duration::hours(web.config.web.session_max_hours)),
+    )
 }
 
 /// The session cookie as set at login.
@@ -199,4 +248,10 @@ activity_guard!(
     /// "Who looked at this person" and "what did this user look at".
     Auditor,
     Activity::AuditReports
+);
+
+activity_guard!(
+    /// Seeing a person through another role profile's eyes (information governance).
+    RoleViewer,
+    Activity::ViewAsRole
 );

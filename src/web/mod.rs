@@ -11,6 +11,7 @@ pub mod guards;
 pub mod headers;
 pub mod pages;
 pub mod pool;
+pub mod privacy;
 pub mod review;
 pub mod throttle;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
         (fhir::routes(), "/fhir", false),
         (admin::routes(), "/admin", false),
         (review::routes(), "/review", false),
+        (privacy::routes(), "/privacy", false),
     ]
 }
 

@@ -6,6 +6,7 @@
 
 mod axe;
 mod driver;
+mod staff;
 
 use super::server::{Server, PASSWORD};
 use driver::Driver;

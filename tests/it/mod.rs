@@ -1,4 +1,5 @@
 mod admin_feeds;
+mod admin_users;
 mod audit;
 mod bad_input;
 mod browser;
@@ -13,6 +14,7 @@ mod merges;
 mod nhs;
 mod pages;
 mod policy;
+mod privacy;
 mod region;
 mod review_page;
 mod schema;

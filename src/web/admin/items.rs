@@ -143,7 +143,7 @@ fn file_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> Sh
 
 #[post("/files/<id>/replay", data = "<form>")]
 fn file_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<Web>) -> Acted {
-    if !csrf_ok(&admin, form.csrf.as_deref()) {
+    if !csrf_ok(&admin.0, form.csrf.as_deref()) {
         return Ok(Either::Right(csrf_refused()));
     }
     let Some(id) = parse_id(id) else {
@@ -191,7 +191,7 @@ fn note_needed() -> ErrorPage {
 
 #[post("/files/<id>/discard", data = "<form>")]
 fn file_discard(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<Web>) -> Acted {
-    if !csrf_ok(&admin, form.csrf.as_deref()) {
+    if !csrf_ok(&admin.0, form.csrf.as_deref()) {
         return Ok(Either::Right(csrf_refused()));
     }
     let Some(note) = note_of(&form) else {
@@ -266,7 +266,7 @@ fn reject_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> 
 
 #[post("/rejects/<id>/replay", data = "<form>")]
 fn reject_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<Web>) -> Acted {
-    if !csrf_ok(&admin, form.csrf.as_deref()) {
+    if !csrf_ok(&admin.0, form.csrf.as_deref()) {
         return Ok(Either::Right(csrf_refused()));
     }
     let Some(id) = parse_id(id) else {
@@ -303,7 +303,7 @@ fn reject_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<W
 
 #[post("/rejects/<id>/discard", data = "<form>")]
 fn reject_discard(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<Web>) -> Acted {
-    if !csrf_ok(&admin, form.csrf.as_deref()) {
+    if !csrf_ok(&admin.0, form.csrf.as_deref()) {
         return Ok(Either::Right(csrf_refused()));
     }
     let Some(note) = note_of(&form) else {

@@ -1,20 +1,31 @@
-//! The administrator's feed pages under `/admin`: the health of every source, each source's
-//! files and rejected units, the raw content of what did not import, and the decisions on it
-//! (replay, discard with a note), plus creating and editing sources.
+//! The administrator's pages under `/admin`.
 //!
-//! Only the `admin` role may use them ([`Admin`] guard). An administrator has no access to
-//! patient records, but rejected and quarantined feed data is patient data in raw form: it is
-//! shown here because fixing feeds is the administrator's job, and every view of raw content is
-//! an audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
-//! decision is audited too (`feed-replay`, `feed-discard`, `feed-source-save`). Each POST checks
-//! the session's CSRF token.
+//! Feeds: the health of every source, each source's files and rejected units, the raw content
+//! of what did not import, and the decisions on it (replay, discard with a note), plus creating
+//! and editing sources. Only a role with `manage-sources` may use them
+//! ([`Admin`](crate::web::guards::Admin) guard). An administrator has no access to patient
+//! records, but rejected and quarantined feed data is patient data in raw form: it is shown
+//! here because fixing feeds is the administrator's job, and every view of raw content is an
+//! audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
+//! decision is audited too (`feed-replay`, `feed-discard`, `feed-source-save`).
+//!
+//! Users: users with their role profiles and live sessions; creating a user, adding and
+//! removing role profiles, resetting a password, disabling, ending sessions — what
+//! `sharedcare user …` does, checked by the same rules ([`crate::access::users`]). Only a role
+//! with `manage-users` may use them ([`UserAdmin`](crate::web::guards::UserAdmin) guard). Each
+//! change is audited with the administrator as actor and the user changed in the detail,
+//! never a password (`user-add`, `user-add-role`, `user-remove-role`, `user-passwd`,
+//! `user-disable`, `session-end`).
+//!
+//! Each POST checks the session's CSRF token.
 
 mod feeds;
 mod items;
 mod sources;
+mod user;
+pub(crate) mod users;
 
-use crate::store::AuditEvent;
-use crate::web::guards::{Admin, Session};
+use crate::web::guards::Session;
 use crate::web::pages::ErrorPage;
 use crate::web::{ServerError, Web};
 use rocket::http::Status;
@@ -24,6 +35,8 @@ pub fn routes() -> Vec<Route> {
     let mut all = feeds::routes();
     all.extend(items::routes());
     all.extend(sources::routes());
+    all.extend(users::routes());
+    all.extend(user::routes());
     all
 }
 
@@ -39,31 +52,7 @@ pub fn audit(
     detail: &str,
     outcome: &str,
 ) -> Result<(), ServerError> {
-    let (user_id, name, org, ip) = (
-        session.row.user.id,
-        session.row.user.username.clone(),
-        session.profile.org.clone(),
-        session.ip.clone(),
-    );
-    let role = session.profile.role.clone();
-    let tx = session.store_mut().begin()?;
-    tx.audit(
-        &AuditEvent {
-            user_id: Some(user_id),
-            actor: Some(&name),
-            role: Some(&role),
-            org: Some(&org),
-            action,
-            person_id: None,
-            detail: Some(detail),
-            outcome,
-            ip: ip.as_deref(),
-            ..Default::default()
-        },
-        &web.clock.now_text(),
-    )?;
-    tx.commit()?;
-    Ok(())
+    Ok(session.audit(web, action, None, detail, outcome)?)
 }
 
 /// The refusal for a form posted without this session's token.
@@ -75,8 +64,8 @@ pub fn csrf_refused() -> ErrorPage {
 }
 
 /// Checks a posted token; true when the form may be acted on.
-pub fn csrf_ok(admin: &Admin, token: Option<&str>) -> bool {
-    token.is_some_and(|t| admin.0.csrf_ok(t))
+pub fn csrf_ok(session: &Session, token: Option<&str>) -> bool {
+    token.is_some_and(|t| session.csrf_ok(t))
 }
 
 /// Bytes as text for a `<pre>`: UTF-8, or Windows-1252 as older systems send; HL7 segment

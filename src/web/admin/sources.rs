@@ -119,7 +119,7 @@ fn save_source(
     form: Form<SourceForm>,
     web: &State<Web>,
 ) -> Result<Either<Redirect, Either<Page<SourceFormPage>, ErrorPage>>, ServerError> {
-    if !csrf_ok(&admin, form.csrf.as_deref()) {
+    if !csrf_ok(&admin.0, form.csrf.as_deref()) {
         return Ok(Either::Right(Either::Right(csrf_refused())));
     }
     let mut form = form.into_inner();

@@ -5,10 +5,10 @@ mod access;
 mod chart;
 mod dashboard;
 mod home;
-mod record;
+pub(crate) mod record;
 mod results;
 mod search;
-mod seen;
+pub(crate) mod seen;
 mod timeline;
 
 use super::guards::Session;
@@ -33,17 +33,43 @@ pub fn routes() -> Vec<Route> {
 pub struct UserBar {
     pub name: String,
     pub role: String,
+    /// The profile the session acts in, `role@ORG/team`.
     pub org: String,
     pub csrf: String,
+    /// Every profile the user holds, for the switch in the header (shown when there are two
+    /// or more).
+    pub profiles: Vec<ProfileChoice>,
+}
+
+pub struct ProfileChoice {
+    pub id: i64,
+    pub label: String,
+    pub current: bool,
 }
 
 impl UserBar {
     pub fn of(session: &Session) -> Option<Self> {
+        // Without the list the header only loses its switch; the page itself still works.
+        let profiles = session
+            .store()
+            .profiles_of(&session.row.user)
+            .unwrap_or_else(|e| {
+                log::error!("reading role profiles failed: {}", e.operator_summary());
+                Vec::new()
+            });
         Some(Self {
             name: session.row.user.username.clone(),
             role: session.profile.role.clone(),
             org: session.profile.label(),
             csrf: session.row.csrf_token.clone(),
+            profiles: profiles
+                .into_iter()
+                .map(|p| ProfileChoice {
+                    id: p.id,
+                    label: p.label(),
+                    current: p.id == session.profile.id,
+                })
+                .collect(),
         })
     }
 }
