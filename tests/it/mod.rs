@@ -1,3 +1,5 @@
+mod access_matrix;
+mod access_relationships;
 mod admin_feeds;
 mod bad_input;
 mod browser;
