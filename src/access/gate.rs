@@ -135,9 +135,18 @@ impl Gate {
         out
     }
 
-    /// How a search hit for a person may be shown; `None` when the role may not search.
-    pub fn hit(&self, who: &Profile, related: bool) -> Option<HitLevel> {
-        if !self.allows(who, Activity::Search) {
+    /// How a search hit for a person may be shown; `None` when it may not be listed: the role
+    /// may not search, or the person was found by a postcode the role may not see (an
+    /// S-flagged person's): listing them would say where they live.
+    pub fn hit(
+        &self,
+        who: &Profile,
+        related: bool,
+        by_withheld_postcode: bool,
+    ) -> Option<HitLevel> {
+        if !self.allows(who, Activity::Search)
+            || (by_withheld_postcode && !self.allows(who, Activity::ViewRestricted))
+        {
             return None;
         }
         Some(if related && self.allows(who, Activity::ViewRecord) {

@@ -161,3 +161,20 @@ fn an_objection_leaves_each_organisation_its_own_data_and_break_glass_follows_th
     let overridden = visible(open(&gate(true), &stranger, &[glass], true, false));
     assert_eq!(ids(&overridden), [1, 2, 4, 5]);
 }
+
+#[test]
+fn a_search_by_a_restricted_persons_postcode_lists_them_only_for_a_role_that_may_see_it() {
+    let g = gate(false);
+    let gp = profile("gp-clinician", "G1", None);
+    assert_eq!(g.hit(&gp, true, false), Some(HitLevel::Full));
+    assert_eq!(g.hit(&gp, true, true), None);
+    assert_eq!(g.hit(&gp, false, true), None);
+    let mut site = g;
+    site.policy = Policy::parse(
+        "[roles.gp-clinician]\nlabel='GP'\nactivities=['search','view-record','view-restricted']\ncategories=['all']\n",
+        "site",
+    )
+    .unwrap();
+    assert_eq!(site.hit(&gp, true, true), Some(HitLevel::Full));
+    assert_eq!(site.hit(&gp, false, true), Some(HitLevel::Identity));
+}

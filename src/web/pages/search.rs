@@ -84,7 +84,11 @@ fn search_page(
         let related = web
             .gate
             .related(session.store(), &session.profile, f.person.id, now)?;
-        if let Some(level) = web.gate.hit(&session.profile, related) {
+        let by_withheld_postcode = query.postcode.is_some() && f.person.demographics.restricted;
+        if let Some(level) = web
+            .gate
+            .hit(&session.profile, related, by_withheld_postcode)
+        {
             page.rows.push(row(f, today, level));
         }
     }
