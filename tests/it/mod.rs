@@ -1,3 +1,4 @@
+mod access_canary;
 mod access_matrix;
 mod access_relationships;
 mod admin_feeds;
