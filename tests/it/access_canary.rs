@@ -19,7 +19,7 @@ const SENSITIVE: [&str; 3] = ["canarydgx", "canaryword", "canarysrc"];
 /// The trust that has the person admitted: every user of the test works there.
 const TRUST: &str = "R9X";
 
-const CLINIC_MAPPING: &str = r#"
+pub(super) const CLINIC_MAPPING: &str = r#"
 name = "Clinic system extract"
 subject = "patient_id"
 event_time = "extracted"
@@ -48,7 +48,7 @@ sensitive = "sensitive"
 name = "title"
 "#;
 
-const CLINIC_HEADER: &str = "patient_id,nhs_number,surname,forenames,dob,sex,address,postcode,phone,restricted,objection,item_id,title,code,date,sensitive,extracted";
+pub(super) const CLINIC_HEADER: &str = "patient_id,nhs_number,surname,forenames,dob,sex,address,postcode,phone,restricted,objection,item_id,title,code,date,sensitive,extracted";
 
 /// Every canary found in `text`, as `where: canary`.
 fn leaks(place: &str, text: &str, canaries: &[&str]) -> Vec<String> {

@@ -1,5 +1,6 @@
 mod access_canary;
 mod access_matrix;
+mod access_objection;
 mod access_relationships;
 mod admin_feeds;
 mod bad_input;
