@@ -2,6 +2,7 @@ mod access_canary;
 mod access_matrix;
 mod access_objection;
 mod access_relationships;
+mod access_sessions;
 mod admin_feeds;
 mod bad_input;
 mod browser;
