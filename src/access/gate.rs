@@ -285,9 +285,15 @@ impl Gate {
             for e in &mut record.entries {
                 match &mut e.entry.body {
                     EntryBody::Contact(c) => {
-                        c.site = None;
-                        c.ward = None;
-                        c.bed = None;
+                        // Feeds name the ward in the title too ("Admission: Ward 7"), and where
+                        // a stay ended is as telling as where it was.
+                        for place in [c.site.take(), c.ward.take(), c.bed.take()]
+                            .iter()
+                            .flatten()
+                        {
+                            e.entry.title = without_place(&e.entry.title, place);
+                        }
+                        c.discharge_destination = None;
                     }
                     EntryBody::NextOfKin(k) => k.address = None,
                     _ => {}
@@ -316,6 +322,25 @@ pub fn identity_only(d: &Demographics) -> Demographics {
         sharing_objection: d.sharing_objection,
         ..Demographics::default()
     }
+}
+
+/// `title` with `place` (in any ASCII case) taken out.
+fn without_place(title: &str, place: &str) -> String {
+    let place = place.trim();
+    if place.is_empty() {
+        return title.to_owned();
+    }
+    // ASCII case folding keeps every byte where it was, so offsets in `lower` hold in `title`.
+    let lower = title.to_ascii_lowercase();
+    let mut out = String::with_capacity(title.len());
+    let mut from = 0;
+    for (at, found) in lower.match_indices(&place.to_ascii_lowercase()) {
+        out.push_str(title.get(from..at).unwrap_or_default());
+        out.push_str("(place withheld)");
+        from = at + found.len();
+    }
+    out.push_str(title.get(from..).unwrap_or_default());
+    out
 }
 
 fn withhold_whereabouts(d: &mut Demographics) {
