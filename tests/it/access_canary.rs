@@ -10,8 +10,16 @@ use sharedcare::access::Policy;
 use std::path::Path;
 
 /// In the restricted person's address and phone (from two sources, only one of which S-flags
-/// the person). Matched without regard to case.
-const WHEREABOUTS: [&str; 4] = ["kestrelcanary", "canarybury", "wx9 7qz", "960417"];
+/// the person), the ward they are on and where an earlier stay discharged them to. Matched
+/// without regard to case.
+const WHEREABOUTS: [&str; 6] = [
+    "kestrelcanary",
+    "canarybury",
+    "wx9 7qz",
+    "960417",
+    "canaryward",
+    "canarydest",
+];
 /// In the titles of the sensitive entries: ICD-10 A54.9, "sexual health" in the title, and an
 /// entry its source marked sensitive.
 const SENSITIVE: [&str; 3] = ["canarydgx", "canaryword", "canarysrc"];
@@ -103,7 +111,7 @@ fn plant(env: &Env) -> (i64, String) {
         &[
             (1, "1"),
             (2, "I"),
-            (3, "WARD 4^BAY 2^BED 6^R9X"),
+            (3, "CANARYWARD^BAY 2^BED 6^R9X"),
             (19, "V777001"),
             (44, "20260301100000"),
         ],
@@ -117,6 +125,26 @@ fn plant(env: &Env) -> (i64, String) {
             (6, "F"),
         ],
     );
+    // An earlier stay, ended with a discharge to a named place.
+    let earlier = segment(
+        "PV1",
+        &[
+            (1, "1"),
+            (2, "I"),
+            (3, "CANARYWARD^BAY 1^BED 1^R9X"),
+            (19, "V776999"),
+            (37, "CANARYDEST HOSPICE"),
+            (44, "20251201100000"),
+            (45, "20251205100000"),
+        ],
+    );
+    let a03 = adt(
+        "A03",
+        TRUST,
+        "CAN0",
+        "20251205100500",
+        &[pid.clone(), pd1.clone(), earlier],
+    );
     let a01 = adt(
         "A01",
         TRUST,
@@ -124,7 +152,7 @@ fn plant(env: &Env) -> (i64, String) {
         "20260301100500",
         &[pid, pd1, pv1, dg1],
     );
-    let file = env.write("admit.hl7", a01);
+    let file = env.write("admit.hl7", format!("{a03}{a01}"));
     env.ok(&["import", "--source", "TRUST-PAS", file.to_str().unwrap()]);
 
     // The clinic knows the same address and does not S-flag the person.
@@ -401,7 +429,7 @@ fn canaries_reach_no_page_answer_search_output_or_log_of_a_role_without_the_acti
         .unwrap()
         .text()
         .unwrap();
-    for canary in ["kestrelcanary", "canarybury", "wx9 7qz"] {
+    for canary in ["kestrelcanary", "wx9 7qz", "canaryward", "canarydest"] {
         assert!(
             page.to_lowercase().contains(canary),
             "{canary} not shown to a role with view-restricted"
