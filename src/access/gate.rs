@@ -254,16 +254,8 @@ impl Gate {
                 .entries
                 .retain(|e| who.is_org(&e.provenance.organisation_code));
             withheld.by_objection = before - record.entries.len();
+            record.demographics = demographics_under_objection(who, &record);
             record.sources.retain(|s| who.is_org(&s.organisation_code));
-            record.demographics = match record.sources.first() {
-                Some(own) => {
-                    let mut d = own.demographics.clone();
-                    d.restricted |= record.demographics.restricted;
-                    d.sharing_objection = true;
-                    d
-                }
-                None => identity_only(&record.demographics),
-            };
         }
         record.entries.retain(|e| role.sees(e.entry.category));
         let before = record.entries.len();
@@ -307,6 +299,25 @@ impl Gate {
             withheld,
             objection,
         }
+    }
+}
+
+/// The demographics `who` may see of a person who objects to sharing: what `who`'s own
+/// organisation supplied (still S-flagged if the person is), or identity only when it supplied
+/// none. Search hits show these too.
+pub fn demographics_under_objection(who: &Profile, record: &PersonRecord) -> Demographics {
+    match record
+        .sources
+        .iter()
+        .find(|s| who.is_org(&s.organisation_code))
+    {
+        Some(own) => {
+            let mut d = own.demographics.clone();
+            d.restricted |= record.demographics.restricted;
+            d.sharing_objection = true;
+            d
+        }
+        None => identity_only(&record.demographics),
     }
 }
 

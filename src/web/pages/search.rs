@@ -2,6 +2,7 @@
 //! at once. Each person listed is an audit event (`search-hit`), written before the page.
 
 use super::{seen, Page, UserBar};
+use crate::access::gate::demographics_under_objection;
 use crate::access::HitLevel;
 use crate::record::search::{self, Found, Query, MAX_LISTED};
 use crate::record::view;
@@ -89,7 +90,13 @@ fn search_page(
             .gate
             .hit(&session.profile, related, by_withheld_postcode)
         {
-            page.rows.push(row(f, today, level));
+            let mut shown = f.clone();
+            if level == HitLevel::Full && session.store().objects_to_sharing(f.person.id)? {
+                if let Some(r) = session.store().person_record_of(f.person.id, &[])? {
+                    shown.person.demographics = demographics_under_objection(&session.profile, &r);
+                }
+            }
+            page.rows.push(row(&shown, today, level));
         }
     }
     if page.rows.is_empty() {
