@@ -246,7 +246,7 @@ fn an_objection_sent_by_a_feed_is_kept_as_one_recorded_here() {
         adt("A01", "R9X", "OBJ1", "20260301100500", &[pid, pv1]),
     );
     env.ok(&["import", "--source", "TRUST-PAS", file.to_str().unwrap()]);
-    let person_row = format!("C-7,{nhs},Private,Pat,1975-11-11,male,,,,,yes");
+    let person_row = format!("C-7,{nhs},Private,Pat,1975-11-11,male,2 Clinic Lane,WX8 8AA,,,yes");
     let file = env.write(
         "clinic.csv",
         format!(
@@ -280,6 +280,17 @@ fn an_objection_sent_by_a_feed_is_kept_as_one_recorded_here() {
     let page = ward.page(&format!("/person/{person}"));
     assert_eq!(listed(&page), trust, "the trust sees its own entries only");
     assert!(!page.contains("Asthma") && !page.contains("Eczema"));
+    // Nor the clinic's address, on the record or in a search.
+    assert!(!page.contains("WX8 8AA") && !page.contains("Clinic Lane"));
+    let search = ward.page("/search?q=pat+private");
+    assert!(
+        search.contains(&format!("href=\"/person/{person}\"")),
+        "{search}"
+    );
+    assert!(
+        !search.contains("WX8 8AA"),
+        "the clinic's postcode in a search"
+    );
     assert_eq!(
         bundle_sources(&ward.everything(person)),
         BTreeSet::from(["trust-pas".to_owned()])
