@@ -230,17 +230,15 @@ fn spec(key: &str) -> Option<Spec> {
         ),
         "GET /static/<path..>" => once(|_| get("/static/app.css".into()), |_| "200".into()),
         "GET /fhir/metadata" => once(|_| get("/fhir/metadata".into()), |_| "200".into()),
-        // Any signed-in user; the forms are posted with a forged token, so nothing changes.
+        // Any signed-in user; nothing posted here changes anything.
         "GET /" => once(|_| get("/".into()), |_| "200".into()),
         "POST /logout" => once(
             |_| ("/logout".into(), vec![("csrf", "forged".into())]),
             |_| "403".into(),
         ),
+        // A profile that is not the user's: refused with the real token too.
         "POST /profile" => once(
-            |_| {
-                let form = vec![("csrf", "forged".into()), ("profile", "0".into())];
-                ("/profile".into(), form)
-            },
+            |c| with_csrf("/profile".into(), c, &[("profile", "987654321")]),
             |_| "403".into(),
         ),
         // Finding people and reading records.
