@@ -124,3 +124,64 @@ fn disabling_a_user_or_removing_a_role_ends_sessions_and_tokens_at_once() {
 fn api_status_with_session(s: &Server, c: &reqwest::blocking::Client, path: &str) -> u16 {
     c.get(s.url(path)).send().unwrap().status().as_u16()
 }
+
+#[test]
+fn a_claim_belongs_to_the_role_profile_that_made_it() {
+    let env = Env::new();
+    let r = env.run(&[
+        "demo",
+        "--from",
+        repo().join("sample-feeds").to_str().unwrap(),
+    ]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    // Daniel Okafor: Riverside's patient only.
+    let daniel = person_with_nhs(&env, "9997661001");
+    add_user_at(&env, "multi", "clinician", "X99001");
+    cli(
+        &env,
+        &[
+            "user",
+            "add-role",
+            "multi",
+            "--role",
+            "community-clinician",
+            "--org",
+            "R1Z",
+        ],
+    );
+    let profile = |role: &str| -> i64 {
+        env.sql()
+            .query_row(
+                "SELECT p.id FROM role_profile p JOIN app_user u ON u.id = p.user_id
+                 WHERE u.username = 'multi' AND p.role = ?1",
+                [role],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let (clinician, community) = (profile("clinician"), profile("community-clinician"));
+    let s = Server::start_in(env);
+    let c = s.login("multi");
+    let record = format!("/person/{daniel}");
+    claim(&s, &c, daniel);
+    assert_eq!(page_status(&s, &c, &record).0, 200);
+    let switch = |to: i64| {
+        let csrf = hidden(&c.get(s.url("/")).send().unwrap().text().unwrap(), "csrf");
+        let r = c
+            .post(s.url("/profile"))
+            .form(&[("csrf", csrf), ("profile", to.to_string())])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    };
+    switch(community);
+    let home = c.get(s.url("/")).send().unwrap().text().unwrap();
+    assert!(home.contains("community-clinician@R1Z"), "{home}");
+    assert_eq!(
+        page_status(&s, &c, &record).0,
+        403,
+        "the claim was made as a clinician of Orchard Surgery, not as this profile"
+    );
+    switch(clinician);
+    assert_eq!(page_status(&s, &c, &record).0, 200);
+}
