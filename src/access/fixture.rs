@@ -67,9 +67,10 @@ pub fn contact(
             specialty: None,
             clinician: None,
             reason: None,
-            discharge_destination: None,
+            discharge_destination: end.map(|_| "Rowan Unit".into()),
         }),
     );
+    e.entry.title = "Admission: WARD 7".into();
     e.entry.start = Some(start.into());
     e.entry.end = end.map(Into::into);
     e

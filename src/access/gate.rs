@@ -147,17 +147,17 @@ impl Gate {
         out
     }
 
-    /// How a search hit for a person may be shown; `None` when it may not be shown at all: the
-    /// role may not search, or the person is S-flagged and was found by where they live (a
-    /// hit for a postcode would give their address away).
+    /// How a search hit for a person may be shown; `None` when it may not be listed: the role
+    /// may not search, or the person was found by a postcode the role may not see (an
+    /// S-flagged person's): listing them would say where they live.
     pub fn hit(
         &self,
         who: &Profile,
         related: bool,
-        restricted_by_address: bool,
+        by_withheld_postcode: bool,
     ) -> Option<HitLevel> {
         if !self.allows(who, Activity::Search)
-            || (restricted_by_address && !self.allows(who, Activity::ViewRestricted))
+            || (by_withheld_postcode && !self.allows(who, Activity::ViewRestricted))
         {
             return None;
         }
@@ -266,16 +266,8 @@ impl Gate {
                 .entries
                 .retain(|e| who.is_org(&e.provenance.organisation_code));
             withheld.by_objection = before - record.entries.len();
+            record.demographics = demographics_under_objection(who, &record);
             record.sources.retain(|s| who.is_org(&s.organisation_code));
-            record.demographics = match record.sources.first() {
-                Some(own) => {
-                    let mut d = own.demographics.clone();
-                    d.restricted |= record.demographics.restricted;
-                    d.sharing_objection = true;
-                    d
-                }
-                None => identity_only(&record.demographics),
-            };
         }
         record.entries.retain(|e| role.sees(e.entry.category));
         let before = record.entries.len();
@@ -297,9 +289,15 @@ impl Gate {
             for e in &mut record.entries {
                 match &mut e.entry.body {
                     EntryBody::Contact(c) => {
-                        c.site = None;
-                        c.ward = None;
-                        c.bed = None;
+                        // Feeds name the ward in the title too ("Admission: Ward 7"), and where
+                        // a stay ended is as telling as where it was.
+                        for place in [c.site.take(), c.ward.take(), c.bed.take()]
+                            .iter()
+                            .flatten()
+                        {
+                            e.entry.title = without_place(&e.entry.title, place);
+                        }
+                        c.discharge_destination = None;
                     }
                     EntryBody::NextOfKin(k) => k.address = None,
                     _ => {}
@@ -316,6 +314,25 @@ impl Gate {
     }
 }
 
+/// The demographics `who` may see of a person who objects to sharing: what `who`'s own
+/// organisation supplied (still S-flagged if the person is), or identity only when it supplied
+/// none. Search hits show these too.
+pub fn demographics_under_objection(who: &Profile, record: &PersonRecord) -> Demographics {
+    match record
+        .sources
+        .iter()
+        .find(|s| who.is_org(&s.organisation_code))
+    {
+        Some(own) => {
+            let mut d = own.demographics.clone();
+            d.restricted |= record.demographics.restricted;
+            d.sharing_objection = true;
+            d
+        }
+        None => identity_only(&record.demographics),
+    }
+}
+
 /// Name, date of birth, sex and NHS number: what anyone who may search is shown of a person.
 pub fn identity_only(d: &Demographics) -> Demographics {
     Demographics {
@@ -328,6 +345,25 @@ pub fn identity_only(d: &Demographics) -> Demographics {
         sharing_objection: d.sharing_objection,
         ..Demographics::default()
     }
+}
+
+/// `title` with `place` (in any ASCII case) taken out.
+fn without_place(title: &str, place: &str) -> String {
+    let place = place.trim();
+    if place.is_empty() {
+        return title.to_owned();
+    }
+    // ASCII case folding keeps every byte where it was, so offsets in `lower` hold in `title`.
+    let lower = title.to_ascii_lowercase();
+    let mut out = String::with_capacity(title.len());
+    let mut from = 0;
+    for (at, found) in lower.match_indices(&place.to_ascii_lowercase()) {
+        out.push_str(title.get(from..at).unwrap_or_default());
+        out.push_str("(place withheld)");
+        from = at + found.len();
+    }
+    out.push_str(title.get(from..).unwrap_or_default());
+    out
 }
 
 fn withhold_whereabouts(d: &mut Demographics) {

@@ -85,7 +85,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             name,
             dob,
         } => {
-            let hits = match (nhs_number, name) {
+            let mut hits = match (nhs_number, name) {
                 (Some(n), _) => ctx.store.find_by_nhs_number(&nhs_digits(&n)?)?,
                 (None, Some(name)) => {
                     let dob = dob.as_deref().map(parse_dob).transpose()?;
@@ -94,6 +94,10 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
                 }
                 (None, None) => return Err(Error::Invalid("give --nhs-number or --name".into())),
             };
+            // As `person show` without a reason: a restricted person's whereabouts are withheld.
+            for h in hits.iter_mut().filter(|h| h.restricted) {
+                h.postcode = None;
+            }
             if ctx.json {
                 print_json(&hits);
             } else if hits.is_empty() {
@@ -294,7 +298,11 @@ fn hit_line(h: &PersonHit) -> String {
         h.given.as_deref().unwrap_or("?"),
         h.birth_date.as_deref().unwrap_or("unknown"),
         h.sex.as_deref().unwrap_or(""),
-        h.postcode.as_deref().unwrap_or(""),
+        match (&h.postcode, h.restricted) {
+            (_, true) => "postcode withheld (restricted)",
+            (Some(p), false) => p.as_str(),
+            (None, false) => "",
+        },
         if h.deceased { "  DECEASED" } else { "" }
     )
 }

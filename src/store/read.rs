@@ -19,10 +19,12 @@ pub struct PersonHit {
     pub postcode: Option<String>,
     pub gp_practice: Option<String>,
     pub deceased: bool,
+    /// S-flagged: the postcode is for readers allowed to see a restricted person's whereabouts.
+    pub restricted: bool,
 }
 
 const HIT: &str = "SELECT id, nhs_number, family, given, birth_date, sex, postcode, gp_practice,
-    deceased FROM person";
+    deceased, restricted FROM person";
 
 fn hit(r: &Row<'_>) -> rusqlite::Result<PersonHit> {
     Ok(PersonHit {
@@ -35,6 +37,7 @@ fn hit(r: &Row<'_>) -> rusqlite::Result<PersonHit> {
         postcode: r.get(6)?,
         gp_practice: r.get(7)?,
         deceased: r.get(8)?,
+        restricted: r.get(9)?,
     })
 }
 

@@ -1,3 +1,8 @@
+mod access_canary;
+mod access_matrix;
+mod access_objection;
+mod access_relationships;
+mod access_sessions;
 mod admin_feeds;
 mod admin_users;
 mod audit;

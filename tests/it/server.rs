@@ -3,6 +3,7 @@
 
 use super::support::*;
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -39,18 +40,39 @@ impl Server {
 
     /// A server over an existing data directory.
     pub fn start_in(env: Env) -> Self {
-        let mut child = env
-            .command(&[
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--sftp-listen",
-                "127.0.0.1:0",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        Self::spawn(env, None)
+    }
+
+    /// A server over an existing data directory that logs everything it would log at `debug`
+    /// (`RUST_LOG=debug`) into `log`, appending: for tests that read what reaches the log.
+    #[allow(dead_code)]
+    pub fn start_logged(env: Env, log: &Path) -> Self {
+        Self::spawn(env, Some(log))
+    }
+
+    fn spawn(env: Env, log: Option<&Path>) -> Self {
+        let mut command = env.command(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sftp-listen",
+            "127.0.0.1:0",
+        ]);
+        command.stdout(Stdio::piped());
+        match log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap();
+                command.env("RUST_LOG", "debug").stderr(file);
+            }
+            None => {
+                command.stderr(Stdio::null());
+            }
+        }
+        let mut child = command.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
@@ -132,6 +154,11 @@ impl Drop for Server {
 }
 
 pub fn add_user(env: &Env, name: &str, role: &str) {
+    add_user_at(env, name, role, "X99001");
+}
+
+/// Adds a user with one role profile at organisation `org` (an ODS code).
+pub fn add_user_at(env: &Env, name: &str, role: &str, org: &str) {
     let mut child = env
         .command(&[
             "user",
@@ -140,7 +167,7 @@ pub fn add_user(env: &Env, name: &str, role: &str) {
             "--role",
             role,
             "--org",
-            "X99001",
+            org,
             "--password-stdin",
         ])
         .stdin(Stdio::piped())
@@ -156,7 +183,6 @@ pub fn add_user(env: &Env, name: &str, role: &str) {
     assert!(child.wait().unwrap().success());
 }
 
-/// The value of a hidden form field in a page.
 /// Self-claims a care relationship with person `id` for the signed-in client `c`, as a user
 /// without one does from the no-access page.
 #[allow(dead_code)]
@@ -176,6 +202,7 @@ pub fn claim(s: &Server, c: &reqwest::blocking::Client, id: i64) {
     assert_eq!(r.status(), 303, "{}", r.text().unwrap());
 }
 
+/// The value of a hidden form field in a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
@@ -200,4 +227,22 @@ pub fn cli(env: &Env, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A new API token for `user` (acting in their first role profile).
+#[allow(dead_code)]
+pub fn token(env: &Env, user: &str) -> String {
+    let out = cli(env, &["token", "create", "--user", user]);
+    out.lines().last().unwrap().trim().to_owned()
+}
+
+/// The live person with this NHS number.
+#[allow(dead_code)]
+pub fn person_with_nhs(env: &Env, nhs: &str) -> i64 {
+    let hits = env
+        .ok(&["--json", "person", "find", "--nhs-number", nhs])
+        .json();
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 1, "people with NHS number {nhs}: {hits:?}");
+    hits[0]["id"].as_i64().unwrap()
 }

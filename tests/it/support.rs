@@ -213,3 +213,27 @@ pub fn person_of(env: &Env, local_id: &str) -> i64 {
         )
         .unwrap()
 }
+
+/// An HL7 v2 segment with the given fields set (numbered as HL7 numbers them, from 1) and the
+/// rest empty; not for MSH, whose first field is the separator itself.
+#[allow(dead_code)]
+pub fn segment(name: &str, fields: &[(usize, &str)]) -> String {
+    let last = fields.iter().map(|(n, _)| *n).max().unwrap_or(0);
+    let mut parts = vec![String::new(); last + 1];
+    parts[0] = name.to_owned();
+    for (n, v) in fields {
+        parts[*n] = (*v).to_owned();
+    }
+    format!("{}\r", parts.join("|"))
+}
+
+/// An HL7 v2 ADT message sent by `facility` (MSH-4: the organisation a visit is with), made of
+/// the segments after MSH and EVN.
+#[allow(dead_code)]
+pub fn adt(event: &str, facility: &str, control: &str, time: &str, segments: &[String]) -> String {
+    format!(
+        "MSH|^~\\&|PAS|{facility}|SHAREDCARE|REGION|{time}||ADT^{event}|{control}|P|2.4\r\
+         EVN|{event}|{time}\r{}",
+        segments.concat()
+    )
+}

@@ -100,9 +100,20 @@ fn sensitive_entries_and_restricted_whereabouts_are_withheld_unless_allowed() {
         v.record.sources[0].demographics.address,
         serde_json::to_string(&v.record.entries).unwrap()
     );
-    for canary in ["Secret Lane", "ZZ1 1ZZ", "Ward 7", "Main site", "07700"] {
+    for canary in [
+        "Secret Lane",
+        "ZZ1 1ZZ",
+        "Ward 7",
+        "WARD 7",
+        "Main site",
+        "07700",
+    ] {
         assert!(!text.contains(canary), "{canary} leaked: {text}");
     }
+    assert_eq!(
+        v.record.entries[0].entry.title,
+        "Admission: (place withheld)"
+    );
     let asked = visible(open(&g, &gp, &[], false, true));
     assert_eq!(ids(&asked), [1, 2, 3, 4, 5]);
 }
@@ -160,4 +171,43 @@ fn an_objection_leaves_each_organisation_its_own_data_and_break_glass_follows_th
     assert!(kept.by_break_glass());
     let overridden = visible(open(&gate(true), &stranger, &[glass], true, false));
     assert_eq!(ids(&overridden), [1, 2, 4, 5]);
+}
+
+#[test]
+fn a_search_by_a_restricted_persons_postcode_lists_them_only_for_a_role_that_may_see_it() {
+    let g = gate(false);
+    let gp = profile("gp-clinician", "G1", None);
+    assert_eq!(g.hit(&gp, true, false), Some(HitLevel::Full));
+    assert_eq!(g.hit(&gp, true, true), None);
+    assert_eq!(g.hit(&gp, false, true), None);
+    let mut site = g;
+    site.policy = Policy::parse(
+        "[roles.gp-clinician]\nlabel='GP'\nactivities=['search','view-record','view-restricted']\ncategories=['all']\n",
+        "site",
+    )
+    .unwrap();
+    assert_eq!(site.hit(&gp, true, true), Some(HitLevel::Full));
+    assert_eq!(site.hit(&gp, false, true), Some(HitLevel::Identity));
+}
+
+#[test]
+fn a_restricted_persons_ward_is_withheld_from_contact_titles_and_discharge_destinations() {
+    let g = gate(false);
+    let mut r = record(
+        "G1",
+        vec![contact(
+            1,
+            "RW1",
+            ContactKind::Admission,
+            "2026-03-01T10:00",
+            Some("2026-03-05T10:00"),
+        )],
+    );
+    r.demographics.restricted = true;
+    let gp = profile("gp-clinician", "G1", None);
+    let v = visible(g.open(&gp, Some(r), &[], &Restrictions::default(), now(), false));
+    let text = serde_json::to_string(&v.record.entries).unwrap();
+    for canary in ["WARD 7", "Ward 7", "Main site", "Rowan Unit"] {
+        assert!(!text.contains(canary), "{canary} leaked: {text}");
+    }
 }

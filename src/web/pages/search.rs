@@ -2,6 +2,7 @@
 //! at once. Each person listed is an audit event (`search-hit`), written before the page.
 
 use super::{seen, Page, UserBar};
+use crate::access::gate::demographics_under_objection;
 use crate::access::HitLevel;
 use crate::record::search::{self, Found, Query, MAX_LISTED};
 use crate::record::view;
@@ -84,9 +85,18 @@ fn search_page(
         let related = web
             .gate
             .related(session.store(), &session.profile, f.person.id, now)?;
-        let by_address = query.postcode.is_some() && f.person.demographics.restricted;
-        if let Some(level) = web.gate.hit(&session.profile, related, by_address) {
-            page.rows.push(row(f, today, level));
+        let by_withheld_postcode = query.postcode.is_some() && f.person.demographics.restricted;
+        if let Some(level) = web
+            .gate
+            .hit(&session.profile, related, by_withheld_postcode)
+        {
+            let mut shown = f.clone();
+            if level == HitLevel::Full && session.store().objects_to_sharing(f.person.id)? {
+                if let Some(r) = session.store().person_record_of(f.person.id, &[])? {
+                    shown.person.demographics = demographics_under_objection(&session.profile, &r);
+                }
+            }
+            page.rows.push(row(&shown, today, level));
         }
     }
     if page.rows.is_empty() {

@@ -129,9 +129,13 @@ pub struct Column {
 }
 
 impl Column {
-    pub fn new(heading: String, d: &Demographics) -> Self {
+    /// `restricted` says the table is about an S-flagged person: then every column withholds
+    /// address, postcode and phone, not only the source that flagged them, since another
+    /// source (or an incoming record set beside theirs) would show where they live.
+    pub fn new(heading: String, d: &Demographics, restricted: bool) -> Self {
         let known = |v: Option<&str>| v.unwrap_or("not known").to_owned();
         let withheld = || "withheld (restricted record)".to_owned();
+        let restricted = restricted || d.restricted;
         let (nhs, status) = view::nhs_display(d);
         let address = d.address.as_ref().map(|a| {
             a.lines
@@ -150,17 +154,17 @@ impl Column {
                 Some(s) => format!("{nhs} ({s})"),
                 None => nhs,
             },
-            if d.restricted {
+            if restricted {
                 withheld()
             } else {
                 known(address.as_deref().filter(|a| !a.is_empty()))
             },
-            if d.restricted {
+            if restricted {
                 withheld()
             } else {
                 known(d.postcode())
             },
-            if d.restricted {
+            if restricted {
                 withheld()
             } else {
                 known(d.phone.as_deref())

@@ -171,10 +171,12 @@ fn pair(mut dq: DataQuality, id: i64, web: &State<Web>) -> PairResult {
                 review.source_code, review.local_id
             ),
             &incoming,
+            restricted,
         ),
         Column::new(
             format!("Person {candidate}: combined record"),
             &record.demographics,
+            restricted,
         ),
     ];
     for s in record
@@ -188,6 +190,7 @@ fn pair(mut dq: DataQuality, id: i64, web: &State<Web>) -> PairResult {
                 s.source_code, s.local_id, s.link_kind
             ),
             &s.demographics,
+            restricted,
         ));
     }
     let people: Vec<i64> = review

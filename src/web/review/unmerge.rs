@@ -59,9 +59,11 @@ fn preview(
             "This person has no merge or link to undo.",
         )));
     };
+    let restricted = record.demographics.restricted;
     let mut columns = vec![Column::new(
         format!("Person {id}: combined record now"),
         &record.demographics,
+        restricted,
     )];
     for m in &preview.moves {
         if let Some(s) = record
@@ -72,6 +74,7 @@ fn preview(
             columns.push(Column::new(
                 format!("{} record {} (moves back)", s.source_code, s.local_id),
                 &s.demographics,
+                restricted,
             ));
         }
     }
