@@ -302,6 +302,16 @@ fn canaries_reach_no_page_answer_search_output_or_log_of_a_role_without_the_acti
             "/admin/feeds".into(),
             "/admin/feeds/TRUST-PAS".into(),
             "/admin/feeds/CLINIC".into(),
+            // The privacy officer's reports of who looked, as pages and as CSV downloads, and
+            // what a role would be shown.
+            format!("/privacy/person?person={person}"),
+            format!("/privacy/person?person={person}&format=csv"),
+            format!("/privacy/person?person={nhs}&format=csv"),
+            format!("/privacy/user?user={role}&format=csv"),
+            "/privacy/alerts?all=true".into(),
+            format!("/privacy/view-as?role=clinician&org={TRUST}&person={person}"),
+            "/dashboard".into(),
+            "/admin/users".into(),
         ] {
             r.get(&path);
         }
