@@ -189,8 +189,6 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         PRAGMA synchronous = NORMAL;
         -- References between tables are checked, always.
         PRAGMA foreign_keys = ON;
-        -- Wait for a busy database (another sharedcare process) rather than fail at once.
-        PRAGMA busy_timeout = 10000;
         -- 64 MiB page cache: the person and entry indexes stay hot during imports.
         PRAGMA cache_size = -65536;
         PRAGMA temp_store = MEMORY;
@@ -200,7 +198,20 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         ",
     )?;
     conn.set_prepared_statement_cache_capacity(128);
+    // Wait for a busy database (another connection or sharedcare process holds the write lock)
+    // rather than fail at once: up to 10 s, trying again every millisecond. SQLite's own
+    // busy_timeout backs off to 100 ms sleeps, so a page view's audit write could lose the
+    // lock to an import that commits and begins again many times in a row.
+    conn.busy_handler(Some(retry_every_millisecond))?;
     Ok(())
+}
+
+fn retry_every_millisecond(attempts: i32) -> bool {
+    if attempts >= 10_000 {
+        return false;
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1));
+    true
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
