@@ -10,8 +10,8 @@
 //! alternating over the same people, so "before" and "after" share one machine state.
 //!
 //! While the phases run, a delta import goes on beside them (files of new results for people
-//! already loaded, imported by the `sharedcare import` command into the same database), as on
-//! a live server; `--no-import` turns it off.
+//! already loaded, dropped into the server's inbox and imported by its scan job), as on a live
+//! server; `--no-import` turns it off.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -254,33 +254,42 @@ fn policy_overhead(dir: &std::path::Path, people: u64, samples: u64) -> [(f64, f
     })
 }
 
-/// Imports delta files of 1,000 result messages one after another until told to stop;
-/// returns the messages imported and the time taken.
+/// Drops delta files of 1,000 result messages into the server's inbox, keeping twenty waiting,
+/// until told to stop: the server's own scan job imports them, as in production. Returns the
+/// messages imported and the time taken.
 fn delta_imports(
     dir: &std::path::Path,
     people: u64,
     stop: &std::sync::atomic::AtomicBool,
 ) -> (u64, Duration) {
+    let inbox = dir.join("inbox").join("R9W-PAS");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let waiting = |inbox: &std::path::Path| {
+        std::fs::read_dir(inbox)
+            .map(|d| d.flatten().filter(|e| e.path().is_file()).count())
+            .unwrap_or(0)
+    };
     let started = Instant::now();
-    let mut messages = 0;
     let mut round = 0;
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let file = dir.join(format!("delta-{round}.hl7"));
-        std::fs::write(&file, common::delta(people, round, 1_000)).unwrap();
-        let status = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["import", "--source", "R9W-PAS"])
-            .arg(&file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "delta import {round} failed");
-        messages += 1_000;
-        round += 1;
+        if waiting(&inbox) < 20 {
+            let part = inbox.join(format!("delta-{round}.hl7.part"));
+            std::fs::write(&part, common::delta(people, round, 1_000)).unwrap();
+            std::fs::rename(&part, inbox.join(format!("delta-{round}.hl7"))).unwrap();
+            round += 1;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    (messages, started.elapsed())
+    let took = started.elapsed();
+    let db = rusqlite::Connection::open(dir.join("sharedcare.db")).unwrap();
+    let files: i64 = db
+        .query_row(
+            "SELECT count(*) FROM feed_file WHERE name LIKE 'delta-%' AND state = 'imported'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (files as u64 * 1_000, took)
 }
 
 fn main() {
@@ -290,6 +299,12 @@ fn main() {
     let seconds = arg(&args, "--seconds", 15);
     let dir = tempfile::tempdir().unwrap();
     let token = Arc::new(load(dir.path(), people));
+    // The server scans its inboxes every second, for the delta import beside the phases.
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[jobs]\ninbox_scan = \"* * * * * *\"\nbackup = \"\"\n",
+    )
+    .unwrap();
     let [before, after] = policy_overhead(dir.path(), people, 4_000);
     let mut server = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
         .arg("--data-dir")
@@ -371,7 +386,7 @@ fn main() {
     println!("\nsharedcare web benchmark: {people} people, {clients} concurrent clients over HTTPS, {seconds} s a phase");
     if let Some((messages, took)) = imported {
         println!(
-            "during the phases a delta import ran beside them: {messages} result messages in {:.0} s ({:.0} msg/s)",
+            "during the phases the server imported a delta beside them: {messages} result messages in {:.0} s ({:.0} msg/s)",
             took.as_secs_f64(),
             messages as f64 / took.as_secs_f64()
         );

@@ -27,10 +27,12 @@ const BATCH: usize = 1000;
 /// behind a long import transaction.
 const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(25);
 
-/// After a batch that ran for [`BATCH_TIME`], the importer leaves the write lock free this long
-/// before taking it again, so that waiting writers (which retry every millisecond) get their
-/// turn: a few per cent of import speed for page views that never wait behind a whole import.
+/// After a batch that ran for [`BATCH_TIME`], the importer leaves the write lock free at least
+/// this long before taking it again, so that writers of other processes (which retry every
+/// millisecond) get their turn; writers of this process (page views' audit events, when the
+/// server imports) go first, for up to [`YIELD_LIMIT`].
 const YIELD_TIME: std::time::Duration = std::time::Duration::from_millis(1);
+const YIELD_LIMIT: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Progress of one file, for a progress bar: (units done, units in the file).
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
@@ -150,6 +152,7 @@ impl Importer<'_> {
             if opened.elapsed() >= BATCH_TIME && !rest.is_empty() {
                 std::thread::sleep(YIELD_TIME);
             }
+            crate::store::yield_to_waiting_writers(YIELD_LIMIT);
         }
         let tx = self.store.begin()?;
         tx.finish_file(file_id, total, &self.clock.now_text())?;

@@ -48,6 +48,7 @@ use crate::audit::Chain;
 use crate::error::{DbContext, Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Migrations in order; the index + 1 is the schema version. Never edit one that has shipped.
@@ -117,10 +118,12 @@ impl Store {
     }
 
     pub fn begin(&mut self) -> Result<Tx<'_>> {
+        WAITING_WRITERS.fetch_add(1, Ordering::SeqCst);
         let tx = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .doing("starting a write transaction")?;
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate);
+        WAITING_WRITERS.fetch_sub(1, Ordering::SeqCst);
+        let tx = tx.doing("starting a write transaction")?;
         Ok(Tx {
             tx,
             pending: Default::default(),
@@ -175,6 +178,20 @@ impl Tx<'_> {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.tx
+    }
+}
+
+/// Connections of this process waiting for the write lock. A long writer (the importer) lets
+/// them go first between its batches ([`yield_to_waiting_writers`]): a page view's audit
+/// write then waits for at most one batch, never for a whole import.
+static WAITING_WRITERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits, holding no lock, while other connections of this process wait for the write lock,
+/// up to `limit`.
+pub fn yield_to_waiting_writers(limit: std::time::Duration) {
+    let started = std::time::Instant::now();
+    while WAITING_WRITERS.load(Ordering::SeqCst) > 0 && started.elapsed() < limit {
+        std::thread::sleep(std::time::Duration::from_micros(200));
     }
 }
 
