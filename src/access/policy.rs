@@ -26,11 +26,12 @@ pub enum Activity {
     ManageUsers,
     ManageSources,
     ReviewMatches,
+    RecordObjections,
     Dashboards,
 }
 
 impl Activity {
-    pub const ALL: [Activity; 14] = [
+    pub const ALL: [Activity; 15] = [
         Self::Search,
         Self::ViewRecord,
         Self::ViewRestricted,
@@ -44,6 +45,7 @@ impl Activity {
         Self::ManageUsers,
         Self::ManageSources,
         Self::ReviewMatches,
+        Self::RecordObjections,
         Self::Dashboards,
     ];
 
@@ -62,6 +64,7 @@ impl Activity {
             Self::ManageUsers => "manage-users",
             Self::ManageSources => "manage-sources",
             Self::ReviewMatches => "review-matches",
+            Self::RecordObjections => "record-objections",
             Self::Dashboards => "dashboards",
         }
     }

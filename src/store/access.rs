@@ -49,6 +49,7 @@ pub struct AlertRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectionRow {
     pub id: i64,
+    pub person_id: i64,
     pub reason: String,
     pub objected_on: String,
     pub recorded_by: String,
@@ -256,6 +257,17 @@ fn alert(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
     })
 }
 
+fn objection_row(r: &Row<'_>) -> rusqlite::Result<ObjectionRow> {
+    Ok(ObjectionRow {
+        id: r.get(0)?,
+        person_id: r.get(1)?,
+        reason: r.get(2)?,
+        objected_on: r.get(3)?,
+        recorded_by: r.get(4)?,
+        recorded_at: r.get(5)?,
+    })
+}
+
 fn profile_row(r: &Row<'_>, user: &UserRow) -> rusqlite::Result<Profile> {
     Ok(Profile {
         id: r.get(0)?,
@@ -318,20 +330,24 @@ impl Store {
     pub fn objections(&self, person_id: i64) -> Result<Vec<ObjectionRow>> {
         self.conn()
             .prepare(
-                "SELECT id, reason, objected_on, recorded_by, recorded_at FROM sharing_objection
+                "SELECT id, person_id, reason, objected_on, recorded_by, recorded_at
+                 FROM sharing_objection
                  WHERE person_id = ?1 AND withdrawn_at IS NULL ORDER BY id",
             )
+            .and_then(|mut s| s.query_map([person_id], objection_row)?.collect())
+            .doing("reading objections")
+    }
+
+    /// Every standing objection recorded here, newest first.
+    pub fn standing_objections(&self, limit: usize) -> Result<Vec<ObjectionRow>> {
+        self.conn()
+            .prepare(
+                "SELECT id, person_id, reason, objected_on, recorded_by, recorded_at
+                 FROM sharing_objection WHERE withdrawn_at IS NULL ORDER BY id DESC LIMIT ?1",
+            )
             .and_then(|mut s| {
-                s.query_map([person_id], |r| {
-                    Ok(ObjectionRow {
-                        id: r.get(0)?,
-                        reason: r.get(1)?,
-                        objected_on: r.get(2)?,
-                        recorded_by: r.get(3)?,
-                        recorded_at: r.get(4)?,
-                    })
-                })?
-                .collect()
+                s.query_map([super::as_i64(limit)], objection_row)?
+                    .collect()
             })
             .doing("reading objections")
     }

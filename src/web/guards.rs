@@ -233,6 +233,12 @@ activity_guard!(
 );
 
 activity_guard!(
+    /// Recording and withdrawing objections to sharing.
+    ObjectionRecorder,
+    Activity::RecordObjections
+);
+
+activity_guard!(
     /// Aggregate figures, nothing identifiable.
     Analyst,
     Activity::Dashboards

@@ -394,6 +394,30 @@ fn spec(key: &str) -> Option<Spec> {
             |_| get("/privacy/user?user=nobody-of-that-name".into()),
             |c| c.gated(AuditReports, "422"),
         ),
+        "GET /privacy/objections" => once(
+            |_| get("/privacy/objections".into()),
+            |c| c.gated(RecordObjections, "200"),
+        ),
+        // No one has that id: the form says so and nothing is recorded.
+        "POST /privacy/objections" => once(
+            |c| {
+                let person = MISSING_ID.to_string();
+                let fields = [
+                    ("person", person.as_str()),
+                    ("reason", "test"),
+                    ("date", "2025-01-01"),
+                ];
+                with_csrf("/privacy/objections".into(), c, &fields)
+            },
+            |c| c.gated(RecordObjections, "422"),
+        ),
+        "POST /privacy/objections/person/<id>/withdraw" => once(
+            |c| {
+                let path = format!("/privacy/objections/person/{MISSING_ID}/withdraw");
+                with_csrf(path, c, &[])
+            },
+            |c| c.gated(RecordObjections, "404"),
+        ),
         "GET /privacy/view-as" => once(
             |_| get("/privacy/view-as".into()),
             |c| c.gated(ViewAsRole, "200"),

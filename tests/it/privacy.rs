@@ -351,8 +351,79 @@ fn only_the_privacy_officer_may_use_the_privacy_pages() {
         }
         let r = post(&c, &s, "/privacy/alerts/1/close", &[("note", "x")]);
         assert_eq!(r.status(), 403, "{user}");
-        assert!(!get(&c, &s, "/").1.contains("/privacy/"), "{user}");
+        let home = get(&c, &s, "/").1;
+        for page in ["/privacy/alerts", "/privacy/reports", "/privacy/view-as"] {
+            assert!(!home.contains(page), "{user}: {page}");
+        }
     }
     assert!(audits(&s, "audit-report").is_empty());
     assert!(audits(&s, "view-as-role").is_empty());
+}
+
+/// An objection recorded on the page takes effect on the record at once, and withdrawing it
+/// lifts it; the page names the person by id only.
+#[test]
+fn objections_are_recorded_and_withdrawn_on_the_page() {
+    let s = Server::start();
+    let po = s.login("po");
+    let page = po.get(s.url("/privacy/objections")).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let csrf = server::hidden(&page.text().unwrap(), "csrf");
+    let margaret = "9994837567";
+    let r = po
+        .post(s.url("/privacy/objections"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("person", "999 483 7567"),
+            ("reason", "Letter of 3 March asking that nothing be shared"),
+            ("date", "2025-03-03"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let id: i64 = s
+        .env
+        .sql()
+        .query_row(
+            "SELECT id FROM person WHERE nhs_number = ?1 AND merged_into IS NULL",
+            [margaret],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let listed = po
+        .get(s.url("/privacy/objections"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(listed.contains("objection-") && listed.contains("2025-03-03"));
+    assert!(
+        !listed.to_uppercase().contains("THOMPSON"),
+        "no names on the page"
+    );
+
+    let clin = s.login("clin");
+    let record = |c: &Client| {
+        c.get(s.url(&format!("/person/{id}")))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    assert!(record(&clin).contains("objected to sharing"));
+    let r = po
+        .post(s.url(&format!("/privacy/objections/person/{id}/withdraw")))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(!record(&clin).contains("objected to sharing"));
+    let actions = s.env.count(&format!(
+        "SELECT count(*) FROM audit_event WHERE actor = 'po' AND person_id = {id}
+         AND action IN ('objection-record', 'objection-withdraw')"
+    ));
+    assert_eq!(actions, 2);
+    // A clinician may not record objections.
+    let r = clin.get(s.url("/privacy/objections")).send().unwrap();
+    assert_eq!(r.status(), 403);
 }

@@ -20,7 +20,7 @@ pub struct Link {
     pub about: &'static str,
 }
 
-const LINKS: [(Activity, Link); 7] = [
+const LINKS: [(Activity, Link); 8] = [
     (
         Activity::ManageSources,
         Link {
@@ -67,6 +67,14 @@ const LINKS: [(Activity, Link); 7] = [
             href: "/privacy/view-as",
             label: "View as a role",
             about: "what a role would see of a test person",
+        },
+    ),
+    (
+        Activity::RecordObjections,
+        Link {
+            href: "/privacy/objections",
+            label: "Objections to sharing",
+            about: "record or withdraw a person's objection",
         },
     ),
     (

@@ -7,11 +7,14 @@
 //! - Reports ([`Auditor`](crate::web::guards::Auditor), `audit-reports`): "who looked at this
 //!   person" and "what did this user look at", with date filters, pages and a CSV download.
 //!   Running one is itself audited (`audit-report`).
+//! - Objections to sharing (`record-objections`): recorded by person id or NHS number with what
+//!   the person said and when, withdrawn with a button; people by id only.
 //! - View as a role (`view-as-role`): what a chosen role profile would see of a (test) person,
 //!   through the same gate as every reader, with no grants. Audited (`view-as-role`).
 
 mod alerts;
 mod csv_export;
+mod objections;
 mod reports;
 mod view_as;
 
@@ -25,6 +28,7 @@ pub fn routes() -> Vec<Route> {
     let mut all = alerts::routes();
     all.extend(reports::routes());
     all.extend(view_as::routes());
+    all.extend(objections::routes());
     all
 }
 
