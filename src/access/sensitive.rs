@@ -38,11 +38,10 @@ fn normalise_code(code: &str) -> String {
         .collect()
 }
 
-fn contains_word(haystack: &str, word: &str) -> bool {
-    let hay = haystack.to_lowercase();
-    let word = word.to_lowercase();
+/// Whether `word` occurs in `hay` as a whole word; both already lower case.
+fn contains_word(hay: &str, word: &str) -> bool {
     let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-    hay.match_indices(&word).any(|(at, _)| {
+    hay.match_indices(word).any(|(at, _)| {
         boundary(hay[..at].chars().next_back()) && boundary(hay[at + word.len()..].chars().next())
     })
 }
@@ -67,8 +66,13 @@ impl SensitiveCodes {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let file: ListFile =
+        let mut file: ListFile =
             toml::from_str(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
+        // Matched case-insensitively against every entry a reader sees: prepared once here.
+        for g in &mut file.group {
+            g.codes = g.codes.iter().map(|c| normalise_code(c)).collect();
+            g.words = g.words.iter().map(|w| w.to_lowercase()).collect();
+        }
         Ok(Self { groups: file.group })
     }
 
@@ -79,19 +83,17 @@ impl SensitiveCodes {
             return Some("source-marked");
         }
         let code = entry.code.as_deref().map(normalise_code);
+        let title = entry.title.to_lowercase();
         self.groups
             .iter()
             .find(|g| {
                 let by_code = code.as_deref().is_some_and(|code| {
-                    g.codes.iter().any(|listed| {
-                        let listed = normalise_code(listed);
-                        match listed.strip_suffix('*') {
-                            Some(prefix) => code.starts_with(prefix),
-                            None => code == listed,
-                        }
+                    g.codes.iter().any(|listed| match listed.strip_suffix('*') {
+                        Some(prefix) => code.starts_with(prefix),
+                        None => code == listed,
                     })
                 });
-                by_code || g.words.iter().any(|w| contains_word(&entry.title, w))
+                by_code || g.words.iter().any(|w| contains_word(&title, w))
             })
             .map(|g| g.name.as_str())
     }
