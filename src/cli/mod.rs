@@ -227,20 +227,7 @@ pub(crate) fn operator() -> String {
 
 /// Records an administrative command in the audit trail, in its own transaction.
 pub(crate) fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
-    use crate::clock::Clock;
-    let actor = operator();
-    let tx = ctx.store.begin()?;
-    tx.audit(
-        &crate::store::AuditEvent {
-            actor: Some(&actor),
-            action,
-            detail: Some(detail),
-            outcome: "ok",
-            ..Default::default()
-        },
-        &CLOCK.now_text(),
-    )?;
-    tx.commit()
+    audit_event(ctx, action, None, detail, None)
 }
 
 /// Records that the operator was shown a person's data, in its own transaction, before it is
@@ -252,6 +239,16 @@ pub(crate) fn audit_person(
     detail: &str,
     reason: Option<&str>,
 ) -> Result<()> {
+    audit_event(ctx, action, Some(person_id), detail, reason)
+}
+
+fn audit_event(
+    ctx: &mut Ctx,
+    action: &str,
+    person_id: Option<i64>,
+    detail: &str,
+    reason: Option<&str>,
+) -> Result<()> {
     use crate::clock::Clock;
     let actor = operator();
     let tx = ctx.store.begin()?;
@@ -259,7 +256,7 @@ pub(crate) fn audit_person(
         &crate::store::AuditEvent {
             actor: Some(&actor),
             action,
-            person_id: Some(person_id),
+            person_id,
             detail: Some(detail),
             reason,
             outcome: "ok",

@@ -315,22 +315,7 @@ fn canaries_reach_no_page_answer_search_output_or_log_of_a_role_without_the_acti
         ] {
             r.get(&path);
         }
-        for kind in [
-            "AllergyIntolerance",
-            "MedicationStatement",
-            "Observation",
-            "Encounter",
-            "Condition",
-            "Flag",
-            "CarePlan",
-            "ServiceRequest",
-            "RelatedPerson",
-            "CareTeam",
-            "EpisodeOfCare",
-            "Consent",
-            "Immunization",
-            "Procedure",
-        ] {
+        for kind in sharedcare::web::fhir::PATIENT_SEARCH_TYPES {
             r.get(&format!("/fhir/{kind}?patient=person-{person}"));
         }
         for id in &reviews {

@@ -90,44 +90,10 @@ pub fn load(
         Opened::Record(v) => Ok(Ok(*v)),
         Opened::NoAccess { .. } => {
             let detail = format!("record {id}");
-            audit_refusal(session, web, "view-refused", &detail)?;
+            session.audit(web, "view-refused", None, &detail, "denied")?;
             Ok(Err(refused(session, web, id, None)))
         }
     }
-}
-
-fn audit_refusal(
-    session: &mut Session,
-    web: &Web,
-    action: &str,
-    detail: &str,
-) -> Result<(), ServerError> {
-    let (user_id, username, role, profile, org, ip) = (
-        session.row.user.id,
-        session.row.user.username.clone(),
-        session.profile.role.clone(),
-        session.profile.label(),
-        session.profile.org.clone(),
-        session.ip.clone(),
-    );
-    let tx = session.store_mut().begin()?;
-    tx.audit(
-        &AuditEvent {
-            user_id: Some(user_id),
-            actor: Some(&username),
-            role: Some(&role),
-            profile: Some(&profile),
-            org: Some(&org),
-            action,
-            detail: Some(detail),
-            outcome: "denied",
-            ip: ip.as_deref(),
-            ..Default::default()
-        },
-        &web.clock.now_text(),
-    )?;
-    tx.commit()?;
-    Ok(())
 }
 
 #[derive(FromForm)]
@@ -163,11 +129,12 @@ fn claim(
     if kind == Claim::BreakGlass
         && !password::verify(form.password.unwrap_or(""), &session.row.user.password_hash)
     {
-        audit_refusal(
-            &mut session,
+        session.audit(
             web,
             "break-glass-start",
+            None,
             "password not confirmed",
+            "denied",
         )?;
         let message = "Your password was not right: the glass was not broken.";
         return Ok(Either::Right(refused(
