@@ -60,48 +60,12 @@ fn main() {
         .map(|m| m.len())
         .sum();
 
-    // The bare loader: the same entry rows, one prepared INSERT in one transaction, into a
-    // table with the same unique key and person index (no matching, no FTS, no history).
-    let rows: Vec<(i64, String, i64, String, String, String)> = {
-        let conn = rusqlite::Connection::open(config.database_path()).expect("open");
-        let mut st = conn
-            .prepare(
-                "SELECT source_id, source_ref, source_person_id, category, title, body FROM entry",
-            )
-            .expect("prepare");
-        st.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .expect("query")
-        .map(|r| r.expect("row"))
-        .collect()
-    };
-    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare");
-    bare.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-         CREATE TABLE entry (id INTEGER PRIMARY KEY, source_id INTEGER, source_ref TEXT,
-            person INTEGER, category TEXT, title TEXT, body TEXT, UNIQUE (source_id, source_ref));
-         CREATE INDEX entry_person ON entry(person, category);",
-    )
-    .expect("bare schema");
-    let bare_started = Instant::now();
-    let tx = bare.unchecked_transaction().expect("tx");
-    {
-        let mut st = tx.prepare("INSERT INTO entry (source_id, source_ref, person, category, title, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").expect("prepare");
-        for r in &rows {
-            st.execute(rusqlite::params![r.0, r.1, r.2, r.3, r.4, r.5])
-                .expect("insert");
-        }
-    }
-    tx.commit().expect("commit");
-    let bare_rate = rows.len() as f64 / bare_started.elapsed().as_secs_f64();
+    // The bare loader: the same entry rows, one prepared INSERT, into a table with the same
+    // unique key and person index (no matching, no FTS, no history).
+    let bare = store
+        .bare_load_into(&dir.path().join("bare.db"))
+        .expect("bare loader");
+    let bare_rate = bare.rows_per_second;
 
     let entries = stats.entries as f64;
     let entry_rate = entries / elapsed;

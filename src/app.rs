@@ -58,6 +58,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         "https"
     };
     let jobs = crate::jobs::fairing(config.clone())?;
+    let database = config.database_path();
     let state = Web {
         config,
         pool,
@@ -67,7 +68,8 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     };
     let rocket = web::build(state, figment)
         .attach(jobs)
-        .attach(audit_head_flusher(chain));
+        .attach(audit_head_flusher(chain))
+        .attach(checkpointer(database));
     let rocket = rocket.attach(AdHoc::on_liftoff("announce", move |r| {
         Box::pin(async move {
             let c = r.config();
@@ -100,6 +102,31 @@ fn audit_head_flusher(chain: Arc<crate::audit::Chain>) -> AdHoc {
                     rocket::tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     if let Err(e) = chain.flush() {
                         log::error!("the audit head was not written: {}", e.operator_summary());
+                    }
+                }
+            });
+        })
+    })
+}
+
+/// Copies the write-ahead log back into the database every second, on its own connection, since
+/// request connections never do (see `Store::for_requests`); an import's connection still
+/// checkpoints as it commits.
+fn checkpointer(database: PathBuf) -> AdHoc {
+    AdHoc::on_liftoff("checkpointer", move |_| {
+        Box::pin(async move {
+            std::thread::spawn(move || {
+                let store = match Store::open(&database) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        log::error!("the checkpointer could not start: {}", e.operator_summary());
+                        return;
+                    }
+                };
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    if let Err(e) = store.checkpoint_passive() {
+                        log::warn!("checkpoint failed: {}", e.operator_summary());
                     }
                 }
             });

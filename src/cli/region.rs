@@ -33,7 +33,15 @@ pub enum RegionCommand {
         day: Option<u32>,
     },
     /// Register the sources in DIR/sources.toml and import every folder, with figures.
-    Load { dir: PathBuf },
+    Load {
+        dir: PathBuf,
+        /// Then write the same entry rows with a bare rusqlite loader, for the ratio.
+        #[arg(long)]
+        compare_bare: bool,
+    },
+    /// Write this data directory's entry rows with a bare rusqlite loader (one prepared
+    /// INSERT, no matching or full-text index) into a scratch database, and print its rate.
+    Bare,
     /// Recall and precision of the links in the database against DIR/truth.csv.
     Check { dir: PathBuf },
 }
@@ -46,7 +54,17 @@ pub fn run(data_dir: &Path, json: bool, cmd: &RegionCommand) -> Result<u8> {
             seed,
             day,
         } => generate(json, *people, out, *seed, *day),
-        RegionCommand::Load { dir } => load(data_dir, json, dir),
+        RegionCommand::Load { dir, compare_bare } => load(data_dir, json, dir, *compare_bare),
+        RegionCommand::Bare => {
+            let ctx = Ctx::open(data_dir, json)?;
+            let b = bare(&ctx)?;
+            if json {
+                print_json(&b);
+            } else {
+                print!("{}", render_bare(&b, None));
+            }
+            Ok(0)
+        }
         RegionCommand::Check { dir } => {
             let ctx = Ctx::open(data_dir, json)?;
             let l = check(&ctx, dir)?;
@@ -112,11 +130,65 @@ struct LoadFigures {
     messages_per_second: f64,
     entries_per_second: f64,
     peak_rss_kib: Option<u64>,
+    database_bytes: u64,
+    bytes_per_entry: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     linkage: Option<Linkage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bare: Option<crate::store::BareLoad>,
+    /// The import's entries/s as a share of the bare loader's rows/s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratio_to_bare: Option<f64>,
 }
 
-fn load(data_dir: &Path, json: bool, dir: &Path) -> Result<u8> {
+/// The bare loader's run, in a scratch database beside the real one, removed afterwards.
+fn bare(ctx: &Ctx) -> Result<crate::store::BareLoad> {
+    let scratch = ctx.config.data_dir.join("bare-loader.db");
+    let remove = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = scratch.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+    };
+    remove();
+    let result = ctx.store.bare_load_into(&scratch);
+    remove();
+    result
+}
+
+fn render_bare(b: &crate::store::BareLoad, import_rate: Option<f64>) -> String {
+    let mut out = format!(
+        "bare loader       {} rows in {:.1} s: {:.0} rows/s, {} MiB\n",
+        b.rows,
+        b.seconds,
+        b.rows_per_second,
+        b.database_bytes / 1_048_576
+    );
+    if let Some(rate) = import_rate {
+        out.push_str(&format!(
+            "import/bare       {:.1} %\n",
+            100.0 * rate / b.rows_per_second.max(1e-9)
+        ));
+    }
+    out
+}
+
+/// The database's size on disk, with its write-ahead log.
+fn database_bytes(ctx: &Ctx) -> u64 {
+    let path = ctx.config.database_path();
+    ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            std::fs::metadata(name).ok()
+        })
+        .map(|m| m.len())
+        .sum()
+}
+
+fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u8> {
     let mut ctx = Ctx::open(data_dir, json)?;
     let started = std::time::Instant::now();
     let before = ctx.store.stats()?;
@@ -148,6 +220,14 @@ fn load(data_dir: &Path, json: bool, dir: &Path) -> Result<u8> {
     } else {
         None
     };
+    let entries_per_second = new_entries as f64 / seconds.max(1e-9);
+    ctx.store.checkpoint()?;
+    let database_bytes = database_bytes(&ctx);
+    let bare = if compare_bare {
+        Some(bare(&ctx)?)
+    } else {
+        None
+    };
     let figures = LoadFigures {
         files: summary.files.len(),
         messages,
@@ -161,9 +241,15 @@ fn load(data_dir: &Path, json: bool, dir: &Path) -> Result<u8> {
         review_queue: stats.review_queue,
         seconds,
         messages_per_second: messages as f64 / seconds.max(1e-9),
-        entries_per_second: new_entries as f64 / seconds.max(1e-9),
+        entries_per_second,
         peak_rss_kib: crate::demo::peak_rss_kib(),
+        database_bytes,
+        bytes_per_entry: database_bytes as f64 / (stats.entries.max(1) as f64),
         linkage,
+        ratio_to_bare: bare
+            .as_ref()
+            .map(|b| entries_per_second / b.rows_per_second.max(1e-9)),
+        bare,
     };
     if json {
         print_json(&figures);
@@ -189,6 +275,14 @@ fn load(data_dir: &Path, json: bool, dir: &Path) -> Result<u8> {
         println!("entries/s         {:.0}", figures.entries_per_second);
         if let Some(kib) = figures.peak_rss_kib {
             println!("peak memory       {} MiB", kib / 1024);
+        }
+        println!(
+            "database          {} MiB, {:.0} bytes/entry",
+            figures.database_bytes / 1_048_576,
+            figures.bytes_per_entry
+        );
+        if let Some(b) = &figures.bare {
+            print!("{}", render_bare(b, Some(figures.entries_per_second)));
         }
         if let Some(l) = &figures.linkage {
             print!("{}", render_linkage(l));

@@ -18,21 +18,26 @@ use crate::store::{FileBegin, SourceRow, Store};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// Units committed per transaction: large enough to amortise the commit, small enough that an
-/// interrupted import repeats little work.
-const BATCH: usize = 1000;
+/// Units committed per transaction: large enough to amortise the commit (and the full-text
+/// index's segment written with it), small enough that an interrupted import repeats little
+/// work.
+const BATCH: usize = 4000;
 
-/// A transaction is also committed once it has been open this long, because every page a
-/// clinician opens writes its audit event through the same single writer and must not wait
-/// behind a long import transaction.
-const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(25);
+/// A transaction is also committed once it has been open this long, so that writers of other
+/// processes (a server beside a command-line import) wait for at most one batch.
+const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// After a batch that ran for [`BATCH_TIME`], the importer leaves the write lock free at least
-/// this long before taking it again, so that writers of other processes (which retry every
-/// millisecond) get their turn; writers of this process (page views' audit events, when the
-/// server imports) go first, for up to [`YIELD_LIMIT`].
-const YIELD_TIME: std::time::Duration = std::time::Duration::from_millis(1);
+/// Every page a clinician opens writes its audit event through the same single writer. When a
+/// writer of this process (a page view, while the server imports) is waiting, the batch is
+/// committed as soon as it has been open this long, and the waiting writers go first, for up
+/// to [`YIELD_LIMIT`].
+const BATCH_TIME_WHEN_WAITED_FOR: std::time::Duration = std::time::Duration::from_millis(2);
 const YIELD_LIMIT: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// After a batch cut short by time, the importer leaves the write lock free at least this long
+/// before taking it again, so that writers of other processes (which retry every millisecond)
+/// get their turn.
+const YIELD_TIME: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Progress of one file, for a progress bar: (units done, units in the file).
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
@@ -51,16 +56,8 @@ impl Importer<'_> {
         path: &Path,
         progress: Progress<'_>,
     ) -> Result<FileSummary> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            doing: "read",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        self.import_bytes(source, &name, &bytes, progress)
+        let prepared = Prepared::read(source, path, &|_| false)?;
+        self.import_prepared(source, prepared, progress)
     }
 
     /// Imports one file's bytes for a source.
@@ -72,10 +69,50 @@ impl Importer<'_> {
         progress: Progress<'_>,
     ) -> Result<FileSummary> {
         let sha256 = hex::encode(Sha256::digest(bytes));
+        self.import_with(
+            source,
+            name,
+            &sha256,
+            bytes.len(),
+            || parse(source, bytes),
+            progress,
+        )
+    }
+
+    /// Imports a file read and parsed ahead (see [`Prepared`]).
+    pub fn import_prepared(
+        &mut self,
+        source: &SourceRow,
+        prepared: Prepared,
+        progress: Progress<'_>,
+    ) -> Result<FileSummary> {
+        let Prepared {
+            name,
+            sha256,
+            len,
+            parsed,
+        } = prepared;
+        let parse = || match parsed {
+            Parsed::Done(result) => result,
+            Parsed::Later(bytes) => parse(source, &bytes),
+        };
+        self.import_with(source, &name, &sha256, len, parse, progress)
+    }
+
+    /// The import proper; `parse` runs only when the file is not a re-delivery.
+    fn import_with(
+        &mut self,
+        source: &SourceRow,
+        name: &str,
+        sha256: &str,
+        len: usize,
+        parse: impl FnOnce() -> std::result::Result<ingest::ParsedFile, String>,
+        progress: Progress<'_>,
+    ) -> Result<FileSummary> {
         let now = self.clock.now_text();
         let mut summary = FileSummary::new(name);
         let tx = self.store.begin()?;
-        let begin = tx.begin_file(source.id, name, &sha256, bytes.len(), &now)?;
+        let begin = tx.begin_file(source.id, name, sha256, len, &now)?;
         tx.commit()?;
         let (file_id, first_unit) = match begin {
             FileBegin::Duplicate { imported_at, .. } => {
@@ -89,7 +126,7 @@ impl Importer<'_> {
             }
         };
         summary.file_id = file_id;
-        let parsed = match self.parse(source, bytes) {
+        let parsed = match parse() {
             Ok(p) => p,
             Err(reason) => {
                 let tx = self.store.begin()?;
@@ -140,7 +177,7 @@ impl Importer<'_> {
                 }
                 index += 1;
                 taken += 1;
-                if taken >= BATCH || opened.elapsed() >= BATCH_TIME {
+                if taken >= BATCH || time_to_commit(opened.elapsed()) {
                     break;
                 }
             }
@@ -149,7 +186,7 @@ impl Importer<'_> {
             tx.commit()?;
             summary.accepted += accepted;
             progress(index, total);
-            if opened.elapsed() >= BATCH_TIME && !rest.is_empty() {
+            if taken < BATCH && !rest.is_empty() {
                 std::thread::sleep(YIELD_TIME);
             }
             crate::store::yield_to_waiting_writers(YIELD_LIMIT);
@@ -160,21 +197,71 @@ impl Importer<'_> {
         summary.outcome = FileOutcome::Imported;
         Ok(summary)
     }
+}
 
-    fn parse(
-        &self,
+fn time_to_commit(open_for: std::time::Duration) -> bool {
+    open_for >= BATCH_TIME
+        || (open_for >= BATCH_TIME_WHEN_WAITED_FOR && crate::store::writers_waiting())
+}
+
+/// A file read, fingerprinted and parsed, ready for the writer. Preparing needs no write
+/// access, so a caller with several files prepares the next on another core while the writer
+/// stores this one.
+pub struct Prepared {
+    name: String,
+    sha256: String,
+    len: usize,
+    parsed: Parsed,
+}
+
+enum Parsed {
+    Done(std::result::Result<ingest::ParsedFile, String>),
+    /// A re-delivery of a file already imported when it was read is not parsed ahead: the
+    /// importer will find it a duplicate (and parses it after all if it is not).
+    Later(Vec<u8>),
+}
+
+impl Prepared {
+    /// Reads and parses a file, unless `already_imported(sha256)` says it is a re-delivery.
+    pub fn read(
         source: &SourceRow,
-        bytes: &[u8],
-    ) -> std::result::Result<ingest::ParsedFile, String> {
-        let mapping = match &source.mapping {
-            Some(text) => Some(Mapping::from_toml(text).map_err(|e| {
-                format!(
-                    "the CSV mapping of source {} is not valid: {e}; fix it with `sharedcare source add {} … --mapping FILE`",
-                    source.code, source.code
-                )
-            })?),
-            None => None,
+        path: &Path,
+        already_imported: &dyn Fn(&str) -> bool,
+    ) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            doing: "read",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let len = bytes.len();
+        let parsed = if already_imported(&sha256) {
+            Parsed::Later(bytes)
+        } else {
+            Parsed::Done(parse(source, &bytes))
         };
-        ingest::parse(source.format, bytes, mapping.as_ref()).map_err(|e| e.to_string())
+        Ok(Self {
+            name,
+            sha256,
+            len,
+            parsed,
+        })
     }
+}
+
+fn parse(source: &SourceRow, bytes: &[u8]) -> std::result::Result<ingest::ParsedFile, String> {
+    let mapping = match &source.mapping {
+        Some(text) => Some(Mapping::from_toml(text).map_err(|e| {
+            format!(
+                "the CSV mapping of source {} is not valid: {e}; fix it with `sharedcare source add {} … --mapping FILE`",
+                source.code, source.code
+            )
+        })?),
+        None => None,
+    };
+    ingest::parse(source.format, bytes, mapping.as_ref()).map_err(|e| e.to_string())
 }

@@ -32,6 +32,21 @@ pub struct FileRow {
     pub reason: Option<String>,
 }
 
+impl super::Store {
+    /// Whether this file (by content) is already imported for the source: a re-delivery that
+    /// the importer will skip, so there is no need to parse it.
+    pub fn file_already_imported(&self, source_id: i64, sha256: &str) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM feed_file
+                 WHERE source_id = ?1 AND sha256 = ?2 AND state = 'imported')",
+                params![source_id, sha256],
+                |r| r.get(0),
+            )
+            .doing("looking for the file")
+    }
+}
+
 impl Tx<'_> {
     pub fn begin_file(
         &self,

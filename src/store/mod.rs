@@ -11,6 +11,7 @@
 mod access;
 mod audit;
 pub mod backup;
+mod bare;
 mod entries;
 mod feeds;
 mod files;
@@ -29,6 +30,7 @@ mod users;
 
 pub use access::{AlertRow, ObjectionRow};
 pub use audit::{Actor, AuditEvent, AuditQuery, AuditRow, AuditSubject, StoredEvent};
+pub use bare::BareLoad;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
@@ -135,6 +137,43 @@ impl Store {
         &self.conn
     }
 
+    /// Settings for a connection that serves requests. It never copies the write-ahead log
+    /// back itself: the server's checkpointer does (see [`Store::checkpoint_passive`]), so no
+    /// page view waits while sixteen megabytes are copied. Its page cache is small because
+    /// the server keeps several such connections and the operating system caches the file.
+    pub fn for_requests(self) -> Result<Self> {
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -16384;")
+            .doing("configuring a request connection")?;
+        Ok(self)
+    }
+
+    /// Settings for a bulk import from the command line (`sharedcare import`, `demo load`):
+    /// a page cache of `mib` MiB. At a region's size the person, link and entry indexes no
+    /// longer fit the default cache, and the import spent a third of its time fetching pages
+    /// from the operating system's.
+    pub fn for_bulk_import(&self, mib: i64) -> Result<()> {
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{};", mib * 1024))
+            .doing("configuring a bulk import")
+    }
+
+    /// Copies what it can of the write-ahead log back into the database file, waiting for no
+    /// reader or writer.
+    pub fn checkpoint_passive(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .doing("checkpointing the write-ahead log")
+    }
+
+    /// Copies the write-ahead log into the database file and empties it, so that the file's
+    /// size is the database's.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .doing("checkpointing the write-ahead log")
+    }
+
     /// `PRAGMA integrity_check`: "ok" or the problems found.
     pub fn integrity_check(&self) -> Result<String> {
         let rows: Vec<String> = self
@@ -186,11 +225,16 @@ impl Tx<'_> {
 /// write then waits for at most one batch, never for a whole import.
 static WAITING_WRITERS: AtomicUsize = AtomicUsize::new(0);
 
+/// Whether a connection of this process is waiting for the write lock.
+pub fn writers_waiting() -> bool {
+    WAITING_WRITERS.load(Ordering::SeqCst) > 0
+}
+
 /// Waits, holding no lock, while other connections of this process wait for the write lock,
 /// up to `limit`.
 pub fn yield_to_waiting_writers(limit: std::time::Duration) {
     let started = std::time::Instant::now();
-    while WAITING_WRITERS.load(Ordering::SeqCst) > 0 && started.elapsed() < limit {
+    while writers_waiting() && started.elapsed() < limit {
         std::thread::sleep(std::time::Duration::from_micros(200));
     }
 }

@@ -18,7 +18,9 @@ impl r2d2::ManageConnection for StoreManager {
     type Error = Error;
 
     fn connect(&self) -> Result<Store, Error> {
-        Store::open(&self.path)?.with_audit(Arc::clone(&self.chain))
+        Store::open(&self.path)?
+            .for_requests()?
+            .with_audit(Arc::clone(&self.chain))
     }
 
     fn is_valid(&self, _: &mut Store) -> Result<(), Error> {

@@ -122,6 +122,11 @@ fn region_loads_cleanly_matches_well_and_takes_a_delta() {
         (15..45).contains(&(entries / persons)),
         "{entries} entries for {persons} persons"
     );
+    // The database's size is measured after a checkpoint, so it is the file itself.
+    let bytes = figures["database_bytes"].as_u64().unwrap();
+    assert_eq!(bytes, std::fs::metadata(env.db()).unwrap().len());
+    let per_entry = figures["bytes_per_entry"].as_f64().unwrap();
+    assert!((100.0..2000.0).contains(&per_entry), "{per_entry}");
     let l = &figures["linkage"];
     assert_eq!(l["missing"], 0, "{l}");
     assert!(l["true_pairs"].as_i64().unwrap() > 50, "{l}");
@@ -145,9 +150,26 @@ fn region_loads_cleanly_matches_well_and_takes_a_delta() {
         "demo", "generate", "--people", "300", "--seed", "7", "--out", out_s, "--day", "1",
     ]);
     let day = out.join("day-1");
-    let run = env.run(&["--json", "demo", "load", day.to_str().unwrap()]);
+    let run = env.run(&[
+        "--json",
+        "demo",
+        "load",
+        day.to_str().unwrap(),
+        "--compare-bare",
+    ]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let figures = run.json();
+    // The bare loader wrote every entry row the store holds, and left no scratch file behind.
+    let bare = &figures["bare"];
+    assert_eq!(bare["rows"], figures["entries"], "{figures}");
+    assert!(bare["rows_per_second"].as_f64().unwrap() > 0.0, "{bare}");
+    assert!(
+        figures["ratio_to_bare"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
+    assert!(!env.data_dir().join("bare-loader.db").exists());
+    let alone = env.ok(&["--json", "demo", "bare"]).json();
+    assert_eq!(alone["rows"], figures["entries"]);
     assert_eq!(figures["rejects"], 0, "{figures}");
     assert!(figures["messages"].as_i64().unwrap() > 0, "{figures}");
     let after =

@@ -4,6 +4,9 @@
 //! `cargo bench --bench web -- [--people N] [--clients C] [--seconds S]` (defaults 200,000 people,
 //! 8 clients, 15 s a phase). Prints p50/p99 latency and requests/s per phase, and server RSS.
 //!
+//! `cargo bench --bench web -- --region-data DATA --deltas REGION` serves a region loaded with
+//! `sharedcare demo load` instead (see `region`), while its generated day deltas are imported.
+//!
 //! Before the server starts, the same run measures what the access policy costs a record read
 //! in-process: the read path without the gate (resolve, load, build the page model, audit) and
 //! with it (the gate also reads grants and objections, infers relationships and filters),
@@ -14,7 +17,9 @@
 //! server; `--no-import` turns it off.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+#[path = "../common/mod.rs"]
 mod common;
+mod region;
 
 use sharedcare::access::{password, secret, Gate, Opened};
 use sharedcare::clock::SystemClock;
@@ -95,7 +100,7 @@ fn client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-fn login(base: &str) -> reqwest::blocking::Client {
+fn login(base: &str, username: &str) -> reqwest::blocking::Client {
     let c = client();
     let form = c
         .get(format!("{base}/login"))
@@ -109,7 +114,7 @@ fn login(base: &str) -> reqwest::blocking::Client {
     let r = c
         .post(format!("{base}/login"))
         .form(&[
-            ("username", "bench"),
+            ("username", username),
             ("password", PASSWORD),
             ("csrf", &csrf),
             ("next", "/"),
@@ -127,29 +132,49 @@ struct Phase {
     errors: usize,
 }
 
+/// Whom a benchmark client reads, and how to ask for them.
+pub struct Target {
+    pub id: i64,
+    pub nhs_number: String,
+    /// Family name and year of birth, as a clinician types them.
+    pub name_query: String,
+}
+
+/// One concurrent client: who it signs in as, its API token, the people it reads.
+pub struct Client {
+    pub username: String,
+    pub token: String,
+    pub targets: Arc<Vec<Target>>,
+}
+
+type Request =
+    fn(&reqwest::blocking::Client, &str, &str, &Target) -> reqwest::blocking::RequestBuilder;
+
 fn run_phase(
     name: &'static str,
-    clients: u64,
+    clients: &[Client],
     seconds: u64,
-    people: u64,
     base: &Arc<String>,
-    token: &Arc<String>,
-    request: fn(&reqwest::blocking::Client, &str, &str, u64) -> reqwest::blocking::RequestBuilder,
+    request: Request,
 ) -> Phase {
     let started = Instant::now();
-    let handles: Vec<_> = (0..clients)
-        .map(|t| {
-            let (base, token) = (Arc::clone(base), Arc::clone(token));
+    let handles: Vec<_> = clients
+        .iter()
+        .enumerate()
+        .map(|(t, who)| {
+            let base = Arc::clone(base);
+            let (username, token) = (who.username.clone(), who.token.clone());
+            let targets = Arc::clone(&who.targets);
             std::thread::spawn(move || {
-                let c = login(&base);
-                let mut rng = common::Rng(t + 7);
+                let c = login(&base, &username);
+                let mut rng = common::Rng(t as u64 + 7);
                 let mut latencies = Vec::new();
                 let mut errors = 0;
                 let deadline = Instant::now() + Duration::from_secs(seconds);
                 while Instant::now() < deadline {
-                    let i = rng.next() % people;
+                    let target = &targets[(rng.next() % targets.len() as u64) as usize];
                     let t0 = Instant::now();
-                    match request(&c, &base, &token, i)
+                    match request(&c, &base, &token, target)
                         .send()
                         .and_then(|r| r.error_for_status())
                         .and_then(|r| r.bytes())
@@ -302,23 +327,34 @@ fn delta_imports(
     (files as u64 * 1_000, took)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let people = arg(&args, "--people", 200_000);
-    let clients = arg(&args, "--clients", 8);
-    let seconds = arg(&args, "--seconds", 15);
-    let dir = tempfile::tempdir().unwrap();
-    let token = Arc::new(load(dir.path(), people));
-    // The server scans its inboxes every second, for the delta import beside the phases.
-    std::fs::write(
-        dir.path().join("config.toml"),
-        "[jobs]\ninbox_scan = \"* * * * * *\"\nbackup = \"\"\n",
-    )
-    .unwrap();
-    let [before, after] = policy_overhead(dir.path(), people, 20_000);
+/// The synthetic region's people, all read by every client as the one bench user.
+fn synthetic_clients(people: u64, clients: u64, token: &str) -> Vec<Client> {
+    let targets: Arc<Vec<Target>> = Arc::new(
+        (0..people)
+            .map(|i| {
+                let p = common::person(i, &mut common::Rng(i));
+                Target {
+                    // Person ids are assigned in import order, one per synthetic person.
+                    id: i as i64 + 1,
+                    nhs_number: common::nhs_number(i),
+                    name_query: format!("{} {}", p.family, p.dob.get(..4).unwrap_or("")),
+                }
+            })
+            .collect(),
+    );
+    (0..clients)
+        .map(|_| Client {
+            username: "bench".into(),
+            token: token.to_owned(),
+            targets: Arc::clone(&targets),
+        })
+        .collect()
+}
+
+fn start_server(dir: &std::path::Path) -> (std::process::Child, Arc<String>) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_sharedcare"))
         .arg("--data-dir")
-        .arg(dir.path())
+        .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0", "--sftp-listen", ""])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -332,71 +368,113 @@ fn main() {
     }
     let base = Arc::new(line.trim().rsplit(' ').next().unwrap().to_owned());
     std::thread::spawn(move || for _ in reader.lines() {});
+    (server, base)
+}
 
+/// The server scans its inboxes every second, for the delta import beside the phases.
+fn scan_every_second(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("config.toml"),
+        "[jobs]\ninbox_scan = \"* * * * * *\"\nbackup = \"\"\naudit_verify = \"\"\nretention = \"\"\nfts_optimise = \"\"\n",
+    )
+    .unwrap();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let clients = arg(&args, "--clients", 8);
+    let seconds = arg(&args, "--seconds", 15);
     let importing = !args.iter().any(|a| a == "--no-import");
+    let path_arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(std::path::PathBuf::from)
+    };
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let importer = importing.then(|| {
-        let (stop, dir) = (Arc::clone(&stop), dir.path().to_path_buf());
-        std::thread::spawn(move || delta_imports(&dir, people, &stop))
-    });
+    let scratch = tempfile::tempdir().unwrap();
+    let (dir, who, overhead, described, importer) = match path_arg("--region-data") {
+        Some(data) => {
+            let who = region::clients(&data, clients, PASSWORD);
+            scan_every_second(&data);
+            let people = region::people(&data);
+            let importer = match path_arg("--deltas").filter(|_| importing) {
+                Some(deltas) => {
+                    let (stop, data) = (Arc::clone(&stop), data.clone());
+                    Some(std::thread::spawn(move || {
+                        region::feed_days(&data, &deltas, &stop)
+                    }))
+                }
+                None => None,
+            };
+            let described = format!(
+                "a loaded region of {people} people, each client a GP practice's clinician reading its own patients"
+            );
+            (data, who, None, described, importer)
+        }
+        None => {
+            let people = arg(&args, "--people", 200_000);
+            let dir = scratch.path().to_path_buf();
+            let token = load(&dir, people);
+            scan_every_second(&dir);
+            let overhead = policy_overhead(&dir, people, 20_000);
+            let importer = importing.then(|| {
+                let (stop, dir) = (Arc::clone(&stop), dir.clone());
+                std::thread::spawn(move || delta_imports(&dir, people, &stop))
+            });
+            let who = synthetic_clients(people, clients, &token);
+            (
+                dir,
+                who,
+                Some(overhead),
+                format!("{people} people"),
+                importer,
+            )
+        }
+    };
+    let (mut server, base) = start_server(&dir);
 
-    // Person ids are assigned in import order, one per synthetic person.
     let phases = [
         run_phase(
             "search (NHS number)",
-            clients,
+            &who,
             seconds,
-            people,
             &base,
-            &token,
-            |c, base, _, i| {
+            |c, base, _, t| {
                 c.get(format!("{base}/search"))
-                    .query(&[("q", common::nhs_number(i))])
+                    .query(&[("q", t.nhs_number.as_str())])
             },
         ),
         run_phase(
             "search (name + DOB)",
-            clients,
+            &who,
             seconds,
-            people,
             &base,
-            &token,
-            |c, base, _, i| {
-                let p = common::person(i, &mut common::Rng(i));
-                c.get(format!("{base}/search")).query(&[(
-                    "q",
-                    format!("{} {}", p.family, p.dob.get(..4).unwrap_or("")),
-                )])
+            |c, base, _, t| {
+                c.get(format!("{base}/search"))
+                    .query(&[("q", t.name_query.as_str())])
             },
         ),
-        run_phase(
-            "record page",
-            clients,
-            seconds,
-            people,
-            &base,
-            &token,
-            |c, base, _, i| c.get(format!("{base}/person/{}", i + 1)),
-        ),
+        run_phase("record page", &who, seconds, &base, |c, base, _, t| {
+            c.get(format!("{base}/person/{}", t.id))
+        }),
         run_phase(
             "FHIR $everything",
-            clients,
+            &who,
             seconds,
-            people,
             &base,
-            &token,
-            |c, base, token, i| {
-                c.get(format!("{base}/fhir/Patient/person-{}/$everything", i + 1))
+            |c, base, token, t| {
+                c.get(format!("{base}/fhir/Patient/person-{}/$everything", t.id))
                     .bearer_auth(token)
             },
         ),
     ];
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let imported = importer.map(|h| h.join().unwrap());
-    println!("\nsharedcare web benchmark: {people} people, {clients} concurrent clients over HTTPS, {seconds} s a phase");
+    println!("\nsharedcare web benchmark: {described}; {clients} concurrent clients over HTTPS, {seconds} s a phase");
     if let Some((messages, took)) = imported {
         println!(
-            "during the phases the server imported a delta beside them: {messages} result messages in {:.0} s ({:.0} msg/s)",
+            "during the phases the server imported deltas beside them: {messages} messages in {:.0} s ({:.0} msg/s)",
             took.as_secs_f64(),
             messages as f64 / took.as_secs_f64()
         );
@@ -415,15 +493,17 @@ fn main() {
             p.errors
         );
     }
-    println!(
-        "\nrecord read in-process, 20,000 reads each way: without the access gate p50 {:.0} µs p99 {:.0} µs; \
-         with it p50 {:.0} µs p99 {:.0} µs (p99 {:+.1} %)",
-        before.0,
-        before.1,
-        after.0,
-        after.1,
-        (after.1 / before.1 - 1.0) * 100.0
-    );
+    if let Some([before, after]) = overhead {
+        println!(
+            "\nrecord read in-process, 20,000 reads each way: without the access gate p50 {:.0} µs p99 {:.0} µs; \
+             with it p50 {:.0} µs p99 {:.0} µs (p99 {:+.1} %)",
+            before.0,
+            before.1,
+            after.0,
+            after.1,
+            (after.1 / before.1 - 1.0) * 100.0
+        );
+    }
     println!(
         "server RSS now {:.0} MiB, peak {:.0} MiB",
         rss_mib(server.id(), "VmRSS:"),

@@ -1,0 +1,164 @@
+//! The web benchmark over a region loaded with `sharedcare demo load`: each client is one GP
+//! practice's clinician reading that practice's registered patients (the relationship the
+//! access gate finds for them), while the region's generated day deltas (`sharedcare demo
+//! generate --day D`) arrive in the server's inboxes one day after another.
+
+use super::{Client, Target};
+use sharedcare::access::{password, secret};
+use sharedcare::config::Config;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const NOW: &str = "2024-01-01T00:00:00Z";
+
+/// Signs up one clinician per client at the region's first GP practices (again on a rerun),
+/// and lists each practice's patients.
+pub fn clients(data: &Path, n: u64, password: &str) -> Vec<Client> {
+    let config = Config::load(data).unwrap();
+    let mut store = sharedcare::audit::open_store(&config).unwrap();
+    // The benchmark reads who is registered where straight from the database: the product
+    // has no query for "every patient of a practice", and should not need one.
+    let db = rusqlite::Connection::open_with_flags(
+        config.database_path(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    (0..n)
+        .map(|t| {
+            let org = format!("Y9{:04}", t + 1);
+            let username = format!("bench-gp-{}", t + 1);
+            if store.user_by_name(&username).unwrap().is_none() {
+                let tx = store.begin().unwrap();
+                tx.add_user(
+                    &username,
+                    "gp-clinician",
+                    &org,
+                    None,
+                    &password::hash(password).unwrap(),
+                    NOW,
+                )
+                .unwrap();
+                tx.commit().unwrap();
+            }
+            let user = store.user_by_name(&username).unwrap().unwrap();
+            let profile = store.profiles_of(&user).unwrap().remove(0);
+            let token = secret::new_token().unwrap();
+            let tx = store.begin().unwrap();
+            tx.add_api_token(&secret::token_hash(&token), user.id, profile.id, NOW)
+                .unwrap();
+            tx.commit().unwrap();
+            let targets: Vec<Target> = db
+                .prepare(
+                    "SELECT id, nhs_number, family, birth_date FROM person
+                     WHERE gp_practice = ?1 AND merged_into IS NULL AND nhs_number IS NOT NULL",
+                )
+                .unwrap()
+                .query_map([&org], |r| {
+                    let family: Option<String> = r.get(2)?;
+                    let born: Option<String> = r.get(3)?;
+                    Ok(Target {
+                        id: r.get(0)?,
+                        nhs_number: r.get(1)?,
+                        name_query: format!(
+                            "{} {}",
+                            family.unwrap_or_default(),
+                            born.as_deref().and_then(|b| b.get(..4)).unwrap_or("")
+                        ),
+                    })
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(!targets.is_empty(), "no patients registered at {org}");
+            Client {
+                username,
+                token,
+                targets: Arc::new(targets),
+            }
+        })
+        .collect()
+}
+
+pub fn people(data: &Path) -> i64 {
+    let config = Config::load(data).unwrap();
+    sharedcare::store::Store::open(&config.database_path())
+        .unwrap()
+        .stats()
+        .unwrap()
+        .persons
+}
+
+/// Drops each day's files (`DELTAS/day-1/<SOURCE>/…`, then day 2 …) into the server's inboxes
+/// as soon as the previous day's are all claimed, until told to stop. Returns the messages
+/// the server imported meanwhile (counted from its own file records) and the time taken.
+pub fn feed_days(data: &Path, deltas: &Path, stop: &AtomicBool) -> (u64, Duration) {
+    let db = rusqlite::Connection::open_with_flags(
+        data.join("sharedcare.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let last_file: i64 = db
+        .query_row("SELECT coalesce(max(id), 0) FROM feed_file", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mut days: Vec<(u32, PathBuf)> = std::fs::read_dir(deltas)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let day = e.file_name().to_str()?.strip_prefix("day-")?.parse().ok()?;
+            Some((day, e.path()))
+        })
+        .collect();
+    days.sort();
+    assert!(!days.is_empty(), "no day-N folders in {}", deltas.display());
+    let inbox = data.join("inbox");
+    let started = Instant::now();
+    for (_, day) in &days {
+        while waiting(&inbox) > 0 && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        for source in std::fs::read_dir(day).unwrap().flatten() {
+            if !source.path().is_dir() {
+                continue;
+            }
+            let to = inbox.join(source.file_name());
+            std::fs::create_dir_all(&to).unwrap();
+            for file in std::fs::read_dir(source.path()).unwrap().flatten() {
+                let name = file.file_name().to_string_lossy().into_owned();
+                let part = to.join(format!("{name}.part"));
+                std::fs::copy(file.path(), &part).unwrap();
+                std::fs::rename(&part, to.join(&name)).unwrap();
+            }
+        }
+    }
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let took = started.elapsed();
+    let messages: i64 = db
+        .query_row(
+            "SELECT coalesce(sum(accepted + rejected), 0) FROM feed_file WHERE id > ?1",
+            [last_file],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (messages as u64, took)
+}
+
+/// Files waiting in any source's inbox.
+fn waiting(inbox: &Path) -> usize {
+    std::fs::read_dir(inbox)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|s| std::fs::read_dir(s.path()).ok())
+                .map(|files| files.flatten().filter(|f| f.path().is_file()).count())
+                .sum()
+        })
+        .unwrap_or(0)
+}
