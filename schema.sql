@@ -1,4 +1,4 @@
--- The sharedcare schema at version 8, as the embedded migrations build it.
+-- The sharedcare schema at version 9, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -318,6 +318,8 @@ CREATE INDEX audit_event_user ON audit_event(user_id);
 CREATE INDEX entry_history_entry ON entry_history(entry_id);
 
 CREATE INDEX entry_source_person ON entry(source_person_id, category);
+
+CREATE INDEX feed_file_received ON feed_file(source_id, state, received_at);
 
 CREATE INDEX job_run_job ON job_run(job, started_at);
 

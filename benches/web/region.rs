@@ -123,13 +123,10 @@ pub fn feed_days(data: &Path, deltas: &Path, stop: &AtomicBool) -> (u64, Duratio
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        for source in std::fs::read_dir(day).unwrap().flatten() {
-            if !source.path().is_dir() {
-                continue;
-            }
-            let to = inbox.join(source.file_name());
+        for (code, folder) in sources(day) {
+            let to = inbox.join(code);
             std::fs::create_dir_all(&to).unwrap();
-            for file in std::fs::read_dir(source.path()).unwrap().flatten() {
+            for file in std::fs::read_dir(day.join(folder)).unwrap().flatten() {
                 let name = file.file_name().to_string_lossy().into_owned();
                 let part = to.join(format!("{name}.part"));
                 std::fs::copy(file.path(), &part).unwrap();
@@ -149,6 +146,23 @@ pub fn feed_days(data: &Path, deltas: &Path, stop: &AtomicBool) -> (u64, Duratio
         )
         .unwrap();
     (messages as u64, took)
+}
+
+/// Each source's code and folder, from a generated folder's `sources.toml`.
+fn sources(day: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(day.join("sources.toml")).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    table["source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["code"].as_str().unwrap().to_owned(),
+                s["folder"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Files waiting in any source's inbox.

@@ -63,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_feed_decisions.sql"),
     include_str!("migrations/0007_access.sql"),
     include_str!("migrations/0008_audit_chain.sql"),
+    include_str!("migrations/0009_feed_file_received.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
