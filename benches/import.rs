@@ -54,11 +54,7 @@ fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     let rss = peak_rss_mib();
     let stats = store.stats().expect("stats");
-    let db_bytes: u64 = ["sharedcare.db", "sharedcare.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
-        .map(|m| m.len())
-        .sum();
+    let db_bytes = sharedcare::store::database_bytes(&config.database_path());
 
     // The bare loader: the same entry rows, one prepared INSERT, into a table with the same
     // unique key and person index (no matching, no FTS, no history).

@@ -92,7 +92,9 @@ pub fn people(data: &Path) -> i64 {
 
 /// Drops each day's files (`DELTAS/day-1/<SOURCE>/…`, then day 2 …) into the server's inboxes
 /// as soon as the previous day's are all claimed, until told to stop. Returns the messages
-/// the server imported meanwhile (counted from its own file records) and the time taken.
+/// the server imported meanwhile and the time taken. The messages are summed from the
+/// server's file records directly: the store counts files, not their units, and a file part
+/// imported when the phases end still counts for what it committed.
 pub fn feed_days(data: &Path, deltas: &Path, stop: &AtomicBool) -> (u64, Duration) {
     let db = rusqlite::Connection::open_with_flags(
         data.join("sharedcare.db"),

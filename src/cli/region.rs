@@ -145,10 +145,8 @@ struct LoadFigures {
 fn bare(ctx: &Ctx) -> Result<crate::store::BareLoad> {
     let scratch = ctx.config.data_dir.join("bare-loader.db");
     let remove = || {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = scratch.as_os_str().to_owned();
-            name.push(suffix);
-            let _ = std::fs::remove_file(name);
+        for file in crate::store::database_files(&scratch) {
+            let _ = std::fs::remove_file(file);
         }
     };
     remove();
@@ -172,20 +170,6 @@ fn render_bare(b: &crate::store::BareLoad, import_rate: Option<f64>) -> String {
         ));
     }
     out
-}
-
-/// The database's size on disk, with its write-ahead log.
-fn database_bytes(ctx: &Ctx) -> u64 {
-    let path = ctx.config.database_path();
-    ["", "-wal"]
-        .iter()
-        .filter_map(|suffix| {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            std::fs::metadata(name).ok()
-        })
-        .map(|m| m.len())
-        .sum()
 }
 
 fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u8> {
@@ -222,7 +206,7 @@ fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u
     };
     let entries_per_second = new_entries as f64 / seconds.max(1e-9);
     ctx.store.checkpoint()?;
-    let database_bytes = database_bytes(&ctx);
+    let database_bytes = crate::store::database_bytes(&ctx.config.database_path());
     let bare = if compare_bare {
         Some(bare(&ctx)?)
     } else {

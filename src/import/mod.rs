@@ -49,17 +49,6 @@ pub struct Importer<'a> {
 }
 
 impl Importer<'_> {
-    /// Imports one file from disk for a source.
-    pub fn import_path(
-        &mut self,
-        source: &SourceRow,
-        path: &Path,
-        progress: Progress<'_>,
-    ) -> Result<FileSummary> {
-        let prepared = Prepared::read(source, path, &|_| false)?;
-        self.import_prepared(source, prepared, progress)
-    }
-
     /// Imports one file's bytes for a source.
     pub fn import_bytes(
         &mut self,

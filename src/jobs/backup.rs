@@ -140,8 +140,8 @@ pub fn restore(
         hold.release();
     }
     // The old database's shared-memory index must not be read against the new file.
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    for file in &crate::store::database_files(&db)[1..] {
+        let _ = std::fs::remove_file(file);
     }
     // Opening migrates an older backup forward and returns the database to WAL mode. The
     // backup's audit log ends before the head the live one reached: the restore is recorded

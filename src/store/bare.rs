@@ -75,15 +75,7 @@ impl Store {
         }
         drop(bare);
         let seconds = writing.as_secs_f64();
-        let database_bytes = ["", "-wal"]
-            .iter()
-            .filter_map(|suffix| {
-                let mut name = path.as_os_str().to_owned();
-                name.push(suffix);
-                std::fs::metadata(name).ok()
-            })
-            .map(|m| m.len())
-            .sum();
+        let database_bytes = super::database_bytes(path);
         Ok(BareLoad {
             rows: total,
             seconds,

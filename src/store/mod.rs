@@ -299,6 +299,25 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A database's files: the database itself, its write-ahead log and the log's shared-memory
+/// index.
+pub fn database_files(path: &Path) -> [PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+/// What a database takes on disk: the file and its write-ahead log.
+pub fn database_bytes(path: &Path) -> u64 {
+    database_files(path)[..2]
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
 /// A row id as the i64 SQLite uses, from a count or index.
 pub(crate) fn as_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

@@ -35,12 +35,7 @@ fn token_for(env: &Env, user: &str, role: &str) -> String {
 #[test]
 fn disabling_a_user_or_removing_a_role_ends_sessions_and_tokens_at_once() {
     let env = Env::new();
-    let r = env.run(&[
-        "demo",
-        "--from",
-        repo().join("sample-feeds").to_str().unwrap(),
-    ]);
-    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    env.load_sample_feeds();
     let person = person_with_nhs(&env, MARGARET);
     add_user_at(&env, "leaver", "clinician", "X99001");
     add_user_at(&env, "mover", "clinician", "X99001");
@@ -128,12 +123,7 @@ fn api_status_with_session(s: &Server, c: &reqwest::blocking::Client, path: &str
 #[test]
 fn a_claim_belongs_to_the_role_profile_that_made_it() {
     let env = Env::new();
-    let r = env.run(&[
-        "demo",
-        "--from",
-        repo().join("sample-feeds").to_str().unwrap(),
-    ]);
-    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    env.load_sample_feeds();
     // Daniel Okafor: Riverside's patient only.
     let daniel = person_with_nhs(&env, "9997661001");
     add_user_at(&env, "multi", "clinician", "X99001");

@@ -239,12 +239,7 @@ fn timeline_filters_narrow_the_rows() {
 #[test]
 fn results_page_draws_a_trend_chart_as_svg() {
     let env = Env::new();
-    let demo = env.run(&[
-        "demo",
-        "--from",
-        repo().join("sample-feeds").to_str().unwrap(),
-    ]);
-    assert!(demo.code == 0 || demo.code == 1, "{}", demo.stderr);
+    env.load_sample_feeds();
     add_user(&env, "clin", "clinician");
     // A second haemoglobin for Margaret, a week after the first.
     let margaret_pid = pid("W100233", MARGARET, "THOMPSON", "MARGARET", "19380314");
@@ -338,12 +333,7 @@ fn a_scripted_session_writes_exactly_the_expected_audit_rows() {
 #[test]
 fn a_search_listing_25_people_writes_25_audit_rows() {
     let env = Env::new();
-    let demo = env.run(&[
-        "demo",
-        "--from",
-        repo().join("sample-feeds").to_str().unwrap(),
-    ]);
-    assert!(demo.code == 0 || demo.code == 1, "{}", demo.stderr);
+    env.load_sample_feeds();
     add_user(&env, "clin", "clinician");
     let given = [
         "Alice", "Bernard", "Cora", "Desmond", "Elspeth", "Fergus", "Gwen", "Hector", "Ingrid",

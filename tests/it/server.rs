@@ -21,12 +21,7 @@ impl Server {
     /// `it` (admin) and `po` (privacy-officer).
     pub fn start() -> Self {
         let env = Env::new();
-        let r = env.run(&[
-            "demo",
-            "--from",
-            repo().join("sample-feeds").to_str().unwrap(),
-        ]);
-        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+        env.load_sample_feeds();
         for (name, role) in [
             ("clin", "clinician"),
             ("sw", "social-worker"),

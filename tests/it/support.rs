@@ -46,6 +46,17 @@ impl Env {
         }
     }
 
+    /// Registers the sample feeds' sources and imports them (exit code 1 is their planted
+    /// rejects).
+    pub fn load_sample_feeds(&self) {
+        let r = self.run(&[
+            "demo",
+            "--from",
+            repo().join("sample-feeds").to_str().unwrap(),
+        ]);
+        assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
