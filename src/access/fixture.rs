@@ -101,6 +101,7 @@ pub fn record(gp: &str, entries: Vec<StoredEntry>) -> PersonRecord {
             link_kind: "exact".into(),
             updated_at: None,
             organisation_code: gp.into(),
+            source_kind: crate::model::SourceKind::Gp,
         }],
         entries,
     }

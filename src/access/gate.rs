@@ -372,5 +372,8 @@ fn withhold_whereabouts(d: &mut Demographics) {
     d.email = None;
 }
 
+mod withhold;
+pub use withhold::{any_restricted, for_comparison, match_detail, Listed};
+
 #[cfg(test)]
 mod tests;

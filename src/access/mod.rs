@@ -16,7 +16,10 @@ pub mod secret;
 pub mod sensitive;
 pub mod users;
 
-pub use gate::{Gate, Grant, HitLevel, Opened, Restrictions, Visible, Withheld};
+pub use gate::{
+    any_restricted, for_comparison, match_detail, Gate, Grant, HitLevel, Listed, Opened,
+    Restrictions, Visible, Withheld,
+};
 pub use open::{Claim, Claimed};
 pub use policy::{Activity, Policy, RoleDef};
 pub use profile::Profile;

@@ -3,11 +3,19 @@
 //! period), an open referral to it, a social-care or mental-health case with the team, a
 //! care-network entry. Computed when a record is read, so they follow every feed that arrives,
 //! every merge and every unmerge.
+//!
+//! A feed speaks only for its own organisation. An entry gives a relationship only to the
+//! organisation (matched by ODS code, never by name) whose source supplied it: an acute trust's
+//! admission opens the record to that trust, not to whatever practice or agency the message
+//! happens to name. The registered practice is taken only from GP systems (sources of kind
+//! `gp`): the most recently updated one's registration, which is the practice it names, or the
+//! practice it belongs to when it names none. Demographics from any other source, and the
+//! golden record derived from all of them, never make anyone a person's GP.
 
 use super::Profile;
 use crate::model::entry::ContactKind;
-use crate::model::{Category, EntryBody, StoredEntry};
-use crate::record::PersonRecord;
+use crate::model::{Category, EntryBody, SourceKind, StoredEntry};
+use crate::record::{PersonRecord, SourcePersonView};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 
@@ -141,19 +149,44 @@ fn episode(
     })
 }
 
+/// Two ODS codes are the same organisation: compared as codes, never as names.
+fn same_code(a: &str, b: &str) -> bool {
+    !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// The ODS code of the practice the person is registered with, as the GP systems say it:
+/// the most recently updated GP-kind source's stated practice, or its own practice when it
+/// states none.
+pub fn registered_practice(sources: &[SourcePersonView]) -> Option<&str> {
+    let latest = sources
+        .iter()
+        .filter(|s| s.source_kind == SourceKind::Gp)
+        .max_by_key(|s| s.updated_at.as_deref().and_then(time_of))?;
+    let stated = latest
+        .demographics
+        .gp_practice
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    Some(stated.unwrap_or(latest.organisation_code.as_str()))
+}
+
 fn from_entry(
     e: &StoredEntry,
     who: &Profile,
     now: DateTime<Utc>,
     grace: Duration,
 ) -> Option<Relationship> {
-    let ours = who.is_org(&e.provenance.organisation_code);
+    // Only the organisation whose own feed supplied the entry.
+    if !same_code(&e.provenance.organisation_code, &who.org) {
+        return None;
+    }
     let end = e.entry.end.as_deref();
     match &e.entry.body {
         EntryBody::Contact(c) => {
-            if cancelled(e.entry.status.as_deref())
-                || !(ours || c.organisation.as_deref().is_some_and(|o| who.is_org(o)))
-            {
+            // The contact's own organisation field may name someone else (a transfer from, a
+            // referring practice); it is not evidence for them, so it is not read here.
+            if cancelled(e.entry.status.as_deref()) {
                 return None;
             }
             match c.kind {
@@ -182,16 +215,13 @@ fn from_entry(
             })
         }
         EntryBody::SocialCare(s) => {
-            let with_us = s.team.as_deref().is_some_and(|t| who.is_team(t))
-                || s.provider.as_deref().is_some_and(|p| who.is_org(p))
-                || (who.team.is_none() && ours);
+            let with_us = who.team.is_none() || s.team.as_deref().is_some_and(|t| who.is_team(t));
             with_us
                 .then(|| episode(Basis::SocialCare, e, end, now, grace))
                 .flatten()
         }
         EntryBody::MentalHealth(m) => {
-            let with_us =
-                m.team.as_deref().is_some_and(|t| who.is_team(t)) || (who.team.is_none() && ours);
+            let with_us = who.team.is_none() || m.team.as_deref().is_some_and(|t| who.is_team(t));
             with_us
                 .then(|| episode(Basis::MentalHealth, e, end, now, grace))
                 .flatten()
@@ -218,9 +248,8 @@ pub fn infer(
     now: DateTime<Utc>,
     grace: Duration,
 ) -> Vec<Relationship> {
-    let registered = std::iter::once(&record.demographics)
-        .chain(record.sources.iter().map(|s| &s.demographics))
-        .any(|d| d.gp_practice.as_deref().is_some_and(|p| who.is_org(p)));
+    let registered =
+        registered_practice(&record.sources).is_some_and(|practice| same_code(practice, &who.org));
     let mut out = Vec::new();
     if registered {
         out.push(Relationship {

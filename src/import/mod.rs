@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, csv::Mapping};
 use crate::store::{FileBegin, SourceRow, Store};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Units committed per transaction: large enough to amortise the commit (and the full-text
@@ -63,7 +64,7 @@ impl Importer<'_> {
             name,
             &sha256,
             bytes.len(),
-            || parse(source, bytes),
+            || read(source, Cow::Borrowed(bytes)),
             progress,
         )
     }
@@ -81,21 +82,23 @@ impl Importer<'_> {
             len,
             parsed,
         } = prepared;
-        let parse = || match parsed {
+        let read = || match parsed {
             Parsed::Done(result) => result,
-            Parsed::Later(bytes) => parse(source, &bytes),
+            Parsed::Later(bytes) => read(source, Cow::Owned(bytes)),
         };
-        self.import_with(source, &name, &sha256, len, parse, progress)
+        self.import_with(source, &name, &sha256, len, read, progress)
     }
 
-    /// The import proper; `parse` runs only when the file is not a re-delivery.
-    fn import_with(
+    /// The import proper; `read` runs only when the file is not a re-delivery. Units are
+    /// taken from the file one at a time, so a FHIR file's memory follows one batch, not the
+    /// file.
+    fn import_with<'b>(
         &mut self,
         source: &SourceRow,
         name: &str,
         sha256: &str,
         len: usize,
-        parse: impl FnOnce() -> std::result::Result<ingest::ParsedFile, String>,
+        read: impl FnOnce() -> std::result::Result<ingest::FileUnits<'b>, String>,
         progress: Progress<'_>,
     ) -> Result<FileSummary> {
         let now = self.clock.now_text();
@@ -115,8 +118,8 @@ impl Importer<'_> {
             }
         };
         summary.file_id = file_id;
-        let parsed = match parse() {
-            Ok(p) => p,
+        let mut units = match read() {
+            Ok(units) => units,
             Err(reason) => {
                 let tx = self.store.begin()?;
                 tx.quarantine_file(file_id, &reason, &self.clock.now_text())?;
@@ -125,18 +128,20 @@ impl Importer<'_> {
                 return Ok(summary);
             }
         };
-        summary.skipped = parsed.skipped;
-        let total = parsed.units.len();
-        summary.units = total;
-        progress(first_unit.min(total), total);
-        let mut index = first_unit;
-        let mut rest = parsed.units.get(first_unit..).unwrap_or_default();
-        while !rest.is_empty() {
+        let slots = units.slots();
+        // Resuming: the units before the last commit were stored; read past them again.
+        let mut index = 0;
+        while index < first_unit && units.next_unit().is_some() {
+            index += 1;
+        }
+        progress(index, slots);
+        let mut next = units.next_unit();
+        while next.is_some() {
             let now = self.clock.now_text();
             let tx = self.store.begin()?;
             let opened = std::time::Instant::now();
             let (mut accepted, mut rejected, mut taken) = (0, 0, 0);
-            for unit in rest {
+            while let Some(unit) = next.take() {
                 match unit {
                     Ok(extract) => {
                         apply::apply(
@@ -144,7 +149,7 @@ impl Importer<'_> {
                             self.config,
                             source,
                             file_id,
-                            extract,
+                            &extract,
                             &now,
                             &mut summary,
                         )?;
@@ -158,28 +163,30 @@ impl Importer<'_> {
                             &reject.reason,
                             &reject.raw,
                         )?;
-                        summary
-                            .rejects
-                            .push((reject.position.clone(), reject.reason.clone()));
+                        summary.rejects.push((reject.position, reject.reason));
                         rejected += 1;
                     }
                 }
                 index += 1;
                 taken += 1;
+                next = units.next_unit();
                 if taken >= BATCH || time_to_commit(opened.elapsed()) {
                     break;
                 }
             }
-            rest = rest.get(taken..).unwrap_or_default();
             tx.file_progress(file_id, index, accepted, rejected)?;
             tx.commit()?;
             summary.accepted += accepted;
-            progress(index, total);
-            if taken < BATCH && !rest.is_empty() {
+            progress(index, slots.max(index));
+            if taken < BATCH && next.is_some() {
                 std::thread::sleep(YIELD_TIME);
             }
             crate::store::yield_to_waiting_writers(YIELD_LIMIT);
         }
+        let total = index;
+        summary.units = total;
+        summary.skipped = units.skipped().clone();
+        progress(total, total);
         let tx = self.store.begin()?;
         tx.finish_file(file_id, total, &self.clock.now_text())?;
         tx.commit()?;
@@ -204,7 +211,7 @@ pub struct Prepared {
 }
 
 enum Parsed {
-    Done(std::result::Result<ingest::ParsedFile, String>),
+    Done(std::result::Result<ingest::FileUnits<'static>, String>),
     /// A re-delivery of a file already imported when it was read is not parsed ahead: the
     /// importer will find it a duplicate (and parses it after all if it is not).
     Later(Vec<u8>),
@@ -231,7 +238,7 @@ impl Prepared {
         let parsed = if already_imported(&sha256) {
             Parsed::Later(bytes)
         } else {
-            Parsed::Done(parse(source, &bytes))
+            Parsed::Done(read(source, Cow::Owned(bytes)))
         };
         Ok(Self {
             name,
@@ -242,7 +249,10 @@ impl Prepared {
     }
 }
 
-fn parse(source: &SourceRow, bytes: &[u8]) -> std::result::Result<ingest::ParsedFile, String> {
+fn read<'b>(
+    source: &SourceRow,
+    bytes: Cow<'b, [u8]>,
+) -> std::result::Result<ingest::FileUnits<'b>, String> {
     let mapping = match &source.mapping {
         Some(text) => Some(Mapping::from_toml(text).map_err(|e| {
             format!(
@@ -252,5 +262,5 @@ fn parse(source: &SourceRow, bytes: &[u8]) -> std::result::Result<ingest::Parsed
         })?),
         None => None,
     };
-    ingest::parse(source.format, bytes, mapping.as_ref()).map_err(|e| e.to_string())
+    ingest::read(source.format, bytes, mapping.as_ref()).map_err(|e| e.to_string())
 }

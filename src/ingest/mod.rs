@@ -98,6 +98,66 @@ pub fn parse(
     }
 }
 
+/// A file's units, handed out one at a time. A FHIR file is adapted as it is read, so a large
+/// Bundle is never held parsed or adapted in memory at once; HL7 v2 and CSV files are parsed
+/// ahead (their units cost about what their text does).
+pub struct FileUnits<'a> {
+    units: Units<'a>,
+    skipped: BTreeMap<String, usize>,
+    slots: usize,
+}
+
+enum Units<'a> {
+    Parsed(std::vec::IntoIter<Unit>),
+    Fhir(Box<fhir::Stream<'a>>),
+}
+
+impl FileUnits<'_> {
+    /// An upper bound on the units (for a progress bar): FHIR resources we do not read are
+    /// counted as skipped, not as units, only once they are reached.
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// The next unit, or `None` at the end of the file.
+    pub fn next_unit(&mut self) -> Option<Unit> {
+        match &mut self.units {
+            Units::Parsed(units) => units.next(),
+            Units::Fhir(stream) => stream.next_unit(&mut self.skipped),
+        }
+    }
+
+    /// What was skipped so far (all of it once [`Self::next_unit`] has returned `None`).
+    pub fn skipped(&self) -> &BTreeMap<String, usize> {
+        &self.skipped
+    }
+}
+
+/// Reads a file in the source's format, to hand its units out one at a time.
+pub fn read<'a>(
+    format: Format,
+    bytes: std::borrow::Cow<'a, [u8]>,
+    mapping: Option<&csv::Mapping>,
+) -> Result<FileUnits<'a>, FileError> {
+    if format != Format::Fhir {
+        let parsed = parse(format, &bytes, mapping)?;
+        return Ok(FileUnits {
+            slots: parsed.units.len(),
+            units: Units::Parsed(parsed.units.into_iter()),
+            skipped: parsed.skipped,
+        });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty);
+    }
+    let stream = fhir::Stream::new(bytes)?;
+    Ok(FileUnits {
+        slots: stream.slots(),
+        units: Units::Fhir(Box::new(stream)),
+        skipped: BTreeMap::new(),
+    })
+}
+
 /// Decodes text that should be UTF-8 but, from older systems, is often Windows-1252/Latin-1.
 pub fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {

@@ -7,7 +7,7 @@ pub mod text;
 pub mod timeline;
 pub mod view;
 
-use crate::model::{Demographics, StoredEntry};
+use crate::model::{Demographics, SourceKind, StoredEntry};
 use serde::Serialize;
 
 /// What one source says about the person, and under which local id.
@@ -23,6 +23,8 @@ pub struct SourcePersonView {
     pub updated_at: Option<String>,
     /// ODS code of the organisation behind the source.
     pub organisation_code: String,
+    /// What kind of system the source is: only a GP system's word counts for GP registration.
+    pub source_kind: SourceKind,
 }
 
 /// One person's whole record.

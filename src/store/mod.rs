@@ -12,6 +12,7 @@ mod access;
 mod audit;
 pub mod backup;
 mod bare;
+mod decode;
 mod entries;
 mod feeds;
 mod files;

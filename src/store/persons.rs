@@ -1,7 +1,7 @@
 //! Source persons (what each source says) and persons (the golden record they link to).
 
 use super::search_index::PersonDoc;
-use super::Tx;
+use super::{decode, Tx};
 use crate::error::{DbContext, Result};
 use crate::model::golden::{self, Ranked};
 use crate::model::{Demographics, SourceKind};
@@ -82,10 +82,12 @@ impl Tx<'_> {
             .doing("reading a source person")?;
         let (old_json, old_as_of) = stored.unwrap_or((None, None));
         let mut d = d.clone();
-        if let Some(earlier) = old_json
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-        {
+        // What the source said before fills what this message leaves out; unreadable, it
+        // stops the write rather than being silently replaced.
+        if let Some(old) = old_json.as_deref() {
+            let earlier: Demographics =
+                decode::json("source person demographics", source_person_id, 0, old)
+                    .doing("reading a source person")?;
             d.fill_missing_from(&earlier);
         }
         let json = serde_json::to_string(&d).unwrap_or_default();
@@ -149,7 +151,9 @@ impl Tx<'_> {
             .prepare_cached("SELECT demographics FROM source_person WHERE id = ?1")
             .and_then(|mut s| s.query_row([source_person_id], |r| r.get(0)))
             .doing("reading demographics")?;
-        Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+        json.map(|j| decode::json("source person demographics", source_person_id, 0, &j))
+            .transpose()
+            .doing("reading demographics")
     }
 
     /// The person a verified NHS number already belongs to.
@@ -205,10 +209,12 @@ impl Tx<'_> {
             )
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .doing("finding match candidates")?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, json)| serde_json::from_str(&json).ok().map(|d| (id, d)))
-            .collect())
+        // A candidate that cannot be read fails the match: dropping it would make the import
+        // create a second person for someone already here.
+        rows.into_iter()
+            .map(|(id, json)| decode::json("golden record", id, 1, &json).map(|d| (id, d)))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .doing("reading match candidates")
     }
 
     pub fn create_person(&self, now: &str) -> Result<i64> {
@@ -260,28 +266,30 @@ impl Tx<'_> {
     /// Recomputes a person's golden demographics, blocking keys and search index from the
     /// source persons linked to it now.
     pub fn refresh_person(&self, person_id: i64, precedence: &[SourceKind]) -> Result<()> {
-        let rows: Vec<(String, Option<String>, String)> = self
+        // Every source's demographics must read: the golden record derived without an
+        // unreadable one could lose its S-flag or its objection.
+        let parsed: Vec<(usize, Option<String>, Demographics)> = self
             .conn()
             .prepare_cached(
-                "SELECT s.kind, sp.as_of, sp.demographics FROM source_person sp
+                "SELECT s.kind, sp.as_of, sp.demographics, sp.id FROM source_person sp
                  JOIN source s ON s.id = sp.source_id
                  WHERE sp.person_id = ?1 AND sp.demographics IS NOT NULL",
             )
             .and_then(|mut s| {
-                s.query_map([person_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect()
+                s.query_map([person_id], |r| {
+                    let (kind, json, id): (String, String, i64) = (r.get(0)?, r.get(2)?, r.get(3)?);
+                    let kind = SourceKind::parse(&kind)
+                        .ok_or_else(|| decode::unknown("source kind", id, 0))?;
+                    let d: Demographics = decode::json("source person demographics", id, 2, &json)?;
+                    let rank = precedence
+                        .iter()
+                        .position(|p| *p == kind)
+                        .unwrap_or(precedence.len());
+                    Ok((rank, r.get(1)?, d))
+                })?
+                .collect()
             })
             .doing("reading a person's sources")?;
-        let parsed: Vec<(usize, Option<String>, Demographics)> = rows
-            .into_iter()
-            .filter_map(|(kind, as_of, json)| {
-                let d: Demographics = serde_json::from_str(&json).ok()?;
-                let rank = SourceKind::parse(&kind)
-                    .and_then(|k| precedence.iter().position(|p| *p == k))
-                    .unwrap_or(precedence.len());
-                Some((rank, as_of, d))
-            })
-            .collect();
         let mut views: Vec<Ranked<'_>> = parsed
             .iter()
             .map(|(rank, as_of, d)| Ranked {

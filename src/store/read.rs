@@ -1,8 +1,10 @@
 //! Reading people and their records.
 
-use super::Store;
+use super::{decode, Store};
 use crate::error::{DbContext, Result};
-use crate::model::{Category, Demographics, EntryBody, EntryDraft, Provenance, StoredEntry};
+use crate::model::{
+    Category, Demographics, EntryBody, EntryDraft, Provenance, SourceKind, StoredEntry,
+};
 use crate::record::{PersonRecord, SourcePersonView};
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
@@ -197,22 +199,28 @@ impl Store {
             .conn()
             .prepare(
                 "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of,
-                        o.ods_code
+                        o.ods_code, s.kind
                  FROM source_person sp JOIN source s ON s.id = sp.source_id
                  JOIN organisation o ON o.id = s.organisation_id
                  WHERE sp.person_id = ?1 ORDER BY sp.id",
             )
             .and_then(|mut s| {
                 s.query_map([person_id], |r| {
+                    let id: i64 = r.get(0)?;
                     let demographics: Option<String> = r.get(4)?;
+                    let kind: String = r.get(8)?;
                     Ok(SourcePersonView {
-                        source_person_id: r.get(0)?,
+                        source_person_id: id,
                         source_code: r.get(1)?,
                         source_name: r.get(2)?,
                         local_id: r.get(3)?,
-                        demographics: demographics
-                            .and_then(|d| serde_json::from_str(&d).ok())
-                            .unwrap_or_default(),
+                        // No demographics stated is empty; stated but unreadable is an error.
+                        demographics: match demographics {
+                            Some(d) => decode::json("source person demographics", id, 4, &d)?,
+                            None => Demographics::default(),
+                        },
+                        source_kind: SourceKind::parse(&kind)
+                            .ok_or_else(|| decode::unknown("source kind", id, 8))?,
                         link_kind: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
                         updated_at: r.get(6)?,
                         organisation_code: r.get(7)?,
@@ -240,10 +248,7 @@ impl Store {
                 s.query_map(params![person_id, categories], stored_entry)?
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
-            .doing("reading a person's entries")?
-            .into_iter()
-            .flatten()
-            .collect();
+            .doing("reading a person's entries")?;
         entries.sort_by(|a, b| {
             a.entry
                 .category
@@ -253,7 +258,8 @@ impl Store {
         });
         Ok(Some(PersonRecord {
             person_id,
-            demographics: serde_json::from_str(&golden).unwrap_or_default(),
+            demographics: decode::json("golden record", person_id, 0, &golden)
+                .doing("reading a person")?,
             sources,
             entries,
         }))
@@ -288,17 +294,22 @@ impl Store {
 }
 
 /// A stored row back into an entry; `None` (skipped) if its body no longer parses.
-fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Option<StoredEntry>> {
-    let category: String = r.get(3)?;
+/// An entry row; an unknown category or a body that does not decode is an error, never a
+/// missing entry (a withheld-by-default sensitive entry must not vanish from the count either).
+fn stored_entry(r: &Row<'_>) -> rusqlite::Result<StoredEntry> {
+    let id: i64 = r.get(0)?;
+    let category_text: String = r.get(3)?;
     let body: String = r.get(12)?;
-    let (Some(category), Ok(body)) = (
-        Category::parse(&category),
-        serde_json::from_str::<EntryBody>(&super::entries::tagged_body(&category, &body)),
-    ) else {
-        return Ok(None);
-    };
-    Ok(Some(StoredEntry {
-        id: r.get(0)?,
+    let category =
+        Category::parse(&category_text).ok_or_else(|| decode::unknown("entry category", id, 3))?;
+    let body: EntryBody = decode::json(
+        "entry body",
+        id,
+        12,
+        &super::entries::tagged_body(&category_text, &body),
+    )?;
+    Ok(StoredEntry {
+        id,
         version: r.get(1)?,
         entry: EntryDraft {
             source_ref: r.get(2)?,
@@ -324,5 +335,5 @@ fn stored_entry(r: &Row<'_>) -> rusqlite::Result<Option<StoredEntry>> {
             as_of: r.get(20)?,
             organisation_code: r.get(21)?,
         },
-    }))
+    })
 }

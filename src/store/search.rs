@@ -2,7 +2,7 @@
 //! by date of birth or postcode, the details a result row shows, and when each source last
 //! delivered a file.
 
-use super::Store;
+use super::{decode, Store};
 use crate::error::{DbContext, Result};
 use crate::model::Demographics;
 use rusqlite::OptionalExtension;
@@ -78,18 +78,20 @@ impl Store {
                 .optional()
                 .doing("reading a person")?;
             let Some(golden) = golden else { continue };
-            let views: Vec<String> = names
-                .query_map([id], |r| r.get(0))
+            // Unreadable stored demographics fail the search: read as empty, an S-flagged
+            // person's row would show what the flag withholds.
+            let source_names = names
+                .query_map([id], |r| {
+                    let d: Demographics =
+                        decode::json("source person demographics", id, 0, &r.get::<_, String>(0)?)?;
+                    Ok((d.given, d.family))
+                })
                 .and_then(|rows| rows.collect())
                 .doing("reading a person's names")?;
-            let source_names = views
-                .iter()
-                .filter_map(|v| serde_json::from_str::<Demographics>(v).ok())
-                .map(|d| (d.given, d.family))
-                .collect();
             out.push(SearchPerson {
                 id,
-                demographics: serde_json::from_str(&golden).unwrap_or_default(),
+                demographics: decode::json("golden record", id, 0, &golden)
+                    .doing("reading a person")?,
                 source_names,
             });
         }

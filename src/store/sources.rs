@@ -35,17 +35,22 @@ const SELECT: &str = "SELECT s.id, s.code, s.name, o.ods_code, o.name, s.kind, s
         s.created_at FROM source s JOIN organisation o ON o.id = s.organisation_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<SourceRow> {
+    let id: i64 = r.get(0)?;
     let kind: String = r.get(5)?;
     let format: String = r.get(6)?;
     let mapping: Option<String> = r.get(7)?;
     Ok(SourceRow {
-        id: r.get(0)?,
+        id,
         code: r.get(1)?,
         name: r.get(2)?,
         org_code: r.get(3)?,
         org_name: r.get(4)?,
-        kind: SourceKind::parse(&kind).unwrap_or(SourceKind::Acute),
-        format: Format::parse(&format).unwrap_or(Format::Hl7v2),
+        // A kind or format this version does not know is an error, not a guess: the kind
+        // decides precedence and GP registration, the format how files are read.
+        kind: SourceKind::parse(&kind)
+            .ok_or_else(|| super::decode::unknown("source kind", id, 5))?,
+        format: Format::parse(&format)
+            .ok_or_else(|| super::decode::unknown("source format", id, 6))?,
         has_mapping: mapping.is_some(),
         mapping,
         created_at: r.get(8)?,

@@ -224,3 +224,186 @@ fn an_open_referral_gives_the_receiving_organisation_access_and_closing_it_ends_
         "the closed referral ends access at once, with no grace"
     );
 }
+
+// ---- finding 7: a feed speaks only for its own organisation ----------------------------------
+
+fn add_source_of(env: &Env, code: &str, org: &str, org_name: &str, kind: &str) {
+    env.ok(&[
+        "source",
+        "add",
+        code,
+        "--name",
+        code,
+        "--org",
+        org,
+        "--org-name",
+        org_name,
+        "--kind",
+        kind,
+        "--format",
+        "hl7v2",
+    ]);
+}
+
+/// An A08 (demographics update, no visit) for one patient with PD1-3 naming `practice`.
+fn a08_naming_practice(
+    facility: &str,
+    control: &str,
+    time: &str,
+    nhs: &str,
+    practice: &str,
+) -> String {
+    let pid = segment(
+        "PID",
+        &[
+            (1, "1"),
+            (3, &format!("L{control}^^^{facility}^MR~{nhs}^^^NHS^NH")),
+            (5, "REGISTERED^RUTH^^^MRS"),
+            (7, "19550505"),
+            (8, "F"),
+            (11, "9 Mill Lane^^Testtown^^WX6 6AB^GBR^H"),
+        ],
+    );
+    let pd1 = segment("PD1", &[(3, practice)]);
+    adt("A08", facility, control, time, &[pid, pd1])
+}
+
+#[test]
+fn regression_an_acute_trusts_pd1_does_not_open_an_unrelated_practice() {
+    let env = Env::new();
+    add_source_of(
+        &env,
+        "TRUST-PAS",
+        TRUST,
+        "Testshire Hospitals NHS Trust",
+        "acute",
+    );
+    add_user_at(&env, "gp", "gp-clinician", "X99077");
+    let gp = profile_of(&env, "gp");
+    let nhs = nhs_number(5300);
+    import(
+        &env,
+        "TRUST-PAS",
+        "a08.hl7",
+        &a08_naming_practice(
+            TRUST,
+            "PD1A",
+            "20260301100000",
+            &nhs,
+            "Faraway Surgery^^X99077",
+        ),
+    );
+    let id = person_with_nhs(&env, &nhs);
+    assert!(
+        !opens(&env, &gp, id, at("2026-03-02T09:00:00Z")),
+        "an acute trust's PD1 is not a GP registration: the practice it names gets no access"
+    );
+}
+
+#[test]
+fn regression_registered_gp_comes_from_the_latest_gp_feed_by_ods_code_only() {
+    let env = Env::new();
+    add_source_of(&env, "ORCHARD-GP", "X99001", "Orchard Surgery", "gp");
+    add_source_of(
+        &env,
+        "RIVERSIDE-GP",
+        "X99002",
+        "Riverside Medical Centre",
+        "gp",
+    );
+    add_user_at(&env, "orchard", "gp-clinician", "X99001");
+    add_user_at(&env, "riverside", "gp-clinician", "X99002");
+    let (orchard, riverside) = (profile_of(&env, "orchard"), profile_of(&env, "riverside"));
+    let nhs = nhs_number(5400);
+    let now = at("2026-05-01T09:00:00Z");
+
+    // Registered at Orchard, by Orchard's own system.
+    import(
+        &env,
+        "ORCHARD-GP",
+        "orchard.hl7",
+        &a08_naming_practice(
+            "X99001",
+            "OR1",
+            "20260101090000",
+            &nhs,
+            "Orchard Surgery^^X99001",
+        ),
+    );
+    let id = person_with_nhs(&env, &nhs);
+    assert!(opens(&env, &orchard, id, now), "the registered practice");
+    assert!(!opens(&env, &riverside, id, now), "another practice");
+
+    // The patient moves: Riverside's system registers them later. Orchard's record of them is
+    // now stale and no longer makes Orchard their GP.
+    import(
+        &env,
+        "RIVERSIDE-GP",
+        "riverside.hl7",
+        &a08_naming_practice(
+            "X99002",
+            "RV1",
+            "20260401090000",
+            &nhs,
+            "Riverside Medical Centre^^X99002",
+        ),
+    );
+    assert_eq!(person_with_nhs(&env, &nhs), id, "the same person");
+    assert!(opens(&env, &riverside, id, now), "the new practice");
+    assert!(
+        !opens(&env, &orchard, id, now),
+        "the old practice's stale registration gives no access"
+    );
+
+    // A practice named by free text, not by its ODS code, is no registration for anyone whose
+    // organisation merely has that name.
+    let other = nhs_number(5401);
+    import(
+        &env,
+        "RIVERSIDE-GP",
+        "by-name.hl7",
+        &a08_naming_practice(
+            "X99002",
+            "RV2",
+            "20260402090000",
+            &other,
+            "^^Orchard Surgery",
+        ),
+    );
+    let named = person_with_nhs(&env, &other);
+    assert!(
+        !opens(&env, &orchard, named, now),
+        "matched by the organisation's name, never"
+    );
+}
+
+#[test]
+fn regression_an_admission_gives_only_the_admitting_trust_a_relationship() {
+    let env = Env::new();
+    add_source_of(
+        &env,
+        "TRUST-PAS",
+        TRUST,
+        "Testshire Hospitals NHS Trust",
+        "acute",
+    );
+    add_user_at(&env, "ward", "acute-clinician", TRUST);
+    add_user_at(&env, "named", "acute-clinician", "R9Y");
+    let (ward, named) = (profile_of(&env, "ward"), profile_of(&env, "named"));
+    let nhs = nhs_number(5500);
+    // The trust's feed names another organisation as the sending facility (MSH-4).
+    let message = inpatient("A01", "ADM9", "20260301100500", &nhs, "").replacen(
+        &format!("PAS|{TRUST}|"),
+        "PAS|R9Y|",
+        1,
+    );
+    assert!(message.contains("PAS|R9Y|"));
+    import(&env, "TRUST-PAS", "a01.hl7", &message);
+    let id = person_with_nhs(&env, &nhs);
+    let now = at("2026-03-01T11:00:00Z");
+    assert!(opens(&env, &ward, id, now), "the trust whose feed it is");
+    assert!(
+        !opens(&env, &named, id, now),
+        "an organisation the message names is not given a relationship by someone else's feed"
+    );
+}

@@ -207,3 +207,22 @@ fn csv_rows_with_missing_or_extra_columns_are_rejected_one_by_one() {
     assert_eq!(f["rejects"].as_array().unwrap().len(), 2, "{f}");
     assert_eq!(f["accepted"].as_u64().unwrap() as usize, good_rows);
 }
+
+#[test]
+fn regression_fhir_bundle_of_a_million_tiny_resources_is_refused_over_the_cap() {
+    // One more resource than the cap, each as small as an entry can be (3 MB in all): refused
+    // unread, with a reason the source can act on, and nothing committed lost.
+    let env = setup();
+    let mut text = br#"{"resourceType":"Bundle","type":"collection","entry":["#.to_vec();
+    text.extend(
+        std::iter::repeat_n(&b"{},"[..], sharedcare::ingest::fhir::MAX_RESOURCES).flatten(),
+    );
+    text.extend_from_slice(b"{}]}");
+    let f = refused(&env, "GP-FHIR", "million.json", &text);
+    assert_eq!(f["state"], "quarantined");
+    let reason = f["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("more than 1000000 resources") && reason.contains("split"),
+        "{reason}"
+    );
+}

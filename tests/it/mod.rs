@@ -12,6 +12,7 @@ mod corpus;
 mod crash;
 mod demo;
 mod export;
+mod fail_closed;
 mod feeds;
 mod feeds_dir;
 mod fhir_api;

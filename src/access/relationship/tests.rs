@@ -78,7 +78,7 @@ fn an_appointment_counts_until_the_grace_after_it_and_a_cancelled_one_never() {
 }
 
 #[test]
-fn an_open_referral_to_the_organisation_or_team_counts_and_a_closed_one_ends_it_at_once() {
+fn an_open_referral_counts_for_the_receiving_organisation_from_its_own_feed_and_closing_ends_it() {
     let body = |to: &str| {
         EntryBody::Referral(Referral {
             to_organisation: Some(to.into()),
@@ -86,7 +86,11 @@ fn an_open_referral_to_the_organisation_or_team_counts_and_a_closed_one_ends_it_
         })
     };
     let community = profile("community-clinician", "RY2", None);
-    let mut referral = entry(1, "RW1", body("ry2"));
+    // The referrer's feed naming RY2 gives RY2 nothing (finding 7: a feed speaks only for its
+    // own organisation); RY2's own feed recording the referral does.
+    let sent = entry(1, "RW1", body("ry2"));
+    assert!(bases(&record("G1", vec![sent]), &community, at(2026, 4, 1)).is_empty());
+    let mut referral = entry(1, "RY2", body("ry2"));
     assert_eq!(
         bases(
             &record("G1", vec![referral.clone()]),
@@ -124,21 +128,45 @@ fn a_social_care_case_counts_for_its_team_only() {
 }
 
 #[test]
-fn a_care_network_entry_names_the_agency() {
-    let member = entry(
-        1,
-        "G1",
-        EntryBody::CareNetwork(CareNetworkMember {
-            agency: Some("HomeCare Ltd".into()),
-            ..CareNetworkMember::default()
-        }),
-    );
+fn a_care_network_entry_counts_for_the_agency_only_from_its_own_feed() {
+    let member = |org: &str| {
+        entry(
+            1,
+            org,
+            EntryBody::CareNetwork(CareNetworkMember {
+                agency: Some("HomeCare Ltd".into()),
+                ..CareNetworkMember::default()
+            }),
+        )
+    };
     let mut agency = profile("care-provider-staff", "AGY1", None);
     agency.org_name = Some("HomeCare Ltd".into());
+    // A practice's feed naming the agency (by name, at that) is no evidence for the agency.
+    assert!(bases(&record("G1", vec![member("G1")]), &agency, at(2026, 4, 1)).is_empty());
     assert_eq!(
-        bases(&record("G1", vec![member]), &agency, at(2026, 4, 1)),
+        bases(&record("G1", vec![member("AGY1")]), &agency, at(2026, 4, 1)),
         [Basis::CareNetwork]
     );
+}
+
+#[test]
+fn the_registered_practice_comes_from_gp_systems_only_and_by_code() {
+    let mut r = record("G1", vec![]);
+    // An acute source stating another practice changes nothing.
+    let mut acute = r.sources[0].clone();
+    acute.source_kind = SourceKind::Acute;
+    acute.organisation_code = "RW1".into();
+    acute.demographics.gp_practice = Some("G2".into());
+    acute.updated_at = Some("2030-01-01T00:00:00Z".into());
+    r.sources.push(acute);
+    let g1 = profile("gp-clinician", "G1", None);
+    let mut g2 = profile("gp-clinician", "G2", None);
+    assert_eq!(bases(&r, &g1, at(2026, 5, 1)), [Basis::RegisteredGp]);
+    assert!(bases(&r, &g2, at(2026, 5, 1)).is_empty());
+    // Nor does the golden record, nor a name.
+    r.demographics.gp_practice = Some("G2".into());
+    g2.org_name = Some("G1".into());
+    assert!(bases(&r, &g2, at(2026, 5, 1)).is_empty());
 }
 
 #[test]

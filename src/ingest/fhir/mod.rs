@@ -2,18 +2,20 @@
 //! message, batch, history) or a single resource.
 //!
 //! The file is checked before serde sees it — size, then nesting depth by a flat byte scan, so
-//! a hostile file nested a hundred thousand deep is refused without recursion — and then read
-//! as JSON. A Bundle is walked in two passes: the first learns what later references need
-//! (which `fullUrl` is which Patient, what each Medication is called, which report each
-//! Observation belongs to); the second adapts each resource in file order (see [`adapt`]).
-//! Each Patient becomes one [`Extract`] carrying demographics; every other resource becomes
-//! one Extract carrying its entries. A resource that cannot be read is a [`Reject`] and the
-//! rest of the Bundle carries on; resource types we do not read are counted, not errors.
+//! a hostile file nested a hundred thousand deep is refused without recursion. It is never
+//! parsed whole: [`bundle`] indexes where each entry's resource lies and learns what later
+//! references need (which `fullUrl` is which Patient, what each Medication is called, which
+//! report each Observation belongs to); then [`Stream`] parses and adapts each resource in file
+//! order (see [`adapt`]), one at a time, so memory follows one resource, not the file. Each
+//! Patient becomes one [`Extract`] carrying demographics; every other resource becomes one
+//! Extract carrying its entries. A resource that cannot be read is a [`Reject`] and the rest of
+//! the Bundle carries on; resource types we do not read are counted, not errors.
 //!
 //! A unit's `raw` is the resource's own JSON, so a rejected resource can be fixed and sent
 //! again on its own.
 
 mod adapt;
+mod bundle;
 mod care;
 mod clinical;
 mod datatypes;
@@ -22,11 +24,14 @@ mod resources;
 #[cfg(test)]
 mod tests;
 
-use super::{Extract, FileError, ParsedFile, Reject, MAX_FILE_BYTES};
+pub use bundle::MAX_RESOURCES;
+
+use super::{Extract, FileError, ParsedFile, Reject, Unit, MAX_FILE_BYTES};
 use resources::{CodeableConcept, Medication, Reference};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 /// Deeper than any real FHIR resource nests (a Patient with nested extensions is about a
 /// dozen levels); refusing more keeps every later recursive step bounded.
@@ -37,47 +42,98 @@ const MAX_BUNDLE_NESTING: usize = 4;
 
 const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 
+/// Parses a whole file into its units, for callers that want them all at once (replay of one
+/// resource, tests). The importer reads through [`Stream`] instead, a resource at a time.
 pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, FileError> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(FileError::TooLarge(bytes.len()));
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(FileError::Empty);
-    }
-    check_depth(bytes, MAX_DEPTH)?;
-    // JSON is UTF-8 by definition, but older systems still send Windows-1252 text.
-    let text = super::decode_text(bytes);
-    let root: Value = serde_json::from_str(&text).map_err(|e| {
-        FileError::Unreadable(format!(
-            "this is not JSON ({e}); a FHIR feed file is one JSON resource or Bundle"
-        ))
-    })?;
-    let Some(resource_type) = root.get("resourceType").and_then(Value::as_str) else {
-        return Err(FileError::Unreadable(if root.is_object() {
-            "this JSON has no resourceType, so it is not a FHIR resource".into()
-        } else {
-            "this JSON is not an object, so it is not a FHIR resource or Bundle".into()
-        }));
-    };
-
-    let mut items = Vec::new();
-    if resource_type == "Bundle" {
-        flatten_bundle(&root, "entry ", None, 0, &mut items);
-    } else {
-        items.push(Item {
-            label: "resource".into(),
-            full_url: None,
-            resource: Some(&root),
-            bundle_time: None,
-        });
-    }
-    let ctx = Context::learn(&items);
+    let mut stream = Stream::new(Cow::Borrowed(bytes))?;
     let mut parsed = ParsedFile::default();
-    for item in &items {
-        read_item(item, &ctx, &mut parsed);
+    while let Some(unit) = stream.next_unit(&mut parsed.skipped) {
+        parsed.units.push(unit);
     }
     Ok(parsed)
+}
+
+/// A FHIR file's units, adapted one at a time as they are asked for (see [`bundle`]).
+pub struct Stream<'a> {
+    text: Cow<'a, str>,
+    index: bundle::Index,
+    next: usize,
+}
+
+impl<'a> Stream<'a> {
+    /// Checks and indexes a file: size, nesting depth, JSON, resourceType, resource count.
+    pub fn new(bytes: Cow<'a, [u8]>) -> Result<Self, FileError> {
+        Self::with_limit(bytes, MAX_RESOURCES)
+    }
+
+    fn with_limit(bytes: Cow<'a, [u8]>, max_resources: usize) -> Result<Self, FileError> {
+        if bytes.len() > MAX_FILE_BYTES {
+            return Err(FileError::TooLarge(bytes.len()));
+        }
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        let body = bytes.strip_prefix(BOM).unwrap_or(bytes.as_ref());
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(FileError::Empty);
+        }
+        check_depth(body, MAX_DEPTH)?;
+        // JSON is UTF-8 by definition, but older systems still send Windows-1252 text.
+        let text = match bytes {
+            Cow::Borrowed(b) => super::decode_text(b.strip_prefix(BOM).unwrap_or(b)),
+            Cow::Owned(mut b) => {
+                if b.starts_with(BOM) {
+                    b.drain(..BOM.len());
+                }
+                match String::from_utf8(b) {
+                    Ok(text) => Cow::Owned(text),
+                    Err(e) => Cow::Owned(super::decode_text(e.as_bytes()).into_owned()),
+                }
+            }
+        };
+        let index = bundle::index(&text, max_resources)?;
+        Ok(Self {
+            text,
+            index,
+            next: 0,
+        })
+    }
+
+    /// How many resource slots the file has: an upper bound on its units.
+    pub fn slots(&self) -> usize {
+        self.index.items.len()
+    }
+
+    /// The next unit, counting the resources skipped on the way in `skipped`.
+    pub fn next_unit(&mut self, skipped: &mut BTreeMap<String, usize>) -> Option<Unit> {
+        loop {
+            let item = self.index.items.get(self.next)?;
+            self.next += 1;
+            let label = item.label(&self.index.groups);
+            let full_url = item.full_url(&self.text);
+            let bundle_time = item.bundle_time(&self.index.groups);
+            let resource = match item.resource() {
+                None => None,
+                Some(span) => match serde_json::from_str::<Value>(span.of(&self.text)) {
+                    Ok(value) => Some(value),
+                    Err(e) => {
+                        return Some(Err(Reject {
+                            position: label,
+                            reason: format!("the resource cannot be read ({})", shape_error(&e)),
+                            raw: span.of(&self.text).as_bytes().to_vec(),
+                        }))
+                    }
+                },
+            };
+            let slot = Slot {
+                label,
+                full_url: full_url.as_deref(),
+                resource: resource.as_ref(),
+                bundle_time,
+            };
+            if let Some(unit) = read_item(&slot, &self.index.ctx, skipped) {
+                return Some(unit);
+            }
+        }
+    }
 }
 
 /// Refuses JSON nested deeper than `max` by counting brackets outside strings: no recursion,
@@ -115,48 +171,14 @@ fn check_depth(bytes: &[u8], max: usize) -> Result<(), FileError> {
     Ok(())
 }
 
-/// One resource slot of the file, in file order.
-struct Item<'a> {
+/// One resource slot, parsed, as [`read_item`] adapts it.
+struct Slot<'a> {
     /// "entry 3", "entry 3.2" (inside a nested Bundle) or "resource".
     label: String,
     full_url: Option<&'a str>,
     resource: Option<&'a Value>,
     /// The enclosing Bundle's own time, for resources without `meta.lastUpdated`.
     bundle_time: Option<&'a str>,
-}
-
-fn flatten_bundle<'a>(
-    bundle: &'a Value,
-    prefix: &str,
-    outer_time: Option<&'a str>,
-    nesting: usize,
-    out: &mut Vec<Item<'a>>,
-) {
-    let time = bundle
-        .get("timestamp")
-        .and_then(Value::as_str)
-        .or_else(|| bundle.pointer("/meta/lastUpdated").and_then(Value::as_str))
-        .or(outer_time);
-    let entries = bundle.get("entry").and_then(Value::as_array);
-    for (i, entry) in entries.into_iter().flatten().enumerate() {
-        let label = format!("{prefix}{}", i + 1);
-        let resource = entry.get("resource");
-        let is_bundle = resource
-            .and_then(|r| r.get("resourceType"))
-            .and_then(Value::as_str)
-            == Some("Bundle");
-        match resource {
-            Some(inner) if is_bundle && nesting < MAX_BUNDLE_NESTING => {
-                flatten_bundle(inner, &format!("{label}."), time, nesting + 1, out);
-            }
-            _ => out.push(Item {
-                label,
-                full_url: entry.get("fullUrl").and_then(Value::as_str),
-                resource,
-                bundle_time: time,
-            }),
-        }
-    }
 }
 
 /// What the first pass learns about the whole file.
@@ -170,50 +192,48 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    fn learn(items: &[Item<'_>]) -> Self {
-        let mut ctx = Self {
+    fn empty() -> Self {
+        Self {
             patients: HashMap::new(),
             medications: HashMap::new(),
             reports: HashMap::new(),
-        };
-        for item in items {
-            let Some(r) = item.resource else { continue };
-            let kind = r.get("resourceType").and_then(Value::as_str).unwrap_or("");
-            let id = r.get("id").and_then(Value::as_str);
-            let keys: Vec<String> = item
-                .full_url
-                .map(str::to_owned)
-                .into_iter()
-                .chain(id.map(|id| format!("{kind}/{id}")))
-                .collect();
-            match kind {
-                "Patient" => {
-                    if let Some(local) = id.or(item.full_url) {
-                        for k in keys {
-                            ctx.patients.insert(k, local.to_owned());
-                        }
-                    }
-                }
-                "Medication" => {
-                    if let Some(code) = Medication::deserialize(r).ok().and_then(|m| m.code) {
-                        for k in keys {
-                            ctx.medications.insert(k, code.clone());
-                        }
-                    }
-                }
-                "DiagnosticReport" => {
-                    let Some(report) = keys.last() else { continue };
-                    let results = r.get("result").and_then(Value::as_array);
-                    for reference in results.into_iter().flatten() {
-                        if let Some(target) = reference.get("reference").and_then(Value::as_str) {
-                            ctx.reports.insert(normalise_ref(target), report.clone());
-                        }
-                    }
-                }
-                _ => {}
-            }
         }
-        ctx
+    }
+
+    /// Learns what one resource of the file tells others; later resources win, in file order.
+    fn learn_one(&mut self, kind: &str, r: &Value, full_url: Option<&str>) {
+        let id = r.get("id").and_then(Value::as_str);
+        let keys: Vec<String> = full_url
+            .map(str::to_owned)
+            .into_iter()
+            .chain(id.map(|id| format!("{kind}/{id}")))
+            .collect();
+        match kind {
+            "Patient" => {
+                if let Some(local) = id.or(full_url) {
+                    for k in keys {
+                        self.patients.insert(k, local.to_owned());
+                    }
+                }
+            }
+            "Medication" => {
+                if let Some(code) = Medication::deserialize(r).ok().and_then(|m| m.code) {
+                    for k in keys {
+                        self.medications.insert(k, code.clone());
+                    }
+                }
+            }
+            "DiagnosticReport" => {
+                let Some(report) = keys.last() else { return };
+                let results = r.get("result").and_then(Value::as_array);
+                for reference in results.into_iter().flatten() {
+                    if let Some(target) = reference.get("reference").and_then(Value::as_str) {
+                        self.reports.insert(normalise_ref(target), report.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// The subject string for a reference to the person a resource is about.
@@ -297,22 +317,25 @@ fn normalise_ref(reference: &str) -> String {
     }
 }
 
-fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
+/// One slot → one unit, or `None` when it is counted in `skipped` instead.
+fn read_item(
+    item: &Slot<'_>,
+    ctx: &Context,
+    skipped: &mut BTreeMap<String, usize>,
+) -> Option<Unit> {
     let Some(resource) = item.resource else {
-        *parsed
-            .skipped
+        *skipped
             .entry("Bundle entry without a resource".into())
             .or_default() += 1;
-        return;
+        return None;
     };
     let raw = serde_json::to_vec(resource).unwrap_or_default();
     let Some(kind) = resource.get("resourceType").and_then(Value::as_str) else {
-        parsed.units.push(Err(Reject {
+        return Some(Err(Reject {
             position: item.label.clone(),
             reason: "the resource has no resourceType".into(),
             raw,
         }));
-        return;
     };
     let source_ref = source_ref(kind, resource, item.full_url, &raw);
     let position = format!("{} ({source_ref})", item.label);
@@ -322,13 +345,16 @@ fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
         raw,
     };
     match adapt::adapt(kind, resource, &source_ref, item.full_url, ctx) {
-        Ok(adapt::Outcome::Skip(name)) => *parsed.skipped.entry(name).or_default() += 1,
+        Ok(adapt::Outcome::Skip(name)) => {
+            *skipped.entry(name).or_default() += 1;
+            None
+        }
         Ok(adapt::Outcome::Unit(unit)) => {
             let unit = *unit;
             let event_time = unit
                 .last_updated
                 .or_else(|| item.bundle_time.map(str::to_owned));
-            parsed.units.push(Ok(Extract {
+            Some(Ok(Extract {
                 position: position.clone(),
                 message_ref: Some(
                     item.full_url
@@ -340,9 +366,9 @@ fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
                 entries: unit.entries,
                 merge_from: unit.merge_from,
                 raw,
-            }));
+            }))
         }
-        Err(reason) => parsed.units.push(Err(reject(reason, raw))),
+        Err(reason) => Some(Err(reject(reason, raw))),
     }
 }
 

@@ -572,3 +572,129 @@ fn corpus_pds_sandbox_parses_and_9000000009_is_verified() {
         assert!(x.iter().all(|x| x.subject == "NHS:9000000009"));
     }
 }
+
+// ---- finding 6: a large Bundle is read a resource at a time, and bounded ---------------------
+
+fn pulse(id: &str) -> Value {
+    json!({
+        "resourceType": "Observation", "id": id, "status": "final",
+        "code": {"text": "Pulse"}, "subject": {"reference": "urn:uuid:p1"},
+        "valueQuantity": {"value": 72, "unit": "/min"}
+    })
+}
+
+#[test]
+fn regression_large_fhir_bundle_is_read_a_resource_at_a_time() {
+    // Resource 3 of 5 has a field of the wrong shape: it alone is rejected, in its place.
+    let mut broken = pulse("o3");
+    broken["subject"] = json!(5);
+    let mut entries = vec![entry("urn:uuid:p1", patient())];
+    for (i, r) in [pulse("o1"), pulse("o2"), broken, pulse("o4")]
+        .into_iter()
+        .enumerate()
+    {
+        entries.push(entry(&format!("urn:uuid:o{}", i + 1), r));
+    }
+    let text = serde_json::to_vec(&bundle(entries)).unwrap();
+    let mut stream = Stream::new(Cow::Borrowed(&text)).unwrap();
+    assert_eq!(stream.slots(), 5);
+    let mut skipped = BTreeMap::new();
+    // Units come one at a time, each adapted only when asked for.
+    let first = stream.next_unit(&mut skipped).unwrap().unwrap();
+    assert!(first.demographics.is_some(), "the Patient first");
+    let mut rest = Vec::new();
+    while let Some(unit) = stream.next_unit(&mut skipped) {
+        rest.push(unit);
+    }
+    assert_eq!(rest.len(), 4);
+    let positions: Vec<&str> = rest
+        .iter()
+        .map(|u| match u {
+            Ok(e) => e.position.as_str(),
+            Err(r) => r.position.as_str(),
+        })
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            "entry 2 (Observation/o1)",
+            "entry 3 (Observation/o2)",
+            "entry 4 (Observation/o3)",
+            "entry 5 (Observation/o4)"
+        ]
+    );
+    assert!(rest[0].is_ok() && rest[1].is_ok() && rest[3].is_ok());
+    let reject = rest[2].as_ref().unwrap_err();
+    assert!(reject.reason.contains("wrong shape"), "{}", reject.reason);
+    assert!(
+        !reject.raw.is_empty(),
+        "the rejected resource is kept for replay"
+    );
+    // The Patient's fullUrl was learned in the first pass, so Observations find it.
+    assert_eq!(rest[0].as_ref().unwrap().subject, "p1");
+}
+
+#[test]
+fn regression_fhir_bundle_over_the_resource_cap_is_refused_with_a_reason() {
+    let entries = |n: usize| -> Vec<u8> {
+        let mut text = br#"{"resourceType":"Bundle","type":"collection","entry":["#.to_vec();
+        for i in 0..n {
+            if i > 0 {
+                text.push(b',');
+            }
+            text.extend_from_slice(br#"{"resource":{"resourceType":"Basic"}}"#);
+        }
+        text.extend_from_slice(b"]}");
+        text
+    };
+    let at_cap = Stream::with_limit(Cow::Owned(entries(10)), 10).unwrap();
+    assert_eq!(at_cap.slots(), 10);
+    let Err(FileError::Unreadable(reason)) = Stream::with_limit(Cow::Owned(entries(11)), 10) else {
+        panic!("11 resources over a cap of 10 must be refused");
+    };
+    assert!(
+        reason.contains("more than 10 resources") && reason.contains("split"),
+        "{reason}"
+    );
+    // Resources inside nested Bundles count too.
+    let nested = json!({"resourceType": "Bundle", "entry": [
+        {"resource": {"resourceType": "Bundle", "entry": [
+            {"resource": {"resourceType": "Basic"}}, {"resource": {"resourceType": "Basic"}}
+        ]}},
+        {"resource": {"resourceType": "Basic"}}
+    ]});
+    let text = serde_json::to_vec(&nested).unwrap();
+    assert!(Stream::with_limit(Cow::Borrowed(&text), 2).is_err());
+    assert!(Stream::with_limit(Cow::Borrowed(&text), 3).is_ok());
+    // And the shipped cap is the one `parse_file` applies (entries without a resource count:
+    // the index holds a slot for each).
+    let mut text = br#"{"resourceType":"Bundle","entry":["#.to_vec();
+    text.extend(std::iter::repeat_n(&b"{},"[..], MAX_RESOURCES).flatten());
+    text.extend_from_slice(b"{}]}");
+    let Err(FileError::Unreadable(reason)) = parse_file(&text) else {
+        panic!("a Bundle over MAX_RESOURCES must be refused");
+    };
+    assert!(reason.contains("split"), "{reason}");
+}
+
+#[test]
+fn the_bundle_index_reads_keys_in_any_order_escaped_or_spaced() {
+    // `entry` before `timestamp`, an escaped key, whitespace everywhere, a nested Bundle.
+    let text = r#" { "entry" : [ { "resource" : { "resourceType" : "Patient" , "id" : "p9" ,
+        "name":[{"family":"Br\"own"}] } , "fullUrl" : "urn:uuid:x\/1" } ,
+        {"resource": {"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:n","resource":
+        {"resourceTyp\u0065":"Observation","id":"n1","status":"final","code":{"text":"x"},
+         "subject":{"reference":"urn:uuid:x/1"}}}]}} ] ,
+        "timestamp" : "2024-01-02T03:04:05Z", "resourceType":"Bundle" } "#;
+    let parsed = parse_file(text.as_bytes()).unwrap();
+    let units: Vec<&Extract> = extracts(&parsed);
+    assert_eq!(units.len(), 2, "{:?}", rejects(&parsed));
+    assert_eq!(units[0].position, "entry 1 (Patient/p9)");
+    assert_eq!(units[0].event_time.as_deref(), Some("2024-01-02T03:04:05Z"));
+    assert_eq!(units[1].position, "entry 2.1 (Observation/n1)");
+    assert_eq!(
+        units[1].subject, "p9",
+        "nested Bundle's reference to the outer Patient"
+    );
+    assert_eq!(units[1].event_time.as_deref(), Some("2024-01-02T03:04:05Z"));
+}

@@ -64,6 +64,7 @@ fn record(entries: Vec<StoredEntry>) -> PersonRecord {
             link_kind: "exact".into(),
             updated_at: None,
             organisation_code: "X1".into(),
+            source_kind: crate::model::SourceKind::Gp,
         }],
         entries,
     }

@@ -2,8 +2,7 @@
 //! at once. Each person listed is an audit event (`search-hit`), written before the page.
 
 use super::{seen, Page, UserBar};
-use crate::access::gate::demographics_under_objection;
-use crate::access::HitLevel;
+use crate::access::{HitLevel, Listed};
 use crate::record::search::{self, Found, Query, MAX_LISTED};
 use crate::record::view;
 use crate::web::guards::Clinical;
@@ -90,13 +89,15 @@ fn search_page(
             .gate
             .hit(&session.profile, related, by_withheld_postcode)
         {
-            let mut shown = f.clone();
-            if level == HitLevel::Full && session.store().objects_to_sharing(f.person.id)? {
-                if let Some(r) = session.store().person_record_of(f.person.id, &[])? {
-                    shown.person.demographics = demographics_under_objection(&session.profile, &r);
-                }
-            }
-            page.rows.push(row(&shown, today, level));
+            // What the row may show is the gate's to say (objection, S-flag).
+            let listed = web.gate.listed_hit(
+                session.store(),
+                &session.profile,
+                f.person.id,
+                &f.person.demographics,
+                level,
+            )?;
+            page.rows.push(row(f, &listed, today, level));
         }
     }
     if page.rows.is_empty() {
@@ -124,8 +125,8 @@ fn search_page(
     Ok(Page::ok(page))
 }
 
-fn row(f: &Found, today: chrono::NaiveDate, level: HitLevel) -> Row {
-    let d = &f.person.demographics;
+fn row(f: &Found, listed: &Listed, today: chrono::NaiveDate, level: HitLevel) -> Row {
+    let d = &listed.demographics;
     let (nhs, status) = view::nhs_display(d);
     let row = Row {
         id: f.person.id,
@@ -140,7 +141,7 @@ fn row(f: &Found, today: chrono::NaiveDate, level: HitLevel) -> Row {
             None => nhs,
         },
         sex: d.sex.map(|s| s.as_str()).unwrap_or("not known").to_owned(),
-        postcode: if d.restricted {
+        postcode: if listed.whereabouts_withheld {
             "withheld".into()
         } else {
             d.postcode().unwrap_or("not known").to_owned()

@@ -12,9 +12,9 @@ mod unmerge;
 
 use super::pages::{ErrorPage, UserBar};
 use super::{ServerError, Web};
+use crate::access::Listed;
 use crate::error::Error;
 use crate::import::links::Decider;
-use crate::model::Demographics;
 use crate::record::view;
 use crate::store::Actor;
 use rocket::http::Status;
@@ -129,13 +129,13 @@ pub struct Column {
 }
 
 impl Column {
-    /// `restricted` says the table is about an S-flagged person: then every column withholds
-    /// address, postcode and phone, not only the source that flagged them, since another
-    /// source (or an incoming record set beside theirs) would show where they live.
-    pub fn new(heading: String, d: &Demographics, restricted: bool) -> Self {
+    /// One column of demographics as the gate lets them be compared
+    /// ([`crate::access::for_comparison`]): what it withheld reads "withheld", not "not known".
+    pub fn new(heading: String, shown: &Listed) -> Self {
+        let d = &shown.demographics;
         let known = |v: Option<&str>| v.unwrap_or("not known").to_owned();
         let withheld = || "withheld (restricted record)".to_owned();
-        let restricted = restricted || d.restricted;
+        let restricted = shown.whereabouts_withheld;
         let (nhs, status) = view::nhs_display(d);
         let address = d.address.as_ref().map(|a| {
             a.lines

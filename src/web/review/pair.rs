@@ -1,6 +1,7 @@
 //! The queue of possible matches and one pair side by side, with the two decisions.
 
 use super::{note, Column, DataQuality, SideBySide};
+use crate::access;
 use crate::import::links;
 use crate::matching::{self, MatchScore};
 use crate::model::Demographics;
@@ -163,20 +164,22 @@ fn pair(mut dq: DataQuality, id: i64, web: &State<Web>) -> PairResult {
     };
     let can_unmerge = store.unmerge_preview(candidate)?.is_some();
     let score = matching::score(&incoming, &record.demographics);
-    let restricted = incoming.restricted || record.demographics.restricted;
+    let restricted = access::any_restricted(
+        std::iter::once(&incoming)
+            .chain([&record.demographics])
+            .chain(record.sources.iter().map(|s| &s.demographics)),
+    );
     let mut columns = vec![
         Column::new(
             format!(
                 "Incoming: {} record {}",
                 review.source_code, review.local_id
             ),
-            &incoming,
-            restricted,
+            &access::for_comparison(&incoming, restricted),
         ),
         Column::new(
             format!("Person {candidate}: combined record"),
-            &record.demographics,
-            restricted,
+            &access::for_comparison(&record.demographics, restricted),
         ),
     ];
     for s in record
@@ -189,8 +192,7 @@ fn pair(mut dq: DataQuality, id: i64, web: &State<Web>) -> PairResult {
                 "Person {candidate} from {} record {} ({})",
                 s.source_code, s.local_id, s.link_kind
             ),
-            &s.demographics,
-            restricted,
+            &access::for_comparison(&s.demographics, restricted),
         ));
     }
     let people: Vec<i64> = review
@@ -222,12 +224,9 @@ fn score_rows(score: &MatchScore, restricted: bool) -> Vec<ScoreRow> {
             field: f.field,
             agreement: f.agreement.as_str(),
             weight: format!("{:+.1}", f.weight),
-            // The details quote the values, and a restricted record's address is withheld.
-            detail: if restricted && matches!(f.field, "postcode" | "address") {
-                "withheld (restricted record)".into()
-            } else {
-                f.detail.clone()
-            },
+            // The details quote the values; the gate says which a restricted record withholds.
+            detail: access::match_detail(f.field, &f.detail, restricted)
+                .unwrap_or_else(|| "withheld (restricted record)".into()),
         })
         .collect()
 }

@@ -3,6 +3,7 @@
 
 use super::pair::DonePage;
 use super::{Column, DataQuality, SideBySide};
+use crate::access;
 use crate::import::links;
 use crate::store::UnmergePreview;
 use crate::web::pages::{ErrorPage, Page, UserBar};
@@ -59,11 +60,12 @@ fn preview(
             "This person has no merge or link to undo.",
         )));
     };
-    let restricted = record.demographics.restricted;
+    let restricted = access::any_restricted(
+        std::iter::once(&record.demographics).chain(record.sources.iter().map(|s| &s.demographics)),
+    );
     let mut columns = vec![Column::new(
         format!("Person {id}: combined record now"),
-        &record.demographics,
-        restricted,
+        &access::for_comparison(&record.demographics, restricted),
     )];
     for m in &preview.moves {
         if let Some(s) = record
@@ -73,8 +75,7 @@ fn preview(
         {
             columns.push(Column::new(
                 format!("{} record {} (moves back)", s.source_code, s.local_id),
-                &s.demographics,
-                restricted,
+                &access::for_comparison(&s.demographics, restricted),
             ));
         }
     }
