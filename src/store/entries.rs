@@ -1,7 +1,7 @@
 //! Entries, their superseded versions, and the full-text index over them.
 
 use super::persons::is_older;
-use super::Tx;
+use super::{decode, Tx};
 use crate::error::{DbContext, Result};
 use crate::model::EntryDraft;
 use rusqlite::{params, OptionalExtension};
@@ -56,9 +56,13 @@ impl Tx<'_> {
             self.insert_entry(draft, origin, &content_hash(&json, origin.source_person_id))?;
             return Ok(EntryWrite::Inserted);
         };
+        // A stored version that cannot be read stops the write: replaced unread, it could
+        // lose what the new message leaves out (its sensitivity among them).
         let filled = stored_draft
             .as_deref()
-            .and_then(|stored| filled_from(draft, stored));
+            .map(|stored| filled_from(draft, stored, entry_id))
+            .transpose()
+            .doing("reading an entry's stored version")?;
         let draft = filled.as_ref().unwrap_or(draft);
         let json = serde_json::to_string(draft).unwrap_or_default();
         let hash = content_hash(&json, origin.source_person_id);
@@ -207,16 +211,17 @@ const DRAFT_JSON: &str = "json_object('source_ref', source_ref, 'category', cate
     'body', json_set(body, '$.type', category))";
 
 /// The draft with every field it leaves out taken from the stored version (JSON of a draft).
-fn filled_from(draft: &EntryDraft, stored: &str) -> Option<EntryDraft> {
-    let stored: serde_json::Value = serde_json::from_str(stored).ok()?;
-    let mut incoming = serde_json::to_value(draft).ok()?;
+fn filled_from(draft: &EntryDraft, stored: &str, entry_id: i64) -> rusqlite::Result<EntryDraft> {
+    let stored: serde_json::Value = decode::json("entry", entry_id, 4, stored)?;
+    let mut incoming = serde_json::to_value(draft)
+        .map_err(|e| decode::undecodable("incoming entry", entry_id, 4, &e))?;
     fill_object(&mut incoming, &stored);
     if let (Some(new_body), Some(old_body)) = (incoming.get_mut("body"), stored.get("body")) {
         if new_body.get("type") == old_body.get("type") {
             fill_object(new_body, old_body);
         }
     }
-    serde_json::from_value(incoming).ok()
+    serde_json::from_value(incoming).map_err(|e| decode::undecodable("entry", entry_id, 4, &e))
 }
 
 /// Copies into `target` every key of `earlier` that `target` lacks or has as null.
