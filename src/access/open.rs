@@ -4,6 +4,7 @@
 use super::gate::{Gate, Opened, Restrictions};
 use super::relationship::EVIDENCE;
 use super::Profile;
+use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
 use crate::store::{AuditEvent, Store};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -111,7 +112,7 @@ impl Gate {
         let now_text = text(now);
         let expires_at = text(now + Duration::hours(hours));
         let objection = store.objects_to_sharing(live)?;
-        let label = who.label();
+        let actor = Actor::session(who, ip);
         let tx = store.begin()?;
         let grant = tx.add_grant(
             claim.as_str(),
@@ -127,22 +128,15 @@ impl Gate {
         let detail = format!("{reference} {reason_code}: {reason}");
         let why = format!("{reason_code}: {reason}");
         let action = match claim {
-            Claim::SelfClaim => "self-claim",
-            Claim::BreakGlass => "break-glass-start",
+            Claim::SelfClaim => Action::SelfClaim,
+            Claim::BreakGlass => Action::BreakGlassStart,
         };
         tx.audit(
             &AuditEvent {
-                user_id: Some(who.user_id),
-                actor: Some(&who.username),
-                role: Some(&who.role),
-                profile: Some(&label),
-                org: Some(&who.org),
-                action,
                 person_id: Some(live),
                 reason: Some(&why),
                 detail: Some(&detail),
-                outcome: "ok",
-                ip,
+                ..actor.event(action)
             },
             &now_text,
         )?;

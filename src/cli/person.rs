@@ -2,6 +2,7 @@
 
 use super::{print_json, Ctx};
 use crate::access::{Gate, Restrictions};
+use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::NhsNumber;
@@ -124,7 +125,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             tx.commit()?;
             super::audit_person(
                 ctx,
-                "objection-record",
+                Action::ObjectionRecord,
                 person,
                 &format!("objection {n}"),
                 Some(reason.trim()),
@@ -140,7 +141,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             tx.commit()?;
             super::audit_person(
                 ctx,
-                "objection-withdraw",
+                Action::ObjectionWithdraw,
                 person,
                 &format!("{n} withdrawn"),
                 None,
@@ -149,7 +150,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             Ok(0)
         }
         PersonCommand::Show { id, reason } => {
-            let record = load(ctx, &id, &reason, "cli-show")?;
+            let record = load(ctx, &id, &reason, Action::CliShow)?;
             if ctx.json {
                 print_json(&record);
             } else {
@@ -158,7 +159,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             Ok(0)
         }
         PersonCommand::Search { id, text, reason } => {
-            let mut record = load(ctx, &id, &reason, "cli-search")?;
+            let mut record = load(ctx, &id, &reason, Action::CliSearch)?;
             let hits = ctx.store.search_record(record.person_id, &text)?;
             record.entries.retain(|e| hits.contains(&e.id));
             record
@@ -190,14 +191,14 @@ pub fn export(ctx: &mut Ctx, args: &ExportArgs) -> Result<u8> {
         (None, Some(id)) => id.to_string(),
         (None, None) => return Err(Error::Invalid("give --nhs-number or --person".into())),
     };
-    let record = load(ctx, &key, &args.reason, "cli-export")?;
+    let record = load(ctx, &key, &args.reason, Action::CliExport)?;
     print_json(&fhir_export::bundle(&record));
     Ok(0)
 }
 
 /// A person by id or NHS number, following merges, as the access gate lets the operator see
 /// them; the view is audited as `action` before anything is printed.
-fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: &str) -> Result<PersonRecord> {
+fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: Action) -> Result<PersonRecord> {
     let reason = reason.reason.as_deref().map(str::trim);
     if reason.is_some_and(|r| r.chars().count() < 10) {
         return Err(Error::Invalid(

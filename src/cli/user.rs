@@ -4,6 +4,7 @@
 use super::{audit, print_json, read_password, Ctx, CLOCK};
 use crate::access::users::{check_username, new_password};
 use crate::access::{secret, Policy, ProfileInput};
+use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use clap::Subcommand;
@@ -105,7 +106,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             let id = tx.add_user(&name, &p.role, &p.org, p.team.as_deref(), &hash, &now)?;
             tx.commit()?;
-            audit(ctx, "user-add", &format!("{name} as {}", p.label()))?;
+            audit(ctx, Action::UserAdd, &format!("{name} as {}", p.label()))?;
             println!("user {name} created (id {id})");
         }
         UserCommand::AddRole {
@@ -120,7 +121,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             tx.add_profile(user.id, &p.role, &p.org, p.team.as_deref(), &now)?;
             tx.commit()?;
             let profile = p.label();
-            audit(ctx, "user-add-role", &format!("{name}: {profile}"))?;
+            audit(ctx, Action::UserAddRole, &format!("{name}: {profile}"))?;
             println!("{name} may now act as {profile}");
         }
         UserCommand::RemoveRole {
@@ -144,7 +145,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             tx.commit()?;
             audit(
                 ctx,
-                "user-remove-role",
+                Action::UserRemoveRole,
                 &format!("{name}: {}", profile.label()),
             )?;
             println!(
@@ -158,7 +159,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             tx.set_password(user.id, &hash, &now)?;
             tx.commit()?;
-            audit(ctx, "user-passwd", &name)?;
+            audit(ctx, Action::UserPasswd, &name)?;
             println!("password changed for {name}; their sessions have ended");
         }
         UserCommand::Disable { name } => {
@@ -166,7 +167,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             tx.disable_user(user.id, &now)?;
             tx.commit()?;
-            audit(ctx, "user-disable", &name)?;
+            audit(ctx, Action::UserDisable, &name)?;
             println!("user {name} disabled; sessions ended and API tokens revoked");
         }
         UserCommand::List => {
@@ -222,7 +223,7 @@ pub fn token(ctx: &mut Ctx, cmd: TokenCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             let id = tx.add_api_token(&secret::token_hash(&token), u.id, profile.id, &now)?;
             tx.commit()?;
-            audit(ctx, "token-create", &format!("token {id} for {user}"))?;
+            audit(ctx, Action::TokenCreate, &format!("token {id} for {user}"))?;
             println!("API token {id} for {user}; it is shown once, keep it secret:");
             println!("{token}");
         }
@@ -233,7 +234,7 @@ pub fn token(ctx: &mut Ctx, cmd: TokenCommand) -> Result<u8> {
             if !revoked {
                 return Err(Error::NotFound(format!("no live API token {id}")));
             }
-            audit(ctx, "token-revoke", &format!("token {id}"))?;
+            audit(ctx, Action::TokenRevoke, &format!("token {id}"))?;
             println!("API token {id} revoked");
         }
     }

@@ -29,7 +29,7 @@ mod stats;
 mod users;
 
 pub use access::{AlertRow, ObjectionRow};
-pub use audit::{Actor, AuditEvent, AuditQuery, AuditRow, AuditSubject, StoredEvent};
+pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
 pub use bare::BareLoad;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};

@@ -48,7 +48,7 @@ pub const RAW_CAP: usize = 64 * 1024;
 pub fn audit(
     session: &mut Session,
     web: &Web,
-    action: &str,
+    action: crate::audit::Action,
     detail: &str,
     outcome: &str,
 ) -> Result<(), ServerError> {

@@ -12,6 +12,7 @@ use super::users::{role_choices, RoleChoice, Typed};
 use super::{csrf_ok, csrf_refused, parse_id};
 use crate::access::users::new_password;
 use crate::access::{Profile, ProfileInput};
+use crate::audit::Action;
 use crate::error::Error;
 use crate::store::{SessionInfo, UserRow};
 use crate::web::guards::{live_since, Session, UserAdmin};
@@ -198,7 +199,7 @@ fn add_profile(admin: UserAdmin, id: &str, form: Form<ProfileForm>, web: &State<
         Err(e) => return Err(e.into()),
     }
     let detail = format!("{}: {}", user.username, profile.label());
-    session.audit(web, "user-add-role", None, &detail, "ok")?;
+    session.audit(web, Action::UserAddRole, None, &detail, "ok")?;
     back(&user, "profile-added")
 }
 
@@ -228,7 +229,7 @@ fn remove_profile(
     tx.remove_profile(p.id, &web.clock.now_text())?;
     tx.commit()?;
     let detail = format!("{}: {}", user.username, p.label());
-    session.audit(web, "user-remove-role", None, &detail, "ok")?;
+    session.audit(web, Action::UserRemoveRole, None, &detail, "ok")?;
     back(&user, "profile-removed")
 }
 
@@ -253,7 +254,7 @@ fn reset_password(admin: UserAdmin, id: &str, form: Form<PasswordForm>, web: &St
     let tx = session.store_mut().begin()?;
     tx.set_password(user.id, &hash, &web.clock.now_text())?;
     tx.commit()?;
-    session.audit(web, "user-passwd", None, &user.username, "ok")?;
+    session.audit(web, Action::UserPasswd, None, &user.username, "ok")?;
     back(&user, "password")
 }
 
@@ -271,7 +272,7 @@ fn disable(admin: UserAdmin, id: &str, form: Form<CsrfOnly>, web: &State<Web>) -
     let tx = session.store_mut().begin()?;
     tx.disable_user(user.id, &web.clock.now_text())?;
     tx.commit()?;
-    session.audit(web, "user-disable", None, &user.username, "ok")?;
+    session.audit(web, Action::UserDisable, None, &user.username, "ok")?;
     back(&user, "disabled")
 }
 
@@ -296,6 +297,6 @@ fn end_session(
         return refused(&session, web, user, why, Typed::default());
     }
     let detail = format!("{}: session {sid}", user.username);
-    session.audit(web, "session-end", None, &detail, "ok")?;
+    session.audit(web, Action::SessionEnd, None, &detail, "ok")?;
     back(&user, "session-ended")
 }

@@ -4,6 +4,7 @@
 use super::{csrf_ok, csrf_refused};
 use crate::access::users::{check_username, new_password};
 use crate::access::ProfileInput;
+use crate::audit::Action;
 use crate::error::Error;
 use crate::web::guards::{live_since, Session, UserAdmin};
 use crate::web::pages::{ErrorPage, Page, UserBar};
@@ -168,7 +169,7 @@ fn create_user(admin: UserAdmin, form: Form<NewUserForm>, web: &State<Web>) -> C
         Err(e) => return Err(e.into()),
     };
     let detail = format!("{username} as {}", profile.label());
-    session.audit(web, "user-add", None, &detail, "ok")?;
+    session.audit(web, Action::UserAdd, None, &detail, "ok")?;
     Ok(Either::Left(Redirect::to(format!(
         "/admin/users/{id}?done=created"
     ))))

@@ -7,7 +7,8 @@
 
 use super::outcome::{note, FhirError};
 use crate::access::{secret, Activity, Opened, Profile, Visible};
-use crate::store::{Actor, Store, UserRow};
+use crate::audit::{Action, Actor};
+use crate::store::{Store, UserRow};
 use crate::web::guards::{Session, SESSION_COOKIE};
 use crate::web::pool::StoreManager;
 use crate::web::Web;
@@ -242,28 +243,19 @@ impl FhirRequest {
     pub fn audit(
         &mut self,
         web: &Web,
-        action: &str,
+        action: Action,
         people: &[i64],
         detail: &str,
     ) -> Result<(), FhirError> {
-        let (username, role, org, ip, profile) = (
-            self.user.username.clone(),
-            self.profile.role.clone(),
-            self.profile.org.clone(),
-            self.ip.clone(),
-            self.profile.label(),
-        );
-        let actor = Actor {
-            user_id: self.user.id,
-            username: &username,
-            role: &role,
-            org: &org,
-            profile: Some(&profile),
-            reason: None,
-            ip: ip.as_deref(),
-        };
-        self.db
-            .audit_seen(&actor, action, people, Some(detail), &web.clock.now_text())?;
+        let actor = Actor::token(&self.profile, self.ip.as_deref());
+        self.db.audit_seen(
+            &actor,
+            action,
+            people,
+            Some(detail),
+            None,
+            &web.clock.now_text(),
+        )?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 use super::{record, seen, Page, UserBar};
 use crate::access::{password, Activity, Claim, Opened, Visible, CLAIM_REASONS, GLASS_REASONS};
+use crate::audit::Action;
 use crate::store::AuditEvent;
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
@@ -90,7 +91,7 @@ pub fn load(
         Opened::Record(v) => Ok(Ok(*v)),
         Opened::NoAccess { .. } => {
             let detail = format!("record {id}");
-            session.audit(web, "view-refused", None, &detail, "denied")?;
+            session.audit(web, Action::ViewRefused, None, &detail, "denied")?;
             Ok(Err(refused(session, web, id, None)))
         }
     }
@@ -131,7 +132,7 @@ fn claim(
     {
         session.audit(
             web,
-            "break-glass-start",
+            Action::BreakGlassStart,
             None,
             "password not confirmed",
             "denied",
@@ -228,7 +229,7 @@ fn end_break_glass(
                 role: Some(&profile.role),
                 profile: Some(&label),
                 org: Some(&profile.org),
-                action: "break-glass-end",
+                action: Action::BreakGlassEnd,
                 person_id: Some(live),
                 detail: Some("ended by the user"),
                 outcome: "ok",
@@ -279,7 +280,7 @@ fn show_sensitive(
 pub fn seen_record(
     session: &mut Session,
     web: &Web,
-    action: &str,
+    action: Action,
     visible: &Visible,
     detail: Option<&str>,
     reason: Option<&str>,

@@ -3,6 +3,7 @@
 //! `POST /privacy/alerts/<id>/close` to close one with a note (required, audited
 //! `alert-close`). People appear by id only.
 
+use crate::audit::Action;
 use crate::store::AlertRow;
 use crate::web::admin::{csrf_ok, csrf_refused, parse_id};
 use crate::web::guards::{AlertReviewer, Session};
@@ -131,7 +132,13 @@ fn close_alert(
     tx.commit()?;
     if closed {
         let detail = format!("{} ({}): {note}", alert.reference, alert.kind);
-        session.audit(web, "alert-close", Some(alert.person_id), &detail, "ok")?;
+        session.audit(
+            web,
+            Action::AlertClose,
+            Some(alert.person_id),
+            &detail,
+            "ok",
+        )?;
     }
     Ok(Either::Left(Redirect::to(format!(
         "/privacy/alerts?closed={}",

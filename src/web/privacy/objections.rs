@@ -4,6 +4,7 @@
 //! (`objection-record`, `objection-withdraw`).
 
 use super::{find_person, Found};
+use crate::audit::Action;
 use crate::store::ObjectionRow;
 use crate::web::admin::{csrf_ok, csrf_refused, parse_id};
 use crate::web::guards::{ObjectionRecorder, Session};
@@ -131,7 +132,7 @@ fn record(
     tx.commit()?;
     session.audit(
         web,
-        "objection-record",
+        Action::ObjectionRecord,
         Some(person),
         &format!("objection {id}, objected on {date}"),
         "ok",
@@ -176,7 +177,7 @@ fn withdraw(
     }
     session.audit(
         web,
-        "objection-withdraw",
+        Action::ObjectionWithdraw,
         Some(person),
         &format!("{n} withdrawn"),
         "ok",

@@ -7,6 +7,7 @@
 
 use super::{find_person, Found};
 use crate::access::{Opened, Profile, ProfileInput};
+use crate::audit::Action;
 use crate::record::view::{Freshness, RecordView, STALE_AFTER_DAYS};
 use crate::web::admin::users::{role_choices, RoleChoice};
 use crate::web::guards::RoleViewer;
@@ -119,7 +120,14 @@ fn view_as(
         .gate
         .open_person(session.store(), &profile, id, now, false)?;
     let label = profile.label();
-    seen::record(&mut session, web, "view-as-role", &[id], Some(&label), None)?;
+    seen::record(
+        &mut session,
+        web,
+        Action::ViewAsRole,
+        &[id],
+        Some(&label),
+        None,
+    )?;
     page.viewing = Some(label);
     page.person_id = id;
     if let Opened::Record(visible) = opened {
