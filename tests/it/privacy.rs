@@ -203,11 +203,10 @@ fn alerts_reports_and_csv_for_the_privacy_officer() {
                 actor: Some("clin"),
                 role: Some("clinician"),
                 org: Some("X99001"),
-                action: "view-record",
                 person_id: Some(daniel),
                 detail: Some("=cmd|' /C calc'!A0"),
                 outcome: "ok",
-                ..Default::default()
+                ..sharedcare::store::AuditEvent::new(sharedcare::audit::Action::ViewRecord)
             },
             "2020-01-01T00:00:00Z",
         )
