@@ -28,7 +28,7 @@ mod sources;
 mod stats;
 mod users;
 
-pub use access::{AlertRow, ObjectionRow};
+pub use access::{AlertRow, NewAlert, ObjectionRow};
 pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
 pub use bare::BareLoad;
 pub use entries::{EntryOrigin, EntryWrite};
@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_access.sql"),
     include_str!("migrations/0008_audit_chain.sql"),
     include_str!("migrations/0009_feed_file_received.sql"),
+    include_str!("migrations/0010_duties.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -55,6 +55,18 @@ pub fn audit(
     Ok(session.audit(web, action, None, detail, outcome)?)
 }
 
+/// A use case's message (lower case, no full stop: it reads in a terminal too) as a sentence
+/// for a page.
+pub fn sentence(why: &str) -> String {
+    let mut chars = why.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    let mut text = first.unwrap_or_default() + chars.as_str();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
 /// The refusal for a form posted without this session's token.
 pub fn csrf_refused() -> ErrorPage {
     ErrorPage::new(

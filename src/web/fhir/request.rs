@@ -150,20 +150,33 @@ impl<'r> FromRequest<'r> for FhirRequest {
                 let Ok(db) = web.pool.get() else {
                     return Outcome::Error((Status::ServiceUnavailable, ()));
                 };
-                let (user, profile) =
-                    match db.user_by_api_token(&secret::token_hash(token)) {
-                        Ok(Some((u, Some(p)))) if !u.disabled => (u, p),
+                let now = web.clock.now();
+                let now_text = crate::access::users::text(now);
+                let (token_id, user, profile) =
+                    match db.user_by_api_token(&secret::token_hash(token), &now_text) {
+                        Ok(Some((id, u, Some(p)))) if !u.disabled => (id, u, p),
                         Ok(_) => return refuse(
                             req,
                             Status::Unauthorized,
                             "login",
-                            "The token is not valid (unknown, revoked, or its user is disabled).",
+                            "The token is not valid (unknown, revoked, expired, or its user is disabled).",
                         ),
                         Err(e) => {
                             log::error!("token lookup failed: {}", e.operator_summary());
                             return Outcome::Error((Status::InternalServerError, ()));
                         }
                     };
+                let mut db = db;
+                // The last use is kept to the minute: a busy client writes once a minute.
+                let minute_ago = crate::access::users::text(now - chrono::Duration::minutes(1));
+                let touched = db.begin().and_then(|tx| {
+                    tx.touch_api_token(token_id, &now_text, &minute_ago)?;
+                    tx.commit()
+                });
+                if let Err(e) = touched {
+                    log::error!("token update failed: {}", e.operator_summary());
+                    return Outcome::Error((Status::InternalServerError, ()));
+                }
                 (user, profile, db)
             }
             None if req.cookies().get(SESSION_COOKIE).is_some() => {

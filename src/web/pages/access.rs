@@ -6,7 +6,6 @@
 use super::{record, seen, Page, UserBar};
 use crate::access::{password, Activity, Claim, Opened, Visible, CLAIM_REASONS, GLASS_REASONS};
 use crate::audit::Action;
-use crate::store::AuditEvent;
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
 use askama::Template;
@@ -158,16 +157,14 @@ fn claim(
         ip.as_deref(),
     );
     match done {
-        Ok(_) => Ok(Either::Left(Redirect::to(format!("/person/{id}")))),
+        // An id that names no one gets the same answer as one that does (the claim was
+        // audited as refused): the record page then reads as for anyone not open to you.
+        Ok(_) | Err(crate::error::Error::NotFound(_)) => {
+            Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
+        }
         Err(crate::error::Error::Invalid(why)) => {
             Ok(Either::Right(refused(&session, web, id, Some(why))))
         }
-        Err(crate::error::Error::NotFound(_)) => Ok(Either::Right(refused(
-            &session,
-            web,
-            id,
-            Some("No record could be opened with that id.".into()),
-        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -210,36 +207,14 @@ fn end_break_glass(
             Some(message.into()),
         )));
     }
-    let Some(live) = session.store().resolve_person(id)? else {
-        return Ok(Either::Right(refused(&session, web, id, None)));
-    };
-    let (profile, ip, now) = (
-        session.profile.clone(),
-        session.ip.clone(),
-        web.clock.now_text(),
-    );
-    let label = profile.label();
-    let tx = session.store_mut().begin()?;
-    let ended = tx.end_grants("break-glass", profile.id, live, &now)?;
-    if ended > 0 {
-        tx.audit(
-            &AuditEvent {
-                user_id: Some(profile.user_id),
-                actor: Some(&profile.username),
-                role: Some(&profile.role),
-                profile: Some(&label),
-                org: Some(&profile.org),
-                action: Action::BreakGlassEnd,
-                person_id: Some(live),
-                detail: Some("ended by the user"),
-                outcome: "ok",
-                ip: ip.as_deref(),
-                reason: None,
-            },
-            &now,
-        )?;
-    }
-    tx.commit()?;
+    let (profile, ip) = (session.profile.clone(), session.ip.clone());
+    web.gate.end_break_glass(
+        session.store_mut(),
+        &profile,
+        id,
+        web.clock.now(),
+        ip.as_deref(),
+    )?;
     Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
 }
 
