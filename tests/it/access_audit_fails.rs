@@ -149,7 +149,8 @@ fn no_change_of_any_kind_commits_without_its_audit_event() {
     let before = dump(env);
 
     // The web: every form that changes something, each by a user allowed to use it.
-    let web: Vec<(&str, &Client, String, Vec<(&str, String)>)> = vec![
+    type Form<'a> = Vec<(&'a str, String)>;
+    let web: Vec<(&str, &Client, String, Form)> = vec![
         (
             "create a user",
             &it,
