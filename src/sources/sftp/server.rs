@@ -1,11 +1,23 @@
-//! The SSH side: who may log in, and the one thing a logged-in source may do (the `sftp`
-//! subsystem).
+//! The SSH side: who may log in, how long a connection may take to do so, how many may be
+//! open, and the one thing a logged-in source may do (the `sftp` subsystem).
 //!
 //! The user name is a source code. A login succeeds with one of that source's authorised public
 //! keys, or with its password when one is set; everything else is refused after the same
 //! constant delay (russh's `auth_rejection_time`) so a refusal reveals nothing about which
-//! accounts exist. Password and verified-key failures count towards the web server's throttle,
-//! per account and per address, so guessing slows down without ever locking a source out.
+//! accounts exist.
+//!
+//! Password guessing is slowed by `web::throttle`'s scheme (per account and address, and per
+//! address; see there): an address that keeps failing waits, an attempt while it waits is
+//! refused unheard and not counted, and failures from one address never slow another.
+//! Public-key logins are never throttled and a refused key never counts: a key cannot be
+//! guessed, and a hospital's feed must not stop because someone who knows its source code
+//! guessed passwords.
+//!
+//! Connections are bounded before any of that: at most `[sftp] max_connections` open and
+//! `max_unauthenticated` not yet logged in (more are closed at once, before the SSH greeting),
+//! and one that has not logged in within `auth_timeout_seconds` is closed, as is a logged-in
+//! one idle for `idle_timeout_seconds`. So idle or slow pre-authentication connections can
+//! neither pile up nor hold a slot for long.
 //!
 //! Shell and exec requests are answered with a message and exit status 1 rather than ignored:
 //! an ignored request leaves `ssh host cmd` waiting for ever. Port forwarding, X11 and agent
@@ -17,14 +29,22 @@ use super::keys::is_authorised;
 use crate::access::password;
 use crate::store::{SftpAccount, Store};
 use crate::web::throttle::Throttle;
+use rocket::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use rocket::tokio::net::TcpListener;
+use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use rocket::tokio::time::{sleep, Sleep};
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 pub struct Shared {
     pub data_dir: PathBuf,
@@ -33,54 +53,150 @@ pub struct Shared {
     pub throttle: Throttle,
 }
 
-#[derive(Clone)]
-pub struct SftpServer {
-    pub shared: Arc<Shared>,
+/// How many connections may be open, and how long one may take to log in.
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_unauthenticated: usize,
+    pub auth_timeout: Duration,
 }
 
-impl russh::server::Server for SftpServer {
-    type Handler = Connection;
-
-    fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
-        Connection {
-            shared: self.shared.clone(),
-            peer: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+/// Accepts connections for ever, each in its own task, within `limits`.
+pub async fn serve(
+    listener: TcpListener,
+    ssh: Arc<russh::server::Config>,
+    shared: Arc<Shared>,
+    limits: Limits,
+) {
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let unauthenticated = Arc::new(Semaphore::new(limits.max_unauthenticated));
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                log::warn!("sftp: accepting a connection failed: {e}");
+                rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let permits = (
+            Arc::clone(&open).try_acquire_owned(),
+            Arc::clone(&unauthenticated).try_acquire_owned(),
+        );
+        let (Ok(open_slot), Ok(login_slot)) = permits else {
+            log::warn!("sftp: refused a connection from {peer}: too many connections are open");
+            drop(socket);
+            continue;
+        };
+        let logged_in = Arc::new(AtomicBool::new(false));
+        let handler = Connection {
+            shared: Arc::clone(&shared),
+            peer: Some(peer.ip().to_canonical()),
             user: None,
             channels: HashMap::new(),
+            login_slot: Some(login_slot),
+            logged_in: Arc::clone(&logged_in),
+        };
+        if ssh.nodelay {
+            let _ = socket.set_nodelay(true);
         }
+        let stream = LoginDeadline {
+            inner: socket,
+            deadline: Box::pin(sleep(limits.auth_timeout)),
+            logged_in,
+        };
+        let ssh = Arc::clone(&ssh);
+        rocket::tokio::spawn(async move {
+            let _open_slot = open_slot;
+            let ended = match russh::server::run_stream(ssh, stream, handler).await {
+                Ok(session) => session.await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = ended {
+                log::debug!("sftp: the connection from {peer} ended: {e}");
+            }
+        });
+    }
+}
+
+/// A connection's socket that fails every read and write once the time to log in is up, unless
+/// the connection has logged in by then. The SSH session then ends whatever it was doing (a
+/// session in the middle of key exchange attends to nothing else, not even a disconnect
+/// request), and the socket is closed.
+struct LoginDeadline<S> {
+    inner: S,
+    deadline: Pin<Box<Sleep>>,
+    logged_in: Arc<AtomicBool>,
+}
+
+impl<S> LoginDeadline<S> {
+    /// Whether the time is up; otherwise arranges to be woken when it is.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        !self.logged_in.load(Ordering::Acquire) && self.deadline.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn too_late() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "the client did not log in in time",
+    )
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for LoginDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.expired(cx) {
+            return Poll::Ready(Err(too_late()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for LoginDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.expired(cx) {
+            return Poll::Ready(Err(too_late()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
 pub struct Connection {
     shared: Arc<Shared>,
-    peer: String,
+    peer: Option<IpAddr>,
     /// The source code, once authenticated.
     user: Option<String>,
     channels: HashMap<ChannelId, Channel<Msg>>,
+    /// Held until login: one of the `max_unauthenticated` slots.
+    login_slot: Option<OwnedSemaphorePermit>,
+    /// Set at login, so the connection's deadline no longer applies.
+    logged_in: Arc<AtomicBool>,
 }
 
 const REFUSAL: &str = "This account only accepts SFTP uploads; shell and commands are not \
                        available.\r\n";
 
 impl Connection {
-    fn throttled(&self, user: &str) -> bool {
-        let now = Instant::now();
-        let t = &self.shared.throttle;
-        t.wait(&format!("sftp-user:{user}"), now).is_some()
-            || t.wait(&format!("sftp-addr:{}", self.peer), now).is_some()
-    }
-
-    fn failed(&self, user: &str) {
-        let now = Instant::now();
-        let t = &self.shared.throttle;
-        t.failed(&format!("sftp-user:{user}"), now);
-        t.failed(&format!("sftp-addr:{}", self.peer), now);
-        log::warn!("sftp: a login as {user} was refused");
-    }
-
-    fn succeeded(&mut self, user: &str) -> Auth {
-        self.shared.throttle.succeeded(&format!("sftp-user:{user}"));
+    fn accept(&mut self, user: &str) -> Auth {
         self.user = Some(user.to_owned());
+        self.login_slot = None;
+        self.logged_in.store(true, Ordering::Release);
         log::info!("sftp: {user} logged in");
         Auth::Accept
     }
@@ -102,11 +218,9 @@ impl Connection {
     }
 
     async fn key_allowed(&self, user: &str, key: &PublicKey) -> bool {
-        !self.throttled(user)
-            && self
-                .account(user)
-                .await
-                .is_some_and(|a| is_authorised(key, &a.public_keys))
+        self.account(user)
+            .await
+            .is_some_and(|a| is_authorised(key, &a.public_keys))
     }
 
     fn refuse(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), russh::Error> {
@@ -140,18 +254,19 @@ impl russh::server::Handler for Connection {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         if self.key_allowed(user, key.public_key).await {
-            Ok(self.succeeded(user))
+            Ok(self.accept(user))
         } else {
-            self.failed(user);
+            log::warn!("sftp: a key login as {user} was refused");
             Ok(Auth::reject())
         }
     }
 
     async fn auth_password(&mut self, user: &str, given: &str) -> Result<Auth, Self::Error> {
-        if self.throttled(user) {
-            self.failed(user);
+        let shared = Arc::clone(&self.shared);
+        let Ok(attempt) = shared.throttle.begin(user, self.peer, Instant::now()) else {
+            // Refused unheard and not counted: waiting out the wait is the only way on.
             return Ok(Auth::reject());
-        }
+        };
         let stored = self.account(user).await.and_then(|a| a.password_hash);
         let given = given.to_owned();
         // Unknown accounts and accounts without a password cost the same hash as a wrong one.
@@ -162,9 +277,11 @@ impl russh::server::Handler for Connection {
         .await
         .unwrap_or(false);
         if matched {
-            Ok(self.succeeded(user))
+            attempt.succeeded();
+            Ok(self.accept(user))
         } else {
-            self.failed(user);
+            attempt.failed(Instant::now());
+            log::warn!("sftp: a password login as {user} was refused");
             Ok(Auth::reject())
         }
     }
