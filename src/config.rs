@@ -137,6 +137,9 @@ pub struct SftpConfig {
     /// At most this many of them may be still logging in; more are closed at once, before the
     /// SSH greeting, so idle pre-authentication connections cannot pile up. Default 16.
     pub max_unauthenticated: usize,
+    /// At most this many of those from any one address, so that one address cannot hold every
+    /// slot. Default 4.
+    pub max_unauthenticated_per_address: usize,
 }
 
 impl Default for SftpConfig {
@@ -148,6 +151,7 @@ impl Default for SftpConfig {
             idle_timeout_seconds: 600,
             max_connections: 64,
             max_unauthenticated: 16,
+            max_unauthenticated_per_address: 4,
         }
     }
 }
@@ -345,13 +349,15 @@ mod tests {
                 s.auth_timeout_seconds,
                 s.idle_timeout_seconds,
                 s.max_connections,
-                s.max_unauthenticated
+                s.max_unauthenticated,
+                s.max_unauthenticated_per_address
             ),
             (
                 d.auth_timeout_seconds,
                 d.idle_timeout_seconds,
                 d.max_connections,
-                d.max_unauthenticated
+                d.max_unauthenticated,
+                d.max_unauthenticated_per_address
             )
         );
         assert_eq!(file.web.trusted_proxy, defaults.web.trusted_proxy);

@@ -16,12 +16,14 @@
 mod handler;
 pub mod jail;
 pub mod keys;
+mod limits;
 mod server;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use limits::Limits;
 use russh::{MethodKind, MethodSet};
-use server::{Limits, Shared};
+use server::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,6 +73,7 @@ pub async fn start(config: &Config, listen: &str) -> Result<()> {
     let limits = Limits {
         max_connections: config.sftp.max_connections,
         max_unauthenticated: config.sftp.max_unauthenticated,
+        max_unauthenticated_per_address: config.sftp.max_unauthenticated_per_address,
         auth_timeout: Duration::from_secs(config.sftp.auth_timeout_seconds),
     };
     println!("sftp listening on {bound}");

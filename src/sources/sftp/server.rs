@@ -13,11 +13,12 @@
 //! guessed, and a hospital's feed must not stop because someone who knows its source code
 //! guessed passwords.
 //!
-//! Connections are bounded before any of that: at most `[sftp] max_connections` open and
-//! `max_unauthenticated` not yet logged in (more are closed at once, before the SSH greeting),
-//! and one that has not logged in within `auth_timeout_seconds` is closed, as is a logged-in
-//! one idle for `idle_timeout_seconds`. So idle or slow pre-authentication connections can
-//! neither pile up nor hold a slot for long.
+//! Connections are bounded before any of that (see `limits`): at most `[sftp] max_connections`
+//! open and `max_unauthenticated` not yet logged in, `max_unauthenticated_per_address` of them
+//! from one address (more are closed at once, before the SSH greeting); one that has not logged
+//! in within `auth_timeout_seconds` is closed, as is a logged-in one idle for
+//! `idle_timeout_seconds`. So idle pre-authentication connections can neither pile up nor hold
+//! a slot for long, and one address cannot take every slot.
 //!
 //! Shell and exec requests are answered with a message and exit status 1 rather than ignored:
 //! an ignored request leaves `ssh host cmd` waiting for ever. Port forwarding, X11 and agent
@@ -26,24 +27,20 @@
 use super::handler::SftpSession;
 use super::jail::Area;
 use super::keys::is_authorised;
+use super::limits::{Limits, LoginDeadline, LoginSlot, LoginSlots};
 use crate::access::password;
 use crate::store::{SftpAccount, Store};
 use crate::web::throttle::Throttle;
-use rocket::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use rocket::tokio::net::TcpListener;
-use rocket::tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use rocket::tokio::time::{sleep, Sleep};
+use rocket::tokio::sync::Semaphore;
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId};
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 pub struct Shared {
@@ -51,13 +48,6 @@ pub struct Shared {
     pub database: PathBuf,
     pub max_file_bytes: u64,
     pub throttle: Throttle,
-}
-
-/// How many connections may be open, and how long one may take to log in.
-pub struct Limits {
-    pub max_connections: usize,
-    pub max_unauthenticated: usize,
-    pub auth_timeout: Duration,
 }
 
 /// Accepts connections for ever, each in its own task, within `limits`.
@@ -68,7 +58,7 @@ pub async fn serve(
     limits: Limits,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
-    let unauthenticated = Arc::new(Semaphore::new(limits.max_unauthenticated));
+    let logging_in = LoginSlots::new(&limits);
     loop {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -79,11 +69,12 @@ pub async fn serve(
                 continue;
             }
         };
+        let peer_ip = peer.ip().to_canonical();
         let permits = (
             Arc::clone(&open).try_acquire_owned(),
-            Arc::clone(&unauthenticated).try_acquire_owned(),
+            logging_in.take(peer_ip),
         );
-        let (Ok(open_slot), Ok(login_slot)) = permits else {
+        let (Ok(open_slot), Some(login_slot)) = permits else {
             log::warn!("sftp: refused a connection from {peer}: too many connections are open");
             drop(socket);
             continue;
@@ -91,7 +82,7 @@ pub async fn serve(
         let logged_in = Arc::new(AtomicBool::new(false));
         let handler = Connection {
             shared: Arc::clone(&shared),
-            peer: Some(peer.ip().to_canonical()),
+            peer: Some(peer_ip),
             user: None,
             channels: HashMap::new(),
             login_slot: Some(login_slot),
@@ -100,11 +91,7 @@ pub async fn serve(
         if ssh.nodelay {
             let _ = socket.set_nodelay(true);
         }
-        let stream = LoginDeadline {
-            inner: socket,
-            deadline: Box::pin(sleep(limits.auth_timeout)),
-            logged_in,
-        };
+        let stream = LoginDeadline::new(socket, limits.auth_timeout, logged_in);
         let ssh = Arc::clone(&ssh);
         rocket::tokio::spawn(async move {
             let _open_slot = open_slot;
@@ -119,72 +106,14 @@ pub async fn serve(
     }
 }
 
-/// A connection's socket that fails every read and write once the time to log in is up, unless
-/// the connection has logged in by then. The SSH session then ends whatever it was doing (a
-/// session in the middle of key exchange attends to nothing else, not even a disconnect
-/// request), and the socket is closed.
-struct LoginDeadline<S> {
-    inner: S,
-    deadline: Pin<Box<Sleep>>,
-    logged_in: Arc<AtomicBool>,
-}
-
-impl<S> LoginDeadline<S> {
-    /// Whether the time is up; otherwise arranges to be woken when it is.
-    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        !self.logged_in.load(Ordering::Acquire) && self.deadline.as_mut().poll(cx).is_ready()
-    }
-}
-
-fn too_late() -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        "the client did not log in in time",
-    )
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for LoginDeadline<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(too_late()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for LoginDeadline<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        if self.expired(cx) {
-            return Poll::Ready(Err(too_late()));
-        }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 pub struct Connection {
     shared: Arc<Shared>,
     peer: Option<IpAddr>,
     /// The source code, once authenticated.
     user: Option<String>,
     channels: HashMap<ChannelId, Channel<Msg>>,
-    /// Held until login: one of the `max_unauthenticated` slots.
-    login_slot: Option<OwnedSemaphorePermit>,
+    /// Held until login: one of the slots for connections still logging in.
+    login_slot: Option<LoginSlot>,
     /// Set at login, so the connection's deadline no longer applies.
     logged_in: Arc<AtomicBool>,
 }
