@@ -37,7 +37,7 @@ use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId};
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -59,6 +59,7 @@ pub async fn serve(
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let logging_in = LoginSlots::new(&limits);
+    let mut refusals = Refusals::default();
     loop {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -75,14 +76,14 @@ pub async fn serve(
             logging_in.take(peer_ip),
         );
         let (Ok(open_slot), Some(login_slot)) = permits else {
-            log::warn!("sftp: refused a connection from {peer}: too many connections are open");
             drop(socket);
+            refusals.note(peer);
             continue;
         };
         let logged_in = Arc::new(AtomicBool::new(false));
         let handler = Connection {
             shared: Arc::clone(&shared),
-            peer: Some(peer_ip),
+            peer: peer_ip,
             user: None,
             channels: HashMap::new(),
             login_slot: Some(login_slot),
@@ -106,9 +107,35 @@ pub async fn serve(
     }
 }
 
+/// Refused connections, logged at most once a minute: a flood of them must not flood the log.
+#[derive(Default)]
+struct Refusals {
+    since_logged: u64,
+    logged_at: Option<Instant>,
+}
+
+impl Refusals {
+    fn note(&mut self, peer: SocketAddr) {
+        self.since_logged += 1;
+        let now = Instant::now();
+        if self
+            .logged_at
+            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(60))
+        {
+            return;
+        }
+        log::warn!(
+            "sftp: refused {} connection(s) as over the limits in [sftp] (the latest from {peer})",
+            self.since_logged
+        );
+        self.since_logged = 0;
+        self.logged_at = Some(now);
+    }
+}
+
 pub struct Connection {
     shared: Arc<Shared>,
-    peer: Option<IpAddr>,
+    peer: IpAddr,
     /// The source code, once authenticated.
     user: Option<String>,
     channels: HashMap<ChannelId, Channel<Msg>>,
@@ -192,7 +219,7 @@ impl russh::server::Handler for Connection {
 
     async fn auth_password(&mut self, user: &str, given: &str) -> Result<Auth, Self::Error> {
         let shared = Arc::clone(&self.shared);
-        let Ok(attempt) = shared.throttle.begin(user, self.peer, Instant::now()) else {
+        let Ok(attempt) = shared.throttle.begin(user, Some(self.peer), Instant::now()) else {
             // Refused unheard and not counted: waiting out the wait is the only way on.
             return Ok(Auth::reject());
         };
