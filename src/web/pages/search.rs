@@ -3,6 +3,7 @@
 
 use super::{seen, Page, UserBar};
 use crate::access::{HitLevel, Listed};
+use crate::audit::Action;
 use crate::record::search::{self, Found, Query, MAX_LISTED};
 use crate::record::view;
 use crate::web::guards::Clinical;
@@ -117,7 +118,7 @@ fn search_page(
     seen::record(
         &mut session,
         web,
-        "search-hit",
+        Action::SearchHit,
         &people,
         Some(&query.kind()),
         None,
