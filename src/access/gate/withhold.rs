@@ -76,3 +76,41 @@ impl Gate {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Address;
+
+    fn living_at(restricted: bool) -> Demographics {
+        Demographics {
+            family: Some("Canary".into()),
+            phone: Some("07700 900123".into()),
+            address: Some(Address {
+                lines: vec!["1 Secret Lane".into()],
+                postcode: Some("ZZ1 1ZZ".into()),
+                ..Address::default()
+            }),
+            restricted,
+            ..Demographics::default()
+        }
+    }
+
+    #[test]
+    fn one_s_flag_withholds_whereabouts_from_every_column_shown_with_it() {
+        let (flagged, plain) = (living_at(true), living_at(false));
+        let restricted = any_restricted([&plain, &flagged]);
+        assert!(restricted);
+        for d in [&flagged, &plain] {
+            let shown = for_comparison(d, restricted);
+            assert!(shown.whereabouts_withheld);
+            assert!(shown.demographics.address.is_none() && shown.demographics.phone.is_none());
+            assert_eq!(shown.demographics.family.as_deref(), Some("Canary"));
+        }
+        let open = for_comparison(&plain, any_restricted([&plain]));
+        assert!(!open.whereabouts_withheld && open.demographics.address.is_some());
+        assert_eq!(match_detail("postcode", "ZZ1 1ZZ = ZZ1 1ZZ", true), None);
+        assert!(match_detail("family", "Canary = Canary", true).is_some());
+        assert!(match_detail("postcode", "ZZ1 1ZZ = ZZ1 1ZZ", false).is_some());
+    }
+}
