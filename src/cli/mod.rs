@@ -12,14 +12,17 @@ mod region;
 mod review;
 mod sftp;
 mod source;
+pub mod text;
 mod user;
 
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::import::links::Decider;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use text::{say, tell};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -190,21 +193,22 @@ fn stats(ctx: &Ctx) -> Result<u8> {
         print_json(&s);
         return Ok(0);
     }
-    println!("persons           {}", s.persons);
-    println!("source persons    {}", s.source_persons);
-    println!(
+    say!("persons           {}", s.persons);
+    say!("source persons    {}", s.source_persons);
+    say!(
         "entries           {} (+{} earlier versions kept)",
-        s.entries, s.entry_history
+        s.entries,
+        s.entry_history
     );
     for (c, n) in &s.entries_by_category {
-        println!("  {c:<18} {n}");
+        say!("  {c:<18} {n}");
     }
     let files: Vec<String> = s
         .files_by_state
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
         .collect();
-    println!(
+    say!(
         "files             {}",
         if files.is_empty() {
             "none".into()
@@ -212,17 +216,63 @@ fn stats(ctx: &Ctx) -> Result<u8> {
             files.join(", ")
         }
     );
-    println!("rejects           {}", s.rejects);
-    println!("review queue      {}", s.review_queue);
+    say!("rejects           {}", s.rejects);
+    say!("review queue      {}", s.review_queue);
     Ok(0)
 }
 
-/// The person at the terminal, as decisions and the audit trail name them.
+/// The person at the terminal, as decisions and the audit trail name them: `cli:` and the
+/// account of the process's real user id, e.g. `cli:alice(uid 1000)`. It is the kernel's word,
+/// not `$USER`, which whoever runs the command sets to anything. The name comes from
+/// `/etc/passwd` when the account is there; otherwise the id alone (`cli:uid 1000`) still names
+/// who it was.
 pub(crate) fn operator() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
+    match real_uid() {
+        Some(uid) => match account_name(uid) {
+            Some(name) => format!("cli:{name}(uid {uid})"),
+            None => format!("cli:uid {uid}"),
+        },
+        // Not Linux, or /proc is not mounted: say so rather than guess.
+        None => "cli:uid unknown".into(),
+    }
+}
+
+/// The real user id of this process, from `/proc/self/status` (`Uid: real effective saved
+/// fs`): reading it needs no unsafe call into libc, which this crate forbids.
+fn real_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The login name of `uid` in `/etc/passwd` (`name:x:uid:gid:…`).
+fn account_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| text::inert(name).into_owned())
+    })
+}
+
+/// Runs a use case (a function of the room that owns the change, which audits it in the
+/// change's own transaction) as the operator at the terminal.
+pub(crate) fn as_operator<T>(
+    ctx: &mut Ctx,
+    use_case: impl FnOnce(&mut Store, &Decider<'_>) -> Result<T>,
+) -> Result<T> {
+    let name = operator();
+    let by = Decider {
+        name: &name,
+        ..Default::default()
+    };
+    use_case(&mut ctx.store, &by)
 }
 
 /// Records an administrative command in the audit trail, in its own transaction.
@@ -251,20 +301,67 @@ fn audit_event(
 ) -> Result<()> {
     use crate::clock::Clock;
     let actor = operator();
-    let tx = ctx.store.begin()?;
-    tx.audit(
-        &crate::store::AuditEvent {
-            actor: Some(&actor),
-            action,
-            person_id,
-            detail: Some(detail),
-            reason,
-            outcome: "ok",
-            ..Default::default()
-        },
-        &CLOCK.now_text(),
-    )?;
-    tx.commit()
+    let write = |store: &mut Store| {
+        let tx = store.begin()?;
+        tx.audit(
+            &crate::store::AuditEvent {
+                actor: Some(&actor),
+                action,
+                person_id,
+                detail: Some(detail),
+                reason,
+                outcome: "ok",
+                ..Default::default()
+            },
+            &CLOCK.now_text(),
+        )?;
+        tx.commit()
+    };
+    write(&mut ctx.store).map_err(unwritten)
+}
+
+/// Records that the operator is about to be shown `people` (one `action` event each, or one
+/// naming no one when the list is empty, so that the search itself is on record), in one
+/// committed transaction. Called before anything is printed: when it fails, nothing is, and
+/// the command exits 3.
+pub(crate) fn audit_shown(ctx: &mut Ctx, action: &str, people: &[i64], detail: &str) -> Result<()> {
+    use crate::clock::Clock;
+    let actor = operator();
+    let mut unique = people.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let targets: Vec<Option<i64>> = if unique.is_empty() {
+        vec![None]
+    } else {
+        unique.into_iter().map(Some).collect()
+    };
+    let now = CLOCK.now_text();
+    let write = |store: &mut Store| {
+        let tx = store.begin()?;
+        for &person_id in &targets {
+            tx.audit(
+                &crate::store::AuditEvent {
+                    actor: Some(&actor),
+                    action,
+                    person_id,
+                    detail: Some(detail),
+                    outcome: "ok",
+                    ..Default::default()
+                },
+                &now,
+            )?;
+        }
+        tx.commit()
+    };
+    write(&mut ctx.store).map_err(unwritten)
+}
+
+/// A failed audit write as the command line reports it: exit code 3, whatever the cause.
+fn unwritten(e: Error) -> Error {
+    match e {
+        Error::Audit(_) => e,
+        other => Error::Audit(format!("could not write the audit trail: {other}")),
+    }
 }
 
 /// A password from standard input (passwords never go on the command line), without the
@@ -282,7 +379,7 @@ pub(crate) fn read_password() -> Result<String> {
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: could not write JSON: {e}"),
+        Ok(s) => println!("{}", text::inert_json(&s)),
+        Err(e) => tell!("error: could not write JSON: {e}"),
     }
 }

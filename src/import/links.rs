@@ -12,7 +12,9 @@ use crate::error::Result;
 use crate::model::SourceKind;
 use crate::store::{AuditEvent, LinkMove, Store, Tx};
 
-/// Who decided: recorded on the review and on every audit event.
+/// Who decided: recorded on the review and on every audit event. The feed-side use cases
+/// (sources, SFTP accounts, replay and discard) take it too, so a change made from the web
+/// page and one made from the command line are recorded alike.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Decider<'a> {
     pub user_id: Option<i64>,
@@ -24,6 +26,34 @@ pub struct Decider<'a> {
 }
 
 impl Decider<'_> {
+    /// Writes one audit event by this decider, about no person or one, inside `tx`: the
+    /// caller's change and its record commit together or not at all.
+    pub fn record(
+        &self,
+        tx: &Tx<'_>,
+        action: &str,
+        person_id: Option<i64>,
+        detail: &str,
+        outcome: &str,
+        now: &str,
+    ) -> Result<()> {
+        tx.audit(
+            &AuditEvent {
+                user_id: self.user_id,
+                actor: Some(self.name),
+                role: self.role,
+                org: self.org,
+                action,
+                person_id,
+                detail: Some(detail),
+                outcome,
+                ip: self.ip,
+                ..Default::default()
+            },
+            now,
+        )
+    }
+
     fn audit(
         &self,
         tx: &Tx<'_>,
@@ -33,21 +63,7 @@ impl Decider<'_> {
         now: &str,
     ) -> Result<()> {
         for &person in people {
-            tx.audit(
-                &AuditEvent {
-                    user_id: self.user_id,
-                    actor: Some(self.name),
-                    role: self.role,
-                    org: self.org,
-                    action,
-                    person_id: Some(person),
-                    detail: Some(detail),
-                    outcome: "ok",
-                    ip: self.ip,
-                    ..Default::default()
-                },
-                now,
-            )?;
+            self.record(tx, action, Some(person), detail, "ok", now)?;
         }
         Ok(())
     }

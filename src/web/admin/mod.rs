@@ -7,7 +7,8 @@
 //! records, but rejected and quarantined feed data is patient data in raw form: it is shown
 //! here because fixing feeds is the administrator's job, and every view of raw content is an
 //! audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
-//! decision is audited too (`feed-replay`, `feed-discard`, `feed-source-save`).
+//! decision is a use case of `import::replay` or `sources::settings`, which writes its audit
+//! event (`feed-replay`, `feed-discard`, `feed-source-save`) in the change's own transaction.
 //!
 //! Users: users with their role profiles and live sessions; creating a user, adding and
 //! removing role profiles, resetting a password, disabling, ending sessions — what
@@ -25,6 +26,7 @@ mod sources;
 mod user;
 pub(crate) mod users;
 
+use crate::import::links::Decider;
 use crate::web::guards::Session;
 use crate::web::pages::ErrorPage;
 use crate::web::{ServerError, Web};
@@ -53,6 +55,28 @@ pub fn audit(
     outcome: &str,
 ) -> Result<(), ServerError> {
     Ok(session.audit(web, action, None, detail, outcome)?)
+}
+
+/// Runs a feed-side use case (`sources::settings`, `import::replay`) as the signed-in
+/// administrator, who is the actor of the audit event it writes with its change.
+pub fn as_admin<T>(
+    session: &mut Session,
+    use_case: impl FnOnce(&mut crate::store::Store, &Decider<'_>) -> crate::error::Result<T>,
+) -> crate::error::Result<T> {
+    let (username, role, org, ip) = (
+        session.row.user.username.clone(),
+        session.profile.role.clone(),
+        session.profile.org.clone(),
+        session.ip.clone(),
+    );
+    let by = Decider {
+        user_id: Some(session.row.user.id),
+        name: &username,
+        role: Some(&role),
+        org: Some(&org),
+        ip: ip.as_deref(),
+    };
+    use_case(session.store_mut(), &by)
 }
 
 /// The refusal for a form posted without this session's token.
