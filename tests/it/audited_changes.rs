@@ -192,7 +192,7 @@ fn regression_cli_feed_changes_do_not_happen_when_their_audit_event_cannot_be_wr
         }
         let r = env.run(&args);
         assert_ne!(r.code, 0, "{args:?} succeeded without its audit event");
-        assert_eq!(feed_state(&env), before, "{args:?} changed something");
+        assert!(feed_state(&env) == before, "{args:?} changed something");
         assert!(r.stderr.contains("audit"), "{args:?}: {}", r.stderr);
     }
     assert_ne!(set_sftp_password(&env, "KCC-ASC"), 0);
@@ -364,7 +364,7 @@ fn regression_web_feed_changes_do_not_happen_when_their_audit_event_cannot_be_wr
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let r = post(&it, &s, &path, &form);
         assert_eq!(r.status(), 500, "{path} answered without its audit event");
-        assert_eq!(feed_state(&s.env), before, "{path} changed something");
+        assert!(feed_state(&s.env) == before, "{path} changed something");
         assert!(quarantined.exists(), "{path} moved the quarantined file");
     }
     assert_eq!(audit_count(&s.env), events);
