@@ -20,7 +20,7 @@ pub enum PolicyCommand {
 pub fn run(ctx: &Ctx, cmd: PolicyCommand) -> Result<u8> {
     let PolicyCommand::Show { shipped } = cmd;
     if shipped {
-        print!("{}", super::text::inert(&Policy::shipped_text()));
+        print!("{}", super::text::inert(Policy::shipped_text()));
         return Ok(0);
     }
     let policy = Policy::load(ctx.config.access.policy.as_deref())?;
