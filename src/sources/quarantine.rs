@@ -99,7 +99,8 @@ impl Spool {
             std::fs::rename(&moved_reason, &original_reason)
                 .map_err(|e| io("put back", &moved_reason, e))?;
         } else if let Some(reason) = reason {
-            std::fs::write(&original_reason, reason)
+            // As `Spool::quarantine` writes it.
+            std::fs::write(&original_reason, format!("{reason}\n"))
                 .map_err(|e| io("write", &original_reason, e))?;
         }
         let mut note = moved.as_os_str().to_owned();

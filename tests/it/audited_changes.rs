@@ -387,3 +387,74 @@ fn owned(form: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
+
+#[test]
+fn a_quarantined_file_moved_for_a_decision_that_cannot_commit_is_put_back() {
+    let s = Server::start();
+    let inbox = s.env.data_dir().join("inbox/ORCHARD-GP");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(inbox.join("broken.json"), "{\"resourceType\": \"Bundle\", ").unwrap();
+    scan_until(
+        &s,
+        "SELECT count(*) FROM feed_file WHERE name = 'broken.json' AND state = 'quarantined'",
+    );
+    let file: i64 = s
+        .env
+        .sql()
+        .query_row(
+            "SELECT id FROM feed_file WHERE name = 'broken.json'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let quarantine = s.env.data_dir().join("quarantine/ORCHARD-GP");
+    let quarantined = quarantine.join("broken.json");
+    let reason = quarantine.join("broken.json.reason");
+    let reason_text = std::fs::read_to_string(&reason).unwrap();
+    let it = s.login("it");
+    let page = it
+        .get(s.url(&format!("/admin/files/{file}")))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let csrf = server::hidden(&page, "csrf");
+    // The audit event is written, but the transaction fails at COMMIT: a deferred foreign key
+    // that a trigger on the decision's event breaks.
+    s.env
+        .sql()
+        .execute_batch(
+            "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE trap (parent INTEGER REFERENCES trap_parent (id)
+                                DEFERRABLE INITIALLY DEFERRED);
+             CREATE TRIGGER trap_decisions AFTER INSERT ON audit_event
+             WHEN NEW.action IN ('feed-replay', 'feed-discard')
+             BEGIN INSERT INTO trap VALUES (42); END;",
+        )
+        .unwrap();
+    let before = feed_state(&s.env);
+    let events = audit_count(&s.env);
+    for (action, form) in [
+        ("replay", vec![("csrf", csrf.as_str())]),
+        (
+            "discard",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("note", "the sender will resend it"),
+            ],
+        ),
+    ] {
+        let r = post(&it, &s, &format!("/admin/files/{file}/{action}"), &form);
+        assert_eq!(r.status(), 500, "{action} committed");
+        assert!(feed_state(&s.env) == before, "{action} changed something");
+        assert_eq!(audit_count(&s.env), events);
+        assert!(quarantined.exists(), "{action}: the file was not put back");
+        assert_eq!(std::fs::read_to_string(&reason).unwrap(), reason_text);
+        assert!(!inbox.join("broken.json").exists(), "{action}");
+        let discarded = s.env.data_dir().join("discarded/ORCHARD-GP");
+        let left: Vec<_> = std::fs::read_dir(&discarded)
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "{action} left {left:?} in discarded/");
+    }
+}
