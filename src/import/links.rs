@@ -8,7 +8,7 @@
 //! Audit details name only ids (review, source record, persons). A reviewer's note may quote
 //! the patient, so it stays on the review row and never enters the audit trail.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::SourceKind;
 use crate::store::{AuditEvent, LinkMove, Store, Tx};
 
@@ -27,7 +27,8 @@ pub struct Decider<'a> {
 
 impl Decider<'_> {
     /// Writes one audit event by this decider, about no person or one, inside `tx`: the
-    /// caller's change and its record commit together or not at all.
+    /// caller's change and its record commit together or not at all. A failed write is an
+    /// audit error (exit code 3 on the command line), whatever the database said.
     pub fn record(
         &self,
         tx: &Tx<'_>,
@@ -52,6 +53,12 @@ impl Decider<'_> {
             },
             now,
         )
+        .map_err(|e| match e {
+            Error::Audit(_) => e,
+            other => Error::Audit(format!(
+                "the audit event could not be written, so nothing changed: {other}"
+            )),
+        })
     }
 
     fn audit(
