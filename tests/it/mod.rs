@@ -13,6 +13,7 @@ mod cli_output;
 mod corpus;
 mod crash;
 mod demo;
+mod edge;
 mod export;
 mod feeds;
 mod feeds_dir;
