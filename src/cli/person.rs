@@ -114,7 +114,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             let shown: Vec<i64> = hits.iter().map(|h| h.id).collect();
             super::audit_shown(
                 ctx,
-                "cli-find",
+                "cli-list",
                 &shown,
                 &format!("person find {asked}: {} shown", shown.len()),
             )?;

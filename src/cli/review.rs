@@ -30,15 +30,15 @@ pub fn run(ctx: &mut Ctx, cmd: ReviewCommand) -> Result<u8> {
     match cmd {
         ReviewCommand::List => {
             let rows = ctx.store.reviews("open")?;
-            // Each row shows a record and its candidate person: both are on record as seen,
-            // as on the review pages, before anything is printed.
+            // Each row shows a record and its candidate person: both are on record as listed
+            // (`cli-list`, as `person find` is), before anything is printed.
             let shown: Vec<i64> = rows
                 .iter()
                 .flat_map(|r| std::iter::once(r.candidate_person_id).chain(r.current_person_id))
                 .collect();
             super::audit_shown(
                 ctx,
-                "review-view",
+                "cli-list",
                 &shown,
                 &format!("review list: {} open", rows.len()),
             )?;

@@ -172,7 +172,7 @@ fn regression_terminal_escape_sequences_from_feed_data_are_printed_inert() {
 fn regression_person_find_and_review_list_are_audited_before_printing_as_the_real_uid() {
     let env = Env::new();
     let (pas, council) = possible_match_with_a_hostile_name(&env);
-    let before = events(&env, &["cli-find", "review-view"]).len();
+    let before = events(&env, &["cli-list", "review-view"]).len();
     assert_eq!(before, 0);
 
     // $USER is whatever the caller sets; the trail names the kernel's real uid.
@@ -182,7 +182,7 @@ fn regression_person_find_and_review_list_are_audited_before_printing_as_the_rea
         .output()
         .unwrap();
     assert!(r.status.success());
-    let found = events(&env, &["cli-find"]);
+    let found = events(&env, &["cli-list"]);
     let mut people: Vec<i64> = found.iter().map(|e| e.1.unwrap()).collect();
     people.sort_unstable();
     let mut expected = vec![pas, council];
@@ -199,12 +199,15 @@ fn regression_person_find_and_review_list_are_audited_before_printing_as_the_rea
 
     // A search that finds no one is on record too.
     env.ok(&["person", "find", "--name", "Nobody"]);
-    let found = events(&env, &["cli-find"]);
+    let found = events(&env, &["cli-list"]);
     assert_eq!(found.len(), 3);
     assert_eq!(found[2].1, None);
 
     env.ok(&["review", "list"]);
-    let seen = events(&env, &["review-view"]);
+    let seen: Vec<_> = events(&env, &["cli-list"])
+        .into_iter()
+        .filter(|e| e.3.starts_with("review list"))
+        .collect();
     let mut people: Vec<i64> = seen.iter().map(|e| e.1.unwrap()).collect();
     people.sort_unstable();
     assert_eq!(people, expected, "{seen:?}");
