@@ -15,6 +15,7 @@ mod source;
 pub mod text;
 mod user;
 
+use crate::audit::{Action, Actor};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -222,43 +223,9 @@ fn stats(ctx: &Ctx) -> Result<u8> {
 }
 
 /// The person at the terminal, as decisions and the audit trail name them: `cli:` and the
-/// account of the process's real user id, e.g. `cli:alice(uid 1000)`. It is the kernel's word,
-/// not `$USER`, which whoever runs the command sets to anything. The name comes from
-/// `/etc/passwd` when the account is there; otherwise the id alone (`cli:uid 1000`) still names
-/// who it was.
+/// login of the process's real user id (see `audit::actor`), never `$USER`.
 pub(crate) fn operator() -> String {
-    match real_uid() {
-        Some(uid) => match account_name(uid) {
-            Some(name) => format!("cli:{name}(uid {uid})"),
-            None => format!("cli:uid {uid}"),
-        },
-        // Not Linux, or /proc is not mounted: say so rather than guess.
-        None => "cli:uid unknown".into(),
-    }
-}
-
-/// The real user id of this process, from `/proc/self/status` (`Uid: real effective saved
-/// fs`): reading it needs no unsafe call into libc, which this crate forbids.
-fn real_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// The login name of `uid` in `/etc/passwd` (`name:x:uid:gid:…`).
-fn account_name(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id: u32 = fields.nth(1)?.parse().ok()?;
-        (id == uid && !name.is_empty()).then(|| text::inert(name).into_owned())
-    })
+    crate::audit::actor::operator_name()
 }
 
 /// Runs a use case (a function of the room that owns the change, which audits it in the
@@ -275,16 +242,11 @@ pub(crate) fn as_operator<T>(
     use_case(&mut ctx.store, &by)
 }
 
-/// Records an administrative command in the audit trail, in its own transaction.
-pub(crate) fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
-    audit_event(ctx, action, None, detail, None)
-}
-
 /// Records that the operator was shown a person's data, in its own transaction, before it is
 /// printed.
 pub(crate) fn audit_person(
     ctx: &mut Ctx,
-    action: &str,
+    action: Action,
     person_id: i64,
     detail: &str,
     reason: Option<&str>,
@@ -294,24 +256,21 @@ pub(crate) fn audit_person(
 
 fn audit_event(
     ctx: &mut Ctx,
-    action: &str,
+    action: Action,
     person_id: Option<i64>,
     detail: &str,
     reason: Option<&str>,
 ) -> Result<()> {
     use crate::clock::Clock;
-    let actor = operator();
+    let actor = Actor::operator();
     let write = |store: &mut Store| {
         let tx = store.begin()?;
         tx.audit(
             &crate::store::AuditEvent {
-                actor: Some(&actor),
-                action,
                 person_id,
                 detail: Some(detail),
                 reason,
-                outcome: "ok",
-                ..Default::default()
+                ..actor.event(action)
             },
             &CLOCK.now_text(),
         )?;
@@ -324,9 +283,14 @@ fn audit_event(
 /// naming no one when the list is empty, so that the search itself is on record), in one
 /// committed transaction. Called before anything is printed: when it fails, nothing is, and
 /// the command exits 3.
-pub(crate) fn audit_shown(ctx: &mut Ctx, action: &str, people: &[i64], detail: &str) -> Result<()> {
+pub(crate) fn audit_shown(
+    ctx: &mut Ctx,
+    action: Action,
+    people: &[i64],
+    detail: &str,
+) -> Result<()> {
     use crate::clock::Clock;
-    let actor = operator();
+    let actor = Actor::operator();
     let mut unique = people.to_vec();
     unique.sort_unstable();
     unique.dedup();
@@ -341,12 +305,9 @@ pub(crate) fn audit_shown(ctx: &mut Ctx, action: &str, people: &[i64], detail: &
         for &person_id in &targets {
             tx.audit(
                 &crate::store::AuditEvent {
-                    actor: Some(&actor),
-                    action,
                     person_id,
                     detail: Some(detail),
-                    outcome: "ok",
-                    ..Default::default()
+                    ..actor.event(action)
                 },
                 &now,
             )?;

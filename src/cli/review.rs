@@ -2,6 +2,7 @@
 
 use super::text::say;
 use super::{as_operator, print_json, Ctx, CLOCK};
+use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::import::links;
@@ -38,7 +39,7 @@ pub fn run(ctx: &mut Ctx, cmd: ReviewCommand) -> Result<u8> {
                 .collect();
             super::audit_shown(
                 ctx,
-                "cli-list",
+                Action::CliList,
                 &shown,
                 &format!("review list: {} open", rows.len()),
             )?;

@@ -8,6 +8,7 @@
 //! Audit details name only ids (review, source record, persons). A reviewer's note may quote
 //! the patient, so it stays on the review row and never enters the audit trail.
 
+use crate::audit::Action;
 use crate::error::{Error, Result};
 use crate::model::SourceKind;
 use crate::store::{AuditEvent, LinkMove, Store, Tx};
@@ -32,7 +33,7 @@ impl Decider<'_> {
     pub fn record(
         &self,
         tx: &Tx<'_>,
-        action: &str,
+        action: Action,
         person_id: Option<i64>,
         detail: &str,
         outcome: &str,
@@ -44,12 +45,11 @@ impl Decider<'_> {
                 actor: Some(self.name),
                 role: self.role,
                 org: self.org,
-                action,
                 person_id,
                 detail: Some(detail),
                 outcome,
                 ip: self.ip,
-                ..Default::default()
+                ..AuditEvent::new(action)
             },
             now,
         )
@@ -64,7 +64,7 @@ impl Decider<'_> {
     fn audit(
         &self,
         tx: &Tx<'_>,
-        action: &str,
+        action: Action,
         people: &[i64],
         detail: &str,
         now: &str,
@@ -122,7 +122,7 @@ pub fn link(
         .collect();
     by.audit(
         &tx,
-        "review-link",
+        Action::ReviewLink,
         &people,
         &format!(
             "review {review}: source record {sp} moved from {from_text} to person {candidate}"
@@ -156,7 +156,7 @@ pub fn reject(
         .collect();
     by.audit(
         &tx,
-        "review-reject",
+        Action::ReviewReject,
         &people,
         &format!("review {review}: source record {sp} is not person {candidate}"),
         now,
@@ -197,7 +197,7 @@ pub fn unmerge(
         .collect();
     by.audit(
         &tx,
-        "unmerge",
+        Action::Unmerge,
         &touched,
         &format!(
             "unmerge of person {person}: undid {undone}; moved {}",

@@ -12,6 +12,7 @@
 use super::apply;
 use super::links::Decider;
 use super::summary::FileSummary;
+use crate::audit::Action;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ingest::{self, csv::Mapping};
@@ -124,7 +125,7 @@ pub fn release_file(
         "file {id} back to the inbox{}",
         if fixed { ", fixed" } else { "" }
     );
-    by.record(&tx, "feed-replay", None, &detail, "ok", now)?;
+    by.record(&tx, Action::FeedReplay, None, &detail, "ok", now)?;
     // The move comes last before the commit: an audit event that cannot be written leaves the
     // file where it was, and a commit that fails puts it back.
     let moved = spool.release(&path)?;
@@ -156,7 +157,14 @@ pub fn discard_file(
     if !tx.file_decided(id, "discarded", by.name, Some(note), now)? {
         return Err(no_quarantined_file(id));
     }
-    by.record(&tx, "feed-discard", None, &format!("file {id}"), "ok", now)?;
+    by.record(
+        &tx,
+        Action::FeedDiscard,
+        None,
+        &format!("file {id}"),
+        "ok",
+        now,
+    )?;
     let moved = spool.discard(&path, by.name, now, note)?;
     commit_or_put_back(tx, &spool, &moved, &path, file.reason.as_deref())
 }
@@ -224,7 +232,7 @@ pub fn replay_reject(
         Replayed::Imported => "ok",
         Replayed::StillRejected(_) => "failed",
     };
-    by.record(&tx, "feed-replay", None, &detail, outcome, now)?;
+    by.record(&tx, Action::FeedReplay, None, &detail, outcome, now)?;
     tx.commit()?;
     Ok(replayed)
 }
@@ -244,7 +252,7 @@ pub fn discard_reject(
     }
     by.record(
         &tx,
-        "feed-discard",
+        Action::FeedDiscard,
         None,
         &format!("reject {id}"),
         "ok",

@@ -2,11 +2,12 @@
 //! password. Each change is one use case here (`sharedcare sftp key add|remove`, `sharedcare
 //! sftp password set|clear`; keys given with a source are saved by
 //! [`save_source`](super::settings::save_source)), which makes the change and writes its audit
-//! event (`sftp.key.add`, `sftp.key.remove`, `sftp.password.set`, `sftp.password.clear`, the
+//! event (`sftp-key-add`, `sftp-key-remove`, `sftp-password-set`, `sftp-password-clear`, the
 //! detail naming the account and key fingerprints, never a key or password) in one
 //! transaction: if the event cannot be written, who may log in stays as it was.
 
 use super::sftp::keys::{self, AuthorisedKey};
+use crate::audit::Action;
 use crate::error::{Error, Result};
 use crate::import::links::Decider;
 use crate::store::Store;
@@ -33,7 +34,7 @@ pub fn add_keys(
     }
     let fingerprints: Vec<&str> = keys.iter().map(|k| k.fingerprint.as_str()).collect();
     let detail = format!("{source} {}", fingerprints.join(" "));
-    by.record(&tx, "sftp.key.add", None, &detail, "ok", now)?;
+    by.record(&tx, Action::SftpKeyAdd, None, &detail, "ok", now)?;
     tx.commit()?;
     Ok(added)
 }
@@ -61,7 +62,7 @@ pub fn remove_key(
     }
     by.record(
         &tx,
-        "sftp.key.remove",
+        Action::SftpKeyRemove,
         None,
         &format!("{source} {fingerprint}"),
         "ok",
@@ -82,8 +83,8 @@ pub fn set_password(
     let tx = store.begin()?;
     tx.set_sftp_password(source, hash, now)?;
     let action = match hash {
-        Some(_) => "sftp.password.set",
-        None => "sftp.password.clear",
+        Some(_) => Action::SftpPasswordSet,
+        None => Action::SftpPasswordClear,
     };
     by.record(&tx, action, None, source, "ok", now)?;
     tx.commit()

@@ -10,6 +10,7 @@
 use super::cadence::Cadence;
 use super::sftp::keys::{parse_public_keys, AuthorisedKey};
 use super::Spool;
+use crate::audit::Action;
 use crate::error::{Error, Result};
 use crate::import::links::Decider;
 use crate::ingest::csv::Mapping;
@@ -207,7 +208,7 @@ pub fn save_source(
     for k in &keys_added {
         detail.push_str(&format!("; key {k}"));
     }
-    by.record(&tx, "feed-source-save", None, &detail, "ok", now)?;
+    by.record(&tx, Action::FeedSourceSave, None, &detail, "ok", now)?;
     tx.commit()?;
     Ok(SavedSource {
         id,

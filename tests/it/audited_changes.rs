@@ -217,7 +217,7 @@ fn regression_cli_feed_changes_do_not_happen_when_their_audit_event_cannot_be_wr
     };
     for action in [
         "feed-source-save",
-        "sftp.key.remove",
+        "sftp-key-remove",
         "review-reject",
         "unmerge",
     ] {

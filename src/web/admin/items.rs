@@ -9,6 +9,7 @@
 //! a discarded file moves to `discarded/<SOURCE>/`, nothing is deleted.
 
 use super::{as_admin, audit, csrf_ok, csrf_refused, parse_id, show_raw, RAW_CAP};
+use crate::audit::Action;
 use crate::error::Error;
 use crate::import::replay::{self, QuarantinedFile, Replayed};
 use crate::sources::quarantine::read_capped;
@@ -114,7 +115,7 @@ fn file_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> Sh
         audit(
             &mut session,
             web,
-            "feed-raw-view",
+            Action::FeedRawView,
             &format!("file {id}"),
             "ok",
         )?;
@@ -219,7 +220,7 @@ fn reject_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> 
     let raw = std::mem::take(&mut reject.raw);
     let shown = raw.get(..RAW_CAP).unwrap_or(&raw);
     let detail = format!("reject {id}: file {} {}", reject.file_id, reject.position);
-    audit(&mut session, web, "feed-raw-view", &detail, "ok")?;
+    audit(&mut session, web, Action::FeedRawView, &detail, "ok")?;
     Ok(Either::Left(Page::ok(RejectPage {
         bar: UserBar::of(&session),
         message: done_message(done),

@@ -50,7 +50,7 @@ pub const RAW_CAP: usize = 64 * 1024;
 pub fn audit(
     session: &mut Session,
     web: &Web,
-    action: &str,
+    action: crate::audit::Action,
     detail: &str,
     outcome: &str,
 ) -> Result<(), ServerError> {
@@ -77,6 +77,18 @@ pub fn as_admin<T>(
         ip: ip.as_deref(),
     };
     use_case(session.store_mut(), &by)
+}
+
+/// A use case's message (lower case, no full stop: it reads in a terminal too) as a sentence
+/// for a page.
+pub fn sentence(why: &str) -> String {
+    let mut chars = why.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    let mut text = first.unwrap_or_default() + chars.as_str();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
 }
 
 /// The refusal for a form posted without this session's token.
