@@ -19,7 +19,6 @@ use crate::audit::{Action, Actor};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::import::links::Decider;
 use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -222,24 +221,14 @@ fn stats(ctx: &Ctx) -> Result<u8> {
     Ok(0)
 }
 
-/// The person at the terminal, as decisions and the audit trail name them: `cli:` and the
-/// login of the process's real user id (see `audit::actor`), never `$USER`.
-pub(crate) fn operator() -> String {
-    crate::audit::actor::operator_name()
-}
-
 /// Runs a use case (a function of the room that owns the change, which audits it in the
-/// change's own transaction) as the operator at the terminal.
+/// change's own transaction) as the operator at the terminal: `cli:` and the login of the
+/// process's real user id ([`Actor::operator`]), never `$USER`.
 pub(crate) fn as_operator<T>(
     ctx: &mut Ctx,
-    use_case: impl FnOnce(&mut Store, &Decider<'_>) -> Result<T>,
+    use_case: impl FnOnce(&mut Store, &Actor) -> Result<T>,
 ) -> Result<T> {
-    let name = operator();
-    let by = Decider {
-        name: &name,
-        ..Default::default()
-    };
-    use_case(&mut ctx.store, &by)
+    use_case(&mut ctx.store, &Actor::operator())
 }
 
 /// Records that the operator was shown a person's data, in its own transaction, before it is

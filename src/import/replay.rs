@@ -10,9 +10,9 @@
 //! [`apply`](super::apply) step as a unit of a fresh file, in the decision's transaction.
 
 use super::apply;
-use super::links::Decider;
+use super::links::record;
 use super::summary::FileSummary;
-use crate::audit::Action;
+use crate::audit::{Action, Actor};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ingest::{self, csv::Mapping};
@@ -102,7 +102,7 @@ pub fn release_file(
     store: &mut Store,
     data_dir: &Path,
     id: i64,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<bool> {
     let found = quarantined_file(store, data_dir, id)?;
@@ -118,14 +118,14 @@ pub fn release_file(
     let fixed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != file.sha256;
     let spool = Spool::new(data_dir, &source)?;
     let tx = store.begin()?;
-    if fixed && !tx.file_decided(id, "replayed", by.name, None, now)? {
+    if fixed && !tx.file_decided(id, "replayed", &by.name, None, now)? {
         return Err(no_quarantined_file(id));
     }
     let detail = format!(
         "file {id} back to the inbox{}",
         if fixed { ", fixed" } else { "" }
     );
-    by.record(&tx, Action::FeedReplay, None, &detail, "ok", now)?;
+    record(&tx, by, Action::FeedReplay, None, &detail, "ok", now)?;
     // The move comes last before the commit: an audit event that cannot be written leaves the
     // file where it was, and a commit that fails puts it back.
     let moved = spool.release(&path)?;
@@ -140,7 +140,7 @@ pub fn discard_file(
     data_dir: &Path,
     id: i64,
     note: &str,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<()> {
     let found = quarantined_file(store, data_dir, id)?;
@@ -154,18 +154,19 @@ pub fn discard_file(
     };
     let spool = Spool::new(data_dir, &source)?;
     let tx = store.begin()?;
-    if !tx.file_decided(id, "discarded", by.name, Some(note), now)? {
+    if !tx.file_decided(id, "discarded", &by.name, Some(note), now)? {
         return Err(no_quarantined_file(id));
     }
-    by.record(
+    record(
         &tx,
+        by,
         Action::FeedDiscard,
         None,
         &format!("file {id}"),
         "ok",
         now,
     )?;
-    let moved = spool.discard(&path, by.name, now, note)?;
+    let moved = spool.discard(&path, &by.name, now, note)?;
     commit_or_put_back(tx, &spool, &moved, &path, file.reason.as_deref())
 }
 
@@ -206,7 +207,7 @@ pub fn replay_reject(
     store: &mut Store,
     config: &Config,
     id: i64,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<Replayed> {
     let Some(reject) = store.reject(id)?.filter(|r| r.state == "open") else {
@@ -217,7 +218,7 @@ pub fn replay_reject(
     let outcome = replay_unit(&tx, config, &source, reject.file_id, &reject.raw, now)?;
     let replayed = match outcome {
         Ok(()) => {
-            if !tx.reject_replayed(id, by.name, now)? {
+            if !tx.reject_replayed(id, &by.name, now)? {
                 return Err(Error::NotFound(format!("rejected unit {id} is not open")));
             }
             Replayed::Imported
@@ -232,26 +233,21 @@ pub fn replay_reject(
         Replayed::Imported => "ok",
         Replayed::StillRejected(_) => "failed",
     };
-    by.record(&tx, Action::FeedReplay, None, &detail, outcome, now)?;
+    record(&tx, by, Action::FeedReplay, None, &detail, outcome, now)?;
     tx.commit()?;
     Ok(replayed)
 }
 
 /// Settles open rejected unit `id` as discarded, with who, when and `note`, and records
 /// `feed-discard` in the same transaction.
-pub fn discard_reject(
-    store: &mut Store,
-    id: i64,
-    note: &str,
-    by: &Decider<'_>,
-    now: &str,
-) -> Result<()> {
+pub fn discard_reject(store: &mut Store, id: i64, note: &str, by: &Actor, now: &str) -> Result<()> {
     let tx = store.begin()?;
-    if !tx.reject_discarded(id, by.name, note, now)? {
+    if !tx.reject_discarded(id, &by.name, note, now)? {
         return Err(Error::NotFound(format!("rejected unit {id} is not open")));
     }
-    by.record(
+    record(
         &tx,
+        by,
         Action::FeedDiscard,
         None,
         &format!("reject {id}"),

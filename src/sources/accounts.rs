@@ -7,9 +7,9 @@
 //! transaction: if the event cannot be written, who may log in stays as it was.
 
 use super::sftp::keys::{self, AuthorisedKey};
-use crate::audit::Action;
+use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
-use crate::import::links::Decider;
+use crate::import::links::record;
 use crate::store::Store;
 
 /// Authorises `keys` for the account `source`. Returns each key's fingerprint with whether it
@@ -18,7 +18,7 @@ pub fn add_keys(
     store: &mut Store,
     source: &str,
     keys: &[AuthorisedKey],
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<Vec<(String, bool)>> {
     if keys.is_empty() {
@@ -34,7 +34,7 @@ pub fn add_keys(
     }
     let fingerprints: Vec<&str> = keys.iter().map(|k| k.fingerprint.as_str()).collect();
     let detail = format!("{source} {}", fingerprints.join(" "));
-    by.record(&tx, Action::SftpKeyAdd, None, &detail, "ok", now)?;
+    record(&tx, by, Action::SftpKeyAdd, None, &detail, "ok", now)?;
     tx.commit()?;
     Ok(added)
 }
@@ -45,7 +45,7 @@ pub fn remove_key(
     store: &mut Store,
     source: &str,
     fingerprint: &str,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<()> {
     let tx = store.begin()?;
@@ -60,8 +60,9 @@ pub fn remove_key(
             "{source} has no key {fingerprint}; `sharedcare sftp key list {source}` shows them"
         )));
     }
-    by.record(
+    record(
         &tx,
+        by,
         Action::SftpKeyRemove,
         None,
         &format!("{source} {fingerprint}"),
@@ -77,7 +78,7 @@ pub fn set_password(
     store: &mut Store,
     source: &str,
     hash: Option<&str>,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<()> {
     let tx = store.begin()?;
@@ -86,6 +87,6 @@ pub fn set_password(
         Some(_) => Action::SftpPasswordSet,
         None => Action::SftpPasswordClear,
     };
-    by.record(&tx, action, None, source, "ok", now)?;
+    record(&tx, by, action, None, source, "ok", now)?;
     tx.commit()
 }

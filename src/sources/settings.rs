@@ -10,9 +10,9 @@
 use super::cadence::Cadence;
 use super::sftp::keys::{parse_public_keys, AuthorisedKey};
 use super::Spool;
-use crate::audit::Action;
+use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
-use crate::import::links::Decider;
+use crate::import::links::record;
 use crate::ingest::csv::Mapping;
 use crate::model::{Format, SourceKind};
 use crate::store::{NewSource, Store, Tx};
@@ -179,7 +179,7 @@ pub fn save_source(
     store: &mut Store,
     data_dir: &Path,
     input: &SourceInput,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<SavedSource> {
     let valid = input.validate(data_dir, store)?;
@@ -208,7 +208,7 @@ pub fn save_source(
     for k in &keys_added {
         detail.push_str(&format!("; key {k}"));
     }
-    by.record(&tx, Action::FeedSourceSave, None, &detail, "ok", now)?;
+    record(&tx, by, Action::FeedSourceSave, None, &detail, "ok", now)?;
     tx.commit()?;
     Ok(SavedSource {
         id,

@@ -26,7 +26,7 @@ mod sources;
 mod user;
 pub(crate) mod users;
 
-use crate::import::links::Decider;
+use crate::audit::Actor;
 use crate::web::guards::Session;
 use crate::web::pages::ErrorPage;
 use crate::web::{ServerError, Web};
@@ -61,22 +61,10 @@ pub fn audit(
 /// administrator, who is the actor of the audit event it writes with its change.
 pub fn as_admin<T>(
     session: &mut Session,
-    use_case: impl FnOnce(&mut crate::store::Store, &Decider<'_>) -> crate::error::Result<T>,
+    use_case: impl FnOnce(&mut crate::store::Store, &Actor) -> crate::error::Result<T>,
 ) -> crate::error::Result<T> {
-    let (username, role, org, ip) = (
-        session.row.user.username.clone(),
-        session.profile.role.clone(),
-        session.profile.org.clone(),
-        session.ip.clone(),
-    );
-    let by = Decider {
-        user_id: Some(session.row.user.id),
-        name: &username,
-        role: Some(&role),
-        org: Some(&org),
-        ip: ip.as_deref(),
-    };
-    use_case(session.store_mut(), &by)
+    let actor = session.actor();
+    use_case(session.store_mut(), &actor)
 }
 
 /// A use case's message (lower case, no full stop: it reads in a terminal too) as a sentence
