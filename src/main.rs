@@ -15,7 +15,8 @@ fn main() -> ExitCode {
     match sharedcare::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            // An error can quote what a feed or the operator sent: shown, never obeyed.
+            eprintln!("error: {}", sharedcare::cli::text::inert(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

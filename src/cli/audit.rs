@@ -6,6 +6,7 @@
 //! data is shown. A server that was running keeps the later head it committed itself (a
 //! replayed old head file must not talk it out of that) until it is restarted.
 
+use super::text::say;
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
 use crate::error::Result;
@@ -44,9 +45,9 @@ pub fn run(ctx: &mut Ctx, command: AuditCommand) -> Result<u8> {
             if ctx.json {
                 print_json(&serde_json::json!({ "reanchored_at": seq }));
             } else {
-                println!("audit head moved to seq {seq}");
+                say!("audit head moved to seq {seq}");
                 // A running server remembers the head it committed and keeps refusing.
-                println!("restart a running server so that it takes up the new head");
+                say!("restart a running server so that it takes up the new head");
             }
             Ok(0)
         }
@@ -61,7 +62,7 @@ fn verify(ctx: &mut Ctx) -> Result<u8> {
     if ctx.json {
         print_json(&report);
     } else {
-        println!("{}", report.summary());
+        say!("{}", report.summary());
     }
     Ok(if report.broken.is_some() { BROKEN } else { 0 })
 }

@@ -1,5 +1,6 @@
 //! `sharedcare demo`: a data directory built from the synthetic sample feeds.
 
+use super::text::say;
 use super::{import::import_files, print_json, Ctx, CLOCK};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -49,13 +50,13 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
             "stats": ctx.store.stats()?,
         }));
     } else {
-        print!("{}", all.render());
-        println!("\nDemo data directory: {}", data_dir.display());
-        println!(
+        print!("{}", super::text::inert(&all.render()));
+        say!("\nDemo data directory: {}", data_dir.display());
+        say!(
             "Try: sharedcare --data-dir {} person find --name smith",
             data_dir.display()
         );
-        println!("     sharedcare --data-dir {} stats", data_dir.display());
+        say!("     sharedcare --data-dir {} stats", data_dir.display());
     }
     Ok(u8::from(all.had_problems()))
 }

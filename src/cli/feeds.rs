@@ -1,6 +1,7 @@
 //! `sharedcare feeds`, `scan`, `backup` and `restore`: the operator's side of feeds that run
 //! themselves. `scan` and `backup` are the scheduler's jobs run once by hand, recorded alike.
 
+use super::text::say;
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::{Clock, FixedClock};
 use crate::error::{Error, Result};
@@ -33,10 +34,10 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
         return Ok(0);
     }
     if rows.is_empty() {
-        println!("no sources yet; add one with `sharedcare source add`");
+        say!("no sources yet; add one with `sharedcare source add`");
         return Ok(0);
     }
-    println!(
+    say!(
         "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8}",
         "SOURCE",
         "STATUS",
@@ -51,7 +52,7 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
     );
     for h in &rows {
         let c = &h.counts;
-        println!(
+        say!(
             "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8}",
             h.source,
             h.status,
@@ -69,7 +70,7 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
     }
     for h in &rows {
         for q in &h.quarantined {
-            println!("quarantined {}/{}: {}", h.source, q.file, q.reason);
+            say!("quarantined {}/{}: {}", h.source, q.file, q.reason);
         }
     }
     Ok(0)
@@ -96,7 +97,7 @@ pub fn scan(ctx: &mut Ctx, args: &ScanArgs) -> Result<u8> {
         print_json(&report);
     } else {
         for f in &report.files {
-            println!(
+            say!(
                 "{:<20} {:<12} {} ({} accepted, {} rejected){}",
                 f.source,
                 f.outcome,
@@ -110,9 +111,9 @@ pub fn scan(ctx: &mut Ctx, args: &ScanArgs) -> Result<u8> {
             );
         }
         for e in &report.errors {
-            println!("error: {e}");
+            say!("error: {e}");
         }
-        println!("{}", report.summary());
+        say!("{}", report.summary());
     }
     Ok(u8::from(report.had_problems()))
 }
@@ -127,13 +128,13 @@ pub fn backup(ctx: &mut Ctx) -> Result<u8> {
     if ctx.json {
         print_json(&report);
     } else {
-        println!(
+        say!(
             "backed up to {} ({} bytes), integrity_check ok",
             report.path.display(),
             report.bytes
         );
         for p in &report.removed {
-            println!("removed old backup {}", p.display());
+            say!("removed old backup {}", p.display());
         }
     }
     Ok(0)
@@ -151,13 +152,13 @@ pub fn restore(config: &crate::config::Config, json: bool, args: &RestoreArgs) -
     if json {
         print_json(&report);
     } else {
-        println!(
+        say!(
             "restored {} (schema version {})",
             report.restored_from.display(),
             report.schema_version
         );
         if let Some(p) = &report.previous {
-            println!("the previous database is kept as {}", p.display());
+            say!("the previous database is kept as {}", p.display());
         }
     }
     Ok(0)

@@ -25,7 +25,7 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<u8> {
     if ctx.json {
         print_json(&summary);
     } else {
-        print!("{}", summary.render());
+        print!("{}", super::text::inert(&summary.render()));
     }
     Ok(u8::from(summary.had_problems()))
 }

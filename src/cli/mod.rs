@@ -12,6 +12,7 @@ mod region;
 mod review;
 mod sftp;
 mod source;
+pub mod text;
 mod user;
 
 use crate::audit::{Action, Actor};
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::store::Store;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use text::{say, tell};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -191,21 +193,22 @@ fn stats(ctx: &Ctx) -> Result<u8> {
         print_json(&s);
         return Ok(0);
     }
-    println!("persons           {}", s.persons);
-    println!("source persons    {}", s.source_persons);
-    println!(
+    say!("persons           {}", s.persons);
+    say!("source persons    {}", s.source_persons);
+    say!(
         "entries           {} (+{} earlier versions kept)",
-        s.entries, s.entry_history
+        s.entries,
+        s.entry_history
     );
     for (c, n) in &s.entries_by_category {
-        println!("  {c:<18} {n}");
+        say!("  {c:<18} {n}");
     }
     let files: Vec<String> = s
         .files_by_state
         .iter()
         .map(|(k, v)| format!("{v} {k}"))
         .collect();
-    println!(
+    say!(
         "files             {}",
         if files.is_empty() {
             "none".into()
@@ -213,20 +216,19 @@ fn stats(ctx: &Ctx) -> Result<u8> {
             files.join(", ")
         }
     );
-    println!("rejects           {}", s.rejects);
-    println!("review queue      {}", s.review_queue);
+    say!("rejects           {}", s.rejects);
+    say!("review queue      {}", s.review_queue);
     Ok(0)
 }
 
-/// The person at the terminal, as decisions and the audit trail name them: `cli:` and the
-/// login of the process's real user id (see `audit::actor`), never `$USER`.
-pub(crate) fn operator() -> String {
-    crate::audit::actor::operator_name()
-}
-
-/// Records an administrative command in the audit trail, in its own transaction.
-pub(crate) fn audit(ctx: &mut Ctx, action: Action, detail: &str) -> Result<()> {
-    audit_event(ctx, action, None, detail, None)
+/// Runs a use case (a function of the room that owns the change, which audits it in the
+/// change's own transaction) as the operator at the terminal: `cli:` and the login of the
+/// process's real user id ([`Actor::operator`]), never `$USER`.
+pub(crate) fn as_operator<T>(
+    ctx: &mut Ctx,
+    use_case: impl FnOnce(&mut Store, &Actor) -> Result<T>,
+) -> Result<T> {
+    use_case(&mut ctx.store, &Actor::operator())
 }
 
 /// Records that the operator was shown a person's data, in its own transaction, before it is
@@ -250,17 +252,66 @@ fn audit_event(
 ) -> Result<()> {
     use crate::clock::Clock;
     let actor = Actor::operator();
-    let tx = ctx.store.begin()?;
-    tx.audit(
-        &crate::store::AuditEvent {
-            person_id,
-            detail: Some(detail),
-            reason,
-            ..actor.event(action)
-        },
-        &CLOCK.now_text(),
-    )?;
-    tx.commit()
+    let write = |store: &mut Store| {
+        let tx = store.begin()?;
+        tx.audit(
+            &crate::store::AuditEvent {
+                person_id,
+                detail: Some(detail),
+                reason,
+                ..actor.event(action)
+            },
+            &CLOCK.now_text(),
+        )?;
+        tx.commit()
+    };
+    write(&mut ctx.store).map_err(unwritten)
+}
+
+/// Records that the operator is about to be shown `people` (one `action` event each, or one
+/// naming no one when the list is empty, so that the search itself is on record), in one
+/// committed transaction. Called before anything is printed: when it fails, nothing is, and
+/// the command exits 3.
+pub(crate) fn audit_shown(
+    ctx: &mut Ctx,
+    action: Action,
+    people: &[i64],
+    detail: &str,
+) -> Result<()> {
+    use crate::clock::Clock;
+    let actor = Actor::operator();
+    let mut unique = people.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let targets: Vec<Option<i64>> = if unique.is_empty() {
+        vec![None]
+    } else {
+        unique.into_iter().map(Some).collect()
+    };
+    let now = CLOCK.now_text();
+    let write = |store: &mut Store| {
+        let tx = store.begin()?;
+        for &person_id in &targets {
+            tx.audit(
+                &crate::store::AuditEvent {
+                    person_id,
+                    detail: Some(detail),
+                    ..actor.event(action)
+                },
+                &now,
+            )?;
+        }
+        tx.commit()
+    };
+    write(&mut ctx.store).map_err(unwritten)
+}
+
+/// A failed audit write as the command line reports it: exit code 3, whatever the cause.
+fn unwritten(e: Error) -> Error {
+    match e {
+        Error::Audit(_) => e,
+        other => Error::Audit(format!("could not write the audit trail: {other}")),
+    }
 }
 
 /// A password from standard input (passwords never go on the command line), without the
@@ -278,7 +329,7 @@ pub(crate) fn read_password() -> Result<String> {
 
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: could not write JSON: {e}"),
+        Ok(s) => println!("{}", text::inert_json(&s)),
+        Err(e) => tell!("error: could not write JSON: {e}"),
     }
 }

@@ -1,5 +1,6 @@
 //! `sharedcare person find|show` and `sharedcare export`.
 
+use super::text::{say, tell};
 use super::{print_json, Ctx};
 use crate::access::{objections, view_as, Gate, Restrictions};
 use crate::audit::Action;
@@ -98,12 +99,24 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             name,
             dob,
         } => {
-            let mut hits = match (nhs_number, name) {
-                (Some(n), _) => ctx.store.find_by_nhs_number(&nhs_digits(&n)?)?,
+            // What was asked, for the audit trail: the kind of search, never the words (a
+            // name or number typed is patient data; the persons shown are recorded by id).
+            let (mut hits, asked) = match (nhs_number, name) {
+                (Some(n), _) => (
+                    ctx.store.find_by_nhs_number(&nhs_digits(&n)?)?,
+                    "by NHS number",
+                ),
                 (None, Some(name)) => {
                     let dob = dob.as_deref().map(parse_dob).transpose()?;
-                    ctx.store
-                        .find_by_name(&name, dob.as_deref().map(|d| (d, d)))?
+                    let hits = ctx
+                        .store
+                        .find_by_name(&name, dob.as_deref().map(|d| (d, d)))?;
+                    let asked = if dob.is_some() {
+                        "by name and date of birth"
+                    } else {
+                        "by name"
+                    };
+                    (hits, asked)
                 }
                 (None, None) => return Err(Error::Invalid("give --nhs-number or --name".into())),
             };
@@ -111,13 +124,20 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             for h in hits.iter_mut().filter(|h| h.restricted) {
                 h.postcode = None;
             }
+            let shown: Vec<i64> = hits.iter().map(|h| h.id).collect();
+            super::audit_shown(
+                ctx,
+                Action::CliList,
+                &shown,
+                &format!("person find {asked}: {} shown", shown.len()),
+            )?;
             if ctx.json {
                 print_json(&hits);
             } else if hits.is_empty() {
-                println!("no one found");
+                say!("no one found");
             } else {
                 for h in &hits {
-                    println!("{}", hit_line(h));
+                    say!("{}", hit_line(h));
                 }
             }
             Ok(0)
@@ -141,7 +161,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
                 date,
                 super::CLOCK.now(),
             )?;
-            println!("objection recorded for person {person}: each organisation now sees only what it supplied");
+            say!("objection recorded for person {person}: each organisation now sees only what it supplied");
             Ok(0)
         }
         PersonCommand::MarkTest { id } => mark_test(ctx, &id, true),
@@ -157,7 +177,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
                 Err(Error::NotFound(_)) => 0,
                 done => done?,
             };
-            println!("{n} objection(s) withdrawn for person {person}");
+            say!("{n} objection(s) withdrawn for person {person}");
             Ok(0)
         }
         PersonCommand::Show { id, reason } => {
@@ -165,7 +185,10 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             if ctx.json {
                 print_json(&record);
             } else {
-                print!("{}", crate::record::text::render(&record));
+                print!(
+                    "{}",
+                    super::text::inert(&crate::record::text::render(&record))
+                );
             }
             Ok(0)
         }
@@ -179,10 +202,10 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             if ctx.json {
                 print_json(&record.entries);
             } else if record.entries.is_empty() {
-                println!("nothing in this record matches \"{text}\"");
+                say!("nothing in this record matches \"{text}\"");
             } else {
                 for e in &record.entries {
-                    println!(
+                    say!(
                         "{:<18} {}  ({}, {})",
                         e.entry.category.as_str(),
                         e.entry.title,
@@ -229,7 +252,7 @@ fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: Action) -> Result<
     super::audit_person(ctx, action, visible.record.person_id, detail, reason)?;
     if visible.withheld.sensitive + visible.withheld.by_objection > 0 || visible.withheld.restricted
     {
-        eprintln!(
+        tell!(
             "withheld: {} sensitive, {} under an objection{}; give --reason to include them",
             visible.withheld.sensitive,
             visible.withheld.by_objection,
@@ -299,7 +322,7 @@ fn mark_test(ctx: &mut Ctx, key: &str, test: bool) -> Result<u8> {
         (false, true) => "is no longer marked as a test person",
         (false, false) => "was not marked as a test person",
     };
-    println!("person {person} {state}");
+    say!("person {person} {state}");
     Ok(0)
 }
 

@@ -1,5 +1,6 @@
 //! `sharedcare policy show|check`: the access policy in force.
 
+use super::text::say;
 use super::{print_json, Ctx};
 use crate::access::{Activity, Policy};
 use crate::error::Result;
@@ -19,7 +20,7 @@ pub enum PolicyCommand {
 pub fn run(ctx: &Ctx, cmd: PolicyCommand) -> Result<u8> {
     let PolicyCommand::Show { shipped } = cmd;
     if shipped {
-        print!("{}", Policy::shipped_text());
+        print!("{}", super::text::inert(Policy::shipped_text()));
         return Ok(0);
     }
     let policy = Policy::load(ctx.config.access.policy.as_deref())?;
@@ -34,8 +35,8 @@ pub fn run(ctx: &Ctx, cmd: PolicyCommand) -> Result<u8> {
             .map(Activity::as_str)
             .collect();
         let categories: Vec<&str> = role.categories.iter().map(|c| c.as_str()).collect();
-        println!("{} ({})", role.name, role.label);
-        println!(
+        say!("{} ({})", role.name, role.label);
+        say!(
             "  may:  {}",
             if activities.is_empty() {
                 "nothing".into()
@@ -43,7 +44,7 @@ pub fn run(ctx: &Ctx, cmd: PolicyCommand) -> Result<u8> {
                 activities.join(", ")
             }
         );
-        println!(
+        say!(
             "  sees: {}",
             if categories.is_empty() {
                 "no patient data".into()

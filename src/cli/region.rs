@@ -5,6 +5,7 @@
 //! prints the figures a benchmark needs; `check` compares the links in the database with the
 //! generator's `truth.csv` and prints recall and precision over pairs of source records.
 
+use super::text::{say, tell};
 use super::{demo::load_sources, print_json, Ctx};
 use crate::error::{Error, Result};
 use crate::store::Linkage;
@@ -61,7 +62,7 @@ pub fn run(data_dir: &Path, json: bool, cmd: &RegionCommand) -> Result<u8> {
             if json {
                 print_json(&b);
             } else {
-                print!("{}", render_bare(&b, None));
+                print!("{}", super::text::inert(&render_bare(&b, None)));
             }
             Ok(0)
         }
@@ -71,7 +72,7 @@ pub fn run(data_dir: &Path, json: bool, cmd: &RegionCommand) -> Result<u8> {
             if json {
                 print_json(&l);
             } else {
-                print!("{}", render_linkage(&l));
+                print!("{}", super::text::inert(&render_linkage(&l)));
             }
             Ok(0)
         }
@@ -99,16 +100,16 @@ fn generate(json: bool, people: u64, out: &Path, seed: u64, day: Option<u32>) ->
     if json {
         print_json(&summary);
     } else {
-        println!("people            {}", summary.people);
-        println!("sources           {}", summary.sources);
-        println!("messages and rows {}", summary.messages);
-        println!("truth rows        {}", summary.truth_rows);
-        println!("planted faults    {} (see faults.csv)", summary.faults);
-        println!("seconds           {:.1}", summary.seconds);
+        say!("people            {}", summary.people);
+        say!("sources           {}", summary.sources);
+        say!("messages and rows {}", summary.messages);
+        say!("truth rows        {}", summary.truth_rows);
+        say!("planted faults    {} (see faults.csv)", summary.faults);
+        say!("seconds           {:.1}", summary.seconds);
         if let Some(kib) = summary.peak_rss_kib {
-            println!("peak memory       {} MiB", kib / 1024);
+            say!("peak memory       {} MiB", kib / 1024);
         }
-        println!("written to        {}", summary.out.display());
+        say!("written to        {}", summary.out.display());
     }
     Ok(0)
 }
@@ -179,7 +180,7 @@ fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u
     let quiet = json || !std::io::stderr().is_terminal();
     let summary = load_sources(&mut ctx, dir, &mut |code, files| {
         if !quiet {
-            eprintln!("{code}: {files} files");
+            tell!("{code}: {files} files");
         }
     })?;
     let seconds = started.elapsed().as_secs_f64();
@@ -238,38 +239,43 @@ fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u
     if json {
         print_json(&figures);
     } else {
-        println!(
+        say!(
             "files             {} ({} quarantined)",
-            figures.files, figures.quarantined
+            figures.files,
+            figures.quarantined
         );
-        println!(
+        say!(
             "messages and rows {} ({} accepted)",
-            figures.messages, figures.accepted
+            figures.messages,
+            figures.accepted
         );
-        println!("rejects           {}", figures.rejects);
+        say!("rejects           {}", figures.rejects);
         for (reason, n) in &figures.reject_reasons {
-            println!("  {n:>6}  {reason}");
+            say!("  {n:>6}  {reason}");
         }
-        println!("persons           {}", figures.persons);
-        println!("source persons    {}", figures.source_persons);
-        println!("entries           {}", figures.entries);
-        println!("review queue      {}", figures.review_queue);
-        println!("wall time         {:.1} s", figures.seconds);
-        println!("messages/s        {:.0}", figures.messages_per_second);
-        println!("entries/s         {:.0}", figures.entries_per_second);
+        say!("persons           {}", figures.persons);
+        say!("source persons    {}", figures.source_persons);
+        say!("entries           {}", figures.entries);
+        say!("review queue      {}", figures.review_queue);
+        say!("wall time         {:.1} s", figures.seconds);
+        say!("messages/s        {:.0}", figures.messages_per_second);
+        say!("entries/s         {:.0}", figures.entries_per_second);
         if let Some(kib) = figures.peak_rss_kib {
-            println!("peak memory       {} MiB", kib / 1024);
+            say!("peak memory       {} MiB", kib / 1024);
         }
-        println!(
+        say!(
             "database          {} MiB, {:.0} bytes/entry",
             figures.database_bytes / 1_048_576,
             figures.bytes_per_entry
         );
         if let Some(b) = &figures.bare {
-            print!("{}", render_bare(b, Some(figures.entries_per_second)));
+            print!(
+                "{}",
+                super::text::inert(&render_bare(b, Some(figures.entries_per_second)))
+            );
         }
         if let Some(l) = &figures.linkage {
-            print!("{}", render_linkage(l));
+            print!("{}", super::text::inert(&render_linkage(l)));
         }
     }
     Ok(u8::from(summary.had_problems()))

@@ -1,13 +1,15 @@
 //! `sharedcare sftp fingerprint|key|password`: the SFTP server's host key and the accounts
 //! sources log in with (one per source, named by the source code).
 //!
-//! Every change to who may log in is audited, as user changes are.
+//! Every change to who may log in is a use case of [`crate::sources::accounts`], audited in the
+//! change's own transaction.
 
-use super::{audit, print_json, read_password, Ctx, CLOCK};
+use super::text::say;
+use super::{as_operator, print_json, read_password, Ctx, CLOCK};
 use crate::access::password;
-use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::sources::accounts;
 use crate::sources::sftp::keys;
 use clap::Subcommand;
 use std::io::Read;
@@ -64,7 +66,7 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             if ctx.json {
                 print_json(&serde_json::json!({ "fingerprint": fp }));
             } else {
-                println!("{fp}");
+                say!("{fp}");
             }
             Ok(0)
         }
@@ -85,26 +87,17 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             let parsed = keys::parse_public_keys(&text)
                 .map_err(|e| Error::Invalid(format!("{}: {e}", file.display())))?;
             let now = CLOCK.now_text();
-            let tx = ctx.store.begin()?;
-            for k in &parsed {
-                let added = tx.add_sftp_key(&source, &k.public_key, &now)?;
-                println!(
-                    "{} {} for {source}",
-                    if added {
-                        "authorised"
-                    } else {
-                        "already authorised"
-                    },
-                    k.fingerprint
-                );
+            let added = as_operator(ctx, |store, by| {
+                accounts::add_keys(store, &source, &parsed, by, &now)
+            })?;
+            for (fingerprint, new) in added {
+                let done = if new {
+                    "authorised"
+                } else {
+                    "already authorised"
+                };
+                say!("{done} {fingerprint} for {source}");
             }
-            tx.commit()?;
-            let fps: Vec<&str> = parsed.iter().map(|k| k.fingerprint.as_str()).collect();
-            audit(
-                ctx,
-                Action::SftpKeyAdd,
-                &format!("{source} {}", fps.join(" ")),
-            )?;
             Ok(0)
         }
         SftpCommand::Key(KeyCommand::List { source }) => {
@@ -124,10 +117,10 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             if ctx.json {
                 print_json(&lines);
             } else if lines.is_empty() {
-                println!("{source} has no SFTP keys; `sharedcare sftp key add {source} FILE`");
+                say!("{source} has no SFTP keys; `sharedcare sftp key add {source} FILE`");
             } else {
                 for l in &lines {
-                    println!("{}  {}  added {}", l.fingerprint, l.algorithm, l.added_at);
+                    say!("{}  {}  added {}", l.fingerprint, l.algorithm, l.added_at);
                 }
             }
             Ok(0)
@@ -136,44 +129,28 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             source,
             fingerprint,
         }) => {
-            let rows = ctx.store.sftp_keys(&source)?;
-            let tx = ctx.store.begin()?;
-            let mut removed = 0;
-            for row in rows {
-                if keys::describe(&row.public_key).0 == fingerprint {
-                    removed += tx.remove_sftp_key(&source, &row.public_key)?;
-                }
-            }
-            tx.commit()?;
-            if removed == 0 {
-                return Err(Error::NotFound(format!(
-                    "{source} has no key {fingerprint}; `sharedcare sftp key list {source}` \
-                     shows them"
-                )));
-            }
-            audit(
-                ctx,
-                Action::SftpKeyRemove,
-                &format!("{source} {fingerprint}"),
-            )?;
-            println!("removed {fingerprint} from {source}");
+            let now = CLOCK.now_text();
+            as_operator(ctx, |store, by| {
+                accounts::remove_key(store, &source, &fingerprint, by, &now)
+            })?;
+            say!("removed {fingerprint} from {source}");
             Ok(0)
         }
         SftpCommand::Password(PasswordCommand::Set { source, .. }) => {
             let hash = password::hash(&read_password()?).map_err(Error::Invalid)?;
-            let tx = ctx.store.begin()?;
-            tx.set_sftp_password(&source, Some(&hash), &CLOCK.now_text())?;
-            tx.commit()?;
-            audit(ctx, Action::SftpPasswordSet, &source)?;
-            println!("password set for {source}");
+            let now = CLOCK.now_text();
+            as_operator(ctx, |store, by| {
+                accounts::set_password(store, &source, Some(&hash), by, &now)
+            })?;
+            say!("password set for {source}");
             Ok(0)
         }
         SftpCommand::Password(PasswordCommand::Clear { source }) => {
-            let tx = ctx.store.begin()?;
-            tx.set_sftp_password(&source, None, &CLOCK.now_text())?;
-            tx.commit()?;
-            audit(ctx, Action::SftpPasswordClear, &source)?;
-            println!("password cleared for {source}");
+            let now = CLOCK.now_text();
+            as_operator(ctx, |store, by| {
+                accounts::set_password(store, &source, None, by, &now)
+            })?;
+            say!("password cleared for {source}");
             Ok(0)
         }
     }

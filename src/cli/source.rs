@@ -1,11 +1,11 @@
 //! `sharedcare source add|edit|list`: what a source is, and how its files arrive (cadence, drop
 //! folder, SFTP keys).
 
+use super::text::say;
 use super::{print_json, Ctx, CLOCK};
-use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::sources::settings::SourceInput;
+use crate::sources::settings::{self, SourceInput};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -131,25 +131,15 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
                     .map(|p| Ok((p.display().to_string(), read_text(p)?)))
                     .collect::<Result<_>>()?,
             };
-            let valid = input.validate(&ctx.config.data_dir, &ctx.store)?;
             let now = CLOCK.now_text();
-            let tx = ctx.store.begin()?;
-            let (id, _) = valid.save(&tx, &now)?;
-            let actor = crate::audit::Actor::operator();
-            for k in &valid.keys {
-                tx.audit(
-                    &crate::store::AuditEvent {
-                        detail: Some(&format!("{code} {}", k.fingerprint)),
-                        ..actor.event(Action::SftpKeyAdd)
-                    },
-                    &now,
-                )?;
-            }
-            tx.commit()?;
+            let data_dir = ctx.config.data_dir.clone();
+            let saved = super::as_operator(ctx, |store, by| {
+                settings::save_source(store, &data_dir, &input, by, &now)
+            })?;
             if ctx.json {
-                print_json(&ctx.store.source_by_code(&code)?);
+                print_json(&ctx.store.source_by_code(&saved.code)?);
             } else {
-                println!("source {code} registered (id {id})");
+                say!("source {code} registered (id {})", saved.id);
             }
             Ok(0)
         }
@@ -158,10 +148,10 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
             if ctx.json {
                 print_json(&sources);
             } else if sources.is_empty() {
-                println!("no sources yet; add one with `sharedcare source add`");
+                say!("no sources yet; add one with `sharedcare source add`");
             } else {
                 for s in sources {
-                    println!(
+                    say!(
                         "{:<24} {:<14} {:<7} {} ({} {})",
                         s.code,
                         s.kind.as_str(),

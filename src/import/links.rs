@@ -8,49 +8,54 @@
 //! Audit details name only ids (review, source record, persons). A reviewer's note may quote
 //! the patient, so it stays on the review row and never enters the audit trail.
 
-use crate::audit::Action;
-use crate::error::Result;
+use crate::audit::{Action, Actor};
+use crate::error::{Error, Result};
 use crate::model::SourceKind;
 use crate::store::{AuditEvent, LinkMove, Store, Tx};
 
-/// Who decided: recorded on the review and on every audit event.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Decider<'a> {
-    pub user_id: Option<i64>,
-    /// A user name, or `cli:<login>` from the command line.
-    pub name: &'a str,
-    pub role: Option<&'a str>,
-    pub org: Option<&'a str>,
-    pub ip: Option<&'a str>,
+/// Writes one audit event by `by`, about no person or one, inside `tx`: the caller's change and
+/// its record commit together or not at all. Every use case on the feed side (sources, SFTP
+/// accounts, replay and discard, reviews, unmerges) records through this. A failed write is an
+/// audit error (exit code 3 on the command line), whatever the database said.
+pub fn record(
+    tx: &Tx<'_>,
+    by: &Actor,
+    action: Action,
+    person_id: Option<i64>,
+    detail: &str,
+    outcome: &str,
+    now: &str,
+) -> Result<()> {
+    tx.audit(
+        &AuditEvent {
+            person_id,
+            detail: Some(detail),
+            outcome,
+            ..by.event(action)
+        },
+        now,
+    )
+    .map_err(|e| match e {
+        Error::Audit(_) => e,
+        other => Error::Audit(format!(
+            "the audit event could not be written, so nothing changed: {other}"
+        )),
+    })
 }
 
-impl Decider<'_> {
-    fn audit(
-        &self,
-        tx: &Tx<'_>,
-        action: Action,
-        people: &[i64],
-        detail: &str,
-        now: &str,
-    ) -> Result<()> {
-        for &person in people {
-            tx.audit(
-                &AuditEvent {
-                    user_id: self.user_id,
-                    actor: Some(self.name),
-                    role: self.role,
-                    org: self.org,
-                    person_id: Some(person),
-                    detail: Some(detail),
-                    outcome: "ok",
-                    ip: self.ip,
-                    ..AuditEvent::new(action)
-                },
-                now,
-            )?;
-        }
-        Ok(())
+/// One event per person a decision touched.
+fn record_people(
+    tx: &Tx<'_>,
+    by: &Actor,
+    action: Action,
+    people: &[i64],
+    detail: &str,
+    now: &str,
+) -> Result<()> {
+    for &person in people {
+        record(tx, by, action, Some(person), detail, "ok", now)?;
     }
+    Ok(())
 }
 
 /// A "same person" decision carried out.
@@ -68,7 +73,7 @@ pub fn link(
     store: &mut Store,
     precedence: &[SourceKind],
     review: i64,
-    by: &Decider<'_>,
+    by: &Actor,
     note: Option<&str>,
     now: &str,
 ) -> Result<Linked> {
@@ -78,7 +83,7 @@ pub fn link(
         None => None,
     };
     let tx = store.begin()?;
-    let (sp, queued) = tx.decide_review(review, "linked", by.name, note, now)?;
+    let (sp, queued) = tx.decide_review(review, "linked", &by.name, note, now)?;
     let candidate = live.unwrap_or(queued);
     let moved = tx.move_source_person(
         sp,
@@ -97,8 +102,9 @@ pub fn link(
     let people: Vec<i64> = std::iter::once(candidate)
         .chain(moved.from_person_id.filter(|&p| p != candidate))
         .collect();
-    by.audit(
+    record_people(
         &tx,
+        by,
         Action::ReviewLink,
         &people,
         &format!(
@@ -121,18 +127,19 @@ pub fn link(
 pub fn reject(
     store: &mut Store,
     review: i64,
-    by: &Decider<'_>,
+    by: &Actor,
     note: Option<&str>,
     now: &str,
 ) -> Result<(i64, i64)> {
     let current = store.review(review)?.and_then(|r| r.current_person_id);
     let tx = store.begin()?;
-    let (sp, candidate) = tx.decide_review(review, "rejected", by.name, note, now)?;
+    let (sp, candidate) = tx.decide_review(review, "rejected", &by.name, note, now)?;
     let people: Vec<i64> = std::iter::once(candidate)
         .chain(current.filter(|&p| p != candidate))
         .collect();
-    by.audit(
+    record_people(
         &tx,
+        by,
         Action::ReviewReject,
         &people,
         &format!("review {review}: source record {sp} is not person {candidate}"),
@@ -148,7 +155,7 @@ pub fn unmerge(
     store: &mut Store,
     precedence: &[SourceKind],
     person: i64,
-    by: &Decider<'_>,
+    by: &Actor,
     now: &str,
 ) -> Result<Vec<LinkMove>> {
     let undone = store
@@ -172,8 +179,9 @@ pub fn unmerge(
             format!("source record {} to {to}", m.source_person_id)
         })
         .collect();
-    by.audit(
+    record_people(
         &tx,
+        by,
         Action::Unmerge,
         &touched,
         &format!(

@@ -21,6 +21,7 @@
 //! get no such promise, so [`drop_folder`] also waits until a file's size and modification
 //! time have stayed the same across two scans.
 
+pub mod accounts;
 pub mod cadence;
 pub mod drop_folder;
 pub mod quarantine;

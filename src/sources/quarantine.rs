@@ -86,6 +86,33 @@ impl Spool {
     }
 }
 
+impl Spool {
+    /// Puts back a file that [`release`](Self::release) or [`discard`](Self::discard) moved
+    /// to `moved`, when the decision that moved it could not be committed: the file returns
+    /// to `original` with its `.reason` (moved back, or written again from `reason`), and a
+    /// discard note beside `moved` goes.
+    pub fn put_back(&self, moved: &Path, original: &Path, reason: Option<&str>) -> Result<()> {
+        std::fs::rename(moved, original).map_err(|e| io("put back", moved, e))?;
+        let moved_reason = reason_path(moved);
+        let original_reason = reason_path(original);
+        if moved_reason.exists() {
+            std::fs::rename(&moved_reason, &original_reason)
+                .map_err(|e| io("put back", &moved_reason, e))?;
+        } else if let Some(reason) = reason {
+            // As `Spool::quarantine` writes it.
+            std::fs::write(&original_reason, format!("{reason}\n"))
+                .map_err(|e| io("write", &original_reason, e))?;
+        }
+        let mut note = moved.as_os_str().to_owned();
+        note.push(".discarded");
+        let note = PathBuf::from(note);
+        if note.exists() {
+            std::fs::remove_file(&note).map_err(|e| io("remove", &note, e))?;
+        }
+        Ok(())
+    }
+}
+
 /// At most `cap` bytes of a file, and its whole size.
 pub fn read_capped(path: &Path, cap: usize) -> Result<(Vec<u8>, u64)> {
     let file = std::fs::File::open(path).map_err(|e| io("read", path, e))?;

@@ -2,11 +2,17 @@
 //! `sharedcare source add|edit` command and the administrator's form on the feed pages. The
 //! caller gathers text (a mapping file's contents, public key files' contents); everything is
 //! validated before anything is saved, so a bad key or cadence changes nothing.
+//!
+//! [`save_source`] is the one way a source changes: it checks, saves the source with its
+//! cadence, drop folder and keys, and writes the `feed-source-save` audit event in one
+//! transaction, so a source never changes without its record.
 
 use super::cadence::Cadence;
 use super::sftp::keys::{parse_public_keys, AuthorisedKey};
 use super::Spool;
+use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
+use crate::import::links::record;
 use crate::ingest::csv::Mapping;
 use crate::model::{Format, SourceKind};
 use crate::store::{NewSource, Store, Tx};
@@ -152,4 +158,62 @@ impl ValidSource {
         }
         Ok((id, added))
     }
+}
+
+/// What [`save_source`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedSource {
+    pub id: i64,
+    pub code: String,
+    /// Whether the source was new.
+    pub created: bool,
+    /// Fingerprints of the keys newly authorised.
+    pub keys_added: Vec<String>,
+}
+
+/// Registers or changes a source as `by`: checks `input`, saves the source, its feed settings
+/// and keys, and records `feed-source-save` (naming the source, its drop folder and cadence
+/// when they were set, and each key added) in one transaction. A refused input is
+/// `Error::Invalid` with the reason; if the audit event cannot be written nothing is saved.
+pub fn save_source(
+    store: &mut Store,
+    data_dir: &Path,
+    input: &SourceInput,
+    by: &Actor,
+    now: &str,
+) -> Result<SavedSource> {
+    let valid = input.validate(data_dir, store)?;
+    let created = match store.source_by_code(&valid.code) {
+        Ok(_) => false,
+        Err(Error::NotFound(_)) => true,
+        Err(e) => return Err(e),
+    };
+    let tx = store.begin()?;
+    let (id, keys_added) = valid.save(&tx, now)?;
+    let mut detail = format!(
+        "source {} {}",
+        valid.code,
+        if created { "created" } else { "updated" }
+    );
+    match &valid.drop_folder {
+        Some(Some(folder)) => detail.push_str(&format!("; drop folder {folder}")),
+        Some(None) => detail.push_str("; no drop folder"),
+        None => {}
+    }
+    match &valid.cadence {
+        Some(Some(cadence)) => detail.push_str(&format!("; cadence {cadence}")),
+        Some(None) => detail.push_str("; no cadence"),
+        None => {}
+    }
+    for k in &keys_added {
+        detail.push_str(&format!("; key {k}"));
+    }
+    record(&tx, by, Action::FeedSourceSave, None, &detail, "ok", now)?;
+    tx.commit()?;
+    Ok(SavedSource {
+        id,
+        code: valid.code,
+        created,
+        keys_added,
+    })
 }

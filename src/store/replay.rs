@@ -207,7 +207,8 @@ impl Tx<'_> {
             .doing("discarding a rejected unit")
     }
 
-    /// Records a decision (`replayed` or `discarded`) on a quarantined file.
+    /// Records a decision (`replayed` or `discarded`) on a quarantined file; false when it
+    /// was decided already (by someone else, a moment ago), and then nothing changes.
     pub fn file_decided(
         &self,
         file_id: i64,
@@ -215,14 +216,14 @@ impl Tx<'_> {
         by: &str,
         note: Option<&str>,
         now: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         self.conn()
             .execute(
                 "UPDATE feed_file SET decision = ?2, note = ?3, decided_by = ?4, decided_at = ?5
-                 WHERE id = ?1",
+                 WHERE id = ?1 AND decision IS NULL",
                 params![file_id, decision, note, by, now],
             )
-            .doing("recording a decision on a file")?;
-        Ok(())
+            .map(|n| n == 1)
+            .doing("recording a decision on a file")
     }
 }

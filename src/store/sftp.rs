@@ -49,7 +49,27 @@ fn source_id(conn: &rusqlite::Connection, code: &str) -> Result<i64> {
     })
 }
 
+fn keys_of(conn: &rusqlite::Connection, source: &str) -> Result<Vec<SftpKeyRow>> {
+    let id = source_id(conn, source)?;
+    conn.prepare("SELECT public_key, added_at FROM source_key WHERE source_id = ?1 ORDER BY id")
+        .and_then(|mut st| {
+            st.query_map([id], |r| {
+                Ok(SftpKeyRow {
+                    public_key: r.get(0)?,
+                    added_at: r.get(1)?,
+                })
+            })?
+            .collect()
+        })
+        .doing("listing SFTP keys")
+}
+
 impl Tx<'_> {
+    /// The keys authorised for a source, read inside the transaction that changes them.
+    pub fn sftp_keys(&self, source: &str) -> Result<Vec<SftpKeyRow>> {
+        keys_of(self.conn(), source)
+    }
+
     /// Authorises a key for a source; false when that exact key text was already there.
     pub fn add_sftp_key(&self, source: &str, public_key: &str, now: &str) -> Result<bool> {
         let id = source_id(self.conn(), source)?;
@@ -96,19 +116,7 @@ impl Tx<'_> {
 
 impl Store {
     pub fn sftp_keys(&self, source: &str) -> Result<Vec<SftpKeyRow>> {
-        let id = source_id(self.conn(), source)?;
-        self.conn()
-            .prepare("SELECT public_key, added_at FROM source_key WHERE source_id = ?1 ORDER BY id")
-            .and_then(|mut st| {
-                st.query_map([id], |r| {
-                    Ok(SftpKeyRow {
-                        public_key: r.get(0)?,
-                        added_at: r.get(1)?,
-                    })
-                })?
-                .collect()
-            })
-            .doing("listing SFTP keys")
+        keys_of(self.conn(), source)
     }
 
     /// The account named `user`, or None when no source has that code.

@@ -387,5 +387,8 @@ fn sources_are_created_and_edited_with_the_cli_checks() {
     assert!(r.text().unwrap().contains("needs a mapping"));
     let saves = audits(&s, "feed-source-save");
     assert_eq!(saves.len(), 1);
-    assert_eq!(saves[0].2, "source NEW-LAB");
+    assert_eq!(
+        saves[0].2,
+        "source NEW-LAB created; no drop folder; cadence daily-by 06:00"
+    );
 }

@@ -1,17 +1,18 @@
 //! One quarantined file or rejected unit: its reason and raw content (`GET /admin/files/<id>`,
 //! `GET /admin/rejects/<id>`, each view audited as `feed-raw-view`), and the decisions on it.
 //!
-//! Replaying a quarantined file moves it back from `quarantine/<SOURCE>/` into the inbox, so it
+//! Each decision is one call into [`crate::import::replay`], which changes, audits and commits
+//! in one transaction. Replaying a quarantined file moves it back from `quarantine/<SOURCE>/` into the inbox, so it
 //! takes the ordinary path again (the next scans claim and import it); the source's fix is
 //! written over the quarantined file first. Replaying a rejected unit parses its stored bytes
 //! again and applies them like a unit of a new file. Discarding records who, when and a note;
 //! a discarded file moves to `discarded/<SOURCE>/`, nothing is deleted.
 
-use super::{audit, csrf_ok, csrf_refused, parse_id, show_raw, RAW_CAP};
+use super::{as_admin, audit, csrf_ok, csrf_refused, parse_id, show_raw, RAW_CAP};
 use crate::audit::Action;
-use crate::import::replay::replay_unit;
+use crate::error::Error;
+use crate::import::replay::{self, QuarantinedFile, Replayed};
 use crate::sources::quarantine::read_capped;
-use crate::sources::Spool;
 use crate::store::{FileListRow, RejectRow};
 use crate::web::guards::Admin;
 use crate::web::pages::{ErrorPage, Page, UserBar};
@@ -88,31 +89,14 @@ impl FilePage {
     }
 }
 
-/// A file's row, its source code and, when it is undecided and still quarantined, its path.
-fn locate(
-    admin: &Admin,
-    web: &Web,
-    id: i64,
-) -> Result<Option<(FileListRow, String, Option<std::path::PathBuf>)>, ServerError> {
-    let store = admin.0.store();
-    let (Some(file), Some(base)) = (store.file_with_decision(id)?, store.file(id)?) else {
-        return Ok(None);
-    };
-    let path = if file.state == "quarantined" && file.decision.is_none() {
-        Spool::new(&web.config.data_dir, &base.source_code)?
-            .find_quarantined(&file.name, &file.sha256)?
-    } else {
-        None
-    };
-    Ok(Some((file, base.source_code, path)))
-}
-
 #[get("/files/<id>?<done>")]
 fn file_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> Shown<FilePage> {
     let Some(id) = parse_id(id) else {
         return Ok(missing("file"));
     };
-    let Some((file, source, path)) = locate(&admin, web, id)? else {
+    let Some(QuarantinedFile { file, source, path }) =
+        replay::quarantined_file(admin.0.store(), &web.config.data_dir, id)?
+    else {
         return Ok(missing("file"));
     };
     let mut session = admin.0;
@@ -150,29 +134,18 @@ fn file_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<Web
     let Some(id) = parse_id(id) else {
         return Ok(missing("file"));
     };
-    let Some((file, source, Some(path))) = locate(&admin, web, id)? else {
-        return Ok(missing("quarantined file"));
-    };
-    let bytes = std::fs::read(&path).map_err(|e| crate::sources::io("read", &path, e))?;
-    let fixed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)) != file.sha256;
-    Spool::new(&web.config.data_dir, &source)?.release(&path)?;
     let mut session = admin.0;
-    // The same bytes reuse this file's record when scanned again; fixed bytes are a new file,
-    // and this record is settled.
-    if fixed {
-        let by = session.username().to_owned();
-        let tx = session.store_mut().begin()?;
-        tx.file_decided(id, "replayed", &by, None, &web.clock.now_text())?;
-        tx.commit()?;
+    let now = web.clock.now_text();
+    let data_dir = &web.config.data_dir;
+    match as_admin(&mut session, |store, by| {
+        replay::release_file(store, data_dir, id, by, &now)
+    }) {
+        Ok(_) => Ok(Either::Left(Redirect::to(format!(
+            "/admin/files/{id}?done=released"
+        )))),
+        Err(Error::NotFound(_)) => Ok(missing("quarantined file")),
+        Err(e) => Err(e.into()),
     }
-    let detail = format!(
-        "file {id} back to the inbox{}",
-        if fixed { ", fixed" } else { "" }
-    );
-    audit(&mut session, web, Action::FeedReplay, &detail, "ok")?;
-    Ok(Either::Left(Redirect::to(format!(
-        "/admin/files/{id}?done=released"
-    ))))
 }
 
 fn note_of(form: &DecisionForm) -> Option<String> {
@@ -201,26 +174,18 @@ fn file_discard(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<We
     let Some(id) = parse_id(id) else {
         return Ok(missing("file"));
     };
-    let Some((_, source, Some(path))) = locate(&admin, web, id)? else {
-        return Ok(missing("quarantined file"));
-    };
     let mut session = admin.0;
-    let by = session.username().to_owned();
     let now = web.clock.now_text();
-    Spool::new(&web.config.data_dir, &source)?.discard(&path, &by, &now, &note)?;
-    let tx = session.store_mut().begin()?;
-    tx.file_decided(id, "discarded", &by, Some(&note), &now)?;
-    tx.commit()?;
-    audit(
-        &mut session,
-        web,
-        Action::FeedDiscard,
-        &format!("file {id}"),
-        "ok",
-    )?;
-    Ok(Either::Left(Redirect::to(format!(
-        "/admin/files/{id}?done=discarded"
-    ))))
+    let data_dir = &web.config.data_dir;
+    match as_admin(&mut session, |store, by| {
+        replay::discard_file(store, data_dir, id, &note, by, &now)
+    }) {
+        Ok(()) => Ok(Either::Left(Redirect::to(format!(
+            "/admin/files/{id}?done=discarded"
+        )))),
+        Err(Error::NotFound(_)) => Ok(missing("quarantined file")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -274,29 +239,16 @@ fn reject_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<W
         return Ok(missing("rejected unit"));
     };
     let mut session = admin.0;
-    let store = session.store();
-    let Some(reject) = store.reject(id)?.filter(|r| r.state == "open") else {
-        return Ok(missing("open rejected unit"));
-    };
-    let source = store.source_by_code(&reject.source_code)?;
-    let by = session.username().to_owned();
     let now = web.clock.now_text();
-    let tx = session.store_mut().begin()?;
-    let outcome = replay_unit(&tx, &web.config, &source, reject.file_id, &reject.raw, &now)?;
-    let done = match &outcome {
-        Ok(()) => {
-            tx.reject_replayed(id, &by, &now)?;
-            "replayed"
-        }
-        Err(reason) => {
-            tx.reject_reason(id, reason)?;
-            "failed"
-        }
+    let config = &web.config;
+    let done = match as_admin(&mut session, |store, by| {
+        replay::replay_reject(store, config, id, by, &now)
+    }) {
+        Ok(Replayed::Imported) => "replayed",
+        Ok(Replayed::StillRejected(_)) => "failed",
+        Err(Error::NotFound(_)) => return Ok(missing("open rejected unit")),
+        Err(e) => return Err(e.into()),
     };
-    tx.commit()?;
-    let detail = format!("reject {id}: file {} {}", reject.file_id, reject.position);
-    let outcome = if outcome.is_ok() { "ok" } else { "failed" };
-    audit(&mut session, web, Action::FeedReplay, &detail, outcome)?;
     Ok(Either::Left(Redirect::to(format!(
         "/admin/rejects/{id}?done={done}"
     ))))
@@ -314,22 +266,14 @@ fn reject_discard(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<
         return Ok(missing("rejected unit"));
     };
     let mut session = admin.0;
-    let by = session.username().to_owned();
     let now = web.clock.now_text();
-    let tx = session.store_mut().begin()?;
-    let changed = tx.reject_discarded(id, &by, &note, &now)?;
-    tx.commit()?;
-    if !changed {
-        return Ok(missing("open rejected unit"));
+    match as_admin(&mut session, |store, by| {
+        replay::discard_reject(store, id, &note, by, &now)
+    }) {
+        Ok(()) => Ok(Either::Left(Redirect::to(format!(
+            "/admin/rejects/{id}?done=discarded"
+        )))),
+        Err(Error::NotFound(_)) => Ok(missing("open rejected unit")),
+        Err(e) => Err(e.into()),
     }
-    audit(
-        &mut session,
-        web,
-        Action::FeedDiscard,
-        &format!("reject {id}"),
-        "ok",
-    )?;
-    Ok(Either::Left(Redirect::to(format!(
-        "/admin/rejects/{id}?done=discarded"
-    ))))
 }

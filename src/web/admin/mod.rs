@@ -7,7 +7,8 @@
 //! records, but rejected and quarantined feed data is patient data in raw form: it is shown
 //! here because fixing feeds is the administrator's job, and every view of raw content is an
 //! audit event (`feed-raw-view`, detail naming the file or unit, never a person). Every
-//! decision is audited too (`feed-replay`, `feed-discard`, `feed-source-save`).
+//! decision is a use case of `import::replay` or `sources::settings`, which writes its audit
+//! event (`feed-replay`, `feed-discard`, `feed-source-save`) in the change's own transaction.
 //!
 //! Users: users with their role profiles and live sessions; creating a user, adding and
 //! removing role profiles, resetting a password, disabling, ending sessions — what
@@ -25,6 +26,7 @@ mod sources;
 mod user;
 pub(crate) mod users;
 
+use crate::audit::Actor;
 use crate::web::guards::Session;
 use crate::web::pages::ErrorPage;
 use crate::web::{ServerError, Web};
@@ -53,6 +55,16 @@ pub fn audit(
     outcome: &str,
 ) -> Result<(), ServerError> {
     Ok(session.audit(web, action, None, detail, outcome)?)
+}
+
+/// Runs a feed-side use case (`sources::settings`, `import::replay`) as the signed-in
+/// administrator, who is the actor of the audit event it writes with its change.
+pub fn as_admin<T>(
+    session: &mut Session,
+    use_case: impl FnOnce(&mut crate::store::Store, &Actor) -> crate::error::Result<T>,
+) -> crate::error::Result<T> {
+    let actor = session.actor();
+    use_case(session.store_mut(), &actor)
 }
 
 /// A use case's message (lower case, no full stop: it reads in a terminal too) as a sentence

@@ -1,11 +1,11 @@
 //! Creating and editing a source from the feed pages: `GET /admin/sources/new`,
 //! `GET /admin/sources/<code>/edit`, `POST /admin/sources`. The form is checked by the same
-//! [`SourceInput::validate`] as `sharedcare source add|edit`, and a refusal shows the form
-//! again with what was typed and why.
+//! [`settings::save_source`] as `sharedcare source add|edit` (check, save, audit, commit in one
+//! transaction), and a refusal shows the form again with what was typed and why.
 
-use super::{audit, csrf_ok, csrf_refused};
-use crate::audit::Action;
-use crate::sources::settings::SourceInput;
+use super::{as_admin, csrf_ok, csrf_refused};
+use crate::error::Error;
+use crate::sources::settings::{self, SourceInput};
 use crate::web::guards::Admin;
 use crate::web::pages::{ErrorPage, Page, UserBar};
 use crate::web::{ServerError, Web};
@@ -145,9 +145,17 @@ fn save_source(
             .unwrap_or_default(),
     };
     let mut session = admin.0;
-    let valid = match input.validate(&web.config.data_dir, session.store()) {
-        Ok(v) => v,
-        Err(e) => {
+    let now = web.clock.now_text();
+    let data_dir = &web.config.data_dir;
+    match as_admin(&mut session, |store, by| {
+        settings::save_source(store, data_dir, &input, by, &now)
+    }) {
+        Ok(saved) => Ok(Either::Left(Redirect::to(format!(
+            "/admin/feeds/{}",
+            crate::web::urlencode(&saved.code)
+        )))),
+        // A refused input shows the form again, with what was typed and why.
+        Err(Error::Invalid(message)) => {
             let admin = Admin(session);
             let has_mapping = admin
                 .0
@@ -156,24 +164,12 @@ fn save_source(
                 .is_ok_and(|s| s.has_mapping);
             let mut page = SourceFormPage::new(&admin, editing, form);
             page.has_mapping = has_mapping;
-            page.message = Some(e.to_string());
-            return Ok(Either::Right(Either::Left(Page(
+            page.message = Some(message);
+            Ok(Either::Right(Either::Left(Page(
                 Status::UnprocessableEntity,
                 page,
-            ))));
+            ))))
         }
-    };
-    let now = web.clock.now_text();
-    let tx = session.store_mut().begin()?;
-    let (_, added) = valid.save(&tx, &now)?;
-    tx.commit()?;
-    let mut detail = format!("source {}", valid.code());
-    for k in &added {
-        detail.push_str(&format!("; key {k}"));
+        Err(e) => Err(e.into()),
     }
-    audit(&mut session, web, Action::FeedSourceSave, &detail, "ok")?;
-    Ok(Either::Left(Redirect::to(format!(
-        "/admin/feeds/{}",
-        crate::web::urlencode(valid.code())
-    ))))
 }

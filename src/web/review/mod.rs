@@ -13,9 +13,8 @@ mod unmerge;
 use super::pages::{ErrorPage, UserBar};
 use super::{ServerError, Web};
 use crate::access::Listed;
-use crate::audit::Action;
+use crate::audit::{Action, Actor};
 use crate::error::Error;
-use crate::import::links::Decider;
 use crate::record::view;
 use rocket::http::Status;
 use rocket::Route;
@@ -64,7 +63,7 @@ impl DataQuality {
     fn decide<T>(
         &mut self,
         csrf: &str,
-        f: impl FnOnce(&mut crate::store::Store, &Decider<'_>) -> crate::error::Result<T>,
+        f: impl FnOnce(&mut crate::store::Store, &Actor) -> crate::error::Result<T>,
     ) -> Result<Result<T, ErrorPage>, ServerError> {
         if !self.0.csrf_ok(csrf) {
             return Ok(Err(ErrorPage::new(
@@ -73,19 +72,7 @@ impl DataQuality {
             )));
         }
         let s = &mut self.0;
-        let (username, role, org, ip) = (
-            s.row.user.username.clone(),
-            s.profile.role.clone(),
-            s.profile.org.clone(),
-            s.ip.clone(),
-        );
-        let by = Decider {
-            user_id: Some(s.row.user.id),
-            name: &username,
-            role: Some(&role),
-            org: Some(&org),
-            ip: ip.as_deref(),
-        };
+        let by = s.actor();
         match f(s.store_mut(), &by) {
             Ok(v) => Ok(Ok(v)),
             // Both messages name only ids and states, never patient data.
