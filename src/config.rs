@@ -105,6 +105,13 @@ pub struct FeedsConfig {
     pub reject_retention_days: i64,
     /// How many backups DATA_DIR/backups/ keeps, newest first. Default 7.
     pub backups_keep: usize,
+    /// The folders a source's drop folder (`source edit --drop-folder`, the source form) may be
+    /// in, or be. A drop folder's files are moved into the data directory and shown on the feed
+    /// pages, so this is the operator's list, not the administrator's: only whoever edits this
+    /// file widens it. Whatever it says, a drop folder is never a symlink, nor inside or above
+    /// the data directory. Default empty: no drop folders, only each source's
+    /// DATA_DIR/inbox/<SOURCE>/ (and SFTP).
+    pub drop_folder_roots: Vec<PathBuf>,
 }
 
 impl Default for FeedsConfig {
@@ -114,6 +121,7 @@ impl Default for FeedsConfig {
             done_retention_days: 30,
             reject_retention_days: 90,
             backups_keep: 7,
+            drop_folder_roots: Vec::new(),
         }
     }
 }
@@ -273,6 +281,7 @@ mod tests {
         assert_eq!(f.done_retention_days, d.done_retention_days);
         assert_eq!(f.reject_retention_days, d.reject_retention_days);
         assert_eq!(f.backups_keep, d.backups_keep);
+        assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

@@ -68,6 +68,9 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
         );
     }
     for h in &rows {
+        if let Some(why) = &h.drop_folder_refused {
+            println!("{}: {why}", h.source);
+        }
         for q in &h.quarantined {
             println!("quarantined {}/{}: {}", h.source, q.file, q.reason);
         }

@@ -130,7 +130,7 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
                     .map(|p| Ok((p.display().to_string(), read_text(p)?)))
                     .collect::<Result<_>>()?,
             };
-            let valid = input.validate(&ctx.config.data_dir, &ctx.store)?;
+            let valid = input.validate(&ctx.config, &ctx.store)?;
             let now = CLOCK.now_text();
             let tx = ctx.store.begin()?;
             let (id, _) = valid.save(&tx, &now)?;

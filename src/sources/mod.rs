@@ -129,8 +129,12 @@ impl Spool {
             // A drop folder on another file system: copy under a hidden name, then rename.
             Err(e) if e.kind() == ErrorKind::CrossesDevices => {
                 let hidden = dir.join(format!(".{}.claiming", file.name));
-                std::fs::copy(&file.path, &hidden)
-                    .and_then(|_| std::fs::File::open(&hidden)?.sync_all())
+                open_regular(&file.path)
+                    .and_then(|mut from| {
+                        let mut to = private_file(&hidden)?;
+                        std::io::copy(&mut from, &mut to)?;
+                        to.sync_all()
+                    })
                     .and_then(|()| std::fs::rename(&hidden, &target))
                     .and_then(|()| std::fs::remove_file(&file.path))
                     .map_err(|source| io("claim", &file.path, source))?;
@@ -176,6 +180,44 @@ impl Spool {
             })
             .collect())
     }
+}
+
+/// Opens a file for reading only if it is a regular file: a symlink is not followed, and a
+/// FIFO or device (which could block a read forever or never end) is refused, whatever was
+/// listed a moment before under that name.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a claimed file whole, refusing anything but a regular file (see [`open_regular`]).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Creates (or truncates) a file only its owner can read and write.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
 }
 
 /// Temporary names a writer uses before the file is complete.

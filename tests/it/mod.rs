@@ -11,6 +11,7 @@ mod browser;
 mod corpus;
 mod crash;
 mod demo;
+mod drop_folders;
 mod export;
 mod feeds;
 mod feeds_dir;

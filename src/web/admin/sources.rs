@@ -144,7 +144,7 @@ fn save_source(
             .unwrap_or_default(),
     };
     let mut session = admin.0;
-    let valid = match input.validate(&web.config.data_dir, session.store()) {
+    let valid = match input.validate(&web.config, session.store()) {
         Ok(v) => v,
         Err(e) => {
             let admin = Admin(session);
