@@ -131,7 +131,7 @@ impl Spool {
                 let hidden = dir.join(format!(".{}.claiming", file.name));
                 open_regular(&file.path)
                     .and_then(|mut from| {
-                        let mut to = private_file(&hidden)?;
+                        let mut to = crate::data_dir::create_private_file(&hidden)?;
                         std::io::copy(&mut from, &mut to)?;
                         to.sync_all()
                     })
@@ -141,6 +141,9 @@ impl Spool {
             }
             Err(source) => return Err(io("claim", &file.path, source)),
         }
+        // Another program may have dropped it readable by all; in the data directory it is
+        // private. (A link is left as it is: the import refuses to read through it.)
+        crate::data_dir::make_private(&target).map_err(|s| io("claim", &target, s))?;
         Ok(Some(Claimed {
             name: file_name(&target),
             path: target,
@@ -161,7 +164,7 @@ impl Spool {
         let target = free_name(&dir, &file.name);
         // The reason first: a file in quarantine/ always has one.
         let reason_path = reason_path(&target);
-        std::fs::write(&reason_path, format!("{reason}\n"))
+        crate::data_dir::write_private(&reason_path, format!("{reason}\n").as_bytes())
             .map_err(|s| io("write", &reason_path, s))?;
         std::fs::rename(&file.path, &target).map_err(|s| io("quarantine", &file.path, s))?;
         Ok(target)
@@ -208,18 +211,6 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Creates (or truncates) a file only its owner can read and write.
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-}
-
 /// Temporary names a writer uses before the file is complete.
 pub fn ignored(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -249,8 +240,9 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Creates a folder of the data directory (and its missing parents), private: 0700.
 pub(crate) fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|s| io("create", dir, s))
+    crate::data_dir::create_private_dir(dir).map_err(|s| io("create", dir, s))
 }
 
 pub(crate) fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Error {

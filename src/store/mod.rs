@@ -90,6 +90,7 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        make_database_private(path)?;
         let mut conn = Connection::open(path).map_err(open_err)?;
         configure(&conn).map_err(open_err)?;
         migrate(&mut conn, path)?;
@@ -295,6 +296,33 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             .doing("recording the schema version")?;
         tx.commit().doing("committing a migration")?;
         log::info!("database schema migrated to version {version}");
+    }
+    Ok(())
+}
+
+/// Makes the database file private before SQLite opens it: created 0600 when it is not there
+/// yet, and it, its write-ahead log and shared-memory index narrowed to 0600 when an older
+/// version left them readable. SQLite gives the `-wal` and `-shm` files it creates the
+/// database file's permissions, so they follow.
+fn make_database_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |source| Error::Io {
+        doing: "make private",
+        path: path.to_path_buf(),
+        source,
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    for file in database_files(path) {
+        crate::data_dir::make_private(&file).map_err(io)?;
     }
     Ok(())
 }

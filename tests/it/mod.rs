@@ -21,6 +21,7 @@ mod nhs;
 mod pages;
 mod policy;
 mod privacy;
+mod private_files;
 mod region;
 mod review_page;
 mod schema;

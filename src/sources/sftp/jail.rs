@@ -78,8 +78,8 @@ impl Area {
             uploads: data_dir.join("sftp").join("uploads").join(source),
             inbox: data_dir.join("inbox").join(source),
         };
-        std::fs::create_dir_all(&area.uploads)?;
-        std::fs::create_dir_all(&area.inbox)?;
+        crate::data_dir::create_private_dir(&area.uploads)?;
+        crate::data_dir::create_private_dir(&area.inbox)?;
         Ok(area)
     }
 
