@@ -134,6 +134,13 @@ pub struct SftpConfig {
     pub listen: String,
     /// The largest file one upload may be, in bytes; a bigger upload is refused. Default 1 GiB.
     pub max_file_bytes: u64,
+    /// The most bytes one source's files may take while they wait to be imported (its uploads
+    /// in flight and its inbox); an upload past it is refused, so one sender cannot fill the
+    /// disk. Default 4 GiB.
+    pub source_quota_bytes: u64,
+    /// An unfinished upload (never closed, or left under a temporary name such as `x.part`)
+    /// untouched for this many hours is removed by the inbox scan. Default 24.
+    pub abandoned_upload_hours: i64,
 }
 
 impl Default for SftpConfig {
@@ -141,6 +148,8 @@ impl Default for SftpConfig {
         Self {
             listen: "0.0.0.0:2222".into(),
             max_file_bytes: 1 << 30,
+            source_quota_bytes: 4 << 30,
+            abandoned_upload_hours: 24,
         }
     }
 }
@@ -257,6 +266,14 @@ mod tests {
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
+        assert_eq!(
+            file.sftp.source_quota_bytes,
+            defaults.sftp.source_quota_bytes
+        );
+        assert_eq!(
+            file.sftp.abandoned_upload_hours,
+            defaults.sftp.abandoned_upload_hours
+        );
         let (j, d) = (&file.jobs, &defaults.jobs);
         assert_eq!(
             (

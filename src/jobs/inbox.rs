@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::import::{FileOutcome, Importer};
 use crate::sources::drop_folder::DropFolder;
+use crate::sources::sftp::jail::Area;
 use crate::sources::{Claimed, Source};
 use crate::store::{SourceRow, Store};
 use serde::Serialize;
@@ -88,6 +89,7 @@ fn scan_source(
         report.errors.push(format!("{}: {why}", source.code));
     }
     let spool = folder.spool.clone();
+    remove_abandoned_uploads(config, clock, &source.code)?;
     for claimed in spool.leftovers()? {
         log::info!("resuming {} file left in processing", source.code);
         let done = import_claimed(config, store, clock, source, &mut folder, claimed)?;
@@ -176,4 +178,23 @@ fn import_claimed(
         }
     }
     Ok(file)
+}
+
+/// Removes the source's SFTP uploads that were never finished (see
+/// `sources::sftp::jail::Area::remove_abandoned`) once `[sftp] abandoned_upload_hours` old.
+fn remove_abandoned_uploads(config: &Config, clock: &dyn Clock, code: &str) -> Result<()> {
+    let hours = config.sftp.abandoned_upload_hours;
+    if hours <= 0 {
+        return Ok(());
+    }
+    let area = Area::new(&config.data_dir, code)
+        .map_err(|e| crate::sources::io("prepare", &config.data_dir.join("sftp"), e))?;
+    let cutoff: std::time::SystemTime = (clock.now() - chrono::Duration::hours(hours)).into();
+    let removed = area
+        .remove_abandoned(cutoff)
+        .map_err(|e| crate::sources::io("clean", &area.uploads, e))?;
+    if removed > 0 {
+        log::info!("{code}: removed {removed} uploads abandoned for over {hours} hours");
+    }
+    Ok(())
 }
