@@ -157,7 +157,10 @@ fn import_claimed(
                 FileOutcome::Quarantined { reason } => Some(reason),
             }
         }
-        Err(e @ (Error::Db { .. } | Error::Open { .. } | Error::Io { .. })) => {
+        // Not the file's fault: it stays where it is and the next scan resumes it.
+        Err(
+            e @ (Error::Db { .. } | Error::Open { .. } | Error::Io { .. } | Error::DiskFull { .. }),
+        ) => {
             log::warn!(
                 "import of a {} file failed: {}",
                 source.code,

@@ -246,11 +246,7 @@ pub(crate) fn create_dir(dir: &Path) -> Result<()> {
 }
 
 pub(crate) fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        doing,
-        path: path.to_path_buf(),
-        source,
-    }
+    crate::error::io_error(doing, path, source)
 }
 
 /// Regular files (not symlinks, not folders) in `dir`, oldest modification first; a missing

@@ -47,10 +47,10 @@ pub use stats::Stats;
 pub use users::{SessionInfo, SessionRow, UserRow};
 
 use crate::audit::Chain;
-use crate::error::{DbContext, Error, Result};
+use crate::error::{is_disk_full, DbContext, Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Migrations in order; the index + 1 is the schema version. Never edit one that has shipped.
@@ -92,7 +92,12 @@ impl Store {
         };
         make_database_private(path)?;
         let mut conn = Connection::open(path).map_err(open_err)?;
-        configure(&conn).map_err(open_err)?;
+        configure(&conn).map_err(|e| match is_disk_full(&e) {
+            true => Error::DiskFull {
+                doing: "opening the database".into(),
+            },
+            false => open_err(e),
+        })?;
         migrate(&mut conn, path)?;
         Ok(Self {
             conn,
@@ -214,12 +219,28 @@ impl Tx<'_> {
     pub fn commit(self) -> Result<()> {
         self.flush_search_index()?;
         self.tx.commit().doing("committing")?;
+        DISK_FULL.store(false, Ordering::SeqCst);
         self.audit.committed()
     }
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.tx
     }
+}
+
+/// Whether this process's last write failed because the disk was full; cleared by the next
+/// commit that succeeds. The web server reads it to say why a request failed (a clear page, not
+/// a bare 500), since the request's own error is long gone by then.
+static DISK_FULL: AtomicBool = AtomicBool::new(false);
+
+/// Records that a write failed for want of space (see [`Error::DiskFull`]).
+pub fn note_disk_full() {
+    DISK_FULL.store(true, Ordering::SeqCst);
+}
+
+/// Whether the last write of this process failed because the disk was full.
+pub fn disk_full() -> bool {
+    DISK_FULL.load(Ordering::SeqCst)
 }
 
 /// Connections of this process waiting for the write lock. A long writer (the importer) lets

@@ -11,6 +11,7 @@ mod browser;
 mod corpus;
 mod crash;
 mod demo;
+mod disk_full;
 mod drop_folders;
 mod export;
 mod feeds;
