@@ -48,7 +48,10 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .merge(("port", port))
         .merge(("ident", "sharedcare"))
         .merge(("log_level", "critical"))
-        .merge(("cli_colors", false));
+        .merge(("cli_colors", false))
+        // Rocket believes `X-Real-IP` from anyone by default; the client's address is
+        // `web::address`'s decision, which believes a header only from `[web] trusted_proxy`.
+        .merge(("ip_header", false));
     let scheme = if options.insecure_http {
         eprintln!(
             "WARNING: serving plain HTTP (--insecure-http). Passwords and patient data cross the \

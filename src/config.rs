@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::model::SourceKind;
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// The data directory is where everything sharedcare keeps lives:
@@ -141,6 +142,19 @@ pub struct SftpConfig {
     /// An unfinished upload (never closed, or left under a temporary name such as `x.part`)
     /// untouched for this many hours is removed by the inbox scan. Default 24.
     pub abandoned_upload_hours: i64,
+    /// A connection that has not logged in this many seconds after it opened is closed.
+    /// Default 30.
+    pub auth_timeout_seconds: u64,
+    /// A logged-in connection with no traffic for this many seconds is closed. Default 600.
+    pub idle_timeout_seconds: u64,
+    /// At most this many connections are open at once; more are closed at once. Default 64.
+    pub max_connections: usize,
+    /// At most this many of them may be still logging in; more are closed at once, before the
+    /// SSH greeting, so idle pre-authentication connections cannot pile up. Default 16.
+    pub max_unauthenticated: usize,
+    /// At most this many of those from any one address, so that one address cannot hold every
+    /// slot. Default 4.
+    pub max_unauthenticated_per_address: usize,
 }
 
 impl Default for SftpConfig {
@@ -150,6 +164,11 @@ impl Default for SftpConfig {
             max_file_bytes: 1 << 30,
             source_quota_bytes: 4 << 30,
             abandoned_upload_hours: 24,
+            auth_timeout_seconds: 30,
+            idle_timeout_seconds: 600,
+            max_connections: 64,
+            max_unauthenticated: 16,
+            max_unauthenticated_per_address: 4,
         }
     }
 }
@@ -167,6 +186,18 @@ pub struct WebConfig {
     pub session_idle_minutes: i64,
     /// A session ends this many hours after sign-in, however active. Default 12.
     pub session_max_hours: i64,
+    /// The address of a reverse proxy in front of this server, whose word on the client's
+    /// address (in `proxy_header`) is believed — on connections from that address only.
+    /// Default: none, and every forwarding header is ignored (see `web::address`).
+    pub trusted_proxy: Option<IpAddr>,
+    /// The header `trusted_proxy` puts the client's address in; for a list such as
+    /// `X-Forwarded-For`, the last entry is taken. Default `X-Real-IP`.
+    pub proxy_header: String,
+    /// Where users and API clients reach this server, e.g. `https://care.example.org`: the
+    /// FHIR API builds its links (`fullUrl`, `self`) from it, never from the request's `Host`
+    /// header. Default: `https://` and the listen address and port (`localhost` when listening
+    /// on every address, the name the self-signed certificate is made for).
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -177,7 +208,66 @@ impl Default for WebConfig {
             tls_key: None,
             session_idle_minutes: 30,
             session_max_hours: 12,
+            trusted_proxy: None,
+            proxy_header: "X-Real-IP".into(),
+            public_url: None,
         }
+    }
+}
+
+impl WebConfig {
+    /// Refuses values that would only fail later, or quietly mean something else.
+    fn check(&self) -> std::result::Result<(), String> {
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            let host = rest.and_then(|r| r.split('/').next()).unwrap_or("");
+            if host.is_empty()
+                || url.contains(['?', '#', '\\'])
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(format!(
+                    "[web] public_url = {url:?}: give the address users reach this server at, \
+                     e.g. \"https://care.example.org\""
+                ));
+            }
+        }
+        if self.proxy_header.trim().is_empty() {
+            return Err(
+                "[web] proxy_header is blank: name the header the proxy sets, e.g. \
+                        \"X-Real-IP\""
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `public_url` without a trailing slash, or the default made from `listen` (`address`
+    /// and `port` are where the server actually listens, the port known once bound).
+    pub fn public_base(&self, address: IpAddr, port: u16) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if address.is_unspecified() => format!("https://localhost:{port}"),
+            None => format!("https://{}", std::net::SocketAddr::new(address, port)),
+        }
+    }
+}
+
+impl SftpConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.auth_timeout_seconds == 0
+            || self.idle_timeout_seconds == 0
+            || self.max_connections == 0
+            || self.max_unauthenticated == 0
+        {
+            return Err(
+                "[sftp] auth_timeout_seconds, idle_timeout_seconds, max_connections \
+                        and max_unauthenticated must each be at least 1"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -224,6 +314,10 @@ impl Config {
                 })
             }
         };
+        file.web
+            .check()
+            .and_then(|()| file.sftp.check())
+            .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             matching: file.matching,
@@ -274,6 +368,26 @@ mod tests {
             file.sftp.abandoned_upload_hours,
             defaults.sftp.abandoned_upload_hours
         );
+        let (s, d) = (&file.sftp, &defaults.sftp);
+        assert_eq!(
+            (
+                s.auth_timeout_seconds,
+                s.idle_timeout_seconds,
+                s.max_connections,
+                s.max_unauthenticated,
+                s.max_unauthenticated_per_address
+            ),
+            (
+                d.auth_timeout_seconds,
+                d.idle_timeout_seconds,
+                d.max_connections,
+                d.max_unauthenticated,
+                d.max_unauthenticated_per_address
+            )
+        );
+        assert_eq!(file.web.trusted_proxy, defaults.web.trusted_proxy);
+        assert_eq!(file.web.proxy_header, defaults.web.proxy_header);
+        assert_eq!(file.web.public_url, defaults.web.public_url);
         let (j, d) = (&file.jobs, &defaults.jobs);
         assert_eq!(
             (
@@ -314,5 +428,39 @@ mod tests {
                 d.break_glass_overrides_objection
             )
         );
+    }
+
+    #[test]
+    fn the_public_url_is_checked_and_defaults_to_the_listen_address() {
+        let web = |url: Option<&str>| WebConfig {
+            public_url: url.map(str::to_owned),
+            ..Default::default()
+        };
+        let any: IpAddr = "0.0.0.0".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(web(None).public_base(any, 8443), "https://localhost:8443");
+        assert_eq!(web(None).public_base(local, 9), "https://127.0.0.1:9");
+        let set = web(Some("https://care.example.org/"));
+        assert!(set.check().is_ok());
+        assert_eq!(set.public_base(local, 9), "https://care.example.org");
+        for bad in [
+            "care.example.org",
+            "https://",
+            "https://x/?q",
+            "https://a b",
+            "ftp://x",
+        ] {
+            assert!(web(Some(bad)).check().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sftp_limits_of_zero_are_refused() {
+        let sftp = SftpConfig {
+            max_unauthenticated: 0,
+            ..Default::default()
+        };
+        assert!(sftp.check().is_err());
+        assert!(SftpConfig::default().check().is_ok());
     }
 }

@@ -99,6 +99,18 @@ pub fn session_cookie(token: String) -> Cookie<'static> {
         .build()
 }
 
+/// The removal of one of our `__Host-` cookies. A browser obeys a `Set-Cookie` for a
+/// `__Host-` name only when it is `Secure` with path `/`, the removal included; without them
+/// the old cookie stays.
+pub fn removal(name: &'static str) -> Cookie<'static> {
+    Cookie::build(name)
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build()
+}
+
 fn expired(row: &SessionRow, now: DateTime<Utc>, web: &Web) -> bool {
     let parse = |t: &str| {
         DateTime::parse_from_rfc3339(t)
@@ -153,7 +165,7 @@ impl<'r> FromRequest<'r> for Session {
                     .end_session(row.id, &web.clock.now_text())
                     .and_then(|()| tx.commit());
             }
-            req.cookies().remove(Cookie::from(SESSION_COOKIE));
+            req.cookies().remove(removal(SESSION_COOKIE));
             return Outcome::Error((Status::Unauthorized, ()));
         };
         let touched = db.begin().and_then(|tx| {
@@ -167,7 +179,7 @@ impl<'r> FromRequest<'r> for Session {
         Outcome::Success(Session {
             row,
             profile,
-            ip: req.client_ip().map(|ip| ip.to_string()),
+            ip: super::address::client_address(req, &web.config.web).map(|ip| ip.to_string()),
             db,
         })
     }

@@ -13,6 +13,7 @@ mod crash;
 mod demo;
 mod disk_full;
 mod drop_folders;
+mod edge;
 mod export;
 mod feeds;
 mod feeds_dir;

@@ -15,8 +15,9 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
-/// Where the API lives as the caller addressed it, and the caller's query parameters. Also
-/// refuses any `_format` but JSON, so XML is never silently answered with JSON.
+/// Where the API lives (`[web] public_url`, or the listen address by default), and the
+/// caller's query parameters. Also refuses any `_format` but JSON, so XML is never silently
+/// answered with JSON.
 pub struct Base {
     /// `https://host:port/fhir`, for `fullUrl`s.
     pub url: String,
@@ -92,10 +93,12 @@ impl<'r> FromRequest<'r> for Base {
                 params.push((k.to_owned(), v.to_owned()));
             }
         }
-        let origin = match req.host() {
-            Some(host) => format!("https://{host}"),
-            None => "https://localhost".to_owned(),
+        let Outcome::Success(web) = req.guard::<&State<Web>>().await else {
+            return Outcome::Error((Status::InternalServerError, ()));
         };
+        // Never the request's Host header: a client could point every link elsewhere.
+        let config = req.rocket().config();
+        let origin = web.config.web.public_base(config.address, config.port);
         Outcome::Success(Base {
             url: format!("{origin}/fhir"),
             self_url: format!("{origin}{}", req.uri()),
@@ -190,7 +193,7 @@ impl<'r> FromRequest<'r> for FhirRequest {
         Outcome::Success(FhirRequest {
             user,
             profile,
-            ip: req.client_ip().map(|ip| ip.to_string()),
+            ip: crate::web::address::client_address(req, &web.config.web).map(|ip| ip.to_string()),
             db,
             base,
         })

@@ -14,6 +14,7 @@ use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{post, routes, Either, Route, State};
+use std::time::Instant;
 
 pub fn routes() -> Vec<Route> {
     routes![self_claim, break_glass, end_break_glass, show_sensitive]
@@ -126,23 +127,10 @@ fn claim(
             Some(message.into()),
         )));
     }
-    if kind == Claim::BreakGlass
-        && !password::verify(form.password.unwrap_or(""), &session.row.user.password_hash)
-    {
-        session.audit(
-            web,
-            "break-glass-start",
-            None,
-            "password not confirmed",
-            "denied",
-        )?;
-        let message = "Your password was not right: the glass was not broken.";
-        return Ok(Either::Right(refused(
-            &session,
-            web,
-            id,
-            Some(message.into()),
-        )));
+    if kind == Claim::BreakGlass {
+        if let Err(message) = confirm_password(&mut session, web, form.password.unwrap_or(""))? {
+            return Ok(Either::Right(refused(&session, web, id, Some(message))));
+        }
     }
     let profile = session.profile.clone();
     let ip = session.ip.clone();
@@ -169,6 +157,46 @@ fn claim(
         ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Checks the password given to break glass, throttled like sign-in and counted with it (it
+/// is the same password, so guessing it here must not get extra tries); a refusal is audited
+/// and its message returned.
+fn confirm_password(
+    session: &mut Session,
+    web: &Web,
+    given: &str,
+) -> Result<Result<(), String>, ServerError> {
+    let address = session.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let attempt = match web
+        .throttle
+        .begin(session.username(), address, Instant::now())
+    {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let detail = "password not checked: too many failures";
+            session.audit(web, "break-glass-start", None, detail, "denied")?;
+            return Ok(Err(format!(
+                "{} The glass was not broken.",
+                crate::web::auth::throttled_message(wait)
+            )));
+        }
+    };
+    if password::verify(given, &session.row.user.password_hash) {
+        attempt.succeeded();
+        return Ok(Ok(()));
+    }
+    attempt.failed(Instant::now());
+    session.audit(
+        web,
+        "break-glass-start",
+        None,
+        "password not confirmed",
+        "denied",
+    )?;
+    Ok(Err(
+        "Your password was not right: the glass was not broken.".into(),
+    ))
 }
 
 #[post("/person/<id>/claim", data = "<form>")]
