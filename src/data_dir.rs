@@ -85,8 +85,9 @@ pub fn make_private(path: &Path) -> std::io::Result<bool> {
 }
 
 /// Narrows what is readable by others in the data directory: the directory itself and what is
-/// directly in it, or (`whole_tree`) everything below it. Returns how many were narrowed.
-pub fn tighten(data_dir: &Path, whole_tree: bool) -> Result<usize> {
+/// directly in it, or (`whole_tree`) everything below it, except `keys` (a readable key is
+/// refused, never quietly narrowed). Returns how many were narrowed.
+pub fn tighten(data_dir: &Path, whole_tree: bool, keys: &[PathBuf]) -> Result<usize> {
     let io = |path: &Path, source| Error::Io {
         doing: "make private",
         path: path.to_path_buf(),
@@ -102,6 +103,9 @@ pub fn tighten(data_dir: &Path, whole_tree: bool) -> Result<usize> {
         };
         for entry in entries {
             let path = entry.map_err(|e| io(&folder, e))?.path();
+            if keys.contains(&path) {
+                continue;
+            }
             changed += usize::from(make_private(&path).map_err(|e| io(&path, e))?);
             let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
             if whole_tree && is_dir {
@@ -166,7 +170,10 @@ pub fn open(config: &Config, whole_tree: bool) -> Result<()> {
         source,
     })?;
     refuse_readable_keys(config)?;
-    let changed = tighten(&config.data_dir, whole_tree)?;
+    // The audit key is refused by `audit::key` when readable, with its own exit code.
+    let mut keys: Vec<PathBuf> = private_keys(config).into_iter().map(|(_, p)| p).collect();
+    keys.push(config.data_dir.join(crate::audit::key::KEY_FILE));
+    let changed = tighten(&config.data_dir, whole_tree, &keys)?;
     if changed > 0 {
         log::warn!(
             "{changed} files or folders in {} were readable by other users; now private \
@@ -199,7 +206,7 @@ mod tests {
         std::fs::write(&outside, "y").unwrap();
         std::fs::set_permissions(&outside, Permissions::from_mode(0o644)).unwrap();
         std::os::unix::fs::symlink(&outside, data.join("link")).unwrap();
-        assert!(tighten(&data, false).unwrap() >= 2);
+        assert!(tighten(&data, false, &[]).unwrap() >= 2);
         assert_eq!(mode(&data), 0o700);
         assert_eq!(mode(&data.join("done")), 0o700);
         assert_eq!(
@@ -207,10 +214,10 @@ mod tests {
             0o644,
             "not below the top"
         );
-        tighten(&data, true).unwrap();
+        tighten(&data, true, &[]).unwrap();
         assert_eq!(mode(&data.join("done/SRC/a.hl7")), 0o600);
         assert_eq!(mode(&outside), 0o644, "a link's target is not touched");
-        assert_eq!(tighten(&data, true).unwrap(), 0);
+        assert_eq!(tighten(&data, true, &[]).unwrap(), 0);
     }
 
     #[test]

@@ -45,11 +45,14 @@ impl Drop for Mounted {
 fn fill(path: &Path, leave: u64) {
     let mut f = std::fs::File::create(path).unwrap();
     let chunk = vec![0x5au8; 64 * 1024];
-    let mut written: u64 = 0;
-    while f.write_all(&chunk).is_ok() {
-        written += chunk.len() as u64;
-    }
+    while f.write_all(&chunk).is_ok() {}
+    // Smaller writes take the last partial pages.
+    while f.write_all(&chunk[..512]).is_ok() {}
     drop(f);
+    let written = std::fs::metadata(path).unwrap().len();
+    if leave == 0 {
+        return;
+    }
     let keep = (written.saturating_sub(leave) / 4096) * 4096;
     std::fs::OpenOptions::new()
         .write(true)
@@ -141,7 +144,25 @@ fn build_item_5_running_out_of_disk_import_stops_clearly_keeps_the_file_and_comp
     );
     assert!(s.env.count("SELECT count(*) FROM source_person") >= committed);
 
-    // The server: a look at a record must be audited first, so it fails, and says why.
+    // The server: a look at a record must be audited first, so it fails, and says why. Space
+    // the failed import's write-ahead log already took would let small writes through, so the
+    // log is emptied first (with room to do it) and the disk filled to the last byte.
+    std::fs::remove_file(data.join("filler")).unwrap();
+    let mut emptied = false;
+    for _ in 0..100 {
+        let busy: i64 = s
+            .env
+            .sql()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .unwrap();
+        if busy == 0 {
+            emptied = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(emptied, "the write-ahead log could not be emptied");
+    fill(&data.join("filler"), 0);
     let (status, page) = search(&clin);
     assert_eq!(status, 507, "{page}");
     assert!(page.contains("disk is full"), "{page}");
