@@ -275,3 +275,29 @@ pub(crate) fn regular_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     files.sort();
     Ok(files.into_iter().map(|(_, n, p)| (n, p)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_regular_file_is_read_never_a_link_or_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.hl7");
+        std::fs::write(&file, b"MSH|").unwrap();
+        assert_eq!(read_regular(&file).unwrap(), b"MSH|");
+        let link = dir.path().join("link.hl7");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let e = read_regular(&link).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+        let fifo = dir.path().join("pipe.hl7");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // Refused at once: opening a FIFO without a writer must not block the scan.
+        let e = read_regular(&fifo).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+}
