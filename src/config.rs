@@ -45,6 +45,9 @@ pub struct AccessConfig {
     pub break_glass_hours: i64,
     /// Whether breaking glass also overrides a person's objection to sharing. Default false.
     pub break_glass_overrides_objection: bool,
+    /// An API token made now works for this many days (`sharedcare token create --days`
+    /// may ask for fewer). Default 90.
+    pub api_token_days: i64,
 }
 
 impl Default for AccessConfig {
@@ -56,6 +59,7 @@ impl Default for AccessConfig {
             self_claim_hours: 168,
             break_glass_hours: 4,
             break_glass_overrides_objection: false,
+            api_token_days: 90,
         }
     }
 }
@@ -419,13 +423,15 @@ mod tests {
                 a.relationship_grace_hours,
                 a.self_claim_hours,
                 a.break_glass_hours,
-                a.break_glass_overrides_objection
+                a.break_glass_overrides_objection,
+                a.api_token_days
             ),
             (
                 d.relationship_grace_hours,
                 d.self_claim_hours,
                 d.break_glass_hours,
-                d.break_glass_overrides_objection
+                d.break_glass_overrides_objection,
+                d.api_token_days
             )
         );
     }

@@ -91,7 +91,7 @@ pub struct RestoreReport {
 pub fn restore(
     config: &Config,
     file: &Path,
-    actor: &str,
+    actor: &crate::audit::Actor,
     clock: &dyn Clock,
 ) -> Result<RestoreReport> {
     let db = config.database_path();
@@ -160,7 +160,7 @@ pub fn restore(
     crate::audit::reanchor(
         &mut store,
         actor,
-        "restore",
+        crate::audit::Action::Restore,
         None,
         &format!("database restored from backup {name}"),
         &clock.now_text(),

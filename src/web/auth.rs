@@ -10,6 +10,7 @@ use super::guards::{removal, session_cookie, Session, SESSION_COOKIE};
 use super::pages::{LoginPage, Page};
 use super::{ServerError, Web};
 use crate::access::{password, secret};
+use crate::audit::Action;
 use crate::store::AuditEvent;
 use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar, SameSite};
@@ -145,10 +146,9 @@ fn login(
                     role: Some(&profile.role),
                     profile: Some(&profile.label()),
                     org: Some(&profile.org),
-                    action: "login",
                     outcome: "ok",
                     ip: ip_text.as_deref(),
-                    ..Default::default()
+                    ..AuditEvent::new(Action::Login)
                 },
                 &now_text,
             )?;
@@ -162,10 +162,9 @@ fn login(
             tx.audit(
                 &AuditEvent {
                     actor: Some(form.username),
-                    action: "login",
                     outcome: "failed",
                     ip: ip_text.as_deref(),
-                    ..Default::default()
+                    ..AuditEvent::new(Action::Login)
                 },
                 &now_text,
             )?;
@@ -215,10 +214,9 @@ fn logout(
                 actor: Some(&actor),
                 role: Some(&role),
                 org: Some(&org),
-                action: "logout",
                 outcome: "ok",
                 ip: ip.as_deref(),
-                ..Default::default()
+                ..AuditEvent::new(Action::Logout)
             },
             &now,
         )?;
@@ -270,11 +268,10 @@ fn switch_profile(
                     role: Some(&chosen.role),
                     profile: Some(&chosen.label()),
                     org: Some(&chosen.org),
-                    action: "switch-profile",
                     detail: Some(&detail),
                     outcome: "ok",
                     ip: ip.as_deref(),
-                    ..Default::default()
+                    ..AuditEvent::new(Action::SwitchProfile)
                 },
                 &now,
             )?;

@@ -3,6 +3,7 @@
 
 use super::Web;
 use crate::access::{secret, Activity, Profile};
+use crate::audit::{Action, Actor};
 use crate::store::{AuditEvent, SessionRow, Store};
 use chrono::{DateTime, Utc};
 use rocket::http::{Cookie, SameSite, Status};
@@ -39,38 +40,29 @@ impl Session {
         &mut self.db
     }
 
+    /// Who this session is, as the audit trail names them.
+    pub fn actor(&self) -> Actor {
+        Actor::session(&self.profile, self.ip.as_deref())
+    }
+
     /// Writes one event by this session's user in its own committed transaction, before the
     /// response that depends on it is sent.
     pub fn audit(
         &mut self,
         web: &Web,
-        action: &str,
+        action: Action,
         person_id: Option<i64>,
         detail: &str,
         outcome: &str,
     ) -> crate::error::Result<()> {
-        let (user_id, name, role, org, ip, profile) = (
-            self.row.user.id,
-            self.row.user.username.clone(),
-            self.profile.role.clone(),
-            self.profile.org.clone(),
-            self.ip.clone(),
-            self.profile.label(),
-        );
+        let actor = self.actor();
         let tx = self.store_mut().begin()?;
         tx.audit(
             &AuditEvent {
-                user_id: Some(user_id),
-                actor: Some(&name),
-                role: Some(&role),
-                profile: Some(&profile),
-                org: Some(&org),
-                action,
                 person_id,
                 detail: Some(detail),
                 outcome,
-                ip: ip.as_deref(),
-                reason: None,
+                ..actor.event(action)
             },
             &web.clock.now_text(),
         )?;

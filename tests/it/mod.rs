@@ -1,4 +1,6 @@
+mod access_audit_fails;
 mod access_canary;
+mod access_duties;
 mod access_matrix;
 mod access_objection;
 mod access_relationships;

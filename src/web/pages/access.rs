@@ -5,7 +5,7 @@
 
 use super::{record, seen, Page, UserBar};
 use crate::access::{password, Activity, Claim, Opened, Visible, CLAIM_REASONS, GLASS_REASONS};
-use crate::store::AuditEvent;
+use crate::audit::Action;
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
 use askama::Template;
@@ -91,7 +91,7 @@ pub fn load(
         Opened::Record(v) => Ok(Ok(*v)),
         Opened::NoAccess { .. } => {
             let detail = format!("record {id}");
-            session.audit(web, "view-refused", None, &detail, "denied")?;
+            session.audit(web, Action::ViewRefused, None, &detail, "denied")?;
             Ok(Err(refused(session, web, id, None)))
         }
     }
@@ -145,16 +145,14 @@ fn claim(
         ip.as_deref(),
     );
     match done {
-        Ok(_) => Ok(Either::Left(Redirect::to(format!("/person/{id}")))),
+        // An id that names no one gets the same answer as one that does (the claim was
+        // audited as refused): the record page then reads as for anyone not open to you.
+        Ok(_) | Err(crate::error::Error::NotFound(_)) => {
+            Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
+        }
         Err(crate::error::Error::Invalid(why)) => {
             Ok(Either::Right(refused(&session, web, id, Some(why))))
         }
-        Err(crate::error::Error::NotFound(_)) => Ok(Either::Right(refused(
-            &session,
-            web,
-            id,
-            Some("No record could be opened with that id.".into()),
-        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -175,7 +173,7 @@ fn confirm_password(
         Ok(attempt) => attempt,
         Err(wait) => {
             let detail = "password not checked: too many failures";
-            session.audit(web, "break-glass-start", None, detail, "denied")?;
+            session.audit(web, Action::BreakGlassStart, None, detail, "denied")?;
             return Ok(Err(format!(
                 "{} The glass was not broken.",
                 crate::web::auth::throttled_message(wait)
@@ -189,7 +187,7 @@ fn confirm_password(
     attempt.failed(Instant::now());
     session.audit(
         web,
-        "break-glass-start",
+        Action::BreakGlassStart,
         None,
         "password not confirmed",
         "denied",
@@ -237,36 +235,14 @@ fn end_break_glass(
             Some(message.into()),
         )));
     }
-    let Some(live) = session.store().resolve_person(id)? else {
-        return Ok(Either::Right(refused(&session, web, id, None)));
-    };
-    let (profile, ip, now) = (
-        session.profile.clone(),
-        session.ip.clone(),
-        web.clock.now_text(),
-    );
-    let label = profile.label();
-    let tx = session.store_mut().begin()?;
-    let ended = tx.end_grants("break-glass", profile.id, live, &now)?;
-    if ended > 0 {
-        tx.audit(
-            &AuditEvent {
-                user_id: Some(profile.user_id),
-                actor: Some(&profile.username),
-                role: Some(&profile.role),
-                profile: Some(&label),
-                org: Some(&profile.org),
-                action: "break-glass-end",
-                person_id: Some(live),
-                detail: Some("ended by the user"),
-                outcome: "ok",
-                ip: ip.as_deref(),
-                reason: None,
-            },
-            &now,
-        )?;
-    }
-    tx.commit()?;
+    let (profile, ip) = (session.profile.clone(), session.ip.clone());
+    web.gate.end_break_glass(
+        session.store_mut(),
+        &profile,
+        id,
+        web.clock.now(),
+        ip.as_deref(),
+    )?;
     Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
 }
 
@@ -307,7 +283,7 @@ fn show_sensitive(
 pub fn seen_record(
     session: &mut Session,
     web: &Web,
-    action: &str,
+    action: Action,
     visible: &Visible,
     detail: Option<&str>,
     reason: Option<&str>,
