@@ -31,6 +31,9 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
+    // Once per start, the whole tree: anything an older version or an operator's copy left
+    // readable by others is narrowed, and a readable private key stops the start.
+    crate::data_dir::open(&config, true)?;
     // Opening once migrates the database (and seals any audit events from before the chain)
     // before any request arrives. Every pooled connection shares one chain, so they agree on
     // the head.
@@ -185,25 +188,16 @@ fn tls_files(config: &Config) -> Result<(PathBuf, PathBuf)> {
 }
 
 fn write_private(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+    crate::data_dir::create_private_dir(dir).map_err(|source| Error::Io {
         doing: "create",
         path: dir.to_path_buf(),
         source,
     })?;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes))
-        .map_err(|source| Error::Io {
-            doing: "write",
-            path: path.to_path_buf(),
-            source,
-        })
+    crate::data_dir::write_private(path, bytes).map_err(|source| Error::Io {
+        doing: "write",
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// SHA-256 of the certificate's DER bytes, as browsers show it.

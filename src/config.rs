@@ -110,6 +110,13 @@ pub struct FeedsConfig {
     pub reject_retention_days: i64,
     /// How many backups DATA_DIR/backups/ keeps, newest first. Default 7.
     pub backups_keep: usize,
+    /// The folders a source's drop folder (`source edit --drop-folder`, the source form) may be
+    /// in, or be. A drop folder's files are moved into the data directory and shown on the feed
+    /// pages, so this is the operator's list, not the administrator's: only whoever edits this
+    /// file widens it. Whatever it says, a drop folder is never a symlink, nor inside or above
+    /// the data directory. Default empty: no drop folders, only each source's
+    /// DATA_DIR/inbox/<SOURCE>/ (and SFTP).
+    pub drop_folder_roots: Vec<PathBuf>,
 }
 
 impl Default for FeedsConfig {
@@ -119,6 +126,7 @@ impl Default for FeedsConfig {
             done_retention_days: 30,
             reject_retention_days: 90,
             backups_keep: 7,
+            drop_folder_roots: Vec::new(),
         }
     }
 }
@@ -131,6 +139,13 @@ pub struct SftpConfig {
     pub listen: String,
     /// The largest file one upload may be, in bytes; a bigger upload is refused. Default 1 GiB.
     pub max_file_bytes: u64,
+    /// The most bytes one source's files may take while they wait to be imported (its uploads
+    /// in flight and its inbox); an upload past it is refused, so one sender cannot fill the
+    /// disk. Default 4 GiB.
+    pub source_quota_bytes: u64,
+    /// An unfinished upload (never closed, or left under a temporary name such as `x.part`)
+    /// untouched for this many hours is removed by the inbox scan. Default 24.
+    pub abandoned_upload_hours: i64,
     /// A connection that has not logged in this many seconds after it opened is closed.
     /// Default 30.
     pub auth_timeout_seconds: u64,
@@ -151,6 +166,8 @@ impl Default for SftpConfig {
         Self {
             listen: "0.0.0.0:2222".into(),
             max_file_bytes: 1 << 30,
+            source_quota_bytes: 4 << 30,
+            abandoned_upload_hours: 24,
             auth_timeout_seconds: 30,
             idle_timeout_seconds: 600,
             max_connections: 64,
@@ -347,6 +364,14 @@ mod tests {
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
+        assert_eq!(
+            file.sftp.source_quota_bytes,
+            defaults.sftp.source_quota_bytes
+        );
+        assert_eq!(
+            file.sftp.abandoned_upload_hours,
+            defaults.sftp.abandoned_upload_hours
+        );
         let (s, d) = (&file.sftp, &defaults.sftp);
         assert_eq!(
             (
@@ -391,6 +416,7 @@ mod tests {
         assert_eq!(f.done_retention_days, d.done_retention_days);
         assert_eq!(f.reject_retention_days, d.reject_retention_days);
         assert_eq!(f.backups_keep, d.backups_keep);
+        assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

@@ -32,6 +32,10 @@ pub enum Error {
     /// Messages name files and sequence numbers, never event contents, so they may be logged.
     #[error("{0}")]
     Audit(String),
+    /// The file system holding the data directory is full (SQLITE_FULL, ENOSPC, EDQUOT). What
+    /// was being done did not happen, and nothing committed before is lost.
+    #[error("the disk holding the data directory is full (while {doing}): this change was not saved; free space there (old backups, done/ files past retention, other programs' files), then try again — waiting feed files are imported by themselves once there is room")]
+    DiskFull { doing: String },
     #[error("could not {doing} {path}: {source}")]
     Io {
         doing: &'static str,
@@ -56,6 +60,9 @@ impl Error {
             Self::Invalid(_) => "invalid request".into(),
             Self::Forbidden(_) => "refused by policy".into(),
             Self::Audit(why) => format!("audit trail: {why}"),
+            Self::DiskFull { doing } => {
+                format!("the disk holding the data directory is full (while {doing})")
+            }
             Self::Io {
                 doing,
                 path,
@@ -87,9 +94,49 @@ pub trait DbContext<T> {
 
 impl<T> DbContext<T> for rusqlite::Result<T> {
     fn doing(self, what: &'static str) -> Result<T> {
-        self.map_err(|source| Error::Db {
-            doing: what,
-            source,
+        self.map_err(|source| {
+            if is_disk_full(&source) {
+                crate::store::note_disk_full();
+                return Error::DiskFull {
+                    doing: what.to_owned(),
+                };
+            }
+            Error::Db {
+                doing: what,
+                source,
+            }
         })
+    }
+}
+
+/// Whether SQLite failed for want of space: SQLITE_FULL, or an I/O error whose cause was a full
+/// disk (SQLite reports growing its shared-memory index that way).
+pub fn is_disk_full(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, message) => {
+            f.code == rusqlite::ErrorCode::DiskFull
+                || message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("database or disk is full"))
+        }
+        _ => false,
+    }
+}
+
+/// An I/O error, or [`Error::DiskFull`] when the cause was a full disk or a quota.
+pub fn io_error(doing: &'static str, path: &std::path::Path, source: std::io::Error) -> Error {
+    if matches!(
+        source.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) {
+        crate::store::note_disk_full();
+        return Error::DiskFull {
+            doing: format!("{doing} {}", path.display()),
+        };
+    }
+    Error::Io {
+        doing,
+        path: path.to_path_buf(),
+        source,
     }
 }

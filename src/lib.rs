@@ -28,6 +28,7 @@ pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod data_dir;
 pub mod demo;
 pub mod error;
 pub mod import;

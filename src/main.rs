@@ -4,6 +4,9 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First, before anything is created: whatever this process or its libraries make (SQLite
+    // makes the -wal and -shm files itself) is private to the service account.
+    sharedcare::data_dir::restrict_umask();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         // Rocket's own records carry request URIs (search terms: names, NHS numbers) from
         // `info`, and whole requests with session cookies and API tokens at `debug`. Errors

@@ -86,7 +86,7 @@ pub fn write(data_dir: &Path, key: &AuditKey, head: &Head) -> Result<()> {
         to_hex(&head.hash),
         to_hex(&mac(key, head))
     );
-    let written = std::fs::File::create(&temp)
+    let written = crate::data_dir::create_private_file(&temp)
         .and_then(|mut f| f.write_all(line.as_bytes()))
         .and_then(|()| std::fs::rename(&temp, &path));
     written.map_err(|source| {

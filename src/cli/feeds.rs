@@ -69,6 +69,9 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
         );
     }
     for h in &rows {
+        if let Some(why) = &h.drop_folder_refused {
+            println!("{}: {why}", h.source);
+        }
         for q in &h.quarantined {
             say!("quarantined {}/{}: {}", h.source, q.file, q.reason);
         }

@@ -118,12 +118,13 @@ pub struct Ctx {
 
 impl Ctx {
     fn open(data_dir: &std::path::Path, json: bool) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
+        crate::data_dir::create_private_dir(data_dir).map_err(|source| Error::Io {
             doing: "create the data directory",
             path: data_dir.to_path_buf(),
             source,
         })?;
         let config = Config::load(data_dir)?;
+        crate::data_dir::open(&config, false)?;
         let store = crate::audit::open_store(&config)?;
         Ok(Self {
             config,
@@ -148,6 +149,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     if let Command::Restore(args) = &command {
         // No connection of our own may be open while the file is swapped.
         let config = Config::load(&cli.data_dir)?;
+        crate::data_dir::open(&config, false)?;
         return feeds::restore(&config, cli.json, args);
     }
     let mut ctx = Ctx::open(&cli.data_dir, cli.json)?;

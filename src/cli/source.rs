@@ -132,9 +132,9 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
                     .collect::<Result<_>>()?,
             };
             let now = CLOCK.now_text();
-            let data_dir = ctx.config.data_dir.clone();
+            let config = ctx.config.clone();
             let saved = super::as_operator(ctx, |store, by| {
-                settings::save_source(store, &data_dir, &input, by, &now)
+                settings::save_source(store, &config, &input, by, &now)
             })?;
             if ctx.json {
                 print_json(&ctx.store.source_by_code(&saved.code)?);

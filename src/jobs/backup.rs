@@ -40,6 +40,8 @@ pub fn backup(config: &Config, store: &Store, clock: &dyn Clock) -> Result<Backu
     let partial = dir.join(format!(".sharedcare-{stamp}.db.partial"));
     let _ = std::fs::remove_file(&partial);
     store.backup_to(&partial)?;
+    // SQLite creates the copy by the process's umask; a backup is the whole record.
+    crate::data_dir::make_private(&partial).map_err(|e| io("make private", &partial, e))?;
     if let Err(e) = check_database_file(&partial) {
         // Kept for inspection, under a name that is never rotated into use.
         let failed = dir.join(format!(".sharedcare-{stamp}.db.failed"));
@@ -102,7 +104,10 @@ pub fn restore(
     }
     let staged = PathBuf::from(format!("{}.restore-tmp", db.display()));
     let _ = std::fs::remove_file(&staged);
-    std::fs::copy(file, &staged).map_err(|e| io("copy", file, e))?;
+    // A copy takes the permissions of what it copies; the backup may have been readable.
+    std::fs::copy(file, &staged)
+        .and_then(|_| crate::data_dir::make_private(&staged))
+        .map_err(|e| io("copy", file, e))?;
     let checked = check_database_file(&staged).map_err(|e| match e {
         Error::Invalid(why) => {
             Error::Invalid(why.replace(&staged.display().to_string(), &file.display().to_string()))
@@ -126,7 +131,9 @@ pub fn restore(
             }
         };
         let before = PathBuf::from(format!("{}.before-restore", db.display()));
-        std::fs::copy(&db, &before).map_err(|e| io("keep a copy of", &db, e))?;
+        std::fs::copy(&db, &before)
+            .and_then(|_| crate::data_dir::make_private(&before))
+            .map_err(|e| io("keep a copy of", &db, e))?;
         previous = Some(before);
         Some(hold)
     } else {

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::sources::cadence::Cadence;
 use crate::sources::drop_folder::DropFolder;
-use crate::sources::{io, Spool};
+use crate::sources::io;
 use crate::store::{FeedCounts, Store};
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
@@ -19,6 +19,10 @@ pub struct FeedHealth {
     pub format: String,
     pub cadence: Option<String>,
     pub drop_folder: Option<String>,
+    /// Why the drop folder is not scanned, when it breaks the drop-folder rule
+    /// (`sources::drop_folder::check_drop_folder`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drop_folder_refused: Option<String>,
     /// green, amber or red against the cadence; "none" when no cadence is set.
     pub status: String,
     /// When the next file is (or was) due.
@@ -71,12 +75,9 @@ pub fn feed_health(config: &Config, store: &Store, now: DateTime<Utc>) -> Result
             ),
             _ => ("none".to_owned(), None),
         };
-        let spool = Spool::new(&config.data_dir, &source.code)?;
-        let folder = DropFolder {
-            source_id: source.id,
-            spool: spool.clone(),
-            extra: feed.drop_folder.clone().map(PathBuf::from),
-        };
+        let (folder, drop_folder_refused) =
+            DropFolder::for_source(config, source.id, &source.code, feed.drop_folder.as_deref())?;
+        let spool = folder.spool.clone();
         let mut oldest: Option<std::time::SystemTime> = None;
         let mut waiting = 0;
         let mut note = |m: Option<std::time::SystemTime>| {
@@ -107,6 +108,7 @@ pub fn feed_health(config: &Config, store: &Store, now: DateTime<Utc>) -> Result
             format: source.format.as_str().to_owned(),
             cadence: feed.cadence,
             drop_folder: feed.drop_folder,
+            drop_folder_refused,
             status,
             due_at,
             counts,

@@ -9,7 +9,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::import::{FileOutcome, Importer};
 use crate::sources::drop_folder::DropFolder;
-use crate::sources::{Claimed, Source, Spool};
+use crate::sources::sftp::jail::Area;
+use crate::sources::{Claimed, Source};
 use crate::store::{SourceRow, Store};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -79,13 +80,16 @@ fn scan_source(
     source: &SourceRow,
     report: &mut ScanReport,
 ) -> Result<()> {
-    let spool = Spool::new(&config.data_dir, &source.code)?;
-    let extra = store.source_feed(source.id)?.drop_folder.map(PathBuf::from);
-    let mut folder = DropFolder {
-        source_id: source.id,
-        spool: spool.clone(),
-        extra,
-    };
+    let stored = store.source_feed(source.id)?.drop_folder;
+    let (mut folder, refused) =
+        DropFolder::for_source(config, source.id, &source.code, stored.as_deref())?;
+    if let Some(why) = refused {
+        // The source's own inbox is still scanned; only the refused folder is left alone.
+        log::warn!("inbox scan of {}: {why}", source.code);
+        report.errors.push(format!("{}: {why}", source.code));
+    }
+    let spool = folder.spool.clone();
+    remove_abandoned_uploads(config, clock, &source.code)?;
     for claimed in spool.leftovers()? {
         log::info!("resuming {} file left in processing", source.code);
         let done = import_claimed(config, store, clock, source, &mut folder, claimed)?;
@@ -117,16 +121,25 @@ fn import_claimed(
         rejected: 0,
         moved_to: None,
     };
-    let result = std::fs::read(&claimed.path)
-        .map_err(|e| crate::sources::io("read", &claimed.path, e))
-        .and_then(|bytes| {
-            Importer {
-                store,
-                config,
-                clock,
-            }
-            .import_bytes(source, &claimed.name, &bytes, &mut |_, _| {})
-        });
+    let result = match crate::sources::read_regular(&claimed.path) {
+        Ok(bytes) => Importer {
+            store,
+            config,
+            clock,
+        }
+        .import_bytes(source, &claimed.name, &bytes, &mut |_, _| {}),
+        // A link, FIFO or device put in its place after it was listed: never read through it.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::InvalidInput
+                || e.raw_os_error() == Some(libc::ELOOP) =>
+        {
+            Err(Error::Invalid(
+                "not a regular file (a link, FIFO or device took its place); it was not read"
+                    .into(),
+            ))
+        }
+        Err(e) => Err(crate::sources::io("read", &claimed.path, e)),
+    };
     let quarantine_reason = match result {
         Ok(summary) => {
             file.accepted = summary.accepted;
@@ -144,7 +157,10 @@ fn import_claimed(
                 FileOutcome::Quarantined { reason } => Some(reason),
             }
         }
-        Err(e @ (Error::Db { .. } | Error::Open { .. } | Error::Io { .. })) => {
+        // Not the file's fault: it stays where it is and the next scan resumes it.
+        Err(
+            e @ (Error::Db { .. } | Error::Open { .. } | Error::Io { .. } | Error::DiskFull { .. }),
+        ) => {
             log::warn!(
                 "import of a {} file failed: {}",
                 source.code,
@@ -165,4 +181,23 @@ fn import_claimed(
         }
     }
     Ok(file)
+}
+
+/// Removes the source's SFTP uploads that were never finished (see
+/// `sources::sftp::jail::Area::remove_abandoned`) once `[sftp] abandoned_upload_hours` old.
+fn remove_abandoned_uploads(config: &Config, clock: &dyn Clock, code: &str) -> Result<()> {
+    let hours = config.sftp.abandoned_upload_hours;
+    if hours <= 0 {
+        return Ok(());
+    }
+    let area = Area::new(&config.data_dir, code)
+        .map_err(|e| crate::sources::io("prepare", &config.data_dir.join("sftp"), e))?;
+    let cutoff: std::time::SystemTime = (clock.now() - chrono::Duration::hours(hours)).into();
+    let removed = area
+        .remove_abandoned(cutoff)
+        .map_err(|e| crate::sources::io("clean", &area.uploads, e))?;
+    if removed > 0 {
+        log::info!("{code}: removed {removed} uploads abandoned for over {hours} hours");
+    }
+    Ok(())
 }

@@ -130,14 +130,21 @@ impl Spool {
             // A drop folder on another file system: copy under a hidden name, then rename.
             Err(e) if e.kind() == ErrorKind::CrossesDevices => {
                 let hidden = dir.join(format!(".{}.claiming", file.name));
-                std::fs::copy(&file.path, &hidden)
-                    .and_then(|_| std::fs::File::open(&hidden)?.sync_all())
+                open_regular(&file.path)
+                    .and_then(|mut from| {
+                        let mut to = crate::data_dir::create_private_file(&hidden)?;
+                        std::io::copy(&mut from, &mut to)?;
+                        to.sync_all()
+                    })
                     .and_then(|()| std::fs::rename(&hidden, &target))
                     .and_then(|()| std::fs::remove_file(&file.path))
                     .map_err(|source| io("claim", &file.path, source))?;
             }
             Err(source) => return Err(io("claim", &file.path, source)),
         }
+        // Another program may have dropped it readable by all; in the data directory it is
+        // private. (A link is left as it is: the import refuses to read through it.)
+        crate::data_dir::make_private(&target).map_err(|s| io("claim", &target, s))?;
         Ok(Some(Claimed {
             name: file_name(&target),
             path: target,
@@ -158,7 +165,7 @@ impl Spool {
         let target = free_name(&dir, &file.name);
         // The reason first: a file in quarantine/ always has one.
         let reason_path = reason_path(&target);
-        std::fs::write(&reason_path, format!("{reason}\n"))
+        crate::data_dir::write_private(&reason_path, format!("{reason}\n").as_bytes())
             .map_err(|s| io("write", &reason_path, s))?;
         std::fs::rename(&file.path, &target).map_err(|s| io("quarantine", &file.path, s))?;
         Ok(target)
@@ -177,6 +184,32 @@ impl Spool {
             })
             .collect())
     }
+}
+
+/// Opens a file for reading only if it is a regular file: a symlink is not followed, and a
+/// FIFO or device (which could block a read forever or never end) is refused, whatever was
+/// listed a moment before under that name.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a claimed file whole, refusing anything but a regular file (see [`open_regular`]).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_regular(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Temporary names a writer uses before the file is complete.
@@ -208,16 +241,13 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Creates a folder of the data directory (and its missing parents), private: 0700.
 pub(crate) fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|s| io("create", dir, s))
+    crate::data_dir::create_private_dir(dir).map_err(|s| io("create", dir, s))
 }
 
 pub(crate) fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        doing,
-        path: path.to_path_buf(),
-        source,
-    }
+    crate::error::io_error(doing, path, source)
 }
 
 /// Regular files (not symlinks, not folders) in `dir`, oldest modification first; a missing
@@ -245,4 +275,30 @@ pub(crate) fn regular_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     }
     files.sort();
     Ok(files.into_iter().map(|(_, n, p)| (n, p)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_regular_file_is_read_never_a_link_or_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.hl7");
+        std::fs::write(&file, b"MSH|").unwrap();
+        assert_eq!(read_regular(&file).unwrap(), b"MSH|");
+        let link = dir.path().join("link.hl7");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let e = read_regular(&link).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+        let fifo = dir.path().join("pipe.hl7");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // Refused at once: opening a FIFO without a writer must not block the scan.
+        let e = read_regular(&fifo).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
 }

@@ -71,9 +71,9 @@ impl Spool {
         let mut note_path = target.as_os_str().to_owned();
         note_path.push(".discarded");
         let note_path = PathBuf::from(note_path);
-        std::fs::write(
+        crate::data_dir::write_private(
             &note_path,
-            format!("discarded by {who} at {when}\n{note}\n"),
+            format!("discarded by {who} at {when}\n{note}\n").as_bytes(),
         )
         .map_err(|e| io("write", &note_path, e))?;
         std::fs::rename(quarantined, &target).map_err(|e| io("discard", quarantined, e))?;

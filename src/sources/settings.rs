@@ -8,9 +8,11 @@
 //! transaction, so a source never changes without its record.
 
 use super::cadence::Cadence;
+use super::drop_folder::check_drop_folder;
 use super::sftp::keys::{parse_public_keys, AuthorisedKey};
 use super::Spool;
 use crate::audit::{Action, Actor};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::import::links::record;
 use crate::ingest::csv::Mapping;
@@ -54,9 +56,9 @@ pub struct ValidSource {
 impl SourceInput {
     /// Checks everything; `store` says whether the source exists (a new CSV source needs a
     /// mapping, an existing one keeps its own).
-    pub fn validate(&self, data_dir: &Path, store: &Store) -> Result<ValidSource> {
+    pub fn validate(&self, config: &Config, store: &Store) -> Result<ValidSource> {
         let code = self.code.trim().to_owned();
-        Spool::new(data_dir, &code)?;
+        Spool::new(&config.data_dir, &code)?;
         let name = self.name.trim().to_owned();
         let org = self.org.trim().to_owned();
         if name.is_empty() || org.is_empty() {
@@ -91,7 +93,11 @@ impl SourceInput {
         let drop_folder = match self.drop_folder.as_deref() {
             None => None,
             Some(p) if p.trim().is_empty() => Some(None),
-            Some(p) => Some(Some(check_folder(p)?)),
+            Some(p) => Some(Some(
+                check_drop_folder(Path::new(p), config)?
+                    .to_string_lossy()
+                    .into_owned(),
+            )),
         };
         let mut keys = Vec::new();
         for (from, text) in &self.keys {
@@ -112,16 +118,6 @@ impl SourceInput {
             keys,
         })
     }
-}
-
-/// A drop folder must exist and be a folder; it is stored as an absolute path.
-fn check_folder(p: &str) -> Result<String> {
-    let abs = std::fs::canonicalize(p)
-        .map_err(|_| Error::Invalid(format!("drop folder {p}: no such folder; create it first")))?;
-    if !abs.is_dir() {
-        return Err(Error::Invalid(format!("drop folder {p}: not a folder")));
-    }
-    Ok(abs.to_string_lossy().into_owned())
 }
 
 impl ValidSource {
@@ -177,12 +173,12 @@ pub struct SavedSource {
 /// `Error::Invalid` with the reason; if the audit event cannot be written nothing is saved.
 pub fn save_source(
     store: &mut Store,
-    data_dir: &Path,
+    config: &Config,
     input: &SourceInput,
     by: &Actor,
     now: &str,
 ) -> Result<SavedSource> {
-    let valid = input.validate(data_dir, store)?;
+    let valid = input.validate(config, store)?;
     let created = match store.source_by_code(&valid.code) {
         Ok(_) => false,
         Err(Error::NotFound(_)) => true,

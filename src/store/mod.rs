@@ -48,10 +48,10 @@ pub use stats::Stats;
 pub use users::{SessionInfo, SessionRow, UserRow};
 
 use crate::audit::Chain;
-use crate::error::{DbContext, Error, Result};
+use crate::error::{is_disk_full, DbContext, Error, Result};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Migrations in order; the index + 1 is the schema version. Never edit one that has shipped.
@@ -92,8 +92,14 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        make_database_private(path)?;
         let mut conn = Connection::open(path).map_err(open_err)?;
-        configure(&conn).map_err(open_err)?;
+        configure(&conn).map_err(|e| match is_disk_full(&e) {
+            true => Error::DiskFull {
+                doing: "opening the database".into(),
+            },
+            false => open_err(e),
+        })?;
         migrate(&mut conn, path)?;
         Ok(Self {
             conn,
@@ -215,12 +221,28 @@ impl Tx<'_> {
     pub fn commit(self) -> Result<()> {
         self.flush_search_index()?;
         self.tx.commit().doing("committing")?;
+        DISK_FULL.store(false, Ordering::SeqCst);
         self.audit.committed()
     }
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.tx
     }
+}
+
+/// Whether this process's last write failed because the disk was full; cleared by the next
+/// commit that succeeds. The web server reads it to say why a request failed (a clear page, not
+/// a bare 500), since the request's own error is long gone by then.
+static DISK_FULL: AtomicBool = AtomicBool::new(false);
+
+/// Records that a write failed for want of space (see [`Error::DiskFull`]).
+pub fn note_disk_full() {
+    DISK_FULL.store(true, Ordering::SeqCst);
+}
+
+/// Whether the last write of this process failed because the disk was full.
+pub fn disk_full() -> bool {
+    DISK_FULL.load(Ordering::SeqCst)
 }
 
 /// Connections of this process waiting for the write lock. A long writer (the importer) lets
@@ -297,6 +319,33 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             .doing("recording the schema version")?;
         tx.commit().doing("committing a migration")?;
         log::info!("database schema migrated to version {version}");
+    }
+    Ok(())
+}
+
+/// Makes the database file private before SQLite opens it: created 0600 when it is not there
+/// yet, and it, its write-ahead log and shared-memory index narrowed to 0600 when an older
+/// version left them readable. SQLite gives the `-wal` and `-shm` files it creates the
+/// database file's permissions, so they follow.
+fn make_database_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |source| Error::Io {
+        doing: "make private",
+        path: path.to_path_buf(),
+        source,
+    };
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    for file in database_files(path) {
+        crate::data_dir::make_private(&file).map_err(io)?;
     }
     Ok(())
 }

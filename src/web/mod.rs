@@ -53,7 +53,13 @@ pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
         .attach(headers::SecurityHeaders)
         .register(
             "/",
-            catchers![unauthorised, forbidden, not_found, server_error],
+            catchers![
+                unauthorised,
+                forbidden,
+                not_found,
+                server_error,
+                insufficient_storage
+            ],
         )
         // The API answers every error, 401 included, with a JSON OperationOutcome.
         .register("/fhir", fhir::catchers());
@@ -80,8 +86,17 @@ fn not_found() -> pages::ErrorPage {
     pages::ErrorPage::new(Status::NotFound, "There is no such page.")
 }
 
+#[catch(507)]
+fn insufficient_storage() -> pages::ErrorPage {
+    disk_full_page()
+}
+
 #[catch(500)]
 fn server_error() -> pages::ErrorPage {
+    // A guard that failed to write (a session's last-seen time, say) answers 500 too.
+    if crate::store::disk_full() {
+        return disk_full_page();
+    }
     pages::ErrorPage::new(
         Status::InternalServerError,
         "Something went wrong on the server. The problem has been logged; please try again.",
@@ -112,6 +127,26 @@ impl From<crate::error::Error> for ServerError {
 
 impl<'r> Responder<'r, 'static> for ServerError {
     fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
-        Err(Status::InternalServerError)
+        Err(failure_status())
     }
+}
+
+/// 507 while the disk is full (see `store::disk_full`), so the page can say why; else 500.
+pub fn failure_status() -> Status {
+    if crate::store::disk_full() {
+        Status::InsufficientStorage
+    } else {
+        Status::InternalServerError
+    }
+}
+
+/// The page for a request that failed because the disk is full.
+fn disk_full_page() -> pages::ErrorPage {
+    pages::ErrorPage::new(
+        Status::InsufficientStorage,
+        "The server's disk is full, so nothing can be saved — and every look at a record is \
+         saved in the audit trail first, so records cannot be opened either. Pages that only \
+         show what is already there still work. The operator has been told in the server log; \
+         please try again later.",
+    )
 }

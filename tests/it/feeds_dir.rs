@@ -202,6 +202,15 @@ fn an_extra_drop_folder_is_watched_too() {
     let (env, _) = setup();
     let extra = env.dir.path().join("shared-drop");
     std::fs::create_dir_all(&extra).unwrap();
+    // Drop folders may only be where the operator's configuration allows.
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        format!(
+            "[feeds]\ndrop_folder_roots = [{:?}]\n",
+            extra.to_str().unwrap()
+        ),
+    )
+    .unwrap();
     env.ok(&[
         "source",
         "edit",

@@ -531,3 +531,99 @@ fn an_upload_is_imported_within_seconds_and_visible_in_the_record() {
         "the record shows the uploaded patient"
     );
 }
+
+/// Issue 10, finding 18: names that are dangerous in a shell, a terminal or a listing are
+/// refused with a reason the client shows, and nothing is stored under them.
+#[test]
+fn regression_sftp_upload_names_unsafe_names_are_refused_with_a_reason() {
+    let s = Sftp::start(NO_SCAN);
+    let local = s.local();
+    std::fs::write(local.join("x.hl7"), sample()).unwrap();
+    let long = "a".repeat(129);
+    let unsafe_names = [
+        "-rf",
+        "*",
+        ".hidden.hl7",
+        "evil\u{202e}lmth.hl7",
+        "two words.hl7",
+        long.as_str(),
+    ];
+    for name in unsafe_names {
+        let batch = format!("put x.hl7 \"{name}\"\n");
+        let (code, out) = s.batch("ACUTE", "ACUTE", &local, &batch, &[]);
+        assert_ne!(code, 0, "{name:?} was accepted: {out}");
+        // OpenSSH shows the status code; the status message names the rule for clients that
+        // show it.
+        assert!(out.contains("Permission denied"), "{name:?}: {out}");
+    }
+    let batch = "put x.hl7 fine.part\n-rename fine.part \"-rf\"\nrename fine.part fine.hl7\n";
+    let (code, out) = s.batch("ACUTE", "ACUTE", &local, batch, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Permission denied"), "{out}");
+    for dir in ["inbox/ACUTE", "sftp/uploads/ACUTE"] {
+        let names: Vec<String> = std::fs::read_dir(s.data(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let expected: &[&str] = if dir == "inbox/ACUTE" {
+            &["fine.hl7"]
+        } else {
+            &[]
+        };
+        assert_eq!(names, expected, "{dir}: {out}");
+    }
+}
+
+/// Issue 10, finding 18: an upload never finished is removed by the inbox scan once it is
+/// `[sftp] abandoned_upload_hours` old, and not before.
+#[test]
+fn regression_sftp_upload_leftovers_abandoned_uploads_are_cleaned() {
+    let s = Sftp::start(NO_SCAN);
+    let local = s.local();
+    std::fs::write(local.join("x.hl7"), sample()).unwrap();
+    let (code, out) = s.batch("ACUTE", "ACUTE", &local, "put x.hl7 left.part\n", &[]);
+    assert_eq!(code, 0, "{out}");
+    // Left by a client that wrote straight into the inbox under a temporary name.
+    std::fs::write(s.data("inbox/ACUTE/half.tmp"), "MSH|").unwrap();
+    let left = s.data("sftp/uploads/ACUTE/left.part");
+    assert!(left.exists());
+    let env = &s.server.env;
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(23)).to_rfc3339();
+    env.ok(&["scan", "--now", &soon]);
+    assert!(left.exists() && s.data("inbox/ACUTE/half.tmp").exists());
+    let later = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
+    env.ok(&["scan", "--now", &later]);
+    assert!(!left.exists(), "the abandoned upload was kept");
+    assert!(!s.data("inbox/ACUTE/half.tmp").exists());
+}
+
+/// Issue 10, finding 18: a source's files waiting for import may not pass its quota; an
+/// upload past it is refused with a clear error and leaves nothing behind.
+#[test]
+fn regression_sftp_upload_per_source_quota_refuses_writes_past_it() {
+    let s = Sftp::start(&format!("{NO_SCAN}[sftp]\nsource_quota_bytes = 100000\n"));
+    let local = s.local();
+    std::fs::write(local.join("a.hl7"), vec![b'a'; 60_000]).unwrap();
+    std::fs::write(local.join("b.hl7"), vec![b'b'; 60_000]).unwrap();
+    let (code, out) = s.batch("ACUTE", "ACUTE", &local, "put a.hl7\n", &[]);
+    assert_eq!(code, 0, "{out}");
+    // 60 000 waiting + 60 000 more passes 100 000: refused during the write.
+    let (code, out) = s.batch("ACUTE", "ACUTE", &local, "put b.hl7\n", &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(!s.data("inbox/ACUTE/b.hl7").exists());
+    assert!(!s.data("sftp/uploads/ACUTE/b.hl7").exists());
+    // At the quota, the open itself is refused, and the client shows why.
+    std::fs::write(s.data("inbox/ACUTE/c.hl7"), vec![b'c'; 40_000]).unwrap();
+    let (code, out) = s.batch("ACUTE", "ACUTE", &local, "put b.hl7\n", &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("dest open \"/b.hl7\": Failure"), "{out}");
+    assert!(!s.data("sftp/uploads/ACUTE/b.hl7").exists());
+    // Another source has its own quota.
+    let (code, out) = s.batch("COUNCIL", "COUNCIL", &local, "put b.hl7\n", &[]);
+    assert_eq!(code, 0, "{out}");
+    // Once the waiting files are taken, uploads go through again.
+    std::fs::remove_file(s.data("inbox/ACUTE/a.hl7")).unwrap();
+    std::fs::remove_file(s.data("inbox/ACUTE/c.hl7")).unwrap();
+    let (code, out) = s.batch("ACUTE", "ACUTE", &local, "put b.hl7\n", &[]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -11,7 +11,7 @@
 //! Reading files back is refused: a source's account exists to deliver, and what it delivered
 //! is patient data the sending system already has.
 
-use super::jail::{is_temporary, resolve, Area, Place, Resolved};
+use super::jail::{is_temporary, resolve, Area, Place, Resolved, UNSAFE_NAME};
 use russh_sftp::protocol::{
     Attrs, Data, File, FileAttributes, FileMode, Handle, Name, OpenFlags, Status, StatusCode,
     Version,
@@ -24,8 +24,10 @@ enum Open {
     Upload {
         name: String,
         file: std::fs::File,
-        /// A write went over the size limit: the file is discarded at close.
+        /// A write went over the size limit or the quota: the file is discarded at close.
         refused: bool,
+        /// How large this file may grow before the source's waiting files pass its quota.
+        quota_room: u64,
     },
     Dir {
         sent: bool,
@@ -36,6 +38,8 @@ pub struct SftpSession {
     source: String,
     area: Area,
     max_bytes: u64,
+    /// Bytes the source's waiting files (uploads and inbox) may take together.
+    quota: u64,
     handles: HashMap<String, Open>,
     next_handle: u64,
 }
@@ -89,11 +93,12 @@ fn file_attrs(meta: &std::fs::Metadata) -> FileAttributes {
 }
 
 impl SftpSession {
-    pub fn new(source: String, area: Area, max_bytes: u64) -> Self {
+    pub fn new(source: String, area: Area, max_bytes: u64, quota: u64) -> Self {
         Self {
             source,
             area,
             max_bytes,
+            quota,
             handles: HashMap::new(),
             next_handle: 0,
         }
@@ -102,6 +107,8 @@ impl SftpSession {
     fn name(path: &str) -> Reply<String> {
         match resolve(path) {
             Resolved::File(n) => Ok(n),
+            // OpenSSH's client shows the code ("Permission denied"); others show the words.
+            Resolved::Unsafe => Err(fail(StatusCode::PermissionDenied, UNSAFE_NAME)),
             Resolved::Root => Err(fail(StatusCode::Failure, "/ is a directory")),
             Resolved::Nothing => Err(StatusCode::NoSuchFile.into()),
         }
@@ -123,6 +130,18 @@ impl SftpSession {
         )
     }
 
+    fn over_quota(&self) -> StatusReply {
+        fail(
+            StatusCode::Failure,
+            &format!(
+                "the files waiting for import from this source would pass its quota ({} bytes); \
+                 try again once they are imported, or ask the operator about [sftp] \
+                 source_quota_bytes",
+                self.quota
+            ),
+        )
+    }
+
     fn add_handle(&mut self, open: Open) -> String {
         self.next_handle += 1;
         let h = self.next_handle.to_string();
@@ -137,7 +156,7 @@ impl SftpSession {
                 Some((_, m)) => file_attrs(&m),
                 None => return Err(StatusCode::NoSuchFile.into()),
             },
-            Resolved::Nothing => return Err(StatusCode::NoSuchFile.into()),
+            Resolved::Nothing | Resolved::Unsafe => return Err(StatusCode::NoSuchFile.into()),
         };
         Ok(Attrs { id, attrs })
     }
@@ -173,7 +192,7 @@ impl russh_sftp::server::Handler for SftpSession {
         let shown = match resolve(&path) {
             Resolved::Root => "/".to_owned(),
             Resolved::File(n) => format!("/{n}"),
-            Resolved::Nothing => return Err(StatusCode::NoSuchFile.into()),
+            Resolved::Nothing | Resolved::Unsafe => return Err(StatusCode::NoSuchFile.into()),
         };
         Ok(Name {
             id,
@@ -223,6 +242,12 @@ impl russh_sftp::server::Handler for SftpSession {
         if self.is_open(&name) {
             return Err(fail(StatusCode::Failure, "that file is already open"));
         }
+        // Refused here when already full, where the client shows the reason; a write that
+        // would pass it is refused too (clients show only "Failure" for a write).
+        let waiting = self.area.waiting_bytes();
+        if waiting >= self.quota {
+            return Err(self.over_quota());
+        }
         let file = self
             .area
             .create(
@@ -231,10 +256,14 @@ impl russh_sftp::server::Handler for SftpSession {
                 pflags.contains(OpenFlags::EXCLUDE),
             )
             .map_err(|e| io_reply(&e))?;
+        // This file's own bytes (kept when not truncated) are already counted in `waiting`.
+        let own = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let quota_room = self.quota.saturating_sub(waiting.saturating_sub(own));
         let handle = self.add_handle(Open::Upload {
             name,
             file,
             refused: false,
+            quota_room,
         });
         Ok(Handle { id, handle })
     }
@@ -247,13 +276,22 @@ impl russh_sftp::server::Handler for SftpSession {
         data: Vec<u8>,
     ) -> Reply<Status> {
         let max = self.max_bytes;
-        let too_big = self.too_big();
+        let (too_big, over_quota) = (self.too_big(), self.over_quota());
         match self.handles.get_mut(&handle) {
-            Some(Open::Upload { file, refused, .. }) => {
+            Some(Open::Upload {
+                file,
+                refused,
+                quota_room,
+                ..
+            }) => {
                 let end = offset.saturating_add(data.len() as u64);
                 if *refused || end > max {
                     *refused = true;
                     return Err(too_big);
+                }
+                if end > *quota_room {
+                    *refused = true;
+                    return Err(over_quota);
                 }
                 file.write_all_at(&data, offset)
                     .map(|()| ok(id))
@@ -318,6 +356,7 @@ impl russh_sftp::server::Handler for SftpSession {
                 name,
                 file,
                 refused,
+                ..
             }) => {
                 let area = self.area.clone();
                 let source = self.source.clone();
@@ -340,7 +379,7 @@ impl russh_sftp::server::Handler for SftpSession {
                 Ok(Handle { id, handle })
             }
             Resolved::File(_) => Err(fail(StatusCode::Failure, "not a directory")),
-            Resolved::Nothing => Err(StatusCode::NoSuchFile.into()),
+            Resolved::Nothing | Resolved::Unsafe => Err(StatusCode::NoSuchFile.into()),
         }
     }
 

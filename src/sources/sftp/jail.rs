@@ -23,8 +23,29 @@ use std::path::PathBuf;
 pub enum Resolved {
     Root,
     File(String),
+    /// One name, but not a [`safe_name`]: refused with [`UNSAFE_NAME`].
+    Unsafe,
     /// Names something outside the jail or below `/`: there is nothing there.
     Nothing,
+}
+
+/// The longest name an upload may have.
+pub const MAX_NAME: usize = 128;
+
+/// What a client is told when it names a file with anything else.
+pub const UNSAFE_NAME: &str = "file names here may use only letters, digits, '.', '-' and '_', \
+     must not start with '.' or '-', and are at most 128 characters";
+
+/// A file name that is safe wherever it ends up: in a shell command an operator types, on a
+/// terminal, in a listing, on the feed pages. Letters, digits and `.-_` only (so no `*`, no
+/// spaces, no control or right-to-left override characters), not starting with `-` (read as an
+/// option by `rm` and friends) or `.` (hidden, and `.`/`..`), at most [`MAX_NAME`] characters.
+pub fn safe_name(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.len())
+        && !name.starts_with(['-', '.'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
 /// Resolves a client path against the virtual root.
@@ -41,13 +62,10 @@ pub fn resolve(path: &str) -> Resolved {
     }
     match parts.as_slice() {
         [] => Resolved::Root,
-        [name] if valid_name(name) => Resolved::File((*name).to_owned()),
+        [name] if safe_name(name) => Resolved::File((*name).to_owned()),
+        [_] => Resolved::Unsafe,
         _ => Resolved::Nothing,
     }
-}
-
-fn valid_name(name: &str) -> bool {
-    name.len() <= 255 && !name.contains(['\0', '\\']) && !name.chars().any(char::is_control)
 }
 
 /// A name a client uses while a file is incomplete: it stays in the upload area until renamed.
@@ -78,8 +96,8 @@ impl Area {
             uploads: data_dir.join("sftp").join("uploads").join(source),
             inbox: data_dir.join("inbox").join(source),
         };
-        std::fs::create_dir_all(&area.uploads)?;
-        std::fs::create_dir_all(&area.inbox)?;
+        crate::data_dir::create_private_dir(&area.uploads)?;
+        crate::data_dir::create_private_dir(&area.inbox)?;
         Ok(area)
     }
 
@@ -155,6 +173,38 @@ impl Area {
         std::fs::rename(self.upload_path(from), self.upload_path(to))
     }
 
+    /// Bytes of every regular file waiting in both directories: what counts against the
+    /// source's quota.
+    pub fn waiting_bytes(&self) -> u64 {
+        self.list().iter().map(|(_, m)| m.len()).sum()
+    }
+
+    /// Removes uploads left unfinished (in the upload area, or under a temporary name in the
+    /// inbox) whose last change is older than `cutoff`: what a client that never came back to
+    /// rename or close them left. Returns how many were removed.
+    pub fn remove_abandoned(&self, cutoff: std::time::SystemTime) -> io::Result<usize> {
+        let mut removed = 0;
+        for (dir, only_temporary) in [(&self.uploads, false), (&self.inbox, true)] {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let meta = entry.path().symlink_metadata()?;
+                let name = entry.file_name();
+                let temporary = name.to_str().is_none_or(is_temporary);
+                let old = meta.modified().is_ok_and(|m| m < cutoff);
+                if meta.is_file() && old && (temporary || !only_temporary) {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn remove(&self, name: &str) -> io::Result<()> {
         match self.find(name) {
             Some((Place::Uploads, _)) => std::fs::remove_file(self.upload_path(name)),
@@ -183,8 +233,22 @@ mod tests {
         assert_eq!(resolve("../../etc/passwd"), Resolved::Nothing);
         assert_eq!(resolve("/etc/passwd"), Resolved::Nothing);
         assert_eq!(resolve("/../../a.hl7"), Resolved::File("a.hl7".into()));
-        assert_eq!(resolve("a\\b"), Resolved::Nothing);
-        assert_eq!(resolve("a\nb"), Resolved::Nothing);
+        for unsafe_name in [
+            "a\\b",
+            "a\nb",
+            "*",
+            "-rf",
+            ".hidden",
+            "x\u{202e}lmth.exe",
+            "a b",
+        ] {
+            assert_eq!(resolve(unsafe_name), Resolved::Unsafe, "{unsafe_name:?}");
+        }
+        assert_eq!(
+            resolve(&"a".repeat(MAX_NAME)),
+            Resolved::File("a".repeat(MAX_NAME))
+        );
+        assert_eq!(resolve(&"a".repeat(MAX_NAME + 1)), Resolved::Unsafe);
     }
 
     #[test]

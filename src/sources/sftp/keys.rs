@@ -121,7 +121,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        crate::data_dir::create_private_dir(dir).map_err(|source| Error::Io {
             doing: "create",
             path: dir.to_path_buf(),
             source,

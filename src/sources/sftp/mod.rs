@@ -68,6 +68,7 @@ pub async fn start(config: &Config, listen: &str) -> Result<()> {
         data_dir: config.data_dir.clone(),
         database: config.database_path(),
         max_file_bytes: config.sftp.max_file_bytes,
+        source_quota_bytes: config.sftp.source_quota_bytes,
         throttle: Default::default(),
     });
     let limits = Limits {

@@ -47,6 +47,7 @@ pub struct Shared {
     pub data_dir: PathBuf,
     pub database: PathBuf,
     pub max_file_bytes: u64,
+    pub source_quota_bytes: u64,
     pub throttle: Throttle,
 }
 
@@ -279,7 +280,12 @@ impl russh::server::Handler for Connection {
             }
         };
         session.channel_success(channel_id)?;
-        let sftp = SftpSession::new(user, area, self.shared.max_file_bytes);
+        let sftp = SftpSession::new(
+            user,
+            area,
+            self.shared.max_file_bytes,
+            self.shared.source_quota_bytes,
+        );
         russh_sftp::server::run(channel.into_stream(), sftp).await;
         Ok(())
     }

@@ -144,10 +144,11 @@ fn source_page(admin: Admin, code: &str, web: &State<Web>) -> Result<SourceRespo
             "There is no source with that code.",
         )));
     };
-    let health = health::feed_health(&web.config, store, web.clock.now())?
-        .iter()
-        .find(|h| h.source == source.code)
-        .map(HealthRow::of);
+    let full_health = health::feed_health(&web.config, store, web.clock.now())?
+        .into_iter()
+        .find(|h| h.source == source.code);
+    let health = full_health.as_ref().map(HealthRow::of);
+    let refused = full_health.and_then(|h| h.drop_folder_refused);
     let feed = store.source_feed(source.id)?;
     let keys = store
         .sftp_keys(&source.code)?
@@ -183,7 +184,11 @@ fn source_page(admin: Admin, code: &str, web: &State<Web>) -> Result<SourceRespo
     let rejects = store.source_rejects(source.id, LISTED)?;
     Ok(SourceResponse::Page(Box::new(Page::ok(SourcePage {
         bar: UserBar::of(&session),
-        drop_folder: feed.drop_folder.unwrap_or_else(|| "none".into()),
+        drop_folder: match (feed.drop_folder, refused) {
+            (None, _) => "none".into(),
+            (Some(folder), None) => folder,
+            (Some(_), Some(why)) => format!("NOT SCANNED: {why}"),
+        },
         health,
         keys,
         files,

@@ -146,9 +146,9 @@ fn save_source(
     };
     let mut session = admin.0;
     let now = web.clock.now_text();
-    let data_dir = &web.config.data_dir;
+    let config = &web.config;
     match as_admin(&mut session, |store, by| {
-        settings::save_source(store, data_dir, &input, by, &now)
+        settings::save_source(store, config, &input, by, &now)
     }) {
         Ok(saved) => Ok(Either::Left(Redirect::to(format!(
             "/admin/feeds/{}",
