@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the working corpus of each fuzz target in fuzz/corpus/<target>/ (git-ignored) from the
 # repo's sample feeds, the shared UK test corpus beside the repo (../shared/corpus, used when
-# present, never copied into git) and the kept regression inputs. Re-running adds files;
-# nothing already in a corpus is removed.
+# present, never copied into git) and the kept regression inputs. Re-running rewrites the
+# seeds and keeps what the fuzzer has added.
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=..
@@ -10,18 +10,19 @@ shared=../../shared/corpus
 samples=$repo/sample-feeds
 mkdir -p corpus/hl7v2 corpus/fhir corpus/csv corpus/search_query
 
-# Files are named by content hash, as libFuzzer names its own, so re-seeding adds no copies.
+# Seeds are named by their place in a sorted list, so re-seeding overwrites rather than adds
+# copies (libFuzzer names the inputs it finds by their hash; those never clash with these).
 put() { # put TARGET FILE...
-  local target=$1; shift
+  local target=$1 n=0; shift
   for f in "$@"; do
-    [ -f "$f" ] || continue
-    cp "$f" "corpus/$target/seed-$(sha1sum "$f" | cut -c1-16)"
+    n=$((n + 1))
+    cp "$f" "corpus/$target/seed-$n"
   done
 }
 
 files() { # files DIR FIND-ARGS...: files under DIR (which may be absent), at most 64 KiB
   local dir=$1; shift
-  [ -d "$dir" ] && find "$dir" -type f -size -65k "$@" -print0 | xargs -0 -r ls -1
+  [ -d "$dir" ] && find "$dir" -type f -size -65k "$@" | LC_ALL=C sort
   true
 }
 
@@ -37,20 +38,18 @@ mapfile -t csvs < <(
   files "$samples" \( -path '*community*' -o -path '*mental-health*' -o -path '*social-care*' -o -path '*gp-csv*' \)
   files "$shared/gp-extract" \( -name '*.csv' -o -name '*.EIA' -o -name '*.A1A' -o -name '*.CSA' -o -name '*.CSB' -o -name '*.GCA' \)
 )
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+n=0
 for mapping in "$samples"/mappings/*.toml; do
   for f in "${csvs[@]}"; do
-    { cat "$mapping"; printf '\0'; cat "$f"; } > "$tmp"
-    put csv "$tmp"
+    n=$((n + 1))
+    { cat "$mapping"; printf '\0'; cat "$f"; } > "corpus/csv/seed-$n"
   done
 done
 
-i=0
+n=0
 while IFS= read -r q; do
-  printf '%s' "$q" > "$tmp"
-  put search_query "$tmp"
-  i=$((i + 1))
+  n=$((n + 1))
+  printf '%s' "$q" > "corpus/search_query/seed-$n"
 done <<'QUERIES'
 9434765919
 943 476 5919
@@ -68,6 +67,8 @@ Zoë Ñúñez-O'Brien
 QUERIES
 
 for target in hl7v2 fhir csv search_query; do
-  put "$target" regressions/"$target"/*
+  for f in regressions/"$target"/*; do
+    [ -f "$f" ] && cp "$f" "corpus/$target/regression-$(basename "$f")"
+  done
   echo "corpus/$target: $(ls corpus/$target | wc -l) files"
 done
