@@ -4,8 +4,10 @@
 //!
 //! Each function feeds arbitrary bytes to one parser the way the importer or the search page
 //! would, and checks what the project promises about bad input beyond "does not panic": every
-//! rejected unit and every refused file carries a reason a person can read, and a search never
-//! turns into a database error. A broken promise comes back as `Err` with what was wrong; the
+//! rejected unit and every refused file carries a reason a person can read; every unit that is
+//! accepted names its person and each of its entries (the importer files them under these
+//! keys, so a blank one would merge unrelated people or entries); and a search never turns
+//! into a database error. A broken promise comes back as `Err` with what was wrong; the
 //! fuzz target turns that into a crash, the regression test into a failure.
 //!
 //! Compiled only for tests and for the fuzz build (`cargo fuzz` sets `cfg(fuzzing)`), so none
@@ -123,7 +125,7 @@ pub fn search_store() -> crate::error::Result<Store> {
     Ok(store)
 }
 
-/// Every reject and every refusal says why.
+/// Every reject and every refusal says why; every extract says whom and which.
 fn readable(parsed: Result<ParsedFile, FileError>) -> Result<(), Broken> {
     let parsed = match parsed {
         Err(e) if e.to_string().trim().is_empty() => {
@@ -136,6 +138,34 @@ fn readable(parsed: Result<ParsedFile, FileError>) -> Result<(), Broken> {
         match unit {
             Ok(extract) if extract.position.trim().is_empty() => {
                 return Err("an extract has no position".into());
+            }
+            Ok(extract) if extract.subject.trim().is_empty() => {
+                return Err(format!(
+                    "{}: the extract has a blank subject",
+                    extract.position
+                ));
+            }
+            Ok(extract)
+                if extract
+                    .merge_from
+                    .as_deref()
+                    .is_some_and(|m| m.trim().is_empty()) =>
+            {
+                return Err(format!(
+                    "{}: the merge retires a blank id",
+                    extract.position
+                ));
+            }
+            Ok(extract)
+                if extract
+                    .entries
+                    .iter()
+                    .any(|e| e.source_ref.trim().is_empty()) =>
+            {
+                return Err(format!(
+                    "{}: an entry has a blank source reference",
+                    extract.position
+                ));
             }
             Err(reject) if reject.reason.trim().is_empty() || reject.position.trim().is_empty() => {
                 return Err(format!("a reject has no reason or no position: {reject:?}"));
@@ -221,5 +251,34 @@ mod tests {
         assert!(readable(Ok(parsed)).is_err());
         assert!(readable(Err(FileError::Unreadable(String::new()))).is_err());
         assert!(readable(Err(FileError::Empty)).is_ok());
+    }
+
+    #[test]
+    fn an_extract_without_a_subject_is_reported_as_broken() {
+        let extract = ingest::Extract {
+            position: "message 1".into(),
+            message_ref: None,
+            event_time: None,
+            subject: " ".into(),
+            demographics: None,
+            entries: Vec::new(),
+            merge_from: None,
+            raw: Vec::new(),
+        };
+        let parsed = |extract: ingest::Extract| ParsedFile {
+            units: vec![Ok(extract)],
+            ..Default::default()
+        };
+        assert!(readable(Ok(parsed(extract.clone()))).is_err());
+        let named = ingest::Extract {
+            subject: "W100045".into(),
+            ..extract
+        };
+        assert!(readable(Ok(parsed(named.clone()))).is_ok());
+        let blank_merge = ingest::Extract {
+            merge_from: Some(String::new()),
+            ..named
+        };
+        assert!(readable(Ok(parsed(blank_merge))).is_err());
     }
 }
