@@ -1,4 +1,4 @@
--- The sharedcare schema at version 9, as the embedded migrations build it.
+-- The sharedcare schema at version 10, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -19,7 +19,7 @@ CREATE TABLE api_token (
     user_id INTEGER NOT NULL REFERENCES app_user(id),
     created_at TEXT NOT NULL,
     revoked_at TEXT
-, profile_id INTEGER REFERENCES role_profile(id)) STRICT;
+, profile_id INTEGER REFERENCES role_profile(id), expires_at TEXT, last_used_at TEXT) STRICT;
 
 CREATE TABLE app_user (
     id INTEGER PRIMARY KEY,
@@ -208,17 +208,23 @@ CREATE VIRTUAL TABLE person_fts USING fts5(
     tokenize = 'trigram remove_diacritics 1'
 );
 
-CREATE TABLE privacy_alert (
+CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,
     reference TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL CHECK (kind IN ('self-claim', 'break-glass', 'objection-override')),
+    kind TEXT NOT NULL CHECK (kind IN ('self-claim', 'break-glass', 'objection-override',
+                                       'role-grant', 'view-as')),
     grant_id INTEGER REFERENCES access_grant(id),
     user_id INTEGER NOT NULL REFERENCES app_user(id),
-    person_id INTEGER NOT NULL REFERENCES person(id),
+    person_id INTEGER REFERENCES person(id),
     raised_at TEXT NOT NULL,
     closed_at TEXT,
     closed_by TEXT,
-    note TEXT
+    note TEXT,
+    -- The user whose action raised it (NULL: the operator at the command line), and their name.
+    raised_by_user_id INTEGER REFERENCES app_user(id),
+    raised_by TEXT,
+    -- What the alert says happened, without patient data (a role profile granted, a reason).
+    detail TEXT
 ) STRICT;
 
 CREATE TABLE role_profile (
@@ -296,6 +302,12 @@ CREATE TABLE source_sftp_password (
     source_id INTEGER PRIMARY KEY REFERENCES source(id),
     password_hash TEXT NOT NULL,
     set_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE test_person (
+    person_id INTEGER PRIMARY KEY REFERENCES person(id),
+    marked_at TEXT NOT NULL,
+    marked_by TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE web_session (

@@ -1,5 +1,6 @@
 //! Running the server: configuration, TLS, the database pool and Rocket, until SIGTERM/Ctrl-C.
 
+use crate::audit::Action;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -45,7 +46,10 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .merge(("port", port))
         .merge(("ident", "sharedcare"))
         .merge(("log_level", "critical"))
-        .merge(("cli_colors", false));
+        .merge(("cli_colors", false))
+        // Rocket believes `X-Real-IP` from anyone by default; the client's address is
+        // `web::address`'s decision, which believes a header only from `[web] trusted_proxy`.
+        .merge(("ip_header", false));
     let scheme = if options.insecure_http {
         eprintln!(
             "WARNING: serving plain HTTP (--insecure-http). Passwords and patient data cross the \
@@ -235,18 +239,15 @@ fn audit_policy(store: &mut Store, gate: &crate::access::Gate, config: &Config) 
             .as_ref()
             .map_or("the shipped list".into(), |p| p.display().to_string()),
     );
-    let last = store.last_audit_detail("policy-change")?;
+    let last = store.last_audit_detail(Action::PolicyChange)?;
     if last.as_deref().is_some_and(|d| d.contains(&fingerprint)) {
         return Ok(());
     }
     let tx = store.begin()?;
     tx.audit(
         &crate::store::AuditEvent {
-            actor: Some("sharedcare"),
-            action: "policy-change",
             detail: Some(&detail),
-            outcome: "ok",
-            ..Default::default()
+            ..crate::audit::Actor::system("start").event(Action::PolicyChange)
         },
         &SystemClock.now_text(),
     )?;

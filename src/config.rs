@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::model::SourceKind;
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 /// The data directory is where everything sharedcare keeps lives:
@@ -44,6 +45,9 @@ pub struct AccessConfig {
     pub break_glass_hours: i64,
     /// Whether breaking glass also overrides a person's objection to sharing. Default false.
     pub break_glass_overrides_objection: bool,
+    /// An API token made now works for this many days (`sharedcare token create --days`
+    /// may ask for fewer). Default 90.
+    pub api_token_days: i64,
 }
 
 impl Default for AccessConfig {
@@ -55,6 +59,7 @@ impl Default for AccessConfig {
             self_claim_hours: 168,
             break_glass_hours: 4,
             break_glass_overrides_objection: false,
+            api_token_days: 90,
         }
     }
 }
@@ -126,6 +131,19 @@ pub struct SftpConfig {
     pub listen: String,
     /// The largest file one upload may be, in bytes; a bigger upload is refused. Default 1 GiB.
     pub max_file_bytes: u64,
+    /// A connection that has not logged in this many seconds after it opened is closed.
+    /// Default 30.
+    pub auth_timeout_seconds: u64,
+    /// A logged-in connection with no traffic for this many seconds is closed. Default 600.
+    pub idle_timeout_seconds: u64,
+    /// At most this many connections are open at once; more are closed at once. Default 64.
+    pub max_connections: usize,
+    /// At most this many of them may be still logging in; more are closed at once, before the
+    /// SSH greeting, so idle pre-authentication connections cannot pile up. Default 16.
+    pub max_unauthenticated: usize,
+    /// At most this many of those from any one address, so that one address cannot hold every
+    /// slot. Default 4.
+    pub max_unauthenticated_per_address: usize,
 }
 
 impl Default for SftpConfig {
@@ -133,6 +151,11 @@ impl Default for SftpConfig {
         Self {
             listen: "0.0.0.0:2222".into(),
             max_file_bytes: 1 << 30,
+            auth_timeout_seconds: 30,
+            idle_timeout_seconds: 600,
+            max_connections: 64,
+            max_unauthenticated: 16,
+            max_unauthenticated_per_address: 4,
         }
     }
 }
@@ -150,6 +173,18 @@ pub struct WebConfig {
     pub session_idle_minutes: i64,
     /// A session ends this many hours after sign-in, however active. Default 12.
     pub session_max_hours: i64,
+    /// The address of a reverse proxy in front of this server, whose word on the client's
+    /// address (in `proxy_header`) is believed — on connections from that address only.
+    /// Default: none, and every forwarding header is ignored (see `web::address`).
+    pub trusted_proxy: Option<IpAddr>,
+    /// The header `trusted_proxy` puts the client's address in; for a list such as
+    /// `X-Forwarded-For`, the last entry is taken. Default `X-Real-IP`.
+    pub proxy_header: String,
+    /// Where users and API clients reach this server, e.g. `https://care.example.org`: the
+    /// FHIR API builds its links (`fullUrl`, `self`) from it, never from the request's `Host`
+    /// header. Default: `https://` and the listen address and port (`localhost` when listening
+    /// on every address, the name the self-signed certificate is made for).
+    pub public_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -160,7 +195,66 @@ impl Default for WebConfig {
             tls_key: None,
             session_idle_minutes: 30,
             session_max_hours: 12,
+            trusted_proxy: None,
+            proxy_header: "X-Real-IP".into(),
+            public_url: None,
         }
+    }
+}
+
+impl WebConfig {
+    /// Refuses values that would only fail later, or quietly mean something else.
+    fn check(&self) -> std::result::Result<(), String> {
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            let host = rest.and_then(|r| r.split('/').next()).unwrap_or("");
+            if host.is_empty()
+                || url.contains(['?', '#', '\\'])
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(format!(
+                    "[web] public_url = {url:?}: give the address users reach this server at, \
+                     e.g. \"https://care.example.org\""
+                ));
+            }
+        }
+        if self.proxy_header.trim().is_empty() {
+            return Err(
+                "[web] proxy_header is blank: name the header the proxy sets, e.g. \
+                        \"X-Real-IP\""
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `public_url` without a trailing slash, or the default made from `listen` (`address`
+    /// and `port` are where the server actually listens, the port known once bound).
+    pub fn public_base(&self, address: IpAddr, port: u16) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if address.is_unspecified() => format!("https://localhost:{port}"),
+            None => format!("https://{}", std::net::SocketAddr::new(address, port)),
+        }
+    }
+}
+
+impl SftpConfig {
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.auth_timeout_seconds == 0
+            || self.idle_timeout_seconds == 0
+            || self.max_connections == 0
+            || self.max_unauthenticated == 0
+        {
+            return Err(
+                "[sftp] auth_timeout_seconds, idle_timeout_seconds, max_connections \
+                        and max_unauthenticated must each be at least 1"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -207,6 +301,10 @@ impl Config {
                 })
             }
         };
+        file.web
+            .check()
+            .and_then(|()| file.sftp.check())
+            .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             matching: file.matching,
@@ -249,6 +347,26 @@ mod tests {
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
+        let (s, d) = (&file.sftp, &defaults.sftp);
+        assert_eq!(
+            (
+                s.auth_timeout_seconds,
+                s.idle_timeout_seconds,
+                s.max_connections,
+                s.max_unauthenticated,
+                s.max_unauthenticated_per_address
+            ),
+            (
+                d.auth_timeout_seconds,
+                d.idle_timeout_seconds,
+                d.max_connections,
+                d.max_unauthenticated,
+                d.max_unauthenticated_per_address
+            )
+        );
+        assert_eq!(file.web.trusted_proxy, defaults.web.trusted_proxy);
+        assert_eq!(file.web.proxy_header, defaults.web.proxy_header);
+        assert_eq!(file.web.public_url, defaults.web.public_url);
         let (j, d) = (&file.jobs, &defaults.jobs);
         assert_eq!(
             (
@@ -279,14 +397,50 @@ mod tests {
                 a.relationship_grace_hours,
                 a.self_claim_hours,
                 a.break_glass_hours,
-                a.break_glass_overrides_objection
+                a.break_glass_overrides_objection,
+                a.api_token_days
             ),
             (
                 d.relationship_grace_hours,
                 d.self_claim_hours,
                 d.break_glass_hours,
-                d.break_glass_overrides_objection
+                d.break_glass_overrides_objection,
+                d.api_token_days
             )
         );
+    }
+
+    #[test]
+    fn the_public_url_is_checked_and_defaults_to_the_listen_address() {
+        let web = |url: Option<&str>| WebConfig {
+            public_url: url.map(str::to_owned),
+            ..Default::default()
+        };
+        let any: IpAddr = "0.0.0.0".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(web(None).public_base(any, 8443), "https://localhost:8443");
+        assert_eq!(web(None).public_base(local, 9), "https://127.0.0.1:9");
+        let set = web(Some("https://care.example.org/"));
+        assert!(set.check().is_ok());
+        assert_eq!(set.public_base(local, 9), "https://care.example.org");
+        for bad in [
+            "care.example.org",
+            "https://",
+            "https://x/?q",
+            "https://a b",
+            "ftp://x",
+        ] {
+            assert!(web(Some(bad)).check().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sftp_limits_of_zero_are_refused() {
+        let sftp = SftpConfig {
+            max_unauthenticated: 0,
+            ..Default::default()
+        };
+        assert!(sftp.check().is_err());
+        assert!(SftpConfig::default().check().is_ok());
     }
 }

@@ -24,6 +24,10 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Refused by a rule of separation of duties or of the access policy, whoever asks: the
+    /// message says which rule.
+    #[error("{0}")]
+    Forbidden(String),
     /// The audit trail cannot be written or trusted: a missing or exposed key, a broken chain.
     /// Messages name files and sequence numbers, never event contents, so they may be logged.
     #[error("{0}")]
@@ -50,6 +54,7 @@ impl Error {
             Self::Db { doing, source } => format!("database error while {doing}: {source}"),
             Self::NotFound(_) => "not found".into(),
             Self::Invalid(_) => "invalid request".into(),
+            Self::Forbidden(_) => "refused by policy".into(),
             Self::Audit(why) => format!("audit trail: {why}"),
             Self::Io {
                 doing,
@@ -63,7 +68,10 @@ impl Error {
     /// trail cannot be trusted, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::NotFound(_) | Self::Invalid(_) | Self::SchemaTooNew { .. } => 2,
+            Self::NotFound(_)
+            | Self::Invalid(_)
+            | Self::Forbidden(_)
+            | Self::SchemaTooNew { .. } => 2,
             Self::Audit(_) => 3,
             _ => 1,
         }

@@ -3,10 +3,20 @@
 //! categories it sees; a care relationship — inferred from the record, self-claimed or broken
 //! glass — says whom it may open. Objections, S-flagged demographics and sensitive entries are
 //! enforced by [`gate::Gate`], the one place every read goes through.
+//!
+//! Every change to who may see what is one function here — [`users`] (users, role profiles,
+//! passwords, sessions), [`tokens`], [`objections`], [`alerts`], [`open`] (self-claims, broken
+//! glass), [`view_as`] (and test persons) — taking the store, the actor (`audit::Actor`) and
+//! the time; it checks, changes, writes its audit event and commits in one transaction, and
+//! the web pages and the command line only call it. The policy's `[duties]` and the rules in
+//! these functions keep duties apart: nobody changes their own roles or closes an alert about
+//! themselves.
 
+pub mod alerts;
 #[cfg(test)]
 mod fixture;
 pub mod gate;
+pub mod objections;
 pub mod open;
 pub mod password;
 pub mod policy;
@@ -14,11 +24,13 @@ pub mod profile;
 pub mod relationship;
 pub mod secret;
 pub mod sensitive;
+pub mod tokens;
 pub mod users;
+pub mod view_as;
 
 pub use gate::{Gate, Grant, HitLevel, Opened, Restrictions, Visible, Withheld};
 pub use open::{Claim, Claimed};
-pub use policy::{Activity, Policy, RoleDef};
+pub use policy::{Activity, Duties, Policy, RoleDef, ViewAsRealPerson};
 pub use profile::Profile;
 pub use relationship::{Basis, Relationship};
 pub use users::ProfileInput;

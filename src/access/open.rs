@@ -4,8 +4,9 @@
 use super::gate::{Gate, Opened, Restrictions};
 use super::relationship::EVIDENCE;
 use super::Profile;
+use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
-use crate::store::{AuditEvent, Store};
+use crate::store::{AuditEvent, NewAlert, Store};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 fn text(t: DateTime<Utc>) -> String {
@@ -101,7 +102,25 @@ impl Gate {
                 "say why in a few words (at least 10 characters)".into(),
             ));
         }
+        let actor = Actor::session(who, ip);
+        let action = match claim {
+            Claim::SelfClaim => Action::SelfClaim,
+            Claim::BreakGlass => Action::BreakGlassStart,
+        };
         let Some(live) = store.resolve_person(id)? else {
+            // Refused, but recorded: probing for ids must leave a trace, and the caller answers
+            // exactly as for a person who exists (see `web::pages::access`).
+            let tx = store.begin()?;
+            let detail = format!("record {id}: no such person");
+            tx.audit(
+                &AuditEvent {
+                    detail: Some(&detail),
+                    outcome: "denied",
+                    ..actor.event(action)
+                },
+                &text(now),
+            )?;
+            tx.commit()?;
             return Err(Error::NotFound("no such person".into()));
         };
         let hours = match claim {
@@ -111,7 +130,6 @@ impl Gate {
         let now_text = text(now);
         let expires_at = text(now + Duration::hours(hours));
         let objection = store.objects_to_sharing(live)?;
-        let label = who.label();
         let tx = store.begin()?;
         let grant = tx.add_grant(
             claim.as_str(),
@@ -122,36 +140,33 @@ impl Gate {
             &now_text,
             &expires_at,
         )?;
-        let reference =
-            tx.raise_alert(claim.as_str(), Some(grant), who.user_id, live, &now_text)?;
+        let alert = NewAlert {
+            kind: claim.as_str(),
+            grant_id: Some(grant),
+            user_id: who.user_id,
+            person_id: Some(live),
+            raised_by_user_id: Some(who.user_id),
+            raised_by: &who.username,
+            detail: None,
+        };
+        let reference = tx.raise_alert(&alert, &now_text)?;
         let detail = format!("{reference} {reason_code}: {reason}");
         let why = format!("{reason_code}: {reason}");
-        let action = match claim {
-            Claim::SelfClaim => "self-claim",
-            Claim::BreakGlass => "break-glass-start",
-        };
         tx.audit(
             &AuditEvent {
-                user_id: Some(who.user_id),
-                actor: Some(&who.username),
-                role: Some(&who.role),
-                profile: Some(&label),
-                org: Some(&who.org),
-                action,
                 person_id: Some(live),
                 reason: Some(&why),
                 detail: Some(&detail),
-                outcome: "ok",
-                ip,
+                ..actor.event(action)
             },
             &now_text,
         )?;
         if claim == Claim::BreakGlass && objection && self.config.break_glass_overrides_objection {
             tx.raise_alert(
-                "objection-override",
-                Some(grant),
-                who.user_id,
-                live,
+                &NewAlert {
+                    kind: "objection-override",
+                    ..alert
+                },
                 &now_text,
             )?;
         }
@@ -161,5 +176,36 @@ impl Gate {
             reference,
             expires_at,
         })
+    }
+
+    /// Ends the broken glass `who` holds on person `id` before it lapses; returns whether
+    /// there was any. Audited as `break-glass-end` in the same transaction.
+    pub fn end_break_glass(
+        &self,
+        store: &mut Store,
+        who: &Profile,
+        id: i64,
+        now: DateTime<Utc>,
+        ip: Option<&str>,
+    ) -> Result<bool> {
+        let Some(live) = store.resolve_person(id)? else {
+            return Ok(false);
+        };
+        let actor = Actor::session(who, ip);
+        let now = text(now);
+        let tx = store.begin()?;
+        let ended = tx.end_grants(Claim::BreakGlass.as_str(), who.id, live, &now)?;
+        if ended > 0 {
+            tx.audit(
+                &AuditEvent {
+                    person_id: Some(live),
+                    detail: Some("ended by the user"),
+                    ..actor.event(Action::BreakGlassEnd)
+                },
+                &now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(ended > 0)
     }
 }

@@ -93,6 +93,46 @@ impl RoleDef {
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     roles: BTreeMap<String, RoleFile>,
+    #[serde(default)]
+    duties: Option<Duties>,
+}
+
+/// Separation of duties as data (the `[duties]` table). The rules that no one changes their
+/// own roles or closes their own alerts are not here: no policy may turn them off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Duties {
+    /// Granting a role that may do any of these raises a privacy alert.
+    pub alert_on_granting: BTreeSet<Activity>,
+    /// What view-as does for a person who is not marked as a test person.
+    pub view_as_real_person: ViewAsRealPerson,
+}
+
+impl Default for Duties {
+    fn default() -> Self {
+        Self {
+            alert_on_granting: [
+                Activity::ViewRecord,
+                Activity::BreakGlass,
+                Activity::ReviewAlerts,
+                Activity::AuditReports,
+                Activity::ViewAsRole,
+            ]
+            .into_iter()
+            .collect(),
+            view_as_real_person: ViewAsRealPerson::ReasonAndAlert,
+        }
+    }
+}
+
+/// View-as on a real person (one not marked as a test person).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ViewAsRealPerson {
+    /// Allowed with a stated reason, and a privacy alert is raised.
+    ReasonAndAlert,
+    /// Refused: only test persons may be viewed as another role.
+    Refuse,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,10 +143,11 @@ struct RoleFile {
     categories: Vec<String>,
 }
 
-/// Every role by name.
+/// Every role by name, and the separation of duties.
 #[derive(Debug, Clone, Serialize)]
 pub struct Policy {
     roles: BTreeMap<String, RoleDef>,
+    pub duties: Duties,
 }
 
 impl Policy {
@@ -169,7 +210,20 @@ impl Policy {
             };
             roles.insert(name, def);
         }
-        Ok(Self { roles })
+        Ok(Self {
+            roles,
+            duties: file.duties.unwrap_or_default(),
+        })
+    }
+
+    /// Whether granting `role` raises a privacy alert: it is a clinical or privacy role.
+    /// An unknown role alerts too, so a mistake errs on the side of being seen.
+    pub fn grant_alerts(&self, role: &str) -> bool {
+        self.role(role).is_none_or(|r| {
+            r.activities
+                .iter()
+                .any(|a| self.duties.alert_on_granting.contains(a))
+        })
     }
 
     pub fn role(&self, name: &str) -> Option<&RoleDef> {
@@ -226,6 +280,38 @@ mod tests {
             p.role("gp-clinician").unwrap().categories.len(),
             Category::ALL.len()
         );
+    }
+
+    #[test]
+    fn granting_a_clinical_or_privacy_role_alerts_and_a_policy_file_may_say_which() {
+        let p = Policy::shipped().unwrap();
+        assert_eq!(
+            p.duties,
+            Duties::default(),
+            "the shipped table is the default"
+        );
+        for role in ["gp-clinician", "social-worker", "privacy-officer", "nobody"] {
+            assert!(p.grant_alerts(role), "{role}");
+        }
+        for role in ["admin", "analyst"] {
+            assert!(!p.grant_alerts(role), "{role}");
+        }
+        let without = Policy::parse(
+            "[roles.nurse]\nlabel='x'\nactivities=['view-record']\ncategories=[]\n",
+            "p",
+        )
+        .unwrap();
+        assert_eq!(without.duties, Duties::default());
+        let strict = Policy::parse(
+            "[roles.nurse]\nlabel='x'\nactivities=['view-record']\ncategories=[]\n\
+             [duties]\nalert_on_granting=['export']\nview_as_real_person='refuse'\n",
+            "p",
+        )
+        .unwrap();
+        assert!(!strict.grant_alerts("nurse"));
+        assert_eq!(strict.duties.view_as_real_person, ViewAsRealPerson::Refuse);
+        let e = Policy::parse("[roles]\n[duties]\nown_roles='allowed'\n", "p").unwrap_err();
+        assert!(e.to_string().contains("own_roles"), "{e}");
     }
 
     #[test]

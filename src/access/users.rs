@@ -1,144 +1,283 @@
-//! What a new user or role profile must be, checked in one place so that `sharedcare user …`
-//! and the administrator's users pages refuse the same things with the same words.
+//! Users, their role profiles, passwords and sessions: one function per change.
+//!
+//! Each function here is the whole of one use case — check, change, raise any privacy alert,
+//! write the audit event, commit — in one transaction, so the administrator's pages and the
+//! `sharedcare user …` commands, which only call these, cannot differ and cannot change
+//! anything without its event: if the event cannot be written, nothing commits.
+//!
+//! Separation of duties (see `policy.toml`, `[duties]`): nobody adds or removes their own role
+//! profiles — a signed-in administrator on their own user, or the operator at the terminal on
+//! the user with their login name — and granting a clinical or privacy role raises a privacy
+//! alert about the user given it, which neither they nor the one who granted it may close.
 
-use super::{password, Policy};
+mod input;
+
+pub use input::{check_username, new_password, ProfileInput};
+
+use super::Policy;
+use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
+use crate::store::{AuditEvent, NewAlert, Store, Tx, UserRow};
+use chrono::{DateTime, SecondsFormat, Utc};
 
-/// A role profile as typed: a role of the policy, an organisation's ODS code, maybe a team.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileInput {
-    pub role: String,
-    pub org: String,
-    pub team: Option<String>,
+pub(crate) fn text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-impl ProfileInput {
-    /// Trims each part, upper-cases the ODS code (codes are upper case; people type them
-    /// either way) and reads an empty team as none.
-    pub fn new(role: &str, org: &str, team: Option<&str>) -> Self {
-        Self {
-            role: role.trim().to_owned(),
-            org: org.trim().to_ascii_uppercase(),
-            team: team
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned),
-        }
-    }
+/// The refusal when someone would change their own roles.
+pub const OWN_ROLES: &str = "nobody may change their own role profiles; ask another administrator";
 
-    /// Refuses a role the policy does not define (naming the ones it does) and an empty or
-    /// malformed ODS code.
-    pub fn check(&self, policy: &Policy) -> Result<()> {
-        if policy.role(&self.role).is_none() {
-            return Err(Error::Invalid(format!(
-                "unknown role {:?}; the policy defines: {}",
-                self.role,
-                policy.names().join(", ")
-            )));
-        }
-        if self.org.is_empty() {
-            return Err(Error::Invalid(
-                "give the ODS code of the organisation, like X99001".into(),
-            ));
-        }
-        if self.org.len() > 12 || !self.org.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Error::Invalid(format!(
-                "{:?} is not an ODS code: letters and digits only, like X99001",
-                self.org
-            )));
-        }
-        if self
-            .team
-            .as_deref()
-            .is_some_and(|t| t.chars().count() > 100)
-        {
-            return Err(Error::Invalid(
-                "a team name has at most 100 characters".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// `role@ORG` or `role@ORG/team`, as [`super::Profile::label`] names a stored profile.
-    pub fn label(&self) -> String {
-        match &self.team {
-            Some(t) => format!("{}@{}/{t}", self.role, self.org),
-            None => format!("{}@{}", self.role, self.org),
-        }
-    }
+/// Whether `actor` is `user`: the same signed-in user, or the operator whose login name is
+/// that user's name (the same person at the terminal).
+pub fn is_self(actor: &Actor, user: &UserRow) -> bool {
+    actor.user_id == Some(user.id)
+        || actor
+            .name
+            .strip_prefix("cli:")
+            .is_some_and(|login| login.eq_ignore_ascii_case(&user.username))
 }
 
-/// A user name: 1 to 64 letters, digits, `.`, `_`, `-` or `@`, starting with a letter or
-/// digit (it shows in reports and their CSV exports, where a leading `-` or `@` means a
-/// formula).
-pub fn check_username(name: &str) -> Result<()> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
-    let valid = (1..=64).contains(&name.len())
-        && name.chars().all(ok_char)
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "{name:?} is not a user name: 1 to 64 letters, digits, '.', '_', '-' or '@', \
-             starting with a letter or digit"
-        )))
+/// The user with this id, or "no such user".
+pub fn existing(store: &Store, user_id: i64) -> Result<UserRow> {
+    store
+        .user_by_id(user_id)?
+        .ok_or_else(|| Error::NotFound("there is no such user".into()))
+}
+
+/// The user with this name, or "no such user" naming where to look.
+pub fn named(store: &Store, name: &str) -> Result<UserRow> {
+    store.user_by_name(name)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "no user called {name}; `sharedcare user list` shows them"
+        ))
+    })
+}
+
+/// Raises the alert that a clinical or privacy role was granted, when the policy says so;
+/// returns its reference.
+fn alert_grant(
+    tx: &Tx<'_>,
+    policy: &Policy,
+    actor: &Actor,
+    user_id: i64,
+    profile: &ProfileInput,
+    now: &str,
+) -> Result<Option<String>> {
+    if !policy.grant_alerts(&profile.role) {
+        return Ok(None);
+    }
+    let detail = format!("role {} granted", profile.label());
+    tx.raise_alert(
+        &NewAlert {
+            kind: "role-grant",
+            grant_id: None,
+            user_id,
+            person_id: None,
+            raised_by_user_id: actor.user_id,
+            raised_by: &actor.name,
+            detail: Some(&detail),
+        },
+        now,
+    )
+    .map(Some)
+}
+
+fn with_alert(detail: String, alert: Option<&str>) -> String {
+    match alert {
+        Some(reference) => format!("{detail}; alert {reference}"),
+        None => detail,
     }
 }
 
-/// Hashes a new password, refusing one shorter than [`password::MIN_LENGTH`] or, when a
-/// confirmation was typed (the pages ask for one), one that does not match it.
-pub fn new_password(new: &str, confirm: Option<&str>) -> Result<String> {
-    if confirm.is_some_and(|c| c != new) {
-        return Err(Error::Invalid(
-            "the password and its confirmation differ".into(),
+/// A new user with their first role profile and a password (`confirm`, when the form asked
+/// for it twice, must match). Returns the new user's id.
+#[allow(clippy::too_many_arguments)]
+pub fn add_user(
+    store: &mut Store,
+    policy: &Policy,
+    actor: &Actor,
+    username: &str,
+    profile: &ProfileInput,
+    password: &str,
+    confirm: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    check_username(username)?;
+    profile.check(policy)?;
+    // Hashing is slow on purpose: done before the write transaction opens.
+    let hash = new_password(password, confirm)?;
+    let now = text(now);
+    let tx = store.begin()?;
+    let id = tx.add_user(
+        username,
+        &profile.role,
+        &profile.org,
+        profile.team.as_deref(),
+        &hash,
+        &now,
+    )?;
+    let alert = alert_grant(&tx, policy, actor, id, profile, &now)?;
+    let detail = with_alert(
+        format!("{username} as {}", profile.label()),
+        alert.as_deref(),
+    );
+    tx.audit(
+        &AuditEvent {
+            detail: Some(&detail),
+            ..actor.event(Action::UserAdd)
+        },
+        &now,
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Gives `user_id` another role profile. Returns the reference of the privacy alert raised,
+/// if the role is one that alerts.
+pub fn add_role(
+    store: &mut Store,
+    policy: &Policy,
+    actor: &Actor,
+    user_id: i64,
+    profile: &ProfileInput,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    let user = existing(store, user_id)?;
+    if is_self(actor, &user) {
+        return Err(Error::Forbidden(OWN_ROLES.into()));
+    }
+    profile.check(policy)?;
+    let now = text(now);
+    let tx = store.begin()?;
+    tx.add_profile(
+        user.id,
+        &profile.role,
+        &profile.org,
+        profile.team.as_deref(),
+        &now,
+    )?;
+    let alert = alert_grant(&tx, policy, actor, user.id, profile, &now)?;
+    let detail = with_alert(
+        format!("{}: {}", user.username, profile.label()),
+        alert.as_deref(),
+    );
+    tx.audit(
+        &AuditEvent {
+            detail: Some(&detail),
+            ..actor.event(Action::UserAddRole)
+        },
+        &now,
+    )?;
+    tx.commit()?;
+    Ok(alert)
+}
+
+/// Takes a role profile away from `user_id`; the sessions and API tokens acting in it end.
+/// Returns the profile's label.
+pub fn remove_role(
+    store: &mut Store,
+    actor: &Actor,
+    user_id: i64,
+    profile_id: i64,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let user = existing(store, user_id)?;
+    if is_self(actor, &user) {
+        return Err(Error::Forbidden(OWN_ROLES.into()));
+    }
+    let Some(profile) = store
+        .profiles_of(&user)?
+        .into_iter()
+        .find(|p| p.id == profile_id)
+    else {
+        return Err(Error::NotFound(
+            "that role profile has already been removed".into(),
+        ));
+    };
+    let label = profile.label();
+    let now = text(now);
+    let tx = store.begin()?;
+    tx.remove_profile(profile.id, &now)?;
+    let detail = format!("{}: {label}", user.username);
+    tx.audit(
+        &AuditEvent {
+            detail: Some(&detail),
+            ..actor.event(Action::UserRemoveRole)
+        },
+        &now,
+    )?;
+    tx.commit()?;
+    Ok(label)
+}
+
+/// Sets a new password for `user_id`: their sessions end and their API tokens are revoked,
+/// so whoever held the old password keeps nothing it opened.
+pub fn set_password(
+    store: &mut Store,
+    actor: &Actor,
+    user_id: i64,
+    password: &str,
+    confirm: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let user = existing(store, user_id)?;
+    let hash = new_password(password, confirm)?;
+    let now = text(now);
+    let tx = store.begin()?;
+    tx.set_password(user.id, &hash, &now)?;
+    tx.audit(
+        &AuditEvent {
+            detail: Some(&user.username),
+            ..actor.event(Action::UserPasswd)
+        },
+        &now,
+    )?;
+    tx.commit()
+}
+
+/// Disables `user_id`: sessions end, API tokens are revoked. Nobody disables themselves (it
+/// could leave no administrator).
+pub fn disable(store: &mut Store, actor: &Actor, user_id: i64, now: DateTime<Utc>) -> Result<()> {
+    let user = existing(store, user_id)?;
+    if actor.user_id == Some(user.id) {
+        return Err(Error::Forbidden(
+            "you cannot disable yourself; ask another administrator".into(),
         ));
     }
-    password::hash(new).map_err(Error::Invalid)
+    let now = text(now);
+    let tx = store.begin()?;
+    tx.disable_user(user.id, &now)?;
+    tx.audit(
+        &AuditEvent {
+            detail: Some(&user.username),
+            ..actor.event(Action::UserDisable)
+        },
+        &now,
+    )?;
+    tx.commit()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn profiles_are_tidied_and_checked_against_the_policy() {
-        let policy = Policy::shipped().unwrap();
-        let p = ProfileInput::new(" clinician ", " x99001 ", Some("  "));
-        assert_eq!(p.org, "X99001");
-        assert_eq!(p.team, None);
-        assert!(p.check(&policy).is_ok());
-        assert_eq!(p.label(), "clinician@X99001");
-        let e = ProfileInput::new("wizard", "X99001", None)
-            .check(&policy)
-            .unwrap_err();
-        assert!(e.to_string().contains("unknown role"), "{e}");
-        assert!(e.to_string().contains("privacy-officer"), "{e}");
-        let e = ProfileInput::new("clinician", " ", None)
-            .check(&policy)
-            .unwrap_err();
-        assert!(e.to_string().contains("ODS code"), "{e}");
-        assert!(ProfileInput::new("clinician", "=1+2", None)
-            .check(&policy)
-            .is_err());
-        let t = ProfileInput::new("social-worker", "X99001", Some("Adults East"));
-        assert_eq!(t.label(), "social-worker@X99001/Adults East");
+/// Ends one live session of `user_id`; "not found" when it had already ended.
+pub fn end_session(
+    store: &mut Store,
+    actor: &Actor,
+    user_id: i64,
+    session_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let user = existing(store, user_id)?;
+    let now = text(now);
+    let tx = store.begin()?;
+    if !tx.end_user_session(user.id, session_id, &now)? {
+        return Err(Error::NotFound("that session had already ended".into()));
     }
-
-    #[test]
-    fn user_names_and_passwords() {
-        for good in ["clin", "a.b-c_d", "jo@nhs.net", "X1"] {
-            assert!(check_username(good).is_ok(), "{good}");
-        }
-        for bad in ["", " clin", "-x", "@x", "=x", "a b", "é", &"a".repeat(65)] {
-            assert!(check_username(bad).is_err(), "{bad}");
-        }
-        assert!(new_password("long enough password", None).is_ok());
-        assert!(new_password("short", Some("short")).is_err());
-        let e = new_password("long enough password", Some("long enough passw0rd")).unwrap_err();
-        assert!(e.to_string().contains("differ"), "{e}");
-    }
+    let detail = format!("{}: session {session_id}", user.username);
+    tx.audit(
+        &AuditEvent {
+            detail: Some(&detail),
+            ..actor.event(Action::SessionEnd)
+        },
+        &now,
+    )?;
+    tx.commit()
 }

@@ -8,7 +8,7 @@
 //! therefore differ, and a field's bytes can never slide into the next one.
 
 use super::key::AuditKey;
-use crate::store::AuditEvent;
+use crate::store::EventText;
 use hmac::Mac;
 
 pub type Hash = [u8; 32];
@@ -19,7 +19,7 @@ pub const GENESIS: Hash = [0; 32];
 const VERSION: &[u8] = b"sharedcare-audit-event-v1";
 
 /// The hash of the event stored at `seq`, written at `at`, following `prev`.
-pub fn link(key: &AuditKey, prev: &Hash, seq: i64, at: &str, e: &AuditEvent<'_>) -> Hash {
+pub fn link(key: &AuditKey, prev: &Hash, seq: i64, at: &str, e: &EventText<'_>) -> Hash {
     let mut mac = key.mac();
     mac.update(prev);
     mac.update(&encode(seq, at, e));
@@ -27,7 +27,7 @@ pub fn link(key: &AuditKey, prev: &Hash, seq: i64, at: &str, e: &AuditEvent<'_>)
 }
 
 /// The canonical bytes of one event at one place in the chain.
-pub fn encode(seq: i64, at: &str, e: &AuditEvent<'_>) -> Vec<u8> {
+pub fn encode(seq: i64, at: &str, e: &EventText<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     text(&mut out, Some(VERSION));
     out.extend_from_slice(&seq.to_be_bytes());
@@ -89,8 +89,8 @@ mod tests {
         AuditKey::from_bytes(&[byte; 32]).unwrap()
     }
 
-    fn event() -> AuditEvent<'static> {
-        AuditEvent {
+    fn event() -> EventText<'static> {
+        EventText {
             user_id: Some(7),
             actor: Some("clin"),
             role: Some("clinician"),
@@ -113,52 +113,52 @@ mod tests {
         let base = link(&k, &GENESIS, 1, AT, &event());
         assert_eq!(base, link(&k, &GENESIS, 1, AT, &event()), "deterministic");
         let e = event();
-        let variants: Vec<AuditEvent<'_>> = vec![
-            AuditEvent {
+        let variants: Vec<EventText<'_>> = vec![
+            EventText {
                 user_id: Some(8),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 user_id: None,
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 actor: Some("clim"),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 role: None,
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 profile: Some("x"),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 org: Some("R9X"),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 action: "view-recorD",
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 person_id: Some(43),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 reason: Some("direct care."),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 detail: Some(""),
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 outcome: "denied",
                 ..e.clone()
             },
-            AuditEvent {
+            EventText {
                 ip: Some("127.0.0.2"),
                 ..e.clone()
             },
@@ -182,7 +182,7 @@ mod tests {
         let none = encode(
             1,
             AT,
-            &AuditEvent {
+            &EventText {
                 detail: None,
                 ..e.clone()
             },
@@ -190,7 +190,7 @@ mod tests {
         let empty = encode(
             1,
             AT,
-            &AuditEvent {
+            &EventText {
                 detail: Some(""),
                 ..e.clone()
             },
@@ -199,7 +199,7 @@ mod tests {
         let a = encode(
             1,
             AT,
-            &AuditEvent {
+            &EventText {
                 actor: Some("ab"),
                 role: Some("c"),
                 ..e.clone()
@@ -208,7 +208,7 @@ mod tests {
         let b = encode(
             1,
             AT,
-            &AuditEvent {
+            &EventText {
                 actor: Some("a"),
                 role: Some("bc"),
                 ..e.clone()
@@ -234,7 +234,7 @@ mod tests {
             &h,
             2,
             AT,
-            &AuditEvent {
+            &EventText {
                 action: "login",
                 ..event()
             },

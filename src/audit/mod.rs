@@ -32,6 +32,8 @@
 //! commits (WAL with `synchronous = NORMAL`) while the head kept them, and verify then reports
 //! a truncation that the operator should read in that light.
 
+pub mod action;
+pub mod actor;
 pub mod chain;
 pub mod head;
 pub mod key;
@@ -50,6 +52,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub use action::Action;
+pub use actor::Actor;
 pub use verify::{verify, Break, Problem, Report};
 
 /// How often, at most, a writer replaces the head file. Writing it costs about half a
@@ -242,8 +246,8 @@ fn extends(known: &Known, last: Option<i64>) -> Result<()> {
 /// appends an event recording what the head was, and moves the head to it. Returns its seq.
 pub fn reanchor(
     store: &mut Store,
-    actor: &str,
-    action: &str,
+    actor: &Actor,
+    action: Action,
     reason: Option<&str>,
     why: &str,
     now: &str,
@@ -261,12 +265,9 @@ pub fn reanchor(
     let detail = format!("{why}; the audit head was {head}, the log ended at seq {last}");
     store.audit_reanchor(
         &crate::store::AuditEvent {
-            actor: Some(actor),
-            action,
             reason,
             detail: Some(&detail),
-            outcome: "ok",
-            ..Default::default()
+            ..actor.event(action)
         },
         now,
     )

@@ -3,7 +3,7 @@
 
 use super::head::{self, Head};
 use super::key::AuditKey;
-use super::{verify, Chain, Problem};
+use super::{verify, Action, Chain, Problem};
 use crate::error::Error;
 use crate::store::{AuditEvent, Store};
 use std::path::Path;
@@ -25,10 +25,8 @@ fn write(store: &mut Store, n: usize) {
         tx.audit(
             &AuditEvent {
                 actor: Some("it"),
-                action: "test",
                 detail: Some(&detail),
-                outcome: "ok",
-                ..Default::default()
+                ..AuditEvent::new(Action::Login)
             },
             NOW,
         )
@@ -45,16 +43,7 @@ fn sql(store: &Store, statement: &str) {
 fn a_store_without_the_key_writes_no_audit_event() {
     let mut store = Store::open_in_memory().unwrap();
     let tx = store.begin().unwrap();
-    let e = tx
-        .audit(
-            &AuditEvent {
-                action: "login",
-                outcome: "ok",
-                ..Default::default()
-            },
-            NOW,
-        )
-        .unwrap_err();
+    let e = tx.audit(&AuditEvent::new(Action::Login), NOW).unwrap_err();
     assert!(matches!(e, Error::Audit(_)), "{e}");
     drop(tx);
     assert_eq!(store.audit_extent().unwrap(), (0, 0));
@@ -75,14 +64,7 @@ fn events_chain_from_seq_1_and_the_head_follows_the_commits() {
     sql(&store, "DELETE FROM audit_event WHERE seq = 5");
     let tx = store.begin().unwrap();
     let e = tx
-        .audit(
-            &AuditEvent {
-                action: "x",
-                outcome: "ok",
-                ..Default::default()
-            },
-            NOW,
-        )
+        .audit(&AuditEvent::new(Action::ViewRecord), NOW)
         .unwrap_err();
     assert!(e.to_string().contains("head says seq 5"), "{e}");
     drop(tx);
@@ -104,14 +86,7 @@ fn a_cut_log_refuses_further_writes_until_reanchored() {
     );
     let tx = store.begin().unwrap();
     let e = tx
-        .audit(
-            &AuditEvent {
-                action: "view-record",
-                outcome: "ok",
-                ..Default::default()
-            },
-            NOW,
-        )
+        .audit(&AuditEvent::new(Action::ViewRecord), NOW)
         .unwrap_err()
         .to_string();
     assert!(
@@ -121,8 +96,8 @@ fn a_cut_log_refuses_further_writes_until_reanchored() {
     drop(tx);
     let seq = super::reanchor(
         &mut store,
-        "cli:test",
-        "audit-reanchor",
+        &super::Actor::system("test"),
+        Action::AuditReanchor,
         Some("looked"),
         "ok",
         NOW,
@@ -158,16 +133,7 @@ fn a_missing_or_forged_head_is_reported_and_stops_writes() {
     let key = AuditKey::from_bytes(&[7; 32]).unwrap();
     let mut store = store.with_audit(Chain::with_key(dir.path(), key)).unwrap();
     let tx = store.begin().unwrap();
-    assert!(tx
-        .audit(
-            &AuditEvent {
-                action: "x",
-                outcome: "ok",
-                ..Default::default()
-            },
-            NOW
-        )
-        .is_err());
+    assert!(tx.audit(&AuditEvent::new(Action::ViewRecord), NOW).is_err());
 }
 
 #[test]

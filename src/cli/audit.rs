@@ -35,8 +35,8 @@ pub fn run(ctx: &mut Ctx, command: AuditCommand) -> Result<u8> {
         AuditCommand::Reanchor { reason } => {
             let seq = crate::audit::reanchor(
                 &mut ctx.store,
-                &super::operator(),
-                "audit-reanchor",
+                &crate::audit::Actor::operator(),
+                crate::audit::Action::AuditReanchor,
                 Some(&reason),
                 "the operator accepted the log as it ends",
                 &CLOCK.now_text(),

@@ -147,7 +147,7 @@ pub struct RestoreArgs {
 
 /// Restores with no connection of our own open on the database.
 pub fn restore(config: &crate::config::Config, json: bool, args: &RestoreArgs) -> Result<u8> {
-    let report = backup::restore(config, &args.file, &super::operator(), &CLOCK)?;
+    let report = backup::restore(config, &args.file, &crate::audit::Actor::operator(), &CLOCK)?;
     if json {
         print_json(&report);
     } else {

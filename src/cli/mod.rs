@@ -14,6 +14,7 @@ mod sftp;
 mod source;
 mod user;
 
+use crate::audit::{Action, Actor};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -217,16 +218,14 @@ fn stats(ctx: &Ctx) -> Result<u8> {
     Ok(0)
 }
 
-/// The person at the terminal, as decisions and the audit trail name them.
+/// The person at the terminal, as decisions and the audit trail name them: `cli:` and the
+/// login of the process's real user id (see `audit::actor`), never `$USER`.
 pub(crate) fn operator() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
+    crate::audit::actor::operator_name()
 }
 
 /// Records an administrative command in the audit trail, in its own transaction.
-pub(crate) fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
+pub(crate) fn audit(ctx: &mut Ctx, action: Action, detail: &str) -> Result<()> {
     audit_event(ctx, action, None, detail, None)
 }
 
@@ -234,7 +233,7 @@ pub(crate) fn audit(ctx: &mut Ctx, action: &str, detail: &str) -> Result<()> {
 /// printed.
 pub(crate) fn audit_person(
     ctx: &mut Ctx,
-    action: &str,
+    action: Action,
     person_id: i64,
     detail: &str,
     reason: Option<&str>,
@@ -244,23 +243,20 @@ pub(crate) fn audit_person(
 
 fn audit_event(
     ctx: &mut Ctx,
-    action: &str,
+    action: Action,
     person_id: Option<i64>,
     detail: &str,
     reason: Option<&str>,
 ) -> Result<()> {
     use crate::clock::Clock;
-    let actor = operator();
+    let actor = Actor::operator();
     let tx = ctx.store.begin()?;
     tx.audit(
         &crate::store::AuditEvent {
-            actor: Some(&actor),
-            action,
             person_id,
             detail: Some(detail),
             reason,
-            outcome: "ok",
-            ..Default::default()
+            ..actor.event(action)
         },
         &CLOCK.now_text(),
     )?;

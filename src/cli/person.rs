@@ -1,7 +1,9 @@
 //! `sharedcare person find|show` and `sharedcare export`.
 
 use super::{print_json, Ctx};
-use crate::access::{Gate, Restrictions};
+use crate::access::{objections, view_as, Gate, Restrictions};
+use crate::audit::Action;
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::NhsNumber;
@@ -43,6 +45,17 @@ pub enum PersonCommand {
     /// Withdraw the objections recorded here (an objection sent by a feed stays until the feed
     /// withdraws it).
     WithdrawObjection {
+        /// A person id or an NHS number.
+        id: String,
+    },
+    /// Mark a person as a test person: the privacy officer's view-as may then show them as
+    /// another role would, without a reason or an alert. Audited (`person-test-mark`).
+    MarkTest {
+        /// A person id or an NHS number.
+        id: String,
+    },
+    /// Take the test-person mark away (`person-test-unmark`).
+    UnmarkTest {
         /// A person id or an NHS number.
         id: String,
     },
@@ -118,38 +131,37 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             if reason.trim().is_empty() {
                 return Err(Error::Invalid("give the objection's --reason".into()));
             }
-            let now = super::CLOCK.now_text();
-            let tx = ctx.store.begin()?;
-            let n = tx.add_objection(person, reason.trim(), &date, &super::operator(), &now)?;
-            tx.commit()?;
-            super::audit_person(
-                ctx,
-                "objection-record",
+            let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                .map_err(|_| Error::Invalid("the date must look like 2025-03-31".into()))?;
+            objections::record(
+                &mut ctx.store,
+                &Actor::operator(),
                 person,
-                &format!("objection {n}"),
-                Some(reason.trim()),
+                &reason,
+                date,
+                super::CLOCK.now(),
             )?;
             println!("objection recorded for person {person}: each organisation now sees only what it supplied");
             Ok(0)
         }
+        PersonCommand::MarkTest { id } => mark_test(ctx, &id, true),
+        PersonCommand::UnmarkTest { id } => mark_test(ctx, &id, false),
         PersonCommand::WithdrawObjection { id } => {
             let person = find(ctx, &id)?.person_id;
-            let now = super::CLOCK.now_text();
-            let tx = ctx.store.begin()?;
-            let n = tx.withdraw_objections(person, &now)?;
-            tx.commit()?;
-            super::audit_person(
-                ctx,
-                "objection-withdraw",
+            let n = match objections::withdraw(
+                &mut ctx.store,
+                &Actor::operator(),
                 person,
-                &format!("{n} withdrawn"),
-                None,
-            )?;
+                super::CLOCK.now(),
+            ) {
+                Err(Error::NotFound(_)) => 0,
+                done => done?,
+            };
             println!("{n} objection(s) withdrawn for person {person}");
             Ok(0)
         }
         PersonCommand::Show { id, reason } => {
-            let record = load(ctx, &id, &reason, "cli-show")?;
+            let record = load(ctx, &id, &reason, Action::CliShow)?;
             if ctx.json {
                 print_json(&record);
             } else {
@@ -158,7 +170,7 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
             Ok(0)
         }
         PersonCommand::Search { id, text, reason } => {
-            let mut record = load(ctx, &id, &reason, "cli-search")?;
+            let mut record = load(ctx, &id, &reason, Action::CliSearch)?;
             let hits = ctx.store.search_record(record.person_id, &text)?;
             record.entries.retain(|e| hits.contains(&e.id));
             record
@@ -190,14 +202,14 @@ pub fn export(ctx: &mut Ctx, args: &ExportArgs) -> Result<u8> {
         (None, Some(id)) => id.to_string(),
         (None, None) => return Err(Error::Invalid("give --nhs-number or --person".into())),
     };
-    let record = load(ctx, &key, &args.reason, "cli-export")?;
+    let record = load(ctx, &key, &args.reason, Action::CliExport)?;
     print_json(&fhir_export::bundle(&record));
     Ok(0)
 }
 
 /// A person by id or NHS number, following merges, as the access gate lets the operator see
 /// them; the view is audited as `action` before anything is printed.
-fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: &str) -> Result<PersonRecord> {
+fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: Action) -> Result<PersonRecord> {
     let reason = reason.reason.as_deref().map(str::trim);
     if reason.is_some_and(|r| r.chars().count() < 10) {
         return Err(Error::Invalid(
@@ -269,6 +281,26 @@ fn nhs_digits(raw: &str) -> Result<String> {
         )));
     }
     Ok(digits)
+}
+
+/// Marks or unmarks a test person (see `access::view_as`).
+fn mark_test(ctx: &mut Ctx, key: &str, test: bool) -> Result<u8> {
+    let person = find(ctx, key)?.person_id;
+    let changed = view_as::mark_test_person(
+        &mut ctx.store,
+        &Actor::operator(),
+        person,
+        test,
+        super::CLOCK.now(),
+    )?;
+    let state = match (test, changed) {
+        (true, true) => "is now marked as a test person",
+        (true, false) => "was already marked as a test person",
+        (false, true) => "is no longer marked as a test person",
+        (false, false) => "was not marked as a test person",
+    };
+    println!("person {person} {state}");
+    Ok(0)
 }
 
 fn parse_dob(raw: &str) -> Result<String> {

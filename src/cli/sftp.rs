@@ -5,6 +5,7 @@
 
 use super::{audit, print_json, read_password, Ctx, CLOCK};
 use crate::access::password;
+use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::sources::sftp::keys;
@@ -99,7 +100,11 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             }
             tx.commit()?;
             let fps: Vec<&str> = parsed.iter().map(|k| k.fingerprint.as_str()).collect();
-            audit(ctx, "sftp.key.add", &format!("{source} {}", fps.join(" ")))?;
+            audit(
+                ctx,
+                Action::SftpKeyAdd,
+                &format!("{source} {}", fps.join(" ")),
+            )?;
             Ok(0)
         }
         SftpCommand::Key(KeyCommand::List { source }) => {
@@ -146,7 +151,11 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
                      shows them"
                 )));
             }
-            audit(ctx, "sftp.key.remove", &format!("{source} {fingerprint}"))?;
+            audit(
+                ctx,
+                Action::SftpKeyRemove,
+                &format!("{source} {fingerprint}"),
+            )?;
             println!("removed {fingerprint} from {source}");
             Ok(0)
         }
@@ -155,7 +164,7 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             tx.set_sftp_password(&source, Some(&hash), &CLOCK.now_text())?;
             tx.commit()?;
-            audit(ctx, "sftp.password.set", &source)?;
+            audit(ctx, Action::SftpPasswordSet, &source)?;
             println!("password set for {source}");
             Ok(0)
         }
@@ -163,7 +172,7 @@ pub fn run(ctx: &mut Ctx, cmd: SftpCommand) -> Result<u8> {
             let tx = ctx.store.begin()?;
             tx.set_sftp_password(&source, None, &CLOCK.now_text())?;
             tx.commit()?;
-            audit(ctx, "sftp.password.clear", &source)?;
+            audit(ctx, Action::SftpPasswordClear, &source)?;
             println!("password cleared for {source}");
             Ok(0)
         }

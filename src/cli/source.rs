@@ -2,6 +2,7 @@
 //! folder, SFTP keys).
 
 use super::{print_json, Ctx, CLOCK};
+use crate::audit::Action;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::sources::settings::SourceInput;
@@ -134,15 +135,12 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
             let now = CLOCK.now_text();
             let tx = ctx.store.begin()?;
             let (id, _) = valid.save(&tx, &now)?;
-            let actor = super::operator();
+            let actor = crate::audit::Actor::operator();
             for k in &valid.keys {
                 tx.audit(
                     &crate::store::AuditEvent {
-                        actor: Some(&actor),
-                        action: "sftp.key.add",
                         detail: Some(&format!("{code} {}", k.fingerprint)),
-                        outcome: "ok",
-                        ..Default::default()
+                        ..actor.event(Action::SftpKeyAdd)
                     },
                     &now,
                 )?;

@@ -1,9 +1,12 @@
 //! `sharedcare user add|add-role|remove-role|passwd|disable|list` and
-//! `sharedcare token create|revoke`.
+//! `sharedcare token create|revoke|list`: thin callers of the use cases in
+//! `access::users` and `access::tokens`, as the operator (`cli:<login>`). Nobody changes
+//! their own roles, here either: the operator may not add or remove a role of the user that
+//! has their login name.
 
-use super::{audit, print_json, read_password, Ctx, CLOCK};
-use crate::access::users::{check_username, new_password};
-use crate::access::{secret, Policy, ProfileInput};
+use super::{print_json, read_password, Ctx, CLOCK};
+use crate::access::{tokens, users, Policy, ProfileInput};
+use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use clap::Subcommand;
@@ -68,29 +71,23 @@ pub enum TokenCommand {
         /// The role the token acts in, when the user holds several (default: their first).
         #[arg(long)]
         role: Option<String>,
+        /// How many days it works (default and most: `api_token_days` in the config, 90).
+        #[arg(long)]
+        days: Option<i64>,
     },
     /// Revoke an API token by its id.
     Revoke { id: i64 },
+    /// List API tokens: user, role, expiry or revocation, last use (never the token).
+    List,
 }
 
-fn existing(ctx: &Ctx, name: &str) -> Result<crate::store::UserRow> {
-    ctx.store.user_by_name(name)?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "no user called {name}; `sharedcare user list` shows them"
-        ))
-    })
-}
-
-/// The profile as typed, refused when the access policy does not define its role or the
-/// organisation is not an ODS code.
-fn checked_profile(ctx: &Ctx, role: &str, org: &str, team: Option<&str>) -> Result<ProfileInput> {
-    let input = ProfileInput::new(role, org, team);
-    input.check(&Policy::load(ctx.config.access.policy.as_deref())?)?;
-    Ok(input)
+/// The access policy in force: the roles a profile may name, and the separation of duties.
+fn policy(ctx: &Ctx) -> Result<Policy> {
+    Policy::load(ctx.config.access.policy.as_deref())
 }
 
 pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
-    let now = CLOCK.now_text();
+    let now = CLOCK.now();
     match cmd {
         UserCommand::Add {
             name,
@@ -99,13 +96,19 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             team,
             ..
         } => {
-            check_username(&name)?;
-            let p = checked_profile(ctx, &role, &org, team.as_deref())?;
-            let hash = new_password(&read_password()?, None)?;
-            let tx = ctx.store.begin()?;
-            let id = tx.add_user(&name, &p.role, &p.org, p.team.as_deref(), &hash, &now)?;
-            tx.commit()?;
-            audit(ctx, "user-add", &format!("{name} as {}", p.label()))?;
+            let policy = policy(ctx)?;
+            let profile = ProfileInput::new(&role, &org, team.as_deref());
+            let password = read_password()?;
+            let id = users::add_user(
+                &mut ctx.store,
+                &policy,
+                &Actor::operator(),
+                &name,
+                &profile,
+                &password,
+                None,
+                now,
+            )?;
             println!("user {name} created (id {id})");
         }
         UserCommand::AddRole {
@@ -114,14 +117,23 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             org,
             team,
         } => {
-            let p = checked_profile(ctx, &role, &org, team.as_deref())?;
-            let user = existing(ctx, &name)?;
-            let tx = ctx.store.begin()?;
-            tx.add_profile(user.id, &p.role, &p.org, p.team.as_deref(), &now)?;
-            tx.commit()?;
-            let profile = p.label();
-            audit(ctx, "user-add-role", &format!("{name}: {profile}"))?;
-            println!("{name} may now act as {profile}");
+            let policy = policy(ctx)?;
+            let profile = ProfileInput::new(&role, &org, team.as_deref());
+            let user = users::named(&ctx.store, &name)?;
+            let alert = users::add_role(
+                &mut ctx.store,
+                &policy,
+                &Actor::operator(),
+                user.id,
+                &profile,
+                now,
+            )?;
+            println!("{name} may now act as {}", profile.label());
+            if let Some(reference) = alert {
+                println!(
+                    "privacy alert {reference} raised: a clinical or privacy role was granted"
+                );
+            }
         }
         UserCommand::RemoveRole {
             name,
@@ -129,7 +141,7 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
             org,
             team,
         } => {
-            let user = existing(ctx, &name)?;
+            let user = users::named(&ctx.store, &name)?;
             let wanted = ProfileInput::new(&role, &org, team.as_deref());
             let profile = ctx
                 .store
@@ -139,34 +151,31 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
                 .ok_or_else(|| {
                     Error::NotFound(format!("{name} holds no role {}", wanted.label()))
                 })?;
-            let tx = ctx.store.begin()?;
-            tx.remove_profile(profile.id, &now)?;
-            tx.commit()?;
-            audit(
-                ctx,
-                "user-remove-role",
-                &format!("{name}: {}", profile.label()),
-            )?;
+            let label =
+                users::remove_role(&mut ctx.store, &Actor::operator(), user.id, profile.id, now)?;
             println!(
-                "{name} no longer acts as {}; sessions and API tokens in that role ended",
-                profile.label()
+                "{name} no longer acts as {label}; sessions and API tokens in that role ended"
             );
         }
         UserCommand::Passwd { name, .. } => {
-            let user = existing(ctx, &name)?;
-            let hash = new_password(&read_password()?, None)?;
-            let tx = ctx.store.begin()?;
-            tx.set_password(user.id, &hash, &now)?;
-            tx.commit()?;
-            audit(ctx, "user-passwd", &name)?;
-            println!("password changed for {name}; their sessions have ended");
+            let user = users::named(&ctx.store, &name)?;
+            let password = read_password()?;
+            users::set_password(
+                &mut ctx.store,
+                &Actor::operator(),
+                user.id,
+                &password,
+                None,
+                now,
+            )?;
+            println!(
+                "password changed for {name}; their sessions have ended and their API tokens \
+                 are revoked"
+            );
         }
         UserCommand::Disable { name } => {
-            let user = existing(ctx, &name)?;
-            let tx = ctx.store.begin()?;
-            tx.disable_user(user.id, &now)?;
-            tx.commit()?;
-            audit(ctx, "user-disable", &name)?;
+            let user = users::named(&ctx.store, &name)?;
+            users::disable(&mut ctx.store, &Actor::operator(), user.id, now)?;
             println!("user {name} disabled; sessions ended and API tokens revoked");
         }
         UserCommand::List => {
@@ -205,36 +214,49 @@ pub fn run(ctx: &mut Ctx, cmd: UserCommand) -> Result<u8> {
 }
 
 pub fn token(ctx: &mut Ctx, cmd: TokenCommand) -> Result<u8> {
-    let now = CLOCK.now_text();
+    let now = CLOCK.now();
     match cmd {
-        TokenCommand::Create { user, role } => {
-            let u = existing(ctx, &user)?;
-            if u.disabled {
-                return Err(Error::Invalid(format!("user {user} is disabled")));
-            }
-            let profile = ctx
-                .store
-                .profiles_of(&u)?
-                .into_iter()
-                .find(|p| role.as_ref().is_none_or(|r| *r == p.role))
-                .ok_or_else(|| Error::Invalid(format!("{user} holds no such role")))?;
-            let token = secret::new_token().map_err(Error::Invalid)?;
-            let tx = ctx.store.begin()?;
-            let id = tx.add_api_token(&secret::token_hash(&token), u.id, profile.id, &now)?;
-            tx.commit()?;
-            audit(ctx, "token-create", &format!("token {id} for {user}"))?;
-            println!("API token {id} for {user}; it is shown once, keep it secret:");
-            println!("{token}");
+        TokenCommand::Create { user, role, days } => {
+            let made = tokens::create(
+                &mut ctx.store,
+                &Actor::operator(),
+                &user,
+                role.as_deref(),
+                days,
+                ctx.config.access.api_token_days,
+                now,
+            )?;
+            println!(
+                "API token {} for {user}, valid until {}; it is shown once, keep it secret:",
+                made.id, made.expires_at
+            );
+            println!("{}", made.token);
         }
         TokenCommand::Revoke { id } => {
-            let tx = ctx.store.begin()?;
-            let revoked = tx.revoke_api_token(id, &now)?;
-            tx.commit()?;
-            if !revoked {
-                return Err(Error::NotFound(format!("no live API token {id}")));
-            }
-            audit(ctx, "token-revoke", &format!("token {id}"))?;
+            tokens::revoke(&mut ctx.store, &Actor::operator(), id, now)?;
             println!("API token {id} revoked");
+        }
+        TokenCommand::List => {
+            let listed = ctx.store.api_tokens()?;
+            if ctx.json {
+                print_json(&listed);
+            } else {
+                for t in listed {
+                    let state = match (&t.revoked_at, &t.expires_at) {
+                        (Some(at), _) => format!("revoked {at}"),
+                        (None, Some(until)) => format!("until {until}"),
+                        (None, None) => "no expiry (not valid)".into(),
+                    };
+                    println!(
+                        "{:<6} {:<20} {:<32} {:<32} last used {}",
+                        t.id,
+                        t.username,
+                        t.profile.unwrap_or_default(),
+                        state,
+                        t.last_used_at.as_deref().unwrap_or("never")
+                    );
+                }
+            }
         }
     }
     Ok(0)

@@ -8,6 +8,7 @@
 //! Audit details name only ids (review, source record, persons). A reviewer's note may quote
 //! the patient, so it stays on the review row and never enters the audit trail.
 
+use crate::audit::Action;
 use crate::error::Result;
 use crate::model::SourceKind;
 use crate::store::{AuditEvent, LinkMove, Store, Tx};
@@ -27,7 +28,7 @@ impl Decider<'_> {
     fn audit(
         &self,
         tx: &Tx<'_>,
-        action: &str,
+        action: Action,
         people: &[i64],
         detail: &str,
         now: &str,
@@ -39,12 +40,11 @@ impl Decider<'_> {
                     actor: Some(self.name),
                     role: self.role,
                     org: self.org,
-                    action,
                     person_id: Some(person),
                     detail: Some(detail),
                     outcome: "ok",
                     ip: self.ip,
-                    ..Default::default()
+                    ..AuditEvent::new(action)
                 },
                 now,
             )?;
@@ -99,7 +99,7 @@ pub fn link(
         .collect();
     by.audit(
         &tx,
-        "review-link",
+        Action::ReviewLink,
         &people,
         &format!(
             "review {review}: source record {sp} moved from {from_text} to person {candidate}"
@@ -133,7 +133,7 @@ pub fn reject(
         .collect();
     by.audit(
         &tx,
-        "review-reject",
+        Action::ReviewReject,
         &people,
         &format!("review {review}: source record {sp} is not person {candidate}"),
         now,
@@ -174,7 +174,7 @@ pub fn unmerge(
         .collect();
     by.audit(
         &tx,
-        "unmerge",
+        Action::Unmerge,
         &touched,
         &format!(
             "unmerge of person {person}: undid {undone}; moved {}",

@@ -89,7 +89,7 @@ pub struct RestoreReport {
 pub fn restore(
     config: &Config,
     file: &Path,
-    actor: &str,
+    actor: &crate::audit::Actor,
     clock: &dyn Clock,
 ) -> Result<RestoreReport> {
     let db = config.database_path();
@@ -153,7 +153,7 @@ pub fn restore(
     crate::audit::reanchor(
         &mut store,
         actor,
-        "restore",
+        crate::audit::Action::Restore,
         None,
         &format!("database restored from backup {name}"),
         &clock.now_text(),

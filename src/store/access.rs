@@ -34,9 +34,15 @@ pub struct AlertRow {
     pub id: i64,
     pub reference: String,
     pub kind: String,
+    /// The user the alert is about.
+    pub user_id: i64,
     pub username: String,
     pub profile: Option<String>,
-    pub person_id: i64,
+    /// The person it concerns; none for a role granted.
+    pub person_id: Option<i64>,
+    /// Who raised it, when not the user it is about (an administrator granting a role).
+    pub raised_by_user_id: Option<i64>,
+    pub raised_by: Option<String>,
     pub raised_at: String,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
@@ -54,6 +60,22 @@ pub struct ObjectionRow {
     pub objected_on: String,
     pub recorded_by: String,
     pub recorded_at: String,
+}
+
+/// A privacy alert to raise.
+#[derive(Debug, Clone)]
+pub struct NewAlert<'a> {
+    /// `self-claim`, `break-glass`, `objection-override`, `role-grant` or `view-as`.
+    pub kind: &'a str,
+    pub grant_id: Option<i64>,
+    /// The user it is about.
+    pub user_id: i64,
+    pub person_id: Option<i64>,
+    /// The user whose action raised it; none for the operator at the command line.
+    pub raised_by_user_id: Option<i64>,
+    pub raised_by: &'a str,
+    /// What happened, without patient data.
+    pub detail: Option<&'a str>,
 }
 
 const PROFILE: &str = "SELECT p.id, p.role, p.org, p.team, o.name FROM role_profile p
@@ -162,19 +184,22 @@ impl Tx<'_> {
     }
 
     /// Raises an alert for the privacy officer; returns its reference (no patient details).
-    pub fn raise_alert(
-        &self,
-        kind: &str,
-        grant_id: Option<i64>,
-        user_id: i64,
-        person_id: i64,
-        now: &str,
-    ) -> Result<String> {
+    pub fn raise_alert(&self, alert: &NewAlert<'_>, now: &str) -> Result<String> {
         self.conn()
             .execute(
-                "INSERT INTO privacy_alert (reference, kind, grant_id, user_id, person_id, raised_at)
-                 VALUES ('pending', ?1, ?2, ?3, ?4, ?5)",
-                params![kind, grant_id, user_id, person_id, now],
+                "INSERT INTO privacy_alert (reference, kind, grant_id, user_id, person_id, raised_at,
+                                            raised_by_user_id, raised_by, detail)
+                 VALUES ('pending', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    alert.kind,
+                    alert.grant_id,
+                    alert.user_id,
+                    alert.person_id,
+                    now,
+                    alert.raised_by_user_id,
+                    alert.raised_by,
+                    alert.detail
+                ],
             )
             .doing("raising a privacy alert")?;
         let id = self.conn().last_insert_rowid();
@@ -198,6 +223,22 @@ impl Tx<'_> {
                 params![alert_id, now, by, note],
             )
             .doing("closing a privacy alert")?;
+        Ok(n > 0)
+    }
+
+    /// Marks or unmarks a person as a test person; returns whether that changed anything.
+    pub fn set_test_person(&self, person_id: i64, test: bool, by: &str, now: &str) -> Result<bool> {
+        let n = if test {
+            self.conn().execute(
+                "INSERT INTO test_person (person_id, marked_at, marked_by) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (person_id) DO NOTHING",
+                params![person_id, now, by],
+            )
+        } else {
+            self.conn()
+                .execute("DELETE FROM test_person WHERE person_id = ?1", [person_id])
+        }
+        .doing("marking a test person")?;
         Ok(n > 0)
     }
 
@@ -233,8 +274,8 @@ impl Tx<'_> {
 
 const ALERT: &str = "SELECT a.id, a.reference, a.kind, u.username,
         p.role || '@' || p.org || coalesce('/' || p.team, ''),
-        a.person_id, a.raised_at, g.reason_code, g.reason, g.expires_at,
-        a.closed_at, a.closed_by, a.note
+        a.person_id, a.raised_at, g.reason_code, coalesce(g.reason, a.detail), g.expires_at,
+        a.closed_at, a.closed_by, a.note, a.user_id, a.raised_by_user_id, a.raised_by
      FROM privacy_alert a JOIN app_user u ON u.id = a.user_id
      LEFT JOIN access_grant g ON g.id = a.grant_id
      LEFT JOIN role_profile p ON p.id = g.profile_id";
@@ -254,6 +295,9 @@ fn alert(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
         closed_at: r.get(10)?,
         closed_by: r.get(11)?,
         note: r.get(12)?,
+        user_id: r.get(13)?,
+        raised_by_user_id: r.get(14)?,
+        raised_by: r.get(15)?,
     })
 }
 
@@ -312,6 +356,17 @@ impl Store {
                 .collect()
             })
             .doing("reading access grants")
+    }
+
+    /// Whether a person is marked as a test person (view-as shows them without a reason).
+    pub fn is_test_person(&self, person_id: i64) -> Result<bool> {
+        self.conn()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM test_person WHERE person_id = ?1)",
+                [person_id],
+                |r| r.get(0),
+            )
+            .doing("reading test persons")
     }
 
     /// Whether the person objects to sharing: said by a feed, or recorded here and standing.

@@ -8,15 +8,16 @@
 
 use super::{Store, Tx};
 use crate::audit::chain::{self, from_hex, to_hex, Hash, GENESIS};
-use crate::audit::Chain;
+use crate::audit::{Action, Actor, Chain};
 use crate::error::{DbContext, Error, Result};
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use std::cell::Cell;
 use std::sync::Arc;
 
-/// One event to record.
-#[derive(Debug, Clone, Default)]
+/// One event to record. Made by `audit::Actor::event` (or [`AuditEvent::new`] for an event
+/// with no actor), written only by [`Tx::audit`].
+#[derive(Debug, Clone)]
 pub struct AuditEvent<'a> {
     pub user_id: Option<i64>,
     pub actor: Option<&'a str>,
@@ -24,12 +25,65 @@ pub struct AuditEvent<'a> {
     /// The role profile acted in, e.g. `acute-clinician@R9W/ward-7`.
     pub profile: Option<&'a str>,
     pub org: Option<&'a str>,
-    pub action: &'a str,
+    pub action: Action,
     pub person_id: Option<i64>,
     /// The purpose of use, or the reason given for a self-claim or break-glass.
     pub reason: Option<&'a str>,
     pub detail: Option<&'a str>,
     /// `ok`, `denied` or `failed`.
+    pub outcome: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+impl<'a> AuditEvent<'a> {
+    /// An `ok` event of `action` with every other field empty.
+    pub fn new(action: Action) -> Self {
+        Self {
+            user_id: None,
+            actor: None,
+            role: None,
+            profile: None,
+            org: None,
+            action,
+            person_id: None,
+            reason: None,
+            detail: None,
+            outcome: "ok",
+            ip: None,
+        }
+    }
+
+    /// The event as the text the chain hashes.
+    pub fn text(&self) -> EventText<'a> {
+        EventText {
+            user_id: self.user_id,
+            actor: self.actor,
+            role: self.role,
+            profile: self.profile,
+            org: self.org,
+            action: self.action.as_str(),
+            person_id: self.person_id,
+            reason: self.reason,
+            detail: self.detail,
+            outcome: self.outcome,
+            ip: self.ip,
+        }
+    }
+}
+
+/// An event's fields as stored: what the chain's hash covers. Stored events are read back as
+/// this, since an old event's action text need not be one of today's actions.
+#[derive(Debug, Clone, Default)]
+pub struct EventText<'a> {
+    pub user_id: Option<i64>,
+    pub actor: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub profile: Option<&'a str>,
+    pub org: Option<&'a str>,
+    pub action: &'a str,
+    pub person_id: Option<i64>,
+    pub reason: Option<&'a str>,
+    pub detail: Option<&'a str>,
     pub outcome: &'a str,
     pub ip: Option<&'a str>,
 }
@@ -68,8 +122,8 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    pub fn event(&self) -> AuditEvent<'_> {
-        AuditEvent {
+    pub fn event(&self) -> EventText<'_> {
+        EventText {
             user_id: self.user_id,
             actor: self.actor.as_deref(),
             role: self.role.as_deref(),
@@ -173,7 +227,7 @@ impl Tx<'_> {
             None => (1, GENESIS),
             Some((seq, hash)) => (seq + 1, previous_hash(seq, hash.as_deref())?),
         };
-        let hash = chain::link(chain.key(), &prev, seq, now, e);
+        let hash = chain::link(chain.key(), &prev, seq, now, &e.text());
         self.conn()
             .prepare_cached(
                 "INSERT INTO audit_event (seq, at, user_id, actor, role, profile, org, action,
@@ -189,7 +243,7 @@ impl Tx<'_> {
                     e.role,
                     e.profile,
                     e.org,
-                    e.action,
+                    e.action.as_str(),
                     e.person_id,
                     e.reason,
                     e.detail,
@@ -348,28 +402,16 @@ pub struct AuditQuery<'a> {
     pub limit: usize,
 }
 
-/// Who is looking, for events about what they saw.
-pub struct Actor<'a> {
-    pub user_id: i64,
-    pub username: &'a str,
-    pub role: &'a str,
-    pub org: &'a str,
-    /// The role profile acted in, `role@ORG/team`.
-    pub profile: Option<&'a str>,
-    /// Why, when the reader stated a reason (sensitive items, break glass).
-    pub reason: Option<&'a str>,
-    pub ip: Option<&'a str>,
-}
-
 impl Store {
     /// Records that `actor` was shown data of each of `people` (one `action` event each), in
     /// one committed transaction: the caller shows nothing unless this succeeds.
     pub fn audit_seen(
         &mut self,
-        actor: &Actor<'_>,
-        action: &str,
+        actor: &Actor,
+        action: Action,
         people: &[i64],
         detail: Option<&str>,
+        reason: Option<&str>,
         now: &str,
     ) -> Result<()> {
         if people.is_empty() {
@@ -379,17 +421,10 @@ impl Store {
         for &person in people {
             tx.audit(
                 &AuditEvent {
-                    user_id: Some(actor.user_id),
-                    actor: Some(actor.username),
-                    role: Some(actor.role),
-                    org: Some(actor.org),
-                    action,
                     person_id: Some(person),
                     detail,
-                    outcome: "ok",
-                    ip: actor.ip,
-                    profile: actor.profile,
-                    reason: actor.reason,
+                    reason,
+                    ..actor.event(action)
                 },
                 now,
             )?;
@@ -398,11 +433,11 @@ impl Store {
     }
 
     /// The detail of the latest event with this action, if any.
-    pub fn last_audit_detail(&self, action: &str) -> Result<Option<String>> {
+    pub fn last_audit_detail(&self, action: Action) -> Result<Option<String>> {
         self.conn()
             .query_row(
                 "SELECT detail FROM audit_event WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
-                [action],
+                [action.as_str()],
                 |r| r.get(0),
             )
             .optional()

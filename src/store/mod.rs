@@ -28,8 +28,8 @@ mod sources;
 mod stats;
 mod users;
 
-pub use access::{AlertRow, ObjectionRow};
-pub use audit::{Actor, AuditEvent, AuditQuery, AuditRow, AuditSubject, StoredEvent};
+pub use access::{AlertRow, NewAlert, ObjectionRow};
+pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
 pub use bare::BareLoad;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_access.sql"),
     include_str!("migrations/0008_audit_chain.sql"),
     include_str!("migrations/0009_feed_file_received.sql"),
+    include_str!("migrations/0010_duties.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -83,7 +83,8 @@ impl Tx<'_> {
         Ok(user_id)
     }
 
-    /// Sets a new password and ends the user's sessions.
+    /// Sets a new password, ends the user's sessions and revokes their API tokens: whoever
+    /// held the old password keeps nothing it opened.
     pub fn set_password(&self, user_id: i64, password_hash: &str, now: &str) -> Result<()> {
         self.conn()
             .execute(
@@ -91,7 +92,18 @@ impl Tx<'_> {
                 params![user_id, password_hash, now],
             )
             .doing("changing a password")?;
+        self.revoke_tokens_of(user_id, now)?;
         self.end_sessions_of(user_id, now)
+    }
+
+    fn revoke_tokens_of(&self, user_id: i64, now: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE api_token SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![user_id, now],
+            )
+            .doing("revoking tokens")?;
+        Ok(())
     }
 
     /// Disables a user, ends their sessions and revokes their API tokens.
@@ -99,12 +111,7 @@ impl Tx<'_> {
         self.conn()
             .execute("UPDATE app_user SET disabled = 1 WHERE id = ?1", [user_id])
             .doing("disabling a user")?;
-        self.conn()
-            .execute(
-                "UPDATE api_token SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-                params![user_id, now],
-            )
-            .doing("revoking tokens")?;
+        self.revoke_tokens_of(user_id, now)?;
         self.end_sessions_of(user_id, now)
     }
 
@@ -161,12 +168,13 @@ impl Tx<'_> {
         user_id: i64,
         profile_id: i64,
         now: &str,
+        expires_at: &str,
     ) -> Result<i64> {
         self.conn()
             .execute(
-                "INSERT INTO api_token (token_hash, user_id, profile_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash, user_id, profile_id, now],
+                "INSERT INTO api_token (token_hash, user_id, profile_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user_id, profile_id, now, expires_at],
             )
             .doing("creating a token")?;
         Ok(self.conn().last_insert_rowid())
@@ -197,9 +205,61 @@ impl Tx<'_> {
             .doing("revoking a token")?;
         Ok(n > 0)
     }
+
+    /// Records that a token was used now, at most once a minute (`used_before`: a minute ago),
+    /// so a busy client does not write on every call.
+    pub fn touch_api_token(&self, token_id: i64, now: &str, used_before: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE api_token SET last_used_at = ?2
+                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?3)",
+            )
+            .and_then(|mut s| s.execute(params![token_id, now, used_before]))
+            .doing("recording a token's use")?;
+        Ok(())
+    }
+}
+
+/// An API token as an administrator sees it (never the token).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub username: String,
+    pub profile: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
 }
 
 impl Store {
+    /// Every API token, newest first.
+    pub fn api_tokens(&self) -> Result<Vec<TokenInfo>> {
+        self.conn()
+            .prepare(
+                "SELECT t.id, u.username, p.role || '@' || p.org || coalesce('/' || p.team, ''),
+                        t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+                 FROM api_token t JOIN app_user u ON u.id = t.user_id
+                 LEFT JOIN role_profile p ON p.id = t.profile_id
+                 ORDER BY t.id DESC",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok(TokenInfo {
+                        id: r.get(0)?,
+                        username: r.get(1)?,
+                        profile: r.get(2)?,
+                        created_at: r.get(3)?,
+                        expires_at: r.get(4)?,
+                        last_used_at: r.get(5)?,
+                        revoked_at: r.get(6)?,
+                    })
+                })?
+                .collect()
+            })
+            .doing("listing API tokens")
+    }
+
     pub fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
         self.conn()
             .query_row(&format!("{USER} WHERE u.username = ?1"), [username], user)
@@ -305,30 +365,32 @@ impl Store {
             .doing("reading a session")
     }
 
-    /// The user a live API token belongs to, and the role profile it acts in (`None` once
-    /// that profile has been removed).
+    /// The id of a live API token (not revoked, not lapsed at `now`), the user it belongs to,
+    /// and the role profile it acts in (`None` once that profile has been removed). A token
+    /// without an expiry is not live: every token has one since migration 10.
     pub fn user_by_api_token(
         &self,
         token_hash: &[u8],
-    ) -> Result<Option<(UserRow, Option<Profile>)>> {
+        now: &str,
+    ) -> Result<Option<(i64, UserRow, Option<Profile>)>> {
         self.conn()
             .prepare_cached(
                 &format!(
                     "{USER} JOIN api_token t ON t.user_id = u.id
                  LEFT JOIN role_profile p ON p.id = t.profile_id AND p.removed_at IS NULL
                  LEFT JOIN organisation o ON o.ods_code = p.org
-                 WHERE t.token_hash = ?1 AND t.revoked_at IS NULL"
+                 WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2"
                 )
                 .replace(
                     " FROM app_user u",
-                    ", p.id, p.role, p.org, p.team, o.name FROM app_user u",
+                    ", p.id, p.role, p.org, p.team, o.name, t.id FROM app_user u",
                 ),
             )
             .and_then(|mut s| {
-                s.query_row([token_hash], |r| {
+                s.query_row(params![token_hash, now], |r| {
                     let user = user(r)?;
                     let profile = super::access::profile_at(r, 7, &user)?;
-                    Ok((user, profile))
+                    Ok((r.get(12)?, user, profile))
                 })
                 .optional()
             })

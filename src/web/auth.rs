@@ -1,15 +1,21 @@
 //! Signing in and out.
+//!
+//! Sign-in is slowed after failures by `throttle` (per account and address, and per address,
+//! with the address from `address`); a correct password from an address that has not been
+//! failing is never refused because of someone else's guesses. Where to go after signing in
+//! (`next`) is checked before anything is written: only a path on this site, else `/`.
 
-use super::guards::{session_cookie, Session, SESSION_COOKIE};
+use super::address::ClientAddress;
+use super::guards::{removal, session_cookie, Session, SESSION_COOKIE};
 use super::pages::{LoginPage, Page};
 use super::{ServerError, Web};
 use crate::access::{password, secret};
+use crate::audit::Action;
 use crate::store::AuditEvent;
 use rocket::form::{Form, FromForm};
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Either, Route, State};
-use std::net::IpAddr;
 use std::time::Instant;
 
 /// Guards the login form itself against cross-site posting (there is no session yet).
@@ -36,12 +42,31 @@ fn login_csrf(cookies: &CookieJar<'_>) -> Result<String, ServerError> {
     Ok(token)
 }
 
-/// Only a path on this site may follow a login.
+/// Only a path on this site may follow a login; anything else goes to `/`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if is_local_path(n) => n.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+/// A path on this site (`/…`, not `//host…`) that is already a valid URI, so a redirect to
+/// it can never fail: visible ASCII only, every `%` escape complete, no backslash (some
+/// browsers read `/\host` as `//host`).
+fn is_local_path(n: &str) -> bool {
+    let bytes = n.as_bytes();
+    let escapes_complete = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && n.len() <= 2048
+        && bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\')
+        && escapes_complete
+        && rocket::http::uri::Origin::parse(n).is_ok()
 }
 
 #[get("/login?<next>")]
@@ -65,13 +90,14 @@ pub struct LoginForm<'r> {
 fn login(
     form: Form<LoginForm<'_>>,
     cookies: &CookieJar<'_>,
-    ip: Option<IpAddr>,
+    address: ClientAddress,
     web: &State<Web>,
 ) -> Result<Either<Redirect, Page<LoginPage>>, ServerError> {
+    let next = safe_next(form.next);
     let refuse = |message: &str| -> Result<Either<Redirect, Page<LoginPage>>, ServerError> {
         Ok(Either::Right(Page::ok(LoginPage {
             csrf: login_csrf(cookies)?,
-            next: safe_next(form.next),
+            next: next.clone(),
             message: Some(message.to_owned()),
         })))
     };
@@ -81,20 +107,11 @@ fn login(
     if !csrf_ok {
         return refuse("The form had expired. Please sign in again.");
     }
-    let ip_text = ip.map(|i| i.to_string());
-    let user_key = format!("user:{}", form.username.to_lowercase());
-    let ip_key = format!("ip:{}", ip_text.as_deref().unwrap_or("-"));
-    let now = Instant::now();
-    if let Some(wait) = web
-        .throttle
-        .wait(&user_key, now)
-        .or_else(|| web.throttle.wait(&ip_key, now))
-    {
-        return refuse(&format!(
-            "Too many failed sign-ins. Please wait {} seconds and try again.",
-            wait.as_secs().max(1)
-        ));
-    }
+    let ip_text = address.0.map(|i| i.to_string());
+    let attempt = match web.throttle.begin(form.username, address.0, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => return refuse(&throttled_message(wait)),
+    };
     let mut db = web.pool.get().map_err(|_| ServerError)?;
     let user = db.user_by_name(form.username)?;
     let stored = user
@@ -129,36 +146,41 @@ fn login(
                     role: Some(&profile.role),
                     profile: Some(&profile.label()),
                     org: Some(&profile.org),
-                    action: "login",
                     outcome: "ok",
                     ip: ip_text.as_deref(),
-                    ..Default::default()
+                    ..AuditEvent::new(Action::Login)
                 },
                 &now_text,
             )?;
             tx.commit()?;
-            web.throttle.succeeded(&user_key);
-            cookies.remove(Cookie::from(LOGIN_CSRF_COOKIE));
+            attempt.succeeded();
+            cookies.remove(removal(LOGIN_CSRF_COOKIE));
             cookies.add(session_cookie(token));
-            Ok(Either::Left(Redirect::to(safe_next(form.next))))
+            Ok(Either::Left(Redirect::to(next)))
         }
         None => {
             tx.audit(
                 &AuditEvent {
                     actor: Some(form.username),
-                    action: "login",
                     outcome: "failed",
                     ip: ip_text.as_deref(),
-                    ..Default::default()
+                    ..AuditEvent::new(Action::Login)
                 },
                 &now_text,
             )?;
             tx.commit()?;
-            web.throttle.failed(&user_key, now);
-            web.throttle.failed(&ip_key, now);
+            attempt.failed(Instant::now());
             refuse("Username or password not recognised.")
         }
     }
+}
+
+/// What a throttled sign-in (or break-glass password) is told.
+pub fn throttled_message(wait: std::time::Duration) -> String {
+    format!(
+        "Too many failed sign-ins from here. Please wait {} seconds and try again.",
+        wait.as_secs().max(1)
+    )
 }
 
 #[derive(FromForm)]
@@ -192,10 +214,9 @@ fn logout(
                 actor: Some(&actor),
                 role: Some(&role),
                 org: Some(&org),
-                action: "logout",
                 outcome: "ok",
                 ip: ip.as_deref(),
-                ..Default::default()
+                ..AuditEvent::new(Action::Logout)
             },
             &now,
         )?;
@@ -204,7 +225,7 @@ fn logout(
     if done.is_err() {
         return Err(rocket::http::Status::InternalServerError);
     }
-    cookies.remove(Cookie::from(SESSION_COOKIE));
+    cookies.remove(removal(SESSION_COOKIE));
     Ok(Redirect::to("/login"))
 }
 
@@ -247,11 +268,10 @@ fn switch_profile(
                     role: Some(&chosen.role),
                     profile: Some(&chosen.label()),
                     org: Some(&chosen.org),
-                    action: "switch-profile",
                     detail: Some(&detail),
                     outcome: "ok",
                     ip: ip.as_deref(),
-                    ..Default::default()
+                    ..AuditEvent::new(Action::SwitchProfile)
                 },
                 &now,
             )?;

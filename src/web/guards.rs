@@ -3,6 +3,7 @@
 
 use super::Web;
 use crate::access::{secret, Activity, Profile};
+use crate::audit::{Action, Actor};
 use crate::store::{AuditEvent, SessionRow, Store};
 use chrono::{DateTime, Utc};
 use rocket::http::{Cookie, SameSite, Status};
@@ -39,38 +40,29 @@ impl Session {
         &mut self.db
     }
 
+    /// Who this session is, as the audit trail names them.
+    pub fn actor(&self) -> Actor {
+        Actor::session(&self.profile, self.ip.as_deref())
+    }
+
     /// Writes one event by this session's user in its own committed transaction, before the
     /// response that depends on it is sent.
     pub fn audit(
         &mut self,
         web: &Web,
-        action: &str,
+        action: Action,
         person_id: Option<i64>,
         detail: &str,
         outcome: &str,
     ) -> crate::error::Result<()> {
-        let (user_id, name, role, org, ip, profile) = (
-            self.row.user.id,
-            self.row.user.username.clone(),
-            self.profile.role.clone(),
-            self.profile.org.clone(),
-            self.ip.clone(),
-            self.profile.label(),
-        );
+        let actor = self.actor();
         let tx = self.store_mut().begin()?;
         tx.audit(
             &AuditEvent {
-                user_id: Some(user_id),
-                actor: Some(&name),
-                role: Some(&role),
-                profile: Some(&profile),
-                org: Some(&org),
-                action,
                 person_id,
                 detail: Some(detail),
                 outcome,
-                ip: ip.as_deref(),
-                reason: None,
+                ..actor.event(action)
             },
             &web.clock.now_text(),
         )?;
@@ -92,6 +84,18 @@ pub fn live_since(web: &Web) -> (String, String) {
 /// The session cookie as set at login.
 pub fn session_cookie(token: String) -> Cookie<'static> {
     Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .build()
+}
+
+/// The removal of one of our `__Host-` cookies. A browser obeys a `Set-Cookie` for a
+/// `__Host-` name only when it is `Secure` with path `/`, the removal included; without them
+/// the old cookie stays.
+pub fn removal(name: &'static str) -> Cookie<'static> {
+    Cookie::build(name)
         .path("/")
         .secure(true)
         .http_only(true)
@@ -153,7 +157,7 @@ impl<'r> FromRequest<'r> for Session {
                     .end_session(row.id, &web.clock.now_text())
                     .and_then(|()| tx.commit());
             }
-            req.cookies().remove(Cookie::from(SESSION_COOKIE));
+            req.cookies().remove(removal(SESSION_COOKIE));
             return Outcome::Error((Status::Unauthorized, ()));
         };
         let touched = db.begin().and_then(|tx| {
@@ -167,7 +171,7 @@ impl<'r> FromRequest<'r> for Session {
         Outcome::Success(Session {
             row,
             profile,
-            ip: req.client_ip().map(|ip| ip.to_string()),
+            ip: super::address::client_address(req, &web.config.web).map(|ip| ip.to_string()),
             db,
         })
     }

@@ -3,6 +3,7 @@
 //! Every route is listed in [`routes`]; every one except the login page, static assets and the
 //! FHIR CapabilityStatement needs a signed-in user (a test walks the table to prove it).
 
+pub mod address;
 pub mod admin;
 pub mod assets;
 pub mod auth;

@@ -17,7 +17,14 @@ fn write_events(data_dir: &Path, n: i64) {
     std::fs::create_dir_all(data_dir).unwrap();
     let config = Config::load(data_dir).unwrap();
     let mut store = sharedcare::audit::open_store(&config).unwrap();
-    let actions = ["login", "search-hit", "view-record", "fhir-read", "logout"];
+    use sharedcare::audit::Action;
+    let actions = [
+        Action::Login,
+        Action::SearchHit,
+        Action::ViewRecord,
+        Action::FhirRead,
+        Action::Logout,
+    ];
     for batch in 0..(n + 4_999) / 5_000 {
         let tx = store.begin().unwrap();
         for i in batch * 5_000..((batch + 1) * 5_000).min(n) {
@@ -350,12 +357,11 @@ fn measure_audit_write_cost() {
         actor: Some("clin"),
         role: Some("clinician"),
         org: Some("R9W"),
-        action: "view-record",
         person_id: None,
         detail: Some("find"),
         outcome: "ok",
         ip: Some("192.0.2.10"),
-        ..Default::default()
+        ..AuditEvent::new(sharedcare::audit::Action::ViewRecord)
     };
     let at = "2025-03-01T10:00:00Z";
     let old_insert = |c: &rusqlite::Connection| {
@@ -365,7 +371,7 @@ fn measure_audit_write_cost() {
         )
         .unwrap()
         .execute(rusqlite::params![
-            at, event.user_id, event.actor, event.role, event.org, event.action,
+            at, event.user_id, event.actor, event.role, event.org, event.action.as_str(),
             event.person_id, event.detail, event.outcome, event.ip
         ])
         .unwrap();

@@ -1,4 +1,6 @@
+mod access_audit_fails;
 mod access_canary;
+mod access_duties;
 mod access_matrix;
 mod access_objection;
 mod access_relationships;
@@ -11,6 +13,7 @@ mod browser;
 mod corpus;
 mod crash;
 mod demo;
+mod edge;
 mod export;
 mod feeds;
 mod feeds_dir;

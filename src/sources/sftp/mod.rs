@@ -5,7 +5,8 @@
 //! source code, with authorised public keys (and optionally a password) kept in the database.
 //! After login an account sees a flat folder `/` holding only its own files that are not yet
 //! taken by the importer; see `jail` for how paths are confined, `handler` for the protocol and
-//! the hand-over, and `server` for login and the refusal of everything but SFTP.
+//! the hand-over, and `server` for login, connection limits and timeouts, and the refusal of
+//! everything but SFTP.
 //!
 //! The hand-over point to the importer is `DATA_DIR/inbox/<SOURCE>/`: a file appears there only
 //! complete, at the moment the client closes it (or renames it from a temporary name), by an
@@ -15,12 +16,14 @@
 mod handler;
 pub mod jail;
 pub mod keys;
+mod limits;
 mod server;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use limits::Limits;
 use russh::{MethodKind, MethodSet};
-use server::{SftpServer, Shared};
+use server::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +46,7 @@ pub async fn start(config: &Config, listen: &str) -> Result<()> {
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys: vec![host_key],
         max_auth_attempts: 6,
-        inactivity_timeout: Some(Duration::from_secs(600)),
+        inactivity_timeout: Some(Duration::from_secs(config.sftp.idle_timeout_seconds)),
         keepalive_interval: Some(Duration::from_secs(60)),
         nodelay: true,
         ..Default::default()
@@ -61,20 +64,19 @@ pub async fn start(config: &Config, listen: &str) -> Result<()> {
         path: listen.into(),
         source,
     })?;
-    let mut server = SftpServer {
-        shared: Arc::new(Shared {
-            data_dir: config.data_dir.clone(),
-            database: config.database_path(),
-            max_file_bytes: config.sftp.max_file_bytes,
-            throttle: Default::default(),
-        }),
+    let shared = Arc::new(Shared {
+        data_dir: config.data_dir.clone(),
+        database: config.database_path(),
+        max_file_bytes: config.sftp.max_file_bytes,
+        throttle: Default::default(),
+    });
+    let limits = Limits {
+        max_connections: config.sftp.max_connections,
+        max_unauthenticated: config.sftp.max_unauthenticated,
+        max_unauthenticated_per_address: config.sftp.max_unauthenticated_per_address,
+        auth_timeout: Duration::from_secs(config.sftp.auth_timeout_seconds),
     };
     println!("sftp listening on {bound}");
-    rocket::tokio::spawn(async move {
-        use russh::server::Server as _;
-        if let Err(e) = server.run_on_socket(Arc::new(ssh), &listener).await {
-            log::error!("the SFTP server stopped: {e}");
-        }
-    });
+    rocket::tokio::spawn(server::serve(listener, Arc::new(ssh), shared, limits));
     Ok(())
 }

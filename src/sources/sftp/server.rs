@@ -1,11 +1,24 @@
-//! The SSH side: who may log in, and the one thing a logged-in source may do (the `sftp`
-//! subsystem).
+//! The SSH side: who may log in, how long a connection may take to do so, how many may be
+//! open, and the one thing a logged-in source may do (the `sftp` subsystem).
 //!
 //! The user name is a source code. A login succeeds with one of that source's authorised public
 //! keys, or with its password when one is set; everything else is refused after the same
 //! constant delay (russh's `auth_rejection_time`) so a refusal reveals nothing about which
-//! accounts exist. Password and verified-key failures count towards the web server's throttle,
-//! per account and per address, so guessing slows down without ever locking a source out.
+//! accounts exist.
+//!
+//! Password guessing is slowed by `web::throttle`'s scheme (per account and address, and per
+//! address; see there): an address that keeps failing waits, an attempt while it waits is
+//! refused unheard and not counted, and failures from one address never slow another.
+//! Public-key logins are never throttled and a refused key never counts: a key cannot be
+//! guessed, and a hospital's feed must not stop because someone who knows its source code
+//! guessed passwords.
+//!
+//! Connections are bounded before any of that (see `limits`): at most `[sftp] max_connections`
+//! open and `max_unauthenticated` not yet logged in, `max_unauthenticated_per_address` of them
+//! from one address (more are closed at once, before the SSH greeting); one that has not logged
+//! in within `auth_timeout_seconds` is closed, as is a logged-in one idle for
+//! `idle_timeout_seconds`. So idle pre-authentication connections can neither pile up nor hold
+//! a slot for long, and one address cannot take every slot.
 //!
 //! Shell and exec requests are answered with a message and exit status 1 rather than ignored:
 //! an ignored request leaves `ssh host cmd` waiting for ever. Port forwarding, X11 and agent
@@ -14,17 +27,21 @@
 use super::handler::SftpSession;
 use super::jail::Area;
 use super::keys::is_authorised;
+use super::limits::{Limits, LoginDeadline, LoginSlot, LoginSlots};
 use crate::access::password;
 use crate::store::{SftpAccount, Store};
 use crate::web::throttle::Throttle;
+use rocket::tokio::net::TcpListener;
+use rocket::tokio::sync::Semaphore;
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct Shared {
     pub data_dir: PathBuf,
@@ -33,54 +50,109 @@ pub struct Shared {
     pub throttle: Throttle,
 }
 
-#[derive(Clone)]
-pub struct SftpServer {
-    pub shared: Arc<Shared>,
-}
-
-impl russh::server::Server for SftpServer {
-    type Handler = Connection;
-
-    fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
-        Connection {
-            shared: self.shared.clone(),
-            peer: peer.map(|p| p.ip().to_string()).unwrap_or_default(),
+/// Accepts connections for ever, each in its own task, within `limits`.
+pub async fn serve(
+    listener: TcpListener,
+    ssh: Arc<russh::server::Config>,
+    shared: Arc<Shared>,
+    limits: Limits,
+) {
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let logging_in = LoginSlots::new(&limits);
+    let mut refusals = Refusals::default();
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                log::warn!("sftp: accepting a connection failed: {e}");
+                rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let peer_ip = peer.ip().to_canonical();
+        let permits = (
+            Arc::clone(&open).try_acquire_owned(),
+            logging_in.take(peer_ip),
+        );
+        let (Ok(open_slot), Some(login_slot)) = permits else {
+            drop(socket);
+            refusals.note(peer);
+            continue;
+        };
+        let logged_in = Arc::new(AtomicBool::new(false));
+        let handler = Connection {
+            shared: Arc::clone(&shared),
+            peer: peer_ip,
             user: None,
             channels: HashMap::new(),
+            login_slot: Some(login_slot),
+            logged_in: Arc::clone(&logged_in),
+        };
+        if ssh.nodelay {
+            let _ = socket.set_nodelay(true);
         }
+        let stream = LoginDeadline::new(socket, limits.auth_timeout, logged_in);
+        let ssh = Arc::clone(&ssh);
+        rocket::tokio::spawn(async move {
+            let _open_slot = open_slot;
+            let ended = match russh::server::run_stream(ssh, stream, handler).await {
+                Ok(session) => session.await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = ended {
+                log::debug!("sftp: the connection from {peer} ended: {e}");
+            }
+        });
+    }
+}
+
+/// Refused connections, logged at most once a minute: a flood of them must not flood the log.
+#[derive(Default)]
+struct Refusals {
+    since_logged: u64,
+    logged_at: Option<Instant>,
+}
+
+impl Refusals {
+    fn note(&mut self, peer: SocketAddr) {
+        self.since_logged += 1;
+        let now = Instant::now();
+        if self
+            .logged_at
+            .is_some_and(|at| now.duration_since(at) < Duration::from_secs(60))
+        {
+            return;
+        }
+        log::warn!(
+            "sftp: refused {} connection(s) as over the limits in [sftp] (the latest from {peer})",
+            self.since_logged
+        );
+        self.since_logged = 0;
+        self.logged_at = Some(now);
     }
 }
 
 pub struct Connection {
     shared: Arc<Shared>,
-    peer: String,
+    peer: IpAddr,
     /// The source code, once authenticated.
     user: Option<String>,
     channels: HashMap<ChannelId, Channel<Msg>>,
+    /// Held until login: one of the slots for connections still logging in.
+    login_slot: Option<LoginSlot>,
+    /// Set at login, so the connection's deadline no longer applies.
+    logged_in: Arc<AtomicBool>,
 }
 
 const REFUSAL: &str = "This account only accepts SFTP uploads; shell and commands are not \
                        available.\r\n";
 
 impl Connection {
-    fn throttled(&self, user: &str) -> bool {
-        let now = Instant::now();
-        let t = &self.shared.throttle;
-        t.wait(&format!("sftp-user:{user}"), now).is_some()
-            || t.wait(&format!("sftp-addr:{}", self.peer), now).is_some()
-    }
-
-    fn failed(&self, user: &str) {
-        let now = Instant::now();
-        let t = &self.shared.throttle;
-        t.failed(&format!("sftp-user:{user}"), now);
-        t.failed(&format!("sftp-addr:{}", self.peer), now);
-        log::warn!("sftp: a login as {user} was refused");
-    }
-
-    fn succeeded(&mut self, user: &str) -> Auth {
-        self.shared.throttle.succeeded(&format!("sftp-user:{user}"));
+    fn accept(&mut self, user: &str) -> Auth {
         self.user = Some(user.to_owned());
+        self.login_slot = None;
+        self.logged_in.store(true, Ordering::Release);
         log::info!("sftp: {user} logged in");
         Auth::Accept
     }
@@ -102,11 +174,9 @@ impl Connection {
     }
 
     async fn key_allowed(&self, user: &str, key: &PublicKey) -> bool {
-        !self.throttled(user)
-            && self
-                .account(user)
-                .await
-                .is_some_and(|a| is_authorised(key, &a.public_keys))
+        self.account(user)
+            .await
+            .is_some_and(|a| is_authorised(key, &a.public_keys))
     }
 
     fn refuse(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), russh::Error> {
@@ -140,18 +210,19 @@ impl russh::server::Handler for Connection {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         if self.key_allowed(user, key.public_key).await {
-            Ok(self.succeeded(user))
+            Ok(self.accept(user))
         } else {
-            self.failed(user);
+            log::warn!("sftp: a key login as {user} was refused");
             Ok(Auth::reject())
         }
     }
 
     async fn auth_password(&mut self, user: &str, given: &str) -> Result<Auth, Self::Error> {
-        if self.throttled(user) {
-            self.failed(user);
+        let shared = Arc::clone(&self.shared);
+        let Ok(attempt) = shared.throttle.begin(user, Some(self.peer), Instant::now()) else {
+            // Refused unheard and not counted: waiting out the wait is the only way on.
             return Ok(Auth::reject());
-        }
+        };
         let stored = self.account(user).await.and_then(|a| a.password_hash);
         let given = given.to_owned();
         // Unknown accounts and accounts without a password cost the same hash as a wrong one.
@@ -162,9 +233,11 @@ impl russh::server::Handler for Connection {
         .await
         .unwrap_or(false);
         if matched {
-            Ok(self.succeeded(user))
+            attempt.succeeded();
+            Ok(self.accept(user))
         } else {
-            self.failed(user);
+            attempt.failed(Instant::now());
+            log::warn!("sftp: a password login as {user} was refused");
             Ok(Auth::reject())
         }
     }

@@ -8,6 +8,7 @@
 //! a discarded file moves to `discarded/<SOURCE>/`, nothing is deleted.
 
 use super::{audit, csrf_ok, csrf_refused, parse_id, show_raw, RAW_CAP};
+use crate::audit::Action;
 use crate::import::replay::replay_unit;
 use crate::sources::quarantine::read_capped;
 use crate::sources::Spool;
@@ -130,7 +131,7 @@ fn file_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> Sh
         audit(
             &mut session,
             web,
-            "feed-raw-view",
+            Action::FeedRawView,
             &format!("file {id}"),
             "ok",
         )?;
@@ -168,7 +169,7 @@ fn file_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<Web
         "file {id} back to the inbox{}",
         if fixed { ", fixed" } else { "" }
     );
-    audit(&mut session, web, "feed-replay", &detail, "ok")?;
+    audit(&mut session, web, Action::FeedReplay, &detail, "ok")?;
     Ok(Either::Left(Redirect::to(format!(
         "/admin/files/{id}?done=released"
     ))))
@@ -213,7 +214,7 @@ fn file_discard(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<We
     audit(
         &mut session,
         web,
-        "feed-discard",
+        Action::FeedDiscard,
         &format!("file {id}"),
         "ok",
     )?;
@@ -254,7 +255,7 @@ fn reject_page(admin: Admin, id: &str, done: Option<&str>, web: &State<Web>) -> 
     let raw = std::mem::take(&mut reject.raw);
     let shown = raw.get(..RAW_CAP).unwrap_or(&raw);
     let detail = format!("reject {id}: file {} {}", reject.file_id, reject.position);
-    audit(&mut session, web, "feed-raw-view", &detail, "ok")?;
+    audit(&mut session, web, Action::FeedRawView, &detail, "ok")?;
     Ok(Either::Left(Page::ok(RejectPage {
         bar: UserBar::of(&session),
         message: done_message(done),
@@ -295,7 +296,7 @@ fn reject_replay(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<W
     tx.commit()?;
     let detail = format!("reject {id}: file {} {}", reject.file_id, reject.position);
     let outcome = if outcome.is_ok() { "ok" } else { "failed" };
-    audit(&mut session, web, "feed-replay", &detail, outcome)?;
+    audit(&mut session, web, Action::FeedReplay, &detail, outcome)?;
     Ok(Either::Left(Redirect::to(format!(
         "/admin/rejects/{id}?done={done}"
     ))))
@@ -324,7 +325,7 @@ fn reject_discard(admin: Admin, id: &str, form: Form<DecisionForm>, web: &State<
     audit(
         &mut session,
         web,
-        "feed-discard",
+        Action::FeedDiscard,
         &format!("reject {id}"),
         "ok",
     )?;

@@ -48,11 +48,23 @@ pub const RAW_CAP: usize = 64 * 1024;
 pub fn audit(
     session: &mut Session,
     web: &Web,
-    action: &str,
+    action: crate::audit::Action,
     detail: &str,
     outcome: &str,
 ) -> Result<(), ServerError> {
     Ok(session.audit(web, action, None, detail, outcome)?)
+}
+
+/// A use case's message (lower case, no full stop: it reads in a terminal too) as a sentence
+/// for a page.
+pub fn sentence(why: &str) -> String {
+    let mut chars = why.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    let mut text = first.unwrap_or_default() + chars.as_str();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
 }
 
 /// The refusal for a form posted without this session's token.

@@ -4,6 +4,7 @@
 //! again with what was typed and why.
 
 use super::{audit, csrf_ok, csrf_refused};
+use crate::audit::Action;
 use crate::sources::settings::SourceInput;
 use crate::web::guards::Admin;
 use crate::web::pages::{ErrorPage, Page, UserBar};
@@ -170,7 +171,7 @@ fn save_source(
     for k in &added {
         detail.push_str(&format!("; key {k}"));
     }
-    audit(&mut session, web, "feed-source-save", &detail, "ok")?;
+    audit(&mut session, web, Action::FeedSourceSave, &detail, "ok")?;
     Ok(Either::Left(Redirect::to(format!(
         "/admin/feeds/{}",
         crate::web::urlencode(valid.code())

@@ -9,8 +9,8 @@
 //! - end one live session (`session-end`).
 
 use super::users::{role_choices, RoleChoice, Typed};
-use super::{csrf_ok, csrf_refused, parse_id};
-use crate::access::users::new_password;
+use super::{csrf_ok, csrf_refused, parse_id, sentence};
+use crate::access::users;
 use crate::access::{Profile, ProfileInput};
 use crate::error::Error;
 use crate::store::{SessionInfo, UserRow};
@@ -136,6 +136,24 @@ fn refused(session: &Session, web: &Web, user: UserRow, why: String, typed: Type
     ))))
 }
 
+/// A use case's outcome as a response: back to the user page, or the page again with why it
+/// was refused. Anything else (the database, the audit trail) is a server error.
+fn acted<T>(
+    session: &Session,
+    web: &Web,
+    user: UserRow,
+    outcome: crate::error::Result<T>,
+    done: &str,
+) -> Acted {
+    match outcome {
+        Ok(_) => back(&user, done),
+        Err(Error::Invalid(why) | Error::Forbidden(why) | Error::NotFound(why)) => {
+            refused(session, web, user, sentence(&why), Typed::default())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn back(user: &UserRow, done: &str) -> Acted {
     Ok(Either::Left(Redirect::to(format!(
         "/admin/users/{}?done={done}",
@@ -173,33 +191,28 @@ fn add_profile(admin: UserAdmin, id: &str, form: Form<ProfileForm>, web: &State<
         Err(page) => return Ok(Either::Right(Either::Right(page))),
     };
     let profile = ProfileInput::new(&form.role, &form.org, form.team.as_deref());
-    let added = profile.check(&web.gate.policy).and_then(|()| {
-        let tx = session.store_mut().begin()?;
-        tx.add_profile(
-            user.id,
-            &profile.role,
-            &profile.org,
-            profile.team.as_deref(),
-            &web.clock.now_text(),
-        )?;
-        tx.commit()
-    });
+    let actor = session.actor();
+    let added = users::add_role(
+        session.store_mut(),
+        &web.gate.policy,
+        &actor,
+        user.id,
+        &profile,
+        web.clock.now(),
+    );
     match added {
-        Ok(()) => {}
-        Err(Error::Invalid(why)) => {
+        Ok(_) => back(&user, "profile-added"),
+        Err(Error::Invalid(why) | Error::Forbidden(why) | Error::NotFound(why)) => {
             let typed = Typed {
                 role: profile.role,
                 org: profile.org,
                 team: profile.team.unwrap_or_default(),
                 ..Typed::default()
             };
-            return refused(&session, web, user, why, typed);
+            refused(&session, web, user, sentence(&why), typed)
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
     }
-    let detail = format!("{}: {}", user.username, profile.label());
-    session.audit(web, "user-add-role", None, &detail, "ok")?;
-    back(&user, "profile-added")
 }
 
 #[derive(FromForm)]
@@ -219,17 +232,16 @@ fn remove_profile(
         Ok(found) => found,
         Err(page) => return Ok(Either::Right(Either::Right(page))),
     };
-    let held = session.store().profiles_of(&user)?;
-    let Some(p) = held.into_iter().find(|p| Some(p.id) == parse_id(profile)) else {
-        let why = "That role profile has already been removed.".to_owned();
-        return refused(&session, web, user, why, Typed::default());
-    };
-    let tx = session.store_mut().begin()?;
-    tx.remove_profile(p.id, &web.clock.now_text())?;
-    tx.commit()?;
-    let detail = format!("{}: {}", user.username, p.label());
-    session.audit(web, "user-remove-role", None, &detail, "ok")?;
-    back(&user, "profile-removed")
+    let actor = session.actor();
+    let profile = parse_id(profile).unwrap_or(0);
+    let removed = users::remove_role(
+        session.store_mut(),
+        &actor,
+        user.id,
+        profile,
+        web.clock.now(),
+    );
+    acted(&session, web, user, removed, "profile-removed")
 }
 
 #[derive(FromForm)]
@@ -245,16 +257,16 @@ fn reset_password(admin: UserAdmin, id: &str, form: Form<PasswordForm>, web: &St
         Ok(found) => found,
         Err(page) => return Ok(Either::Right(Either::Right(page))),
     };
-    let hash = match new_password(&form.password, Some(&form.confirm)) {
-        Ok(hash) => hash,
-        Err(Error::Invalid(why)) => return refused(&session, web, user, why, Typed::default()),
-        Err(e) => return Err(e.into()),
-    };
-    let tx = session.store_mut().begin()?;
-    tx.set_password(user.id, &hash, &web.clock.now_text())?;
-    tx.commit()?;
-    session.audit(web, "user-passwd", None, &user.username, "ok")?;
-    back(&user, "password")
+    let actor = session.actor();
+    let set = users::set_password(
+        session.store_mut(),
+        &actor,
+        user.id,
+        &form.password,
+        Some(&form.confirm),
+        web.clock.now(),
+    );
+    acted(&session, web, user, set, "password")
 }
 
 #[post("/users/<id>/disable", data = "<form>")]
@@ -263,16 +275,9 @@ fn disable(admin: UserAdmin, id: &str, form: Form<CsrfOnly>, web: &State<Web>) -
         Ok(found) => found,
         Err(page) => return Ok(Either::Right(Either::Right(page))),
     };
-    // Disabling oneself would end this very session, possibly leaving no administrator.
-    if user.id == session.row.user.id {
-        let why = "You cannot disable yourself; ask another administrator.".to_owned();
-        return refused(&session, web, user, why, Typed::default());
-    }
-    let tx = session.store_mut().begin()?;
-    tx.disable_user(user.id, &web.clock.now_text())?;
-    tx.commit()?;
-    session.audit(web, "user-disable", None, &user.username, "ok")?;
-    back(&user, "disabled")
+    let actor = session.actor();
+    let disabled = users::disable(session.store_mut(), &actor, user.id, web.clock.now());
+    acted(&session, web, user, disabled, "disabled")
 }
 
 #[post("/users/<id>/sessions/<sid>/end", data = "<form>")]
@@ -288,14 +293,7 @@ fn end_session(
         Err(page) => return Ok(Either::Right(Either::Right(page))),
     };
     let sid = parse_id(sid).unwrap_or(0);
-    let tx = session.store_mut().begin()?;
-    let ended = tx.end_user_session(user.id, sid, &web.clock.now_text())?;
-    tx.commit()?;
-    if !ended {
-        let why = "That session had already ended.".to_owned();
-        return refused(&session, web, user, why, Typed::default());
-    }
-    let detail = format!("{}: session {sid}", user.username);
-    session.audit(web, "session-end", None, &detail, "ok")?;
-    back(&user, "session-ended")
+    let actor = session.actor();
+    let ended = users::end_session(session.store_mut(), &actor, user.id, sid, web.clock.now());
+    acted(&session, web, user, ended, "session-ended")
 }

@@ -2,7 +2,7 @@
 //! form that creates one (`POST /admin/users`), checked as `sharedcare user add` checks it.
 
 use super::{csrf_ok, csrf_refused};
-use crate::access::users::{check_username, new_password};
+use crate::access::users;
 use crate::access::ProfileInput;
 use crate::error::Error;
 use crate::web::guards::{live_since, Session, UserAdmin};
@@ -134,22 +134,17 @@ fn create_user(admin: UserAdmin, form: Form<NewUserForm>, web: &State<Web>) -> C
     }
     let username = form.username.trim();
     let profile = ProfileInput::new(&form.role, &form.org, form.team.as_deref());
-    let added = check_username(username)
-        .and_then(|()| profile.check(&web.gate.policy))
-        .and_then(|()| new_password(&form.password, Some(&form.confirm)))
-        .and_then(|hash| {
-            let tx = session.store_mut().begin()?;
-            let id = tx.add_user(
-                username,
-                &profile.role,
-                &profile.org,
-                profile.team.as_deref(),
-                &hash,
-                &web.clock.now_text(),
-            )?;
-            tx.commit()?;
-            Ok(id)
-        });
+    let actor = session.actor();
+    let added = users::add_user(
+        session.store_mut(),
+        &web.gate.policy,
+        &actor,
+        username,
+        &profile,
+        &form.password,
+        Some(&form.confirm),
+        web.clock.now(),
+    );
     let id = match added {
         Ok(id) => id,
         Err(Error::Invalid(why)) => {
@@ -167,8 +162,6 @@ fn create_user(admin: UserAdmin, form: Form<NewUserForm>, web: &State<Web>) -> C
         }
         Err(e) => return Err(e.into()),
     };
-    let detail = format!("{username} as {}", profile.label());
-    session.audit(web, "user-add", None, &detail, "ok")?;
     Ok(Either::Left(Redirect::to(format!(
         "/admin/users/{id}?done=created"
     ))))

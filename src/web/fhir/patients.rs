@@ -13,6 +13,7 @@ use super::request::FhirRequest;
 use super::FhirJson;
 use crate::access::gate::identity_only;
 use crate::access::Opened;
+use crate::audit::Action;
 use crate::record::{fhir_export, PersonRecord};
 use crate::store::PersonHit;
 use crate::web::Web;
@@ -77,7 +78,7 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
         }
     }
     let ids: Vec<i64> = people.iter().map(|r| r.person_id).collect();
-    fhir.audit(web, "search-hit", &ids, "FHIR Patient search")?;
+    fhir.audit(web, Action::SearchHit, &ids, "FHIR Patient search")?;
     let patients: Vec<Value> = people.iter().map(fhir_export::patient_resource).collect();
     Ok(FhirJson::ok(searchset(&fhir.base, patients)))
 }

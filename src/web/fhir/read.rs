@@ -5,6 +5,7 @@ use super::outcome::FhirError;
 use super::request::{Base, FhirRequest};
 use super::{FhirJson, PATIENT_SEARCH_TYPES};
 use crate::access::Activity;
+use crate::audit::Action;
 use crate::record::fhir_export;
 use crate::web::Web;
 use rocket::{get, routes, Route, State};
@@ -23,7 +24,12 @@ pub fn routes() -> Vec<Route> {
 fn read_patient(id: &str, mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJson, FhirError> {
     fhir.base.params(&["_count", "_summary"])?;
     let record = fhir.record(web, id)?.record;
-    fhir.audit(web, "fhir-read", &[record.person_id], "FHIR Patient read")?;
+    fhir.audit(
+        web,
+        Action::FhirRead,
+        &[record.person_id],
+        "FHIR Patient read",
+    )?;
     Ok(FhirJson::ok(fhir_export::patient_resource(&record)))
 }
 
@@ -62,7 +68,7 @@ fn everything(id: &str, mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJ
     );
     fhir.audit(
         web,
-        "fhir-read",
+        Action::FhirRead,
         &[record.person_id],
         "FHIR Patient $everything",
     )?;
@@ -110,7 +116,7 @@ fn search_by_patient(
         .collect();
     fhir.audit(
         web,
-        "fhir-read",
+        Action::FhirRead,
         &[person_id],
         &format!("FHIR {kind} search"),
     )?;

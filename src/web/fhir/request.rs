@@ -7,7 +7,8 @@
 
 use super::outcome::{note, FhirError};
 use crate::access::{secret, Activity, Opened, Profile, Visible};
-use crate::store::{Actor, Store, UserRow};
+use crate::audit::{Action, Actor};
+use crate::store::{Store, UserRow};
 use crate::web::guards::{Session, SESSION_COOKIE};
 use crate::web::pool::StoreManager;
 use crate::web::Web;
@@ -15,8 +16,9 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 
-/// Where the API lives as the caller addressed it, and the caller's query parameters. Also
-/// refuses any `_format` but JSON, so XML is never silently answered with JSON.
+/// Where the API lives (`[web] public_url`, or the listen address by default), and the
+/// caller's query parameters. Also refuses any `_format` but JSON, so XML is never silently
+/// answered with JSON.
 pub struct Base {
     /// `https://host:port/fhir`, for `fullUrl`s.
     pub url: String,
@@ -92,10 +94,12 @@ impl<'r> FromRequest<'r> for Base {
                 params.push((k.to_owned(), v.to_owned()));
             }
         }
-        let origin = match req.host() {
-            Some(host) => format!("https://{host}"),
-            None => "https://localhost".to_owned(),
+        let Outcome::Success(web) = req.guard::<&State<Web>>().await else {
+            return Outcome::Error((Status::InternalServerError, ()));
         };
+        // Never the request's Host header: a client could point every link elsewhere.
+        let config = req.rocket().config();
+        let origin = web.config.web.public_base(config.address, config.port);
         Outcome::Success(Base {
             url: format!("{origin}/fhir"),
             self_url: format!("{origin}{}", req.uri()),
@@ -149,20 +153,33 @@ impl<'r> FromRequest<'r> for FhirRequest {
                 let Ok(db) = web.pool.get() else {
                     return Outcome::Error((Status::ServiceUnavailable, ()));
                 };
-                let (user, profile) =
-                    match db.user_by_api_token(&secret::token_hash(token)) {
-                        Ok(Some((u, Some(p)))) if !u.disabled => (u, p),
+                let now = web.clock.now();
+                let now_text = crate::access::users::text(now);
+                let (token_id, user, profile) =
+                    match db.user_by_api_token(&secret::token_hash(token), &now_text) {
+                        Ok(Some((id, u, Some(p)))) if !u.disabled => (id, u, p),
                         Ok(_) => return refuse(
                             req,
                             Status::Unauthorized,
                             "login",
-                            "The token is not valid (unknown, revoked, or its user is disabled).",
+                            "The token is not valid (unknown, revoked, expired, or its user is disabled).",
                         ),
                         Err(e) => {
                             log::error!("token lookup failed: {}", e.operator_summary());
                             return Outcome::Error((Status::InternalServerError, ()));
                         }
                     };
+                let mut db = db;
+                // The last use is kept to the minute: a busy client writes once a minute.
+                let minute_ago = crate::access::users::text(now - chrono::Duration::minutes(1));
+                let touched = db.begin().and_then(|tx| {
+                    tx.touch_api_token(token_id, &now_text, &minute_ago)?;
+                    tx.commit()
+                });
+                if let Err(e) = touched {
+                    log::error!("token update failed: {}", e.operator_summary());
+                    return Outcome::Error((Status::InternalServerError, ()));
+                }
                 (user, profile, db)
             }
             None if req.cookies().get(SESSION_COOKIE).is_some() => {
@@ -190,7 +207,7 @@ impl<'r> FromRequest<'r> for FhirRequest {
         Outcome::Success(FhirRequest {
             user,
             profile,
-            ip: req.client_ip().map(|ip| ip.to_string()),
+            ip: crate::web::address::client_address(req, &web.config.web).map(|ip| ip.to_string()),
             db,
             base,
         })
@@ -242,28 +259,19 @@ impl FhirRequest {
     pub fn audit(
         &mut self,
         web: &Web,
-        action: &str,
+        action: Action,
         people: &[i64],
         detail: &str,
     ) -> Result<(), FhirError> {
-        let (username, role, org, ip, profile) = (
-            self.user.username.clone(),
-            self.profile.role.clone(),
-            self.profile.org.clone(),
-            self.ip.clone(),
-            self.profile.label(),
-        );
-        let actor = Actor {
-            user_id: self.user.id,
-            username: &username,
-            role: &role,
-            org: &org,
-            profile: Some(&profile),
-            reason: None,
-            ip: ip.as_deref(),
-        };
-        self.db
-            .audit_seen(&actor, action, people, Some(detail), &web.clock.now_text())?;
+        let actor = Actor::token(&self.profile, self.ip.as_deref());
+        self.db.audit_seen(
+            &actor,
+            action,
+            people,
+            Some(detail),
+            None,
+            &web.clock.now_text(),
+        )?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 
 use super::{record, seen, Page, UserBar};
 use crate::access::{password, Activity, Claim, Opened, Visible, CLAIM_REASONS, GLASS_REASONS};
-use crate::store::AuditEvent;
+use crate::audit::Action;
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
 use askama::Template;
@@ -14,6 +14,7 @@ use rocket::form::{Form, FromForm};
 use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{post, routes, Either, Route, State};
+use std::time::Instant;
 
 pub fn routes() -> Vec<Route> {
     routes![self_claim, break_glass, end_break_glass, show_sensitive]
@@ -90,7 +91,7 @@ pub fn load(
         Opened::Record(v) => Ok(Ok(*v)),
         Opened::NoAccess { .. } => {
             let detail = format!("record {id}");
-            session.audit(web, "view-refused", None, &detail, "denied")?;
+            session.audit(web, Action::ViewRefused, None, &detail, "denied")?;
             Ok(Err(refused(session, web, id, None)))
         }
     }
@@ -126,23 +127,10 @@ fn claim(
             Some(message.into()),
         )));
     }
-    if kind == Claim::BreakGlass
-        && !password::verify(form.password.unwrap_or(""), &session.row.user.password_hash)
-    {
-        session.audit(
-            web,
-            "break-glass-start",
-            None,
-            "password not confirmed",
-            "denied",
-        )?;
-        let message = "Your password was not right: the glass was not broken.";
-        return Ok(Either::Right(refused(
-            &session,
-            web,
-            id,
-            Some(message.into()),
-        )));
+    if kind == Claim::BreakGlass {
+        if let Err(message) = confirm_password(&mut session, web, form.password.unwrap_or(""))? {
+            return Ok(Either::Right(refused(&session, web, id, Some(message))));
+        }
     }
     let profile = session.profile.clone();
     let ip = session.ip.clone();
@@ -157,18 +145,56 @@ fn claim(
         ip.as_deref(),
     );
     match done {
-        Ok(_) => Ok(Either::Left(Redirect::to(format!("/person/{id}")))),
+        // An id that names no one gets the same answer as one that does (the claim was
+        // audited as refused): the record page then reads as for anyone not open to you.
+        Ok(_) | Err(crate::error::Error::NotFound(_)) => {
+            Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
+        }
         Err(crate::error::Error::Invalid(why)) => {
             Ok(Either::Right(refused(&session, web, id, Some(why))))
         }
-        Err(crate::error::Error::NotFound(_)) => Ok(Either::Right(refused(
-            &session,
-            web,
-            id,
-            Some("No record could be opened with that id.".into()),
-        ))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Checks the password given to break glass, throttled like sign-in and counted with it (it
+/// is the same password, so guessing it here must not get extra tries); a refusal is audited
+/// and its message returned.
+fn confirm_password(
+    session: &mut Session,
+    web: &Web,
+    given: &str,
+) -> Result<Result<(), String>, ServerError> {
+    let address = session.ip.as_deref().and_then(|ip| ip.parse().ok());
+    let attempt = match web
+        .throttle
+        .begin(session.username(), address, Instant::now())
+    {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let detail = "password not checked: too many failures";
+            session.audit(web, Action::BreakGlassStart, None, detail, "denied")?;
+            return Ok(Err(format!(
+                "{} The glass was not broken.",
+                crate::web::auth::throttled_message(wait)
+            )));
+        }
+    };
+    if password::verify(given, &session.row.user.password_hash) {
+        attempt.succeeded();
+        return Ok(Ok(()));
+    }
+    attempt.failed(Instant::now());
+    session.audit(
+        web,
+        Action::BreakGlassStart,
+        None,
+        "password not confirmed",
+        "denied",
+    )?;
+    Ok(Err(
+        "Your password was not right: the glass was not broken.".into(),
+    ))
 }
 
 #[post("/person/<id>/claim", data = "<form>")]
@@ -209,36 +235,14 @@ fn end_break_glass(
             Some(message.into()),
         )));
     }
-    let Some(live) = session.store().resolve_person(id)? else {
-        return Ok(Either::Right(refused(&session, web, id, None)));
-    };
-    let (profile, ip, now) = (
-        session.profile.clone(),
-        session.ip.clone(),
-        web.clock.now_text(),
-    );
-    let label = profile.label();
-    let tx = session.store_mut().begin()?;
-    let ended = tx.end_grants("break-glass", profile.id, live, &now)?;
-    if ended > 0 {
-        tx.audit(
-            &AuditEvent {
-                user_id: Some(profile.user_id),
-                actor: Some(&profile.username),
-                role: Some(&profile.role),
-                profile: Some(&label),
-                org: Some(&profile.org),
-                action: "break-glass-end",
-                person_id: Some(live),
-                detail: Some("ended by the user"),
-                outcome: "ok",
-                ip: ip.as_deref(),
-                reason: None,
-            },
-            &now,
-        )?;
-    }
-    tx.commit()?;
+    let (profile, ip) = (session.profile.clone(), session.ip.clone());
+    web.gate.end_break_glass(
+        session.store_mut(),
+        &profile,
+        id,
+        web.clock.now(),
+        ip.as_deref(),
+    )?;
     Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
 }
 
@@ -279,7 +283,7 @@ fn show_sensitive(
 pub fn seen_record(
     session: &mut Session,
     web: &Web,
-    action: &str,
+    action: Action,
     visible: &Visible,
     detail: Option<&str>,
     reason: Option<&str>,

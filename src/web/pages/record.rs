@@ -4,6 +4,7 @@
 use super::access::{self, Refused};
 use super::{Page, UserBar};
 use crate::access::{Basis, Visible, Withheld};
+use crate::audit::Action;
 use crate::record::view::{Freshness, RecordView, STALE_AFTER_DAYS};
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
@@ -77,7 +78,7 @@ pub fn render(
     access::seen_record(
         &mut session,
         web,
-        "view-record",
+        Action::ViewRecord,
         &visible,
         detail,
         sensitive_reason,

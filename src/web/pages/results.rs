@@ -3,6 +3,7 @@
 
 use super::access::{self, Refused};
 use super::{chart, Page, UserBar};
+use crate::audit::Action;
 use crate::record::timeline::{self, ResultRow};
 use crate::record::view::{Freshness, RecordView};
 use crate::web::guards::Clinical;
@@ -73,7 +74,7 @@ fn results_page(
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
     let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
-    access::seen_record(&mut session, web, "view-results", &visible, None, None)?;
+    access::seen_record(&mut session, web, Action::ViewResults, &visible, None, None)?;
     Ok(Either::Left(Page::ok(ResultsPage {
         bar: UserBar::of(&session),
         view,
@@ -106,7 +107,7 @@ fn chart_svg(
     access::seen_record(
         &mut session,
         web,
-        "view-results-chart",
+        Action::ViewResultsChart,
         &visible,
         None,
         None,

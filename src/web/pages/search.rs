@@ -4,6 +4,7 @@
 use super::{seen, Page, UserBar};
 use crate::access::gate::demographics_under_objection;
 use crate::access::HitLevel;
+use crate::audit::Action;
 use crate::record::search::{self, Found, Query, MAX_LISTED};
 use crate::record::view;
 use crate::web::guards::Clinical;
@@ -116,7 +117,7 @@ fn search_page(
     seen::record(
         &mut session,
         web,
-        "search-hit",
+        Action::SearchHit,
         &people,
         Some(&query.kind()),
         None,

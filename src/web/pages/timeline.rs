@@ -3,6 +3,7 @@
 
 use super::access::{self, Refused};
 use super::{Page, UserBar};
+use crate::audit::Action;
 use crate::model::Category;
 use crate::record::timeline::{self, Filter, Row};
 use crate::record::view::{Freshness, RecordView};
@@ -94,7 +95,14 @@ fn timeline_page(
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
     let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
-    access::seen_record(&mut session, web, "view-timeline", &visible, None, None)?;
+    access::seen_record(
+        &mut session,
+        web,
+        Action::ViewTimeline,
+        &visible,
+        None,
+        None,
+    )?;
     Ok(Either::Left(Page::ok(TimelinePage {
         bar: UserBar::of(&session),
         view,

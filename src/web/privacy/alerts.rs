@@ -3,8 +3,10 @@
 //! `POST /privacy/alerts/<id>/close` to close one with a note (required, audited
 //! `alert-close`). People appear by id only.
 
+use crate::access::alerts;
+use crate::error::Error;
 use crate::store::AlertRow;
-use crate::web::admin::{csrf_ok, csrf_refused, parse_id};
+use crate::web::admin::{csrf_ok, csrf_refused, parse_id, sentence};
 use crate::web::guards::{AlertReviewer, Session};
 use crate::web::pages::{ErrorPage, Page, UserBar};
 use crate::web::{ServerError, Web};
@@ -93,48 +95,30 @@ fn close_alert(
     if !csrf_ok(&session, form.csrf.as_deref()) {
         return Ok(Either::Right(Either::Right(csrf_refused())));
     }
-    let alert = match parse_id(id) {
-        Some(id) => session.store().alert(id)?,
-        None => None,
+    let actor = session.actor();
+    let closed = alerts::close(
+        session.store_mut(),
+        &actor,
+        parse_id(id).unwrap_or(0),
+        form.note.as_deref().unwrap_or(""),
+        web.clock.now(),
+    );
+    let (status, why) = match closed {
+        Ok(reference) => {
+            return Ok(Either::Left(Redirect::to(format!(
+                "/privacy/alerts?closed={reference}"
+            ))))
+        }
+        Err(Error::NotFound(_)) => {
+            return Ok(Either::Right(Either::Right(ErrorPage::new(
+                Status::NotFound,
+                "There is no such alert.",
+            ))))
+        }
+        Err(Error::Forbidden(why)) => (Status::Forbidden, why),
+        Err(Error::Invalid(why)) => (Status::UnprocessableEntity, why),
+        Err(e) => return Err(e.into()),
     };
-    let Some(alert) = alert else {
-        return Ok(Either::Right(Either::Right(ErrorPage::new(
-            Status::NotFound,
-            "There is no such alert.",
-        ))));
-    };
-    let note: String = form
-        .note
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .chars()
-        .take(2000)
-        .collect();
-    let why = if note.is_empty() {
-        Some(format!("Write a note to close {}.", alert.reference))
-    } else if alert.closed_at.is_some() {
-        Some(format!("{} was already closed.", alert.reference))
-    } else {
-        None
-    };
-    if let Some(why) = why {
-        let page = render(&session, false, None, Some(why))?;
-        return Ok(Either::Right(Either::Left(Page(
-            Status::UnprocessableEntity,
-            page,
-        ))));
-    }
-    let by = session.username().to_owned();
-    let tx = session.store_mut().begin()?;
-    let closed = tx.close_alert(alert.id, &by, &note, &web.clock.now_text())?;
-    tx.commit()?;
-    if closed {
-        let detail = format!("{} ({}): {note}", alert.reference, alert.kind);
-        session.audit(web, "alert-close", Some(alert.person_id), &detail, "ok")?;
-    }
-    Ok(Either::Left(Redirect::to(format!(
-        "/privacy/alerts?closed={}",
-        alert.reference
-    ))))
+    let page = render(&session, false, None, Some(sentence(&why)))?;
+    Ok(Either::Right(Either::Left(Page(status, page))))
 }

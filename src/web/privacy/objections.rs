@@ -4,6 +4,8 @@
 //! (`objection-record`, `objection-withdraw`).
 
 use super::{find_person, Found};
+use crate::access::objections;
+use crate::error::Error;
 use crate::store::ObjectionRow;
 use crate::web::admin::{csrf_ok, csrf_refused, parse_id};
 use crate::web::guards::{ObjectionRecorder, Session};
@@ -124,17 +126,14 @@ fn record(
             page,
         ))));
     };
-    let by = session.username().to_owned();
-    let now = web.clock.now_text();
-    let tx = session.store_mut().begin()?;
-    let id = tx.add_objection(person, &reason, &date.to_string(), &by, &now)?;
-    tx.commit()?;
-    session.audit(
-        web,
-        "objection-record",
-        Some(person),
-        &format!("objection {id}, objected on {date}"),
-        "ok",
+    let actor = session.actor();
+    objections::record(
+        session.store_mut(),
+        &actor,
+        person,
+        &reason,
+        date,
+        web.clock.now(),
     )?;
     Ok(Either::Left(Redirect::to(format!(
         "/privacy/objections?recorded={person}"
@@ -165,22 +164,17 @@ fn withdraw(
             "There is no such objection.",
         )));
     };
-    let tx = session.store_mut().begin()?;
-    let n = tx.withdraw_objections(person, &web.clock.now_text())?;
-    tx.commit()?;
-    if n == 0 {
-        return Ok(Either::Right(ErrorPage::new(
-            Status::NotFound,
-            "There is no such objection.",
-        )));
+    let actor = session.actor();
+    match objections::withdraw(session.store_mut(), &actor, person, web.clock.now()) {
+        Ok(_) => {}
+        Err(Error::NotFound(_)) => {
+            return Ok(Either::Right(ErrorPage::new(
+                Status::NotFound,
+                "There is no such objection.",
+            )))
+        }
+        Err(e) => return Err(e.into()),
     }
-    session.audit(
-        web,
-        "objection-withdraw",
-        Some(person),
-        &format!("{n} withdrawn"),
-        "ok",
-    )?;
     Ok(Either::Left(Redirect::to(format!(
         "/privacy/objections?withdrawn={person}"
     ))))

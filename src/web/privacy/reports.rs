@@ -6,6 +6,7 @@
 
 use super::csv_export::{audit_csv, CsvFile};
 use super::{find_person, Dates, Found};
+use crate::audit::Action;
 use crate::store::{AuditQuery, AuditRow, AuditSubject};
 use crate::web::guards::{Auditor, Session};
 use crate::web::pages::{Page, UserBar};
@@ -231,7 +232,7 @@ fn run(
         },
         if form.csv { "; csv" } else { "" },
     );
-    session.audit(web, "audit-report", person, &detail, "ok")?;
+    session.audit(web, Action::AuditReport, person, &detail, "ok")?;
     if form.csv {
         let name = format!("audit-{}.csv", page.about.replace(' ', "-"));
         return Ok(Either::Right(audit_csv(&rows, &name)?));

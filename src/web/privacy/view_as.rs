@@ -3,15 +3,20 @@
 //! opened by [`Gate::open_person`](crate::access::Gate::open_person) for a profile made up
 //! from the form, which holds no self-claims or broken glass: only relationships inferred
 //! from the record count. The officer sees data only through that profile's eyes, and each
-//! look is audited (`view-as-role`, detail naming the profile).
+//! look is audited (`view-as-role`, detail naming the profile). A person not marked as a test
+//! person is shown only with a reason, and raises a privacy alert (see
+//! [`crate::access::view_as`]).
 
 use super::{find_person, Found};
+use crate::access::view_as::{self as looking, Looked};
 use crate::access::{Opened, Profile, ProfileInput};
+use crate::error::Error;
 use crate::record::view::{Freshness, RecordView, STALE_AFTER_DAYS};
+use crate::web::admin::sentence;
 use crate::web::admin::users::{role_choices, RoleChoice};
 use crate::web::guards::RoleViewer;
 use crate::web::pages::record::AccessNote;
-use crate::web::pages::{seen, Page, UserBar};
+use crate::web::pages::{Page, UserBar};
 use crate::web::{ServerError, Web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -29,6 +34,7 @@ pub struct Typed {
     pub org: String,
     pub team: String,
     pub person: String,
+    pub reason: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -44,6 +50,8 @@ pub struct ViewAsPage {
     pub person_id: i64,
     /// What it sees; `None` with `viewing` set means it has no access.
     pub view: Option<RecordView>,
+    /// The alert raised by looking at a real person.
+    pub alert: Option<String>,
     pub access: Option<AccessNote>,
     pub stale_days: i64,
 }
@@ -54,13 +62,15 @@ impl ViewAsPage {
     }
 }
 
-#[get("/view-as?<role>&<org>&<team>&<person>")]
+#[allow(clippy::too_many_arguments)]
+#[get("/view-as?<role>&<org>&<team>&<person>&<reason>")]
 fn view_as(
     viewer: RoleViewer,
     role: Option<&str>,
     org: Option<&str>,
     team: Option<&str>,
     person: Option<&str>,
+    reason: Option<&str>,
     web: &State<Web>,
 ) -> Result<Page<ViewAsPage>, ServerError> {
     let mut session = viewer.0;
@@ -69,6 +79,7 @@ fn view_as(
         org: org.unwrap_or("").trim().to_owned(),
         team: team.unwrap_or("").trim().to_owned(),
         person: person.unwrap_or("").trim().to_owned(),
+        reason: reason.unwrap_or("").trim().chars().take(500).collect(),
     };
     let mut page = ViewAsPage {
         bar: UserBar::of(&session),
@@ -77,6 +88,7 @@ fn view_as(
         viewing: None,
         person_id: 0,
         view: None,
+        alert: None,
         access: None,
         stale_days: STALE_AFTER_DAYS,
         typed,
@@ -115,11 +127,33 @@ fn view_as(
         team: input.team.clone(),
     };
     let now = web.clock.now();
+    let label = profile.label();
+    let Some(live) = session.store().resolve_person(id)? else {
+        page.message = Some("There is no person with that id.".into());
+        return Ok(Page(Status::UnprocessableEntity, page));
+    };
+    let actor = session.actor();
+    let looked = looking::look(
+        session.store_mut(),
+        &web.gate.policy,
+        &actor,
+        live,
+        &label,
+        Some(&page.typed.reason),
+        now,
+    );
+    match looked {
+        Ok(Looked::TestPerson) => {}
+        Ok(Looked::RealPerson { alert }) => page.alert = Some(alert),
+        Err(Error::Invalid(why) | Error::Forbidden(why)) => {
+            page.message = Some(sentence(&why));
+            return Ok(Page(Status::UnprocessableEntity, page));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let opened = web
         .gate
-        .open_person(session.store(), &profile, id, now, false)?;
-    let label = profile.label();
-    seen::record(&mut session, web, "view-as-role", &[id], Some(&label), None)?;
+        .open_person(session.store(), &profile, live, now, false)?;
     page.viewing = Some(label);
     page.person_id = id;
     if let Opened::Record(visible) = opened {

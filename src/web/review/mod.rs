@@ -12,11 +12,11 @@ mod unmerge;
 
 use super::pages::{ErrorPage, UserBar};
 use super::{ServerError, Web};
+use crate::audit::Action;
 use crate::error::Error;
 use crate::import::links::Decider;
 use crate::model::Demographics;
 use crate::record::view;
-use crate::store::Actor;
 use rocket::http::Status;
 use rocket::Route;
 
@@ -44,30 +44,16 @@ impl DataQuality {
     /// Writes one `review-view` event per person shown, before the page is sent.
     fn seen(&mut self, web: &Web, people: &[i64], detail: &str) -> Result<(), ServerError> {
         let s = &mut self.0;
-        let (username, role, org, ip, profile) = (
-            s.row.user.username.clone(),
-            s.profile.role.clone(),
-            s.profile.org.clone(),
-            s.ip.clone(),
-            s.profile.label(),
-        );
-        let actor = Actor {
-            user_id: s.row.user.id,
-            username: &username,
-            role: &role,
-            org: &org,
-            profile: Some(&profile),
-            reason: None,
-            ip: ip.as_deref(),
-        };
+        let actor = s.actor();
         let mut unique = people.to_vec();
         unique.sort_unstable();
         unique.dedup();
         s.store_mut().audit_seen(
             &actor,
-            "review-view",
+            Action::ReviewView,
             &unique,
             Some(detail),
+            None,
             &web.clock.now_text(),
         )?;
         Ok(())

@@ -98,10 +98,11 @@ impl Case<'_> {
         ok.to_owned()
     }
 
-    /// A self-claim or broken glass: recorded (303 back to the record) when the role may and
-    /// the person exists; the no-access page with a message (403) otherwise.
+    /// A self-claim or broken glass: 303 back to the record when the role may — recorded when
+    /// the person exists, the same answer (and a refusal in the audit trail) when no one has
+    /// the id (finding 17); the no-access page with a message (403) otherwise.
     pub(crate) fn claim(&self, activity: Activity) -> String {
-        if self.may(Activity::Search) && self.may(activity) && self.exists() {
+        if self.may(Activity::Search) && self.may(activity) {
             "303".to_owned()
         } else {
             "403".to_owned()
