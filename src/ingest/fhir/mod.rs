@@ -324,7 +324,7 @@ fn read_item(item: &Item<'_>, ctx: &Context, parsed: &mut ParsedFile) {
     match adapt::adapt(kind, resource, &source_ref, item.full_url, ctx) {
         Ok(adapt::Outcome::Skip(name)) => *parsed.skipped.entry(name).or_default() += 1,
         // A blank subject would file the unit under one nameless person shared by every such
-        // resource (a fuzz finding: `"reference": "Patient/"`, a Patient with an id of "").
+        // resource (a fuzz finding: `"reference": "Patient/"`); whatever way it arises, refuse it.
         Ok(adapt::Outcome::Unit(unit)) if unit.subject.trim().is_empty() => {
             parsed.units.push(Err(reject(
                 "its patient has a blank id, so whom it is about is unknown; send the Patient's id"
