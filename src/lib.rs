@@ -31,6 +31,9 @@ pub mod config;
 pub mod data_dir;
 pub mod demo;
 pub mod error;
+// The fuzz targets' entry points (fuzz/): only in tests and the fuzz build, never shipped.
+#[cfg(any(test, fuzzing))]
+pub mod fuzz;
 pub mod import;
 pub mod ingest;
 pub mod jobs;

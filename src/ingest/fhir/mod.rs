@@ -256,7 +256,7 @@ impl Context {
             }
             if let Some(id) = relative
                 .strip_prefix("Patient/")
-                .filter(|id| !id.contains('/'))
+                .filter(|id| !id.contains('/') && !id.trim().is_empty())
             {
                 return Ok(id.to_owned());
             }
@@ -349,6 +349,13 @@ fn read_item(
             *skipped.entry(name).or_default() += 1;
             None
         }
+        // A blank subject would file the unit under one nameless person shared by every such
+        // resource (a fuzz finding: `"reference": "Patient/"`); whatever way it arises, refuse it.
+        Ok(adapt::Outcome::Unit(unit)) if unit.subject.trim().is_empty() => Some(Err(reject(
+            "its patient has a blank id, so whom it is about is unknown; send the Patient's id"
+                .into(),
+            raw,
+        ))),
         Ok(adapt::Outcome::Unit(unit)) => {
             let unit = *unit;
             let event_time = unit

@@ -698,3 +698,25 @@ fn the_bundle_index_reads_keys_in_any_order_escaped_or_spaced() {
     );
     assert_eq!(units[1].event_time.as_deref(), Some("2024-01-02T03:04:05Z"));
 }
+
+/// Fuzz finding (fhir, 2 December 2026): `"reference": "Patient/"` and a Patient whose id is
+/// blank gave extracts with an empty subject, which the importer would file under one
+/// nameless person shared by every such resource.
+#[test]
+fn regression_fhir_blank_patient_id_is_rejected_not_a_blank_subject() {
+    let observation = json!({
+        "resourceType": "Observation", "id": "o1", "status": "final",
+        "code": {"text": "Pulse"}, "subject": {"reference": "Patient/"},
+        "valueQuantity": {"value": 70, "unit": "/min"}
+    });
+    let blank_patient =
+        json!({"resourceType": "Patient", "id": " ", "name": [{"family": "Nobody"}]});
+    let parsed = parse(bundle(vec![
+        json!({"resource": observation}),
+        json!({"resource": blank_patient}),
+    ]));
+    assert!(extracts(&parsed).is_empty(), "{:?}", extracts(&parsed));
+    let rejects = rejects(&parsed);
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert!(rejects.iter().all(|r| !r.reason.trim().is_empty()));
+}
