@@ -142,9 +142,23 @@ fn review_and_merge(env: &Env, hospital: &str, council: &str) -> (i64, i64) {
     (review, person_of(env, "MRN-A"))
 }
 
+/// A config.toml letting drop folders live under `root` (drop folders are off by default).
+fn drop_folder_root(root: &Path) -> String {
+    format!(
+        "[feeds]\ndrop_folder_roots = [{:?}]\n",
+        root.to_str().unwrap()
+    )
+}
+
 #[test]
 fn regression_cli_feed_changes_do_not_happen_when_their_audit_event_cannot_be_written() {
     let env = Env::new();
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        drop_folder_root(env.dir.path()),
+    )
+    .unwrap();
     env.add_source("RWF-PAS", "acute", "hl7v2");
     env.add_source("KCC-ASC", "social-care", "hl7v2");
     let (review, merged) = review_and_merge(&env, "RWF-PAS", "KCC-ASC");
@@ -260,7 +274,9 @@ fn scan_until(s: &Server, sql: &str) {
 
 #[test]
 fn regression_web_feed_changes_do_not_happen_when_their_audit_event_cannot_be_written() {
-    let s = Server::start();
+    // Drop folders may live under the test's temporary folder (they are off by default).
+    let root = tempfile::tempdir().unwrap();
+    let s = Server::start_configured(&drop_folder_root(root.path()));
     s.env.add_source("RWF-PAS", "acute", "hl7v2");
     s.env.add_source("KCC-ASC", "social-care", "hl7v2");
     let (review, merged) = review_and_merge(&s.env, "RWF-PAS", "KCC-ASC");
@@ -305,7 +321,7 @@ fn regression_web_feed_changes_do_not_happen_when_their_audit_event_cannot_be_wr
             |r| r.get(0),
         )
         .unwrap();
-    let drop = s.env.dir.path().join("drop");
+    let drop = root.path().join("drop");
     std::fs::create_dir_all(&drop).unwrap();
     let keys = s.env.dir.path().join("keys");
     std::fs::create_dir_all(&keys).unwrap();

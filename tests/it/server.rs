@@ -20,7 +20,16 @@ impl Server {
     /// A server over the sample feeds, with users `clin` (clinician), `sw` (social-worker),
     /// `it` (admin) and `po` (privacy-officer).
     pub fn start() -> Self {
+        Self::start_configured("")
+    }
+
+    /// As [`Server::start`], with `config` as the data directory's config.toml.
+    pub fn start_configured(config: &str) -> Self {
         let env = Env::new();
+        if !config.is_empty() {
+            std::fs::create_dir_all(env.data_dir()).unwrap();
+            std::fs::write(env.data_dir().join("config.toml"), config).unwrap();
+        }
         env.load_sample_feeds();
         for (name, role) in [
             ("clin", "clinician"),

@@ -26,6 +26,8 @@ fn staff_pages_in_chromium_with_no_serious_accessibility_violations() {
     let (daniel, margaret) = (person("9997661001"), person("9994837567"));
     let clin = s.login("clin");
     server::claim(&s, &clin, daniel);
+    // View-as shows a test person without a reason (a real one needs a reason and alerts).
+    server::cli(&s.env, &["person", "mark-test", &margaret.to_string()]);
     // Two profiles: the header offers the switch.
     server::cli(
         &s.env,
