@@ -3,13 +3,17 @@
 //! scrolls sideways (`document.documentElement.scrollWidth` within `window.innerWidth`), a table
 //! of more than two columns becomes stacked rows on the phone with each cell labelled by its
 //! column, and axe-core finds no serious or critical violation at the phone and desktop sizes.
-//! Every failure is collected, then reported together with the widths of every page.
+//! Every failure is collected, then reported together with the widths of every page. Set
+//! `SHAREDCARE_LAYOUT_SCREENSHOTS` to a folder to keep a screenshot of each page at each size.
 
 use super::super::server::{self, Server, PASSWORD};
 use super::{axe, driver, find, wait_for, Driver};
 use fantoccini::Client;
 use serde_json::Value;
 use std::fmt::Write as _;
+
+/// A folder to save a screenshot of every page at every size into, for looking at by eye.
+const SHOTS_VAR: &str = "SHAREDCARE_LAYOUT_SCREENSHOTS";
 
 struct Size {
     name: &'static str,
@@ -338,8 +342,9 @@ async fn check(c: &Client, s: &Server, user: &str, v: &Visit, findings: &mut Fin
         widths.push(format!("{scroll} (tables {table})"));
         if scroll > inner {
             findings.failures.push(format!(
-                "{label}: scrolls sideways at {} ({scroll} px of content in {inner} px)",
-                size.name
+                "{label}: scrolls sideways at {} ({scroll} px of content in {inner} px; too wide: {})",
+                size.name,
+                overflowing(c).await
             ));
         }
         for element in inside {
@@ -352,6 +357,14 @@ async fn check(c: &Client, s: &Server, user: &str, v: &Visit, findings: &mut Fin
             for fault in table_faults(c).await {
                 findings.failures.push(format!("{label} on a phone: {fault}"));
             }
+        }
+        if let Some(dir) = std::env::var_os(SHOTS_VAR) {
+            let name: String = format!("{}-{}.png", v.page, size.width)
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+                .collect();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
         }
         if size.axe {
             for v in axe::violations(c).await {
@@ -371,22 +384,37 @@ async fn check(c: &Client, s: &Server, user: &str, v: &Visit, findings: &mut Fin
     let _ = writeln!(findings.widths, "  {label}: {}", widths.join(" / "));
 }
 
-/// Sets the viewport (not the window) to `size`: the window's frame, if any, is added.
+/// Sets the viewport (not the window) to `size`: when the window has a frame, it is added.
 async fn resize(c: &Client, size: &Size) {
+    let want = i64::from(size.width);
     c.set_window_size(size.width, size.height).await.unwrap();
-    let (_, inner) = width(c).await;
-    if inner != i64::from(size.width) {
-        let frame = i64::from(size.width) - inner;
-        let outer = u32::try_from(i64::from(size.width) + frame).unwrap();
-        c.set_window_size(outer, size.height).await.unwrap();
+    if settle(c, want).await {
+        return;
     }
-    let (_, inner) = width(c).await;
-    assert_eq!(
-        inner,
-        i64::from(size.width),
-        "the viewport could not be set to {} px",
-        size.width
+    let frame = c
+        .execute("return window.outerWidth - window.innerWidth;", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap_or(0);
+    let outer = u32::try_from(want + frame).unwrap_or(size.width);
+    c.set_window_size(outer, size.height).await.unwrap();
+    assert!(
+        settle(c, want).await,
+        "the viewport could not be set to {want} px wide (it is {} px)",
+        width(c).await.1
     );
+}
+
+/// Waits (briefly) for the viewport to be `want` pixels wide; whether it is.
+async fn settle(c: &Client, want: i64) -> bool {
+    for _ in 0..50 {
+        if width(c).await.1 == want {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    false
 }
 
 /// The document's scroll width and the viewport's width, in CSS pixels.
@@ -435,6 +463,26 @@ async fn widest_table_and_inner_scrolls(c: &Client) -> (i64, Vec<String>) {
     (v[0].as_i64().unwrap_or(0), inside)
 }
 
+/// The innermost elements that reach past the right edge of the viewport, for a failure
+/// message.
+async fn overflowing(c: &Client) -> String {
+    let v = c
+        .execute(
+            r#"const edge = document.documentElement.clientWidth;
+               const wide = Array.from(document.querySelectorAll('body *')).filter(e =>
+                 e.getBoundingClientRect().right > edge + 1);
+               return wide.filter(e => !wide.some(o => o !== e && e.contains(o)))
+                 .slice(0, 4)
+                 .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                   + ' (right edge ' + Math.round(e.getBoundingClientRect().right) + ')')
+                 .join(', ');"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_owned()
+}
+
 /// Tables of more than two columns that are not stacked rows at this width, and stacked cells
 /// not labelled with their column's heading.
 async fn table_faults(c: &Client) -> Vec<String> {
@@ -453,7 +501,7 @@ async fn table_faults(c: &Client) -> Vec<String> {
                    return;
                  }
                  t.querySelectorAll('tbody td').forEach(td => {
-                   if (td.textContent.trim() === '') return;
+                   if (td.textContent.trim() === '' || td.colSpan > 1) return;
                    const label = td.dataset.label || '';
                    if (!headings.includes(label)) {
                      faults.push(name + ': a cell (' + td.textContent.trim().slice(0, 30)
