@@ -5,8 +5,8 @@
 //! they are missing; only `SHAREDCARE_SKIP_BROWSER=1` skips it.
 
 mod axe;
-mod layout;
 mod driver;
+mod layout;
 mod staff;
 
 use super::server::{Server, PASSWORD};

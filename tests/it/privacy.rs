@@ -180,9 +180,7 @@ fn alerts_reports_and_csv_for_the_privacy_officer() {
         .iter()
         .any(|r| r.contains(">clin</a>") && r.contains(">view-record</td>")));
     assert!(rows.iter().any(|r| r.contains(">self-claim</td>")));
-    assert!(rows
-        .iter()
-        .any(|r| r.contains(">break-glass-start</td>")));
+    assert!(rows.iter().any(|r| r.contains(">break-glass-start</td>")));
     let (_, by_nhs) = get(&po, &s, "/privacy/person?person=999+766+1001");
     assert_eq!(
         table_rows(&by_nhs, "events").len(),

@@ -2,9 +2,10 @@
 //! pixels wide) and on a desktop (1366×900), in one Chromium session resized in place: no page
 //! scrolls sideways (`document.documentElement.scrollWidth` within `window.innerWidth`), a table
 //! of more than two columns becomes stacked rows on the phone with each cell labelled by its
-//! column, and axe-core finds no serious or critical violation at the phone and desktop sizes.
-//! Every failure is collected, then reported together with the widths of every page. Set
-//! `SHAREDCARE_LAYOUT_SCREENSHOTS` to a folder to keep a screenshot of each page at each size.
+//! column, the fields of a stacked form sit under their labels at full width, and axe-core finds
+//! no serious or critical violation at the phone and desktop sizes. Every failure is collected,
+//! then reported together with the widths of every page. Set `SHAREDCARE_LAYOUT_SCREENSHOTS` to
+//! a folder to keep a screenshot of each page at each size.
 
 use super::super::server::{self, Server, PASSWORD};
 use super::{axe, driver, find, wait_for, Driver};
@@ -254,10 +255,18 @@ impl Fixture {
                 vec![
                     visit("home", "/", "form[role=search]"),
                     visit("search", "/search?q=thompson", "table#results"),
-                    visit("search, no relationship", "/search?q=okafor", "table#results"),
+                    visit(
+                        "search, no relationship",
+                        "/search?q=okafor",
+                        "table#results",
+                    ),
                     visit("search, nothing found", "/search?q=zzzz", "p.notice"),
                     visit("record", format!("/person/{m}"), "#banner"),
-                    visit("timeline", format!("/person/{m}/timeline"), "table#timeline"),
+                    visit(
+                        "timeline",
+                        format!("/person/{m}/timeline"),
+                        "table#timeline",
+                    ),
                     visit("results", format!("/person/{m}/results"), "table.values"),
                     visit("no relationship", format!("/person/{d}"), "#h-glass"),
                     visit("not allowed", "/admin/feeds", "main h1"),
@@ -287,7 +296,11 @@ impl Fixture {
                         format!("/admin/files/{}", self.reject_file),
                         "dl.facts",
                     ),
-                    visit("reject", format!("/admin/rejects/{}", self.reject), "pre.raw"),
+                    visit(
+                        "reject",
+                        format!("/admin/rejects/{}", self.reject),
+                        "pre.raw",
+                    ),
                     visit("new source", "/admin/sources/new", "#code"),
                     visit("edit source", "/admin/sources/WGH-PAS/edit", "#name"),
                     visit("users", "/admin/users", "table#users"),
@@ -311,8 +324,16 @@ impl Fixture {
                     visit("privacy start", "/", "main h1"),
                     visit("alerts", "/privacy/alerts", "table#alerts"),
                     visit("reports", "/privacy/reports", "#h-person-form"),
-                    visit("who looked", format!("/privacy/person?person={d}"), "table#events"),
-                    visit("what a user looked at", "/privacy/user?user=clin", "table#events"),
+                    visit(
+                        "who looked",
+                        format!("/privacy/person?person={d}"),
+                        "table#events",
+                    ),
+                    visit(
+                        "what a user looked at",
+                        "/privacy/user?user=clin",
+                        "table#events",
+                    ),
                     visit("objections", "/privacy/objections", "#h-record"),
                     visit(
                         "view as",
@@ -321,7 +342,10 @@ impl Fixture {
                     ),
                 ],
             ),
-            (Some("an"), vec![visit("dashboard", "/dashboard", "main table")]),
+            (
+                Some("an"),
+                vec![visit("dashboard", "/dashboard", "main table")],
+            ),
         ]
     }
 }
@@ -354,14 +378,26 @@ async fn check(c: &Client, s: &Server, user: &str, v: &Visit, findings: &mut Fin
             ));
         }
         if size.width == SIZES[0].width {
-            for fault in table_faults(c).await {
-                findings.failures.push(format!("{label} on a phone: {fault}"));
+            for fault in table_faults(c)
+                .await
+                .into_iter()
+                .chain(form_faults(c).await)
+            {
+                findings
+                    .failures
+                    .push(format!("{label} on a phone: {fault}"));
             }
         }
         if let Some(dir) = std::env::var_os(SHOTS_VAR) {
             let name: String = format!("{}-{}.png", v.page, size.width)
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
                 .collect();
             let png = c.screenshot().await.unwrap();
             std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
@@ -520,6 +556,43 @@ async fn table_faults(c: &Client) -> Vec<String> {
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect(),
         other => vec![format!("the table check failed: {other}")],
+    }
+}
+
+/// Fields of a form laid out as a stack (`form.stack`) whose label is not above them, or that
+/// do not take the form's width: on a phone one field goes under another, full width.
+async fn form_faults(c: &Client) -> Vec<String> {
+    let found = c
+        .execute(
+            r#"const faults = [];
+               document.querySelectorAll('main form.stack').forEach(f => {
+                 const width = f.clientWidth;
+                 f.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(x => {
+                   const name = x.id || x.name;
+                   const label = x.id && f.querySelector('label[for="' + x.id + '"]');
+                   const box = x.getBoundingClientRect();
+                   if (!label) {
+                     faults.push('field ' + name + ' has no label');
+                   } else if (label.getBoundingClientRect().bottom > box.top + 1) {
+                     faults.push('the label of ' + name + ' is not above it');
+                   }
+                   if (box.width < 0.9 * width) {
+                     faults.push('field ' + name + ' is ' + Math.round(box.width)
+                       + ' px wide in a form of ' + width + ' px');
+                   }
+                 });
+               });
+               return faults;"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    match found {
+        Value::Array(list) => list
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        other => vec![format!("the form check failed: {other}")],
     }
 }
 
