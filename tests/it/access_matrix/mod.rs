@@ -366,7 +366,7 @@ fn refusal(c: &reqwest::blocking::Client, url: &str, id: i64) -> (u16, String) {
 /// a search row shows (name, date of birth, NHS number) and nothing more.
 fn without_named_person(page: &str, user: &str, path: &str) -> String {
     let start = page
-        .find("<dl class=\"facts refused-person\"")
+        .find("<dl class=\"refused-person\"")
         .unwrap_or_else(|| panic!("{user} {path}: the page does not name the person: {page}"));
     let end = start + page[start..].find("</dl>").unwrap() + "</dl>".len();
     let named = &page[start..end];
