@@ -140,6 +140,12 @@ impl Fixture {
         let sw = s.login("sw");
         server::claim(s, &sw, priya);
         server::cli(env, &["person", "mark-test", &margaret.to_string()]);
+        // A standing objection to list.
+        let reason = "Signed form OBJ-17: does not want the council to see hospital letters";
+        server::cli(
+            env,
+            &["person", "object", &priya.to_string(), "--reason", reason],
+        );
         // Two possible matches: council records of Margaret and Daniel without NHS numbers,
         // under other surnames. Daniel's is linked (so his merge can be undone); Margaret's
         // waits for review.
@@ -334,7 +340,7 @@ impl Fixture {
                         "/privacy/user?user=clin",
                         "table#events",
                     ),
-                    visit("objections", "/privacy/objections", "#h-record"),
+                    visit("objections", "/privacy/objections", "table#objections"),
                     visit(
                         "view as",
                         format!("/privacy/view-as?role=social-worker-adults&org=X99001&person={m}"),
