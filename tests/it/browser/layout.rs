@@ -136,6 +136,13 @@ impl Fixture {
             person("9993566594"),
         );
         server::add_user(env, "an", "analyst");
+        // Two profiles: the privacy officer's header carries the profile switch.
+        server::cli(
+            env,
+            &[
+                "user", "add-role", "po", "--role", "analyst", "--org", "X99001",
+            ],
+        );
         // A privacy alert to list: the social worker claims Priya.
         let sw = s.login("sw");
         server::claim(s, &sw, priya);
@@ -327,7 +334,7 @@ impl Fixture {
             (
                 Some("po"),
                 vec![
-                    visit("privacy start", "/", "main h1"),
+                    visit("privacy start", "/", "header form.switch select"),
                     visit("alerts", "/privacy/alerts", "table#alerts"),
                     visit("reports", "/privacy/reports", "#h-person-form"),
                     visit(
