@@ -32,7 +32,7 @@ pub use gate::{
     any_restricted, for_comparison, match_detail, Gate, Grant, HitLevel, Listed, Opened,
     Restrictions, Visible, Withheld,
 };
-pub use open::{Claim, Claimed};
+pub use open::{Claim, Claimed, Identified};
 pub use policy::{Activity, Duties, Policy, RoleDef, ViewAsRealPerson};
 pub use profile::Profile;
 pub use relationship::{Basis, Relationship};

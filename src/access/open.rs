@@ -1,11 +1,12 @@
 //! Reading a person through the gate, and recording the access a profile gives itself
 //! (self-claim, broken glass). Every reader calls these rather than the store.
 
-use super::gate::{Gate, Opened, Restrictions};
+use super::gate::{Gate, HitLevel, Opened, Restrictions};
 use super::relationship::EVIDENCE;
 use super::Profile;
 use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
+use crate::model::Demographics;
 use crate::store::{AuditEvent, NewAlert, Store};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
@@ -27,6 +28,15 @@ impl Claim {
             Self::BreakGlass => "break-glass",
         }
     }
+}
+
+/// A person named on a page that does not open their record: identity only.
+#[derive(Debug, Clone)]
+pub struct Identified {
+    /// The live person (a merged-away id leads to the person it was merged into).
+    pub person_id: i64,
+    /// Name, date of birth, sex and NHS number only.
+    pub demographics: Demographics,
 }
 
 /// What a claim produced: the alert reference the privacy officer will see, and when it lapses.
@@ -56,6 +66,28 @@ impl Gate {
             objection: store.objects_to_sharing(live)?,
         };
         Ok(self.open(who, record, &grants, &restrictions, now, show_sensitive))
+    }
+
+    /// Who person `id` is, for the page that refuses to open their record: the name, date of
+    /// birth and NHS number a search row already shows `who` without a relationship, so the
+    /// reader knows whose record they are about to claim or break glass on. `None` for a role
+    /// that may not search (it would learn more here than from a search) and for no such person.
+    /// The caller audits what it shows.
+    pub fn identify(&self, store: &Store, who: &Profile, id: i64) -> Result<Option<Identified>> {
+        if self.hit(who, false, false).is_none() {
+            return Ok(None);
+        }
+        let Some(live) = store.resolve_person(id)? else {
+            return Ok(None);
+        };
+        let Some(record) = store.person_record_of(live, &[])? else {
+            return Ok(None);
+        };
+        let listed = self.listed_hit(store, who, live, &record.demographics, HitLevel::Identity)?;
+        Ok(Some(Identified {
+            person_id: live,
+            demographics: listed.demographics,
+        }))
     }
 
     /// Whether `who` has a care relationship (inferred or granted) with a live person: what a

@@ -247,7 +247,7 @@ fn an_administrator_manages_users_profiles_and_sessions_and_every_change_is_audi
     let (_, page) = get(&it, &s, &base);
     assert!(page.contains("<table id=\"sessions\""), "{page}");
     assert!(
-        page.contains("<td>social-worker-adults@X99001</td>"),
+        page.contains("<td data-label=\"Acting as\">social-worker-adults@X99001</td>"),
         "{page}"
     );
 

@@ -6,6 +6,7 @@
 
 mod axe;
 mod driver;
+mod layout;
 mod staff;
 
 use super::server::{Server, PASSWORD};

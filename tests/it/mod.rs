@@ -25,6 +25,7 @@ mod feeds_dir;
 mod fhir_api;
 mod merges;
 mod nhs;
+mod no_access_page;
 mod pages;
 mod policy;
 mod privacy;

@@ -180,7 +180,9 @@ fn same_person_links_and_unmerge_restores_the_previous_link_exactly() {
     assert_eq!(preview.matches("class=\"move\"").count(), 1, "{preview}");
     assert!(preview.contains("QA-ASC record CL-QA1"));
     assert!(
-        preview.contains(&format!("<td>person {council}</td>")),
+        preview.contains(&format!(
+            "<td data-label=\"Goes back to\">person {council}</td>"
+        )),
         "{preview}"
     );
     assert_eq!(
@@ -315,7 +317,9 @@ fn a_feed_merge_is_previewed_and_undone_from_the_page() {
     assert!(preview.contains("a merge from a feed"), "{preview}");
     assert_eq!(preview.matches("class=\"move\"").count(), 1, "{preview}");
     assert!(preview.contains("QM-PAS record MRN-QB"), "{preview}");
-    assert!(preview.contains(&format!("<td>person {retired}</td>")));
+    assert!(preview.contains(&format!(
+        "<td data-label=\"Goes back to\">person {retired}</td>"
+    )));
     assert!(
         preview.contains("Ambrose QUARRELL"),
         "the records that move"

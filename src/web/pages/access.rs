@@ -3,15 +3,14 @@
 //! alerted to the privacy officer), or, with a relationship, ask with a reason to see what was
 //! withheld as sensitive.
 
-use super::{record, seen, Page, UserBar};
-use crate::access::{password, Activity, Claim, Opened, Visible, CLAIM_REASONS, GLASS_REASONS};
+use super::no_access::refused;
+pub use super::no_access::Refused;
+use super::{record, seen, Page};
+use crate::access::{password, Activity, Claim, Opened, Visible};
 use crate::audit::Action;
 use crate::web::guards::{Clinical, Session};
 use crate::web::{ServerError, Web};
-use askama::Template;
-use askama_web::WebTemplate;
 use rocket::form::{Form, FromForm};
-use rocket::http::Status;
 use rocket::response::Redirect;
 use rocket::{post, routes, Either, Route, State};
 use std::time::Instant;
@@ -20,60 +19,8 @@ pub fn routes() -> Vec<Route> {
     routes![self_claim, break_glass, end_break_glass, show_sensitive]
 }
 
-pub struct Reason {
-    pub code: &'static str,
-    pub label: &'static str,
-}
-
-fn reasons(list: &[(&'static str, &'static str)]) -> Vec<Reason> {
-    list.iter()
-        .map(|(code, label)| Reason { code, label })
-        .collect()
-}
-
-/// The page for a record the user may not open. It reads the same whether or not anyone has
-/// that id: it names no one.
-#[derive(Template, WebTemplate)]
-#[template(path = "no_access.html")]
-pub struct NoAccessPage {
-    pub bar: Option<UserBar>,
-    pub person_id: i64,
-    pub may_claim: bool,
-    pub may_break_glass: bool,
-    pub claim_reasons: Vec<Reason>,
-    pub glass_reasons: Vec<Reason>,
-    pub claim_hours: i64,
-    pub glass_hours: i64,
-    pub message: Option<String>,
-}
-
-impl NoAccessPage {
-    pub fn user(&self) -> Option<&UserBar> {
-        self.bar.as_ref()
-    }
-}
-
-pub type Refused = Page<NoAccessPage>;
-
-fn refused(session: &Session, web: &Web, id: i64, message: Option<String>) -> Refused {
-    Page(
-        Status::Forbidden,
-        NoAccessPage {
-            bar: UserBar::of(session),
-            person_id: id,
-            may_claim: session.may(web, Activity::SelfClaim),
-            may_break_glass: session.may(web, Activity::BreakGlass),
-            claim_reasons: reasons(&CLAIM_REASONS),
-            glass_reasons: reasons(&GLASS_REASONS),
-            claim_hours: web.gate.config.self_claim_hours,
-            glass_hours: web.gate.config.break_glass_hours,
-            message,
-        },
-    )
-}
-
-/// The record behind `id` as this session may see it, or the no-access page. A refusal is
-/// audited (`view-refused`), without naming a person who may not exist.
+/// The record behind `id` as this session may see it, or the no-access page (which audits
+/// itself).
 pub fn load(
     session: &mut Session,
     web: &Web,
@@ -89,11 +36,7 @@ pub fn load(
     )?;
     match opened {
         Opened::Record(v) => Ok(Ok(*v)),
-        Opened::NoAccess { .. } => {
-            let detail = format!("record {id}");
-            session.audit(web, Action::ViewRefused, None, &detail, "denied")?;
-            Ok(Err(refused(session, web, id, None)))
-        }
+        Opened::NoAccess { .. } => Ok(Err(refused(session, web, id, None)?)),
     }
 }
 
@@ -121,15 +64,20 @@ fn claim(
     if !session.csrf_ok(form.csrf) || !session.may(web, activity) {
         let message = "The form had expired, or your role may not do this. Nothing was recorded.";
         return Ok(Either::Right(refused(
-            &session,
+            &mut session,
             web,
             id,
             Some(message.into()),
-        )));
+        )?));
     }
     if kind == Claim::BreakGlass {
         if let Err(message) = confirm_password(&mut session, web, form.password.unwrap_or(""))? {
-            return Ok(Either::Right(refused(&session, web, id, Some(message))));
+            return Ok(Either::Right(refused(
+                &mut session,
+                web,
+                id,
+                Some(message),
+            )?));
         }
     }
     let profile = session.profile.clone();
@@ -151,7 +99,7 @@ fn claim(
             Ok(Either::Left(Redirect::to(format!("/person/{id}"))))
         }
         Err(crate::error::Error::Invalid(why)) => {
-            Ok(Either::Right(refused(&session, web, id, Some(why))))
+            Ok(Either::Right(refused(&mut session, web, id, Some(why))?))
         }
         Err(e) => Err(e.into()),
     }
@@ -229,11 +177,11 @@ fn end_break_glass(
     if !session.csrf_ok(form.csrf) {
         let message = "The form had expired. Nothing was changed.";
         return Ok(Either::Right(refused(
-            &session,
+            &mut session,
             web,
             id,
             Some(message.into()),
-        )));
+        )?));
     }
     let (profile, ip) = (session.profile.clone(), session.ip.clone());
     web.gate.end_break_glass(
@@ -261,7 +209,7 @@ fn show_sensitive(
     form: Form<SensitiveForm<'_>>,
     web: &State<Web>,
 ) -> Result<Either<Page<record::RecordPage>, Refused>, ServerError> {
-    let session = clinical.0;
+    let mut session = clinical.0;
     let reason = form.reason.trim();
     if !session.csrf_ok(form.csrf)
         || !session.may(web, Activity::ViewSensitive)
@@ -269,11 +217,11 @@ fn show_sensitive(
     {
         let message = "Give a reason of at least 10 characters to see withheld items.";
         return Ok(Either::Right(refused(
-            &session,
+            &mut session,
             web,
             id,
             Some(message.into()),
-        )));
+        )?));
     }
     record::render(session, web, id, "", Some(reason))
 }

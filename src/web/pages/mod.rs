@@ -5,6 +5,7 @@ mod access;
 mod chart;
 mod dashboard;
 mod home;
+mod no_access;
 pub(crate) mod record;
 mod results;
 mod search;

@@ -140,7 +140,7 @@ pub(crate) fn outcome(read: Read, r: reqwest::blocking::Response) -> String {
         Read::SearchRows => {
             if body.contains("class=\"no-relationship\"") {
                 "identity"
-            } else if body.contains("<table id=\"results\">") {
+            } else if body.contains("<table id=\"results\"") {
                 "full"
             } else {
                 "none"
