@@ -7,6 +7,7 @@
 mod axe;
 mod driver;
 mod staff;
+mod summary;
 
 use super::server::{Server, PASSWORD};
 use driver::Driver;

@@ -51,6 +51,15 @@ impl NoAccessPage {
     pub fn user(&self) -> Option<&UserBar> {
         self.bar.as_ref()
     }
+
+    /// How long a self-claim lasts, in days where whole days: "7 days", not "168 hours".
+    pub fn claim_lasts(&self) -> String {
+        crate::record::when::duration_text(self.claim_hours)
+    }
+
+    pub fn glass_lasts(&self) -> String {
+        crate::record::when::duration_text(self.glass_hours)
+    }
 }
 
 pub type Refused = Page<NoAccessPage>;

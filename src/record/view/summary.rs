@@ -1,0 +1,580 @@
+//! The summary a clinician reads in the first ninety seconds, above everything else: alerts,
+//! advance directives (with the attorney and review dates), allergies (saying only what a
+//! source said), current medications reconciled across sources, and who to call.
+//!
+//! Fail closed: "No known allergies" only where a source recorded it; two sources that
+//! disagree are shown disagreeing; a dose that differs between sources is said to differ.
+
+use super::{date_text, is_current, when_text, PersonRecord};
+use crate::model::entry::{DirectiveKind, Medication};
+use crate::model::{Category, EntryBody, SourceKind, StoredEntry};
+use crate::record::when::{date_of, days_until};
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A review date this close (or passed) is flagged.
+pub const REVIEW_WARN_DAYS: i64 = 30;
+
+/// Medication lines shown before "show all".
+pub const MEDICATIONS_SHOWN: usize = 6;
+
+pub struct Summary {
+    /// Alerts in force: today, safeguarding alerts with who to call.
+    pub alerts: Vec<AlertLine>,
+    pub directives: Vec<DirectiveLine>,
+    pub allergies: Allergies,
+    pub medications: Vec<MedicationLine>,
+    pub contacts: Vec<ContactLine>,
+}
+
+pub struct AlertLine {
+    pub title: String,
+    pub detail: Option<String>,
+    pub who_to_call: Option<String>,
+    pub source: String,
+}
+
+pub struct DirectiveLine {
+    pub title: String,
+    pub description: Option<String>,
+    /// "Attorney" for an LPA, "Decision made by" otherwise.
+    pub person_label: &'static str,
+    pub person: Option<String>,
+    pub phone: Option<String>,
+    pub since: Option<String>,
+    pub review: Option<Review>,
+    pub source: String,
+}
+
+pub struct Review {
+    pub text: String,
+    /// Passed, or within [`REVIEW_WARN_DAYS`].
+    pub warn: bool,
+}
+
+/// What the sources say about allergies, as one of four states.
+pub struct Allergies {
+    /// `none` (no source sent any), `nkda`, `listed`, `conflict`: the CSS class.
+    pub state: &'static str,
+    pub headline: String,
+    pub items: Vec<AllergyLine>,
+    /// Who recorded "no known allergies", and when.
+    pub nkda_from: Vec<String>,
+}
+
+pub struct AllergyLine {
+    pub text: String,
+    pub source: String,
+}
+
+pub struct MedicationLine {
+    pub name: String,
+    pub sources: Vec<MedicationSource>,
+    /// Set when the sources' doses differ.
+    pub dose_warning: Option<String>,
+}
+
+pub struct MedicationSource {
+    pub source: String,
+    pub dose: String,
+    /// "last issued 3 Feb 2024" or "recorded 3 Feb 2024".
+    pub dated: Option<String>,
+    /// How many of this source's entries were folded into the line.
+    pub records: usize,
+}
+
+pub struct ContactLine {
+    pub role: String,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+impl Summary {
+    pub fn build(r: &PersonRecord, today: NaiveDate) -> Self {
+        let current: Vec<&StoredEntry> =
+            r.entries.iter().filter(|e| is_current(e, today)).collect();
+        Self {
+            alerts: alerts(&current),
+            directives: directives(&current, today),
+            allergies: allergies(&current),
+            medications: medications(r, &current),
+            contacts: contacts(&current),
+        }
+    }
+
+    /// The allergy state of these current entries (the banner's flag says the same).
+    pub fn allergies_of(current: &[&StoredEntry]) -> Allergies {
+        allergies(current)
+    }
+
+    pub fn medications_first(&self) -> &[MedicationLine] {
+        &self.medications[..self.medications.len().min(MEDICATIONS_SHOWN)]
+    }
+
+    pub fn medications_rest(&self) -> &[MedicationLine] {
+        &self.medications[self.medications.len().min(MEDICATIONS_SHOWN)..]
+    }
+}
+
+fn source_of(e: &StoredEntry) -> String {
+    e.provenance.organisation.clone()
+}
+
+fn alerts(current: &[&StoredEntry]) -> Vec<AlertLine> {
+    current
+        .iter()
+        .filter_map(|e| match &e.entry.body {
+            EntryBody::Safeguarding(s) => {
+                let detail = [s.description.as_deref(), s.risk_level.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| !t.eq_ignore_ascii_case(&e.entry.title))
+                    .collect::<Vec<_>>();
+                Some(AlertLine {
+                    title: format!("Safeguarding: {}", e.entry.title),
+                    detail: (!detail.is_empty()).then(|| detail.join("; ")),
+                    who_to_call: s.contact.clone(),
+                    source: source_of(e),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn review(date: &str, today: NaiveDate) -> Review {
+    let Some(d) = date_of(date) else {
+        return Review {
+            text: format!("Review: {date}"),
+            warn: false,
+        };
+    };
+    let days = days_until(d, today);
+    let shown = date_text(d);
+    if days < 0 {
+        Review {
+            text: format!("Review date passed: {shown}"),
+            warn: true,
+        }
+    } else if days == 0 {
+        Review {
+            text: format!("Review due today ({shown})"),
+            warn: true,
+        }
+    } else if days <= REVIEW_WARN_DAYS {
+        let unit = if days == 1 { "day" } else { "days" };
+        Review {
+            text: format!("Review due in {days} {unit} ({shown})"),
+            warn: true,
+        }
+    } else {
+        Review {
+            text: format!("Review by {shown}"),
+            warn: false,
+        }
+    }
+}
+
+/// The phone number of the person named, from the next-of-kin or care-network entries of the
+/// same record: feeds name the attorney on the directive and give their number with the person.
+fn phone_of(name: &str, current: &[&StoredEntry]) -> Option<String> {
+    let wanted = name_key(name);
+    let same = |n: &Option<String>| n.as_deref().map(name_key).as_ref() == Some(&wanted);
+    current.iter().find_map(|e| match &e.entry.body {
+        EntryBody::NextOfKin(k) if same(&k.name) => k.phone.clone(),
+        EntryBody::CareNetwork(c) if same(&c.name) => c.phone.clone(),
+        _ => None,
+    })
+}
+
+/// A person's name as compared: case, spacing and a note in brackets ("Jean Clarke
+/// (attorney)") do not make two names different.
+fn name_key(name: &str) -> String {
+    let plain = name.split('(').next().unwrap_or(name);
+    plain
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn directives(current: &[&StoredEntry], today: NaiveDate) -> Vec<DirectiveLine> {
+    current
+        .iter()
+        .filter_map(|e| match &e.entry.body {
+            EntryBody::AdvanceDirective(a) => {
+                let lpa = matches!(
+                    a.kind,
+                    DirectiveKind::LpaHealthWelfare | DirectiveKind::LpaPropertyFinance
+                );
+                let person = a.responsible_person.clone();
+                Some(DirectiveLine {
+                    title: e.entry.title.clone(),
+                    description: a
+                        .description
+                        .clone()
+                        .filter(|d| !d.eq_ignore_ascii_case(&e.entry.title)),
+                    person_label: if lpa { "Attorney" } else { "Decision made by" },
+                    phone: person.as_deref().and_then(|p| phone_of(p, current)),
+                    person,
+                    since: e.entry.start.as_deref().map(when_text),
+                    review: a.review_date.as_deref().map(|d| review(d, today)),
+                    source: source_of(e),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// SNOMED CT codes for "no known allergy" and its kinds (drug, food, environmental, insect
+/// venom, latex): a statement that allergies were asked about and none found.
+const NO_KNOWN_ALLERGY_CODES: &[&str] = &[
+    "716186003",
+    "409137002",
+    "429625007",
+    "428607008",
+    "428197003",
+    "1003774007",
+];
+
+/// Whether an allergy entry records that the person has no known allergies.
+pub fn is_no_known_allergy(e: &StoredEntry) -> bool {
+    if e.entry
+        .code
+        .as_deref()
+        .is_some_and(|c| NO_KNOWN_ALLERGY_CODES.contains(&c.trim()))
+    {
+        return true;
+    }
+    let substance = match &e.entry.body {
+        EntryBody::Allergy(a) => a.substance.as_deref().unwrap_or(""),
+        _ => "",
+    };
+    [e.entry.title.as_str(), substance].iter().any(|t| {
+        let t = t.trim().trim_end_matches('.').to_lowercase();
+        matches!(t.as_str(), "nkda" | "nka" | "nkfa")
+            || (t.starts_with("no known") && t.contains("allerg"))
+    })
+}
+
+fn allergies(current: &[&StoredEntry]) -> Allergies {
+    let all: Vec<&StoredEntry> = current
+        .iter()
+        .copied()
+        .filter(|e| e.entry.category == Category::Allergy)
+        .collect();
+    let (none_known, listed): (Vec<&StoredEntry>, Vec<&StoredEntry>) =
+        all.into_iter().partition(|e| is_no_known_allergy(e));
+    let nkda_from: Vec<String> = none_known
+        .iter()
+        .map(|e| {
+            let when = e
+                .entry
+                .recorded_at
+                .as_deref()
+                .or(e.entry.start.as_deref())
+                .map(|t| format!(" ({})", when_text(t)))
+                .unwrap_or_default();
+            format!("{}{when}", source_of(e))
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut seen = BTreeSet::new();
+    let items: Vec<AllergyLine> = listed
+        .iter()
+        .filter(|e| seen.insert(e.entry.title.to_lowercase()))
+        .map(|e| AllergyLine {
+            text: allergy_text(e),
+            source: source_of(e),
+        })
+        .collect();
+    let names = || {
+        items
+            .iter()
+            .map(|i| i.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let (state, headline) = match (nkda_from.is_empty(), items.is_empty()) {
+        (true, true) => ("none", "No allergy information".to_owned()),
+        (false, true) => ("nkda", "No known allergies".to_owned()),
+        (true, false) => ("listed", format!("Allergies: {}", names())),
+        (false, false) => (
+            "conflict",
+            format!(
+                "Allergies conflict: one source records no known allergies, another records {}",
+                names()
+            ),
+        ),
+    };
+    Allergies {
+        state,
+        headline,
+        items,
+        nkda_from,
+    }
+}
+
+/// "Penicillin (rash, severe)".
+pub fn allergy_text(e: &StoredEntry) -> String {
+    let EntryBody::Allergy(a) = &e.entry.body else {
+        return e.entry.title.clone();
+    };
+    let more: Vec<String> = [a.reaction.as_deref(), a.severity.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::to_lowercase)
+        .collect();
+    if more.is_empty() {
+        e.entry.title.clone()
+    } else {
+        format!("{} ({})", e.entry.title, more.join(", "))
+    }
+}
+
+/// Words that end a medicine's name in a product description: "Amlodipine 5mg tablets" is
+/// amlodipine.
+const FORM_WORDS: &[&str] = &[
+    "tablet",
+    "tablets",
+    "capsule",
+    "capsules",
+    "oral",
+    "solution",
+    "suspension",
+    "injection",
+    "cream",
+    "ointment",
+    "inhaler",
+    "patch",
+    "patches",
+    "modified-release",
+    "m/r",
+    "mr",
+    "gastro-resistant",
+    "dispersible",
+    "effervescent",
+    "liquid",
+    "drops",
+    "spray",
+    "suppositories",
+    "syrup",
+];
+
+/// The medicine's name without strength or form, lower case: the key that says two entries
+/// are the same drug.
+pub fn drug_key(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(')
+        .map(|w| w.trim().to_lowercase())
+        .filter(|w| !w.is_empty())
+        .take_while(|w| !w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .take_while(|w| !FORM_WORDS.contains(&w.as_str()))
+        .collect();
+    words.join(" ")
+}
+
+fn kind_of(r: &PersonRecord, source_code: &str) -> Option<SourceKind> {
+    r.sources
+        .iter()
+        .find(|s| s.source_code == source_code)
+        .map(|s| s.source_kind)
+}
+
+fn kind_label(k: Option<SourceKind>) -> &'static str {
+    match k {
+        Some(SourceKind::Gp) => "GP",
+        Some(SourceKind::Acute) => "hospital",
+        Some(SourceKind::Community) => "community",
+        Some(SourceKind::MentalHealth) => "mental health",
+        Some(SourceKind::SocialCare) => "social care",
+        None => "source",
+    }
+}
+
+/// A dose as compared: case, spaces and punctuation do not make two doses different.
+fn dose_key(dose: &str) -> String {
+    dose.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn dose_text(m: &Medication) -> String {
+    let parts: Vec<&str> = [m.dose.as_deref(), m.frequency.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    if parts.is_empty() {
+        "dose not stated".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The newest date an entry carries.
+fn latest(e: &StoredEntry) -> Option<&str> {
+    [e.entry.start.as_deref(), e.entry.recorded_at.as_deref()]
+        .into_iter()
+        .flatten()
+        .max()
+}
+
+fn medications(r: &PersonRecord, current: &[&StoredEntry]) -> Vec<MedicationLine> {
+    // Group by drug: the same code joins entries whose names differ.
+    let mut key_of_code: BTreeMap<String, String> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<(&StoredEntry, &Medication)>> = BTreeMap::new();
+    for e in current {
+        let EntryBody::Medication(m) = &e.entry.body else {
+            continue;
+        };
+        let name = m.name.as_deref().unwrap_or(&e.entry.title);
+        let mut key = drug_key(name);
+        if key.is_empty() {
+            key = e.entry.title.to_lowercase();
+        }
+        if let Some(code) = e.entry.code.as_deref().filter(|c| !c.trim().is_empty()) {
+            key = key_of_code
+                .entry(code.trim().to_owned())
+                .or_insert(key)
+                .clone();
+        }
+        groups.entry(key).or_default().push((e, m));
+    }
+    let mut lines: Vec<(Option<String>, MedicationLine)> = groups
+        .into_values()
+        .map(|entries| {
+            let mut by_source: BTreeMap<&str, Vec<(&StoredEntry, &Medication)>> = BTreeMap::new();
+            for (e, m) in &entries {
+                by_source
+                    .entry(e.provenance.source_code.as_str())
+                    .or_default()
+                    .push((e, m));
+            }
+            let sources: Vec<(MedicationSource, String)> = by_source
+                .into_iter()
+                .filter_map(|(code, mut list)| {
+                    list.sort_by(|a, b| latest(b.0).cmp(&latest(a.0)));
+                    let (e, m) = list.first()?;
+                    let dated = latest(e).map(|t| {
+                        let verb = if m.kind.as_deref() == Some("request") {
+                            "last issued"
+                        } else {
+                            "recorded"
+                        };
+                        format!("{verb} {}", when_text(t))
+                    });
+                    let kind = kind_label(kind_of(r, code));
+                    Some((
+                        MedicationSource {
+                            source: format!("{} ({kind})", e.provenance.organisation),
+                            dose: dose_text(m),
+                            dated,
+                            records: list.len(),
+                        },
+                        m.dose.as_deref().map(dose_key).unwrap_or_default(),
+                    ))
+                })
+                .collect();
+            let doses: BTreeSet<&str> = sources
+                .iter()
+                .map(|(_, d)| d.as_str())
+                .filter(|d| !d.is_empty())
+                .collect();
+            let dose_warning = (doses.len() > 1).then(|| {
+                "Doses differ between sources: check which is current before giving or prescribing"
+                    .to_owned()
+            });
+            let newest = entries
+                .iter()
+                .filter_map(|(e, _)| latest(e))
+                .max()
+                .map(str::to_owned);
+            let (first, m) = entries[0];
+            let name = m.name.clone().unwrap_or_else(|| first.entry.title.clone());
+            (
+                newest,
+                MedicationLine {
+                    name,
+                    sources: sources.into_iter().map(|(s, _)| s).collect(),
+                    dose_warning,
+                },
+            )
+        })
+        .collect();
+    // A difference first, then the most recently dated.
+    lines.sort_by(|a, b| {
+        (b.1.dose_warning.is_some(), &b.0).cmp(&(a.1.dose_warning.is_some(), &a.0))
+    });
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+fn contacts(current: &[&StoredEntry]) -> Vec<ContactLine> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut push =
+        |out: &mut Vec<ContactLine>, role: String, name: String, phone: Option<String>| {
+            if seen.insert((role.clone(), name.to_lowercase())) {
+                out.push(ContactLine { role, name, phone });
+            }
+        };
+    for e in current {
+        if let EntryBody::NextOfKin(k) = &e.entry.body {
+            let who = if k.is_carer { "Carer" } else { "Next of kin" };
+            let role = match &k.relationship {
+                Some(rel) => format!("{who} ({})", rel.to_lowercase()),
+                None => who.to_owned(),
+            };
+            let name = k.name.clone().unwrap_or_else(|| e.entry.title.clone());
+            push(&mut out, role, name, k.phone.clone());
+        }
+    }
+    for e in current {
+        match &e.entry.body {
+            EntryBody::MentalHealth(m) => {
+                if let Some(name) = &m.care_coordinator {
+                    let role = match &m.team {
+                        Some(t) => format!("Care coordinator, {t}"),
+                        None => "Care coordinator".to_owned(),
+                    };
+                    push(&mut out, role, name.clone(), m.coordinator_contact.clone());
+                }
+            }
+            EntryBody::SocialCare(s) => {
+                if let Some(name) = &s.named_worker {
+                    let role = match &s.team {
+                        Some(t) => format!("Social care named worker, {t}"),
+                        None => "Social care named worker".to_owned(),
+                    };
+                    push(&mut out, role, name.clone(), s.worker_contact.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    for e in current {
+        if let EntryBody::CareNetwork(c) = &e.entry.body {
+            let Some(name) = c.name.clone().or_else(|| c.team.clone()) else {
+                continue;
+            };
+            let role = [c.role.as_deref(), c.agency.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let role = if role.is_empty() {
+                "Care network".to_owned()
+            } else {
+                role
+            };
+            push(&mut out, role, name, c.phone.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
