@@ -48,7 +48,7 @@ fn the_summary_comes_before_the_full_record_in_reading_order() {
     let summary = &p[at(&p, "id=\"summary\"")..at(&p, "id=\"full-record\"")];
     for expected in [
         "DNACPR decision",
-        "Allergies: Penicillin",
+        "Penicillin (",
         "Alendronic acid 70mg tablets",
         "Paracetamol 500mg tablets",
         "Susan",

@@ -32,13 +32,15 @@ pub struct AlertLine {
     pub detail: Option<String>,
     pub who_to_call: Option<String>,
     pub source: String,
+    /// How many entries say the same.
+    pub times: usize,
 }
 
 pub struct DirectiveLine {
     pub title: String,
     pub description: Option<String>,
-    /// "Attorney" for an LPA, "Decision made by" otherwise.
     pub person_label: &'static str,
+    /// The attorney of an LPA.
     pub person: Option<String>,
     pub phone: Option<String>,
     pub since: Option<String>,
@@ -121,25 +123,46 @@ fn source_of(e: &StoredEntry) -> String {
 }
 
 fn alerts(current: &[&StoredEntry]) -> Vec<AlertLine> {
-    current
-        .iter()
-        .filter_map(|e| match &e.entry.body {
-            EntryBody::Safeguarding(s) => {
-                let detail = [s.description.as_deref(), s.risk_level.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| !t.eq_ignore_ascii_case(&e.entry.title))
-                    .collect::<Vec<_>>();
-                Some(AlertLine {
-                    title: format!("Safeguarding: {}", e.entry.title),
-                    detail: (!detail.is_empty()).then(|| detail.join("; ")),
-                    who_to_call: s.contact.clone(),
-                    source: source_of(e),
-                })
-            }
-            _ => None,
-        })
-        .collect()
+    let mut out: Vec<AlertLine> = Vec::new();
+    for e in current {
+        let EntryBody::Safeguarding(s) = &e.entry.body else {
+            continue;
+        };
+        let title = if e.entry.title.to_lowercase().starts_with("safeguarding") {
+            e.entry.title.clone()
+        } else {
+            format!("Safeguarding: {}", e.entry.title)
+        };
+        let lower = title.to_lowercase();
+        let mut detail: Vec<String> = [s.alert_type.as_deref(), s.description.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|t| !lower.contains(&t.to_lowercase()))
+            .map(str::to_owned)
+            .collect();
+        detail.extend(
+            s.risk_level
+                .as_deref()
+                .map(|r| format!("risk {}", r.to_lowercase())),
+        );
+        let line = AlertLine {
+            title,
+            detail: (!detail.is_empty()).then(|| detail.join("; ")),
+            who_to_call: s.contact.clone(),
+            source: source_of(e),
+            times: 1,
+        };
+        // Feeds resend the same alert: one line, counted.
+        match out.iter_mut().find(|a| {
+            a.title.eq_ignore_ascii_case(&line.title)
+                && a.detail == line.detail
+                && a.who_to_call == line.who_to_call
+        }) {
+            Some(same) => same.times += 1,
+            None => out.push(line),
+        }
+    }
+    out
 }
 
 fn review(date: &str, today: NaiveDate) -> Review {
@@ -213,10 +236,15 @@ fn directives(current: &[&StoredEntry], today: NaiveDate) -> Vec<DirectiveLine> 
                     description: a
                         .description
                         .clone()
-                        .filter(|d| !d.eq_ignore_ascii_case(&e.entry.title)),
-                    person_label: if lpa { "Attorney" } else { "Decision made by" },
-                    phone: person.as_deref().and_then(|p| phone_of(p, current)),
-                    person,
+                        .filter(|d| !restates(d, &e.entry.title)),
+                    person_label: "Attorney",
+                    // Who made a DNACPR or ReSPECT decision is in the full record; the
+                    // attorney is someone to call.
+                    phone: person
+                        .as_deref()
+                        .filter(|_| lpa)
+                        .and_then(|p| phone_of(p, current)),
+                    person: person.filter(|_| lpa),
                     since: e.entry.start.as_deref().map(when_text),
                     review: a.review_date.as_deref().map(|d| review(d, today)),
                     source: source_of(e),
@@ -225,6 +253,17 @@ fn directives(current: &[&StoredEntry], today: NaiveDate) -> Vec<DirectiveLine> 
             _ => None,
         })
         .collect()
+}
+
+/// Whether a directive's description only says again what its title says ("DNACPR - do not
+/// attempt cardiopulmonary resuscitation" under "DNACPR decision").
+fn restates(description: &str, title: &str) -> bool {
+    let d = description.to_lowercase();
+    d == title.to_lowercase()
+        || title
+            .split_whitespace()
+            .next()
+            .is_some_and(|first| d.contains(&first.to_lowercase()))
 }
 
 /// SNOMED CT codes for "no known allergy" and its kinds (drug, food, environmental, insect
@@ -485,7 +524,7 @@ fn medications(r: &PersonRecord, current: &[&StoredEntry]) -> Vec<MedicationLine
                 .filter(|d| !d.is_empty())
                 .collect();
             let dose_warning = (doses.len() > 1).then(|| {
-                "Doses differ between sources: check which is current before giving or prescribing"
+                "Doses differ between sources"
                     .to_owned()
             });
             let newest = entries

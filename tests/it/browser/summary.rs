@@ -109,7 +109,8 @@ fn first_screen_holds_flags_directives_allergies_and_medications_at_phone_and_de
                 assert!(
                     bottom <= inner,
                     "at {w}×{h}, {what} ({css}) ends at {bottom} px, below the first screen \
-                     ({inner} px)"
+                     ({inner} px); the page from the top: {}",
+                    layout(&c).await
                 );
             }
             let text = body_text(&c).await;
@@ -236,6 +237,23 @@ async fn resize(c: &Client, w: u32, h: u32) {
         (i64::from(w), i64::from(h)),
         "the viewport did not resize"
     );
+}
+
+/// Where the first blocks of the record page lie, for a failure message.
+async fn layout(c: &Client) -> String {
+    let script = "return ['header.top', '.record-nav', '#banner', '#banner h1', '#banner .flags', \
+        'dl.demographics', '.notice', '#summary-alerts', '#summary-directives', \
+        '#summary-allergies', '#summary-medications', '#summary-contacts', '#banner .flags li'].map(css => { \
+        const e = document.querySelector(css); if (!e) return css + ' none'; \
+        const r = e.getBoundingClientRect(); \
+        return css + ' ' + e.innerText.slice(0, 80) + ' ' + Math.round(r.top + window.scrollY) + '–' + Math.round(r.bottom + window.scrollY); \
+        }).join('; ');";
+    c.execute(script, vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn js_f64(c: &Client, script: &str) -> f64 {
