@@ -69,7 +69,17 @@ pub struct Section {
 }
 
 /// Items a section of the full record shows before "show all".
-pub const SECTION_SHOWN: usize = 3;
+pub const SECTION_SHOWN: usize = 2;
+
+/// Categories the summary already gives in full: their sections show the latest item only.
+const SUMMARISED: [Category; 6] = [
+    Category::AdvanceDirective,
+    Category::Allergy,
+    Category::Medication,
+    Category::Safeguarding,
+    Category::NextOfKin,
+    Category::CareNetwork,
+];
 
 impl Section {
     pub fn first(&self) -> &[Item] {
@@ -144,7 +154,12 @@ impl RecordView {
                     .collect();
                 // Stable: keeps newest-first order within matches and non-matches.
                 items.sort_by_key(|i| !i.found);
-                let shown = items.iter().filter(|i| i.found).count().max(SECTION_SHOWN);
+                let few = if SUMMARISED.contains(&category) {
+                    1
+                } else {
+                    SECTION_SHOWN
+                };
+                let shown = items.iter().filter(|i| i.found).count().max(few);
                 Section {
                     category: category.as_str(),
                     label: category.label(),
@@ -363,7 +378,7 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
         nhs_status,
         sex: d
             .sex
-            .map(|s| title_case(s.as_str()))
+            .map(|s| status_words(s.as_str()))
             .unwrap_or_else(|| "not known".into()),
         address,
         gp,

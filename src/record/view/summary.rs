@@ -523,10 +523,7 @@ fn medications(r: &PersonRecord, current: &[&StoredEntry]) -> Vec<MedicationLine
                 .map(|(_, d)| d.as_str())
                 .filter(|d| !d.is_empty())
                 .collect();
-            let dose_warning = (doses.len() > 1).then(|| {
-                "Doses differ between sources"
-                    .to_owned()
-            });
+            let dose_warning = (doses.len() > 1).then(|| "Doses differ between sources".to_owned());
             let newest = entries
                 .iter()
                 .filter_map(|(e, _)| latest(e))
