@@ -141,21 +141,48 @@ fn hidden_field_test_no_page_shows_an_internal_key_where_a_label_exists() {
     let driver = Driver::start();
     let s = Server::start();
     give_margaret_every_category(&s);
-    let margaret = super::super::server::person_with_nhs(&s.env, MARGARET);
+    let nhs = |n: &str| super::super::server::person_with_nhs(&s.env, n);
+    let margaret = nhs(MARGARET);
+    let daniel = nhs("9997661001");
+    // John (mental health, COVID-19 positive), Robert (died; LPA), Tyler and Chloe
+    // (looked after; child protection).
+    let people = [
+        margaret,
+        nhs("9998934850"),
+        nhs("9991256555"),
+        nhs("9998137284"),
+        nhs("9993605670"),
+    ];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
         let c = driver.session().await;
-        sign_in(&c, &s).await;
-        for page in [
-            "/".to_owned(),
-            "/search?q=Margaret+Thompson".to_owned(),
-            format!("/person/{margaret}"),
-            format!("/person/{margaret}/timeline"),
-            format!("/person/{margaret}/results"),
-        ] {
+        let mut pages = vec![
+            ("clin", "/".to_owned()),
+            ("clin", "/search?q=Margaret+Thompson".to_owned()),
+            // Daniel's practice is not the clinician's: the no-access page.
+            ("clin", format!("/person/{daniel}")),
+        ];
+        for person in people {
+            for tab in ["", "/timeline", "/results"] {
+                pages.push(("clin", format!("/person/{person}{tab}")));
+            }
+        }
+        pages.extend([
+            ("it", "/admin/feeds".to_owned()),
+            ("it", "/admin/users".to_owned()),
+            ("po", "/privacy/alerts".to_owned()),
+            ("po", format!("/privacy/person?person={margaret}")),
+        ]);
+        let mut signed_in = "";
+        for (user, page) in pages {
+            if user != signed_in {
+                c.delete_all_cookies().await.unwrap();
+                sign_in_as(&c, &s, user).await;
+                signed_in = user;
+            }
             c.goto(&s.url(&page)).await.unwrap();
             wait_for(&c, "main").await;
             // Open every "show all", so that what it hides is read too.
@@ -204,8 +231,12 @@ fn the_hidden_field_check_finds_keys_as_words_only() {
 }
 
 async fn sign_in(c: &Client, s: &Server) {
+    sign_in_as(c, s, "clin").await;
+}
+
+async fn sign_in_as(c: &Client, s: &Server, user: &str) {
     c.goto(&s.url("/login")).await.unwrap();
-    find(c, "#username").await.send_keys("clin").await.unwrap();
+    find(c, "#username").await.send_keys(user).await.unwrap();
     find(c, "#password")
         .await
         .send_keys(PASSWORD)
