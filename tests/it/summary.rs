@@ -99,3 +99,69 @@ fn regression_lasts_168_hours_reads_as_7_days() {
     assert!(!p.contains("168 hours"));
     assert!(p.contains("for 4 hours;"));
 }
+
+/// The text of a page without its tags.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Whether `text` holds an ISO 8601 time such as `2024-02-03T11:05`.
+fn has_iso_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(13).any(|w| {
+        w[..4].iter().all(u8::is_ascii_digit)
+            && w[4] == b'-'
+            && w[7] == b'-'
+            && w[10] == b'T'
+            && w[11..13].iter().all(u8::is_ascii_digit)
+    })
+}
+
+#[test]
+fn regression_staff_pages_show_uk_dates_and_local_times_not_iso_or_utc() {
+    let s = Server::start();
+    let clin = s.login("clin");
+    let it = s.login("it");
+    let po = s.login("po");
+    let margaret = person_with_nhs(&s.env, MARGARET);
+    let robert = person_with_nhs(&s.env, ROBERT);
+    for (who, path) in [
+        (&clin, format!("/person/{margaret}")),
+        (&clin, format!("/person/{margaret}/timeline")),
+        (&clin, format!("/person/{robert}")),
+        (&it, "/admin/feeds".to_owned()),
+        (&it, "/admin/feeds/WGH-PAS".to_owned()),
+        (&po, format!("/privacy/person?person={margaret}")),
+    ] {
+        let (status, p) = page(&s, who, &path);
+        assert_eq!(status, 200, "{path}");
+        // The feed counts' day still starts at midnight UTC, and the caption says so.
+        let text = visible_text(&p).replace("since midnight UTC", "");
+        assert!(!has_iso_time(&text), "{path} shows an ISO 8601 time");
+        assert!(!text.contains("UTC"), "{path} shows a time in UTC");
+    }
+    let (_, p) = page(&s, &clin, &format!("/person/{margaret}"));
+    assert!(
+        p.contains(" GMT") || p.contains(" BST"),
+        "the record shows no local time"
+    );
+}
+
+#[test]
+fn the_iso_time_check_finds_iso_times() {
+    assert!(has_iso_time("received 2024-02-03T11:05:00Z"));
+    assert!(!has_iso_time("received 3 Feb 2024 11:05 GMT"));
+}

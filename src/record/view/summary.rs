@@ -18,6 +18,9 @@ pub const REVIEW_WARN_DAYS: i64 = 30;
 /// Medication lines shown before "show all".
 pub const MEDICATIONS_SHOWN: usize = 6;
 
+/// Contacts shown before "show all": next of kin and carers come first.
+pub const CONTACTS_SHOWN: usize = 5;
+
 pub struct Summary {
     /// Alerts in force: today, safeguarding alerts with who to call.
     pub alerts: Vec<AlertLine>,
@@ -107,6 +110,14 @@ impl Summary {
     /// The allergy state of these current entries (the banner's flag says the same).
     pub fn allergies_of(current: &[&StoredEntry]) -> Allergies {
         allergies(current)
+    }
+
+    pub fn contacts_first(&self) -> &[ContactLine] {
+        &self.contacts[..self.contacts.len().min(CONTACTS_SHOWN)]
+    }
+
+    pub fn contacts_rest(&self) -> &[ContactLine] {
+        &self.contacts[self.contacts.len().min(CONTACTS_SHOWN)..]
     }
 
     pub fn medications_first(&self) -> &[MedicationLine] {
