@@ -74,6 +74,11 @@ fn regression_the_lpa_flag_names_the_attorney() {
         directives.contains("Attorney: Jean Clarke"),
         "the LPA does not name the attorney: {directives}"
     );
+    // Her number comes with her as a related person in the GP's feed.
+    assert!(
+        directives.contains("01632 960222"),
+        "the LPA does not give the attorney's number: {directives}"
+    );
 }
 
 #[test]

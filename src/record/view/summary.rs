@@ -221,13 +221,14 @@ fn phone_of(name: &str, current: &[&StoredEntry]) -> Option<String> {
     })
 }
 
-/// A person's name as compared: case, spacing and a note in brackets ("Jean Clarke
-/// (attorney)") do not make two names different.
+/// A person's name as compared: case, spacing, a title and a note in brackets ("Mrs Jean
+/// Clarke", "Jean Clarke (attorney)") do not make two names different.
 fn name_key(name: &str) -> String {
     let plain = name.split('(').next().unwrap_or(name);
     plain
         .split_whitespace()
-        .map(str::to_lowercase)
+        .map(|w| w.trim_end_matches('.').to_lowercase())
+        .filter(|w| !matches!(w.as_str(), "mr" | "mrs" | "ms" | "miss" | "mx" | "dr"))
         .collect::<Vec<_>>()
         .join(" ")
 }

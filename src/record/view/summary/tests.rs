@@ -248,7 +248,7 @@ fn regression_the_lpa_names_the_attorney_and_their_number() {
         "Jean Clarke",
         None,
         EntryBody::NextOfKin(NextOfKin {
-            name: Some("Jean Clarke".into()),
+            name: Some("Mrs Jean CLARKE".into()),
             relationship: Some("Wife".into()),
             phone: Some("01632 960123".into()),
             ..Default::default()
