@@ -113,6 +113,19 @@ fn first_screen_holds_flags_directives_allergies_and_medications_at_phone_and_de
                     layout(&c).await
                 );
             }
+            super::axe::assert_accessible(&c, &format!("record at {w}×{h}")).await;
+            // Every "show all" opened, the summary and the full record still fit the width.
+            c.execute(
+                "document.querySelectorAll('details').forEach(d => d.open = true);",
+                vec![],
+            )
+            .await
+            .unwrap();
+            let wide = js_f64(&c, "return document.documentElement.scrollWidth;").await;
+            assert!(
+                wide <= f64::from(w),
+                "at {w}×{h}, the record is {wide} px wide: it scrolls sideways"
+            );
             let text = body_text(&c).await;
             for expected in [
                 "DNACPR",
