@@ -6,11 +6,11 @@
 //! disagree are shown disagreeing; a dose that differs between sources is said to differ.
 
 use super::{date_text, is_current, when_text, PersonRecord};
-use crate::model::entry::{DirectiveKind, Medication};
-use crate::model::{Category, EntryBody, SourceKind, StoredEntry};
+use crate::model::entry::DirectiveKind;
+use crate::model::{EntryBody, StoredEntry};
 use crate::record::when::{date_of, days_until};
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A review date this close (or passed) is flagged.
 pub const REVIEW_WARN_DAYS: i64 = 30;
@@ -101,15 +101,15 @@ impl Summary {
         Self {
             alerts: alerts(&current),
             directives: directives(&current, today),
-            allergies: allergies(&current),
-            medications: medications(r, &current),
+            allergies: allergies::allergies(&current),
+            medications: medications::medications(r, &current),
             contacts: contacts(&current),
         }
     }
 
     /// The allergy state of these current entries (the banner's flag says the same).
     pub fn allergies_of(current: &[&StoredEntry]) -> Allergies {
-        allergies(current)
+        allergies::allergies(current)
     }
 
     pub fn contacts_first(&self) -> &[ContactLine] {
@@ -278,288 +278,6 @@ fn restates(description: &str, title: &str) -> bool {
             .is_some_and(|first| d.contains(&first.to_lowercase()))
 }
 
-/// SNOMED CT codes for "no known allergy" and its kinds (drug, food, environmental, insect
-/// venom, latex): a statement that allergies were asked about and none found.
-const NO_KNOWN_ALLERGY_CODES: &[&str] = &[
-    "716186003",
-    "409137002",
-    "429625007",
-    "428607008",
-    "428197003",
-    "1003774007",
-];
-
-/// Whether an allergy entry records that the person has no known allergies.
-pub fn is_no_known_allergy(e: &StoredEntry) -> bool {
-    if e.entry
-        .code
-        .as_deref()
-        .is_some_and(|c| NO_KNOWN_ALLERGY_CODES.contains(&c.trim()))
-    {
-        return true;
-    }
-    let substance = match &e.entry.body {
-        EntryBody::Allergy(a) => a.substance.as_deref().unwrap_or(""),
-        _ => "",
-    };
-    [e.entry.title.as_str(), substance].iter().any(|t| {
-        let t = t.trim().trim_end_matches('.').to_lowercase();
-        matches!(t.as_str(), "nkda" | "nka" | "nkfa")
-            || (t.starts_with("no known") && t.contains("allerg"))
-    })
-}
-
-fn allergies(current: &[&StoredEntry]) -> Allergies {
-    let all: Vec<&StoredEntry> = current
-        .iter()
-        .copied()
-        .filter(|e| e.entry.category == Category::Allergy)
-        .collect();
-    let (none_known, listed): (Vec<&StoredEntry>, Vec<&StoredEntry>) =
-        all.into_iter().partition(|e| is_no_known_allergy(e));
-    let nkda_from: Vec<String> = none_known
-        .iter()
-        .map(|e| {
-            let when = e
-                .entry
-                .recorded_at
-                .as_deref()
-                .or(e.entry.start.as_deref())
-                .map(|t| format!(" ({})", when_text(t)))
-                .unwrap_or_default();
-            format!("{}{when}", source_of(e))
-        })
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut seen = BTreeSet::new();
-    let items: Vec<AllergyLine> = listed
-        .iter()
-        .filter(|e| seen.insert(e.entry.title.to_lowercase()))
-        .map(|e| AllergyLine {
-            text: allergy_text(e),
-            source: source_of(e),
-        })
-        .collect();
-    let names = || {
-        items
-            .iter()
-            .map(|i| i.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let (state, headline) = match (nkda_from.is_empty(), items.is_empty()) {
-        (true, true) => ("none", "No allergy information".to_owned()),
-        (false, true) => ("nkda", "No known allergies".to_owned()),
-        (true, false) => ("listed", format!("Allergies: {}", names())),
-        (false, false) => (
-            "conflict",
-            format!(
-                "Allergies conflict: one source records no known allergies, another records {}",
-                names()
-            ),
-        ),
-    };
-    Allergies {
-        state,
-        headline,
-        items,
-        nkda_from,
-    }
-}
-
-/// "Penicillin (rash, severe)".
-pub fn allergy_text(e: &StoredEntry) -> String {
-    let EntryBody::Allergy(a) = &e.entry.body else {
-        return e.entry.title.clone();
-    };
-    let more: Vec<String> = [a.reaction.as_deref(), a.severity.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(str::to_lowercase)
-        .collect();
-    if more.is_empty() {
-        e.entry.title.clone()
-    } else {
-        format!("{} ({})", e.entry.title, more.join(", "))
-    }
-}
-
-/// Words that end a medicine's name in a product description: "Amlodipine 5mg tablets" is
-/// amlodipine.
-const FORM_WORDS: &[&str] = &[
-    "tablet",
-    "tablets",
-    "capsule",
-    "capsules",
-    "oral",
-    "solution",
-    "suspension",
-    "injection",
-    "cream",
-    "ointment",
-    "inhaler",
-    "patch",
-    "patches",
-    "modified-release",
-    "m/r",
-    "mr",
-    "gastro-resistant",
-    "dispersible",
-    "effervescent",
-    "liquid",
-    "drops",
-    "spray",
-    "suppositories",
-    "syrup",
-];
-
-/// The medicine's name without strength or form, lower case: the key that says two entries
-/// are the same drug.
-pub fn drug_key(name: &str) -> String {
-    let words: Vec<String> = name
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '(')
-        .map(|w| w.trim().to_lowercase())
-        .filter(|w| !w.is_empty())
-        .take_while(|w| !w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-        .take_while(|w| !FORM_WORDS.contains(&w.as_str()))
-        .collect();
-    words.join(" ")
-}
-
-fn kind_of(r: &PersonRecord, source_code: &str) -> Option<SourceKind> {
-    r.sources
-        .iter()
-        .find(|s| s.source_code == source_code)
-        .map(|s| s.source_kind)
-}
-
-fn kind_label(k: Option<SourceKind>) -> &'static str {
-    match k {
-        Some(SourceKind::Gp) => "GP",
-        Some(SourceKind::Acute) => "hospital",
-        Some(SourceKind::Community) => "community",
-        Some(SourceKind::MentalHealth) => "mental health",
-        Some(SourceKind::SocialCare) => "social care",
-        None => "source",
-    }
-}
-
-/// A dose as compared: case, spaces and punctuation do not make two doses different.
-fn dose_key(dose: &str) -> String {
-    dose.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_lowercase()
-}
-
-fn dose_text(m: &Medication) -> String {
-    let parts: Vec<&str> = [m.dose.as_deref(), m.frequency.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|t| !t.trim().is_empty())
-        .collect();
-    if parts.is_empty() {
-        "dose not stated".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The newest date an entry carries.
-fn latest(e: &StoredEntry) -> Option<&str> {
-    [e.entry.start.as_deref(), e.entry.recorded_at.as_deref()]
-        .into_iter()
-        .flatten()
-        .max()
-}
-
-fn medications(r: &PersonRecord, current: &[&StoredEntry]) -> Vec<MedicationLine> {
-    // Group by drug: the same code joins entries whose names differ.
-    let mut key_of_code: BTreeMap<String, String> = BTreeMap::new();
-    let mut groups: BTreeMap<String, Vec<(&StoredEntry, &Medication)>> = BTreeMap::new();
-    for e in current {
-        let EntryBody::Medication(m) = &e.entry.body else {
-            continue;
-        };
-        let name = m.name.as_deref().unwrap_or(&e.entry.title);
-        let mut key = drug_key(name);
-        if key.is_empty() {
-            key = e.entry.title.to_lowercase();
-        }
-        if let Some(code) = e.entry.code.as_deref().filter(|c| !c.trim().is_empty()) {
-            key = key_of_code
-                .entry(code.trim().to_owned())
-                .or_insert(key)
-                .clone();
-        }
-        groups.entry(key).or_default().push((e, m));
-    }
-    let mut lines: Vec<(Option<String>, MedicationLine)> = groups
-        .into_values()
-        .map(|entries| {
-            let mut by_source: BTreeMap<&str, Vec<(&StoredEntry, &Medication)>> = BTreeMap::new();
-            for (e, m) in &entries {
-                by_source
-                    .entry(e.provenance.source_code.as_str())
-                    .or_default()
-                    .push((e, m));
-            }
-            let sources: Vec<(MedicationSource, String)> = by_source
-                .into_iter()
-                .filter_map(|(code, mut list)| {
-                    list.sort_by(|a, b| latest(b.0).cmp(&latest(a.0)));
-                    let (e, m) = list.first()?;
-                    let dated = latest(e).map(|t| {
-                        let verb = if m.kind.as_deref() == Some("request") {
-                            "last issued"
-                        } else {
-                            "recorded"
-                        };
-                        format!("{verb} {}", when_text(t))
-                    });
-                    let kind = kind_label(kind_of(r, code));
-                    Some((
-                        MedicationSource {
-                            source: format!("{} ({kind})", e.provenance.organisation),
-                            dose: dose_text(m),
-                            dated,
-                            records: list.len(),
-                        },
-                        m.dose.as_deref().map(dose_key).unwrap_or_default(),
-                    ))
-                })
-                .collect();
-            let doses: BTreeSet<&str> = sources
-                .iter()
-                .map(|(_, d)| d.as_str())
-                .filter(|d| !d.is_empty())
-                .collect();
-            let dose_warning = (doses.len() > 1).then(|| "Doses differ between sources".to_owned());
-            let newest = entries
-                .iter()
-                .filter_map(|(e, _)| latest(e))
-                .max()
-                .map(str::to_owned);
-            let (first, m) = entries[0];
-            let name = m.name.clone().unwrap_or_else(|| first.entry.title.clone());
-            (
-                newest,
-                MedicationLine {
-                    name,
-                    sources: sources.into_iter().map(|(s, _)| s).collect(),
-                    dose_warning,
-                },
-            )
-        })
-        .collect();
-    // A difference first, then the most recently dated.
-    lines.sort_by(|a, b| {
-        (b.1.dose_warning.is_some(), &b.0).cmp(&(a.1.dose_warning.is_some(), &a.0))
-    });
-    lines.into_iter().map(|(_, l)| l).collect()
-}
-
 fn contacts(current: &[&StoredEntry]) -> Vec<ContactLine> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -624,5 +342,10 @@ fn contacts(current: &[&StoredEntry]) -> Vec<ContactLine> {
     out
 }
 
+mod allergies;
+mod medications;
 #[cfg(test)]
 mod tests;
+
+pub use allergies::{allergy_text, is_no_known_allergy};
+pub use medications::drug_key;

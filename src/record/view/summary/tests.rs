@@ -1,7 +1,8 @@
 use super::*;
 use crate::model::entry::{
-    AdvanceDirective, Allergy, CareNetworkMember, MentalHealth, NextOfKin, Safeguarding,
+    AdvanceDirective, Allergy, CareNetworkMember, Medication, MentalHealth, NextOfKin, Safeguarding,
 };
+use crate::model::SourceKind;
 use crate::model::{Demographics, EntryDraft, Provenance};
 use crate::record::SourcePersonView;
 
