@@ -35,6 +35,17 @@ impl SourceKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Gp => "GP practice",
+            Self::Acute => "Acute hospital",
+            Self::Community => "Community services",
+            Self::MentalHealth => "Mental health",
+            Self::SocialCare => "Social care",
+        }
+    }
 }
 
 /// The file format a source sends.
@@ -52,6 +63,15 @@ impl Format {
             Self::Hl7v2 => "hl7v2",
             Self::Fhir => "fhir",
             Self::Csv => "csv",
+        }
+    }
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hl7v2 => "HL7 v2",
+            Self::Fhir => "FHIR",
+            Self::Csv => "CSV",
         }
     }
 

@@ -6,6 +6,7 @@ pub mod search;
 pub mod text;
 pub mod timeline;
 pub mod view;
+pub mod when;
 
 use crate::model::{Demographics, SourceKind, StoredEntry};
 use serde::Serialize;

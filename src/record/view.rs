@@ -9,15 +9,32 @@ use crate::model::{Category, Demographics, EntryBody, NhsNumber, NhsNumberStatus
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
 
+pub use super::when::{date_text, when_text};
+
 /// A feed whose latest file is older than this is marked stale.
 pub const STALE_AFTER_DAYS: i64 = 7;
 
 pub struct RecordView {
     pub person_id: i64,
     pub banner: Banner,
+    /// What the ninety-second reader needs, above everything else.
+    pub summary: summary::Summary,
+    /// Which summary blocks the reader's role sees: a block for a category the role does not
+    /// see is left out rather than shown empty.
+    pub shows: Shows,
     pub sections: Vec<Section>,
     /// Sources whose latest file is older than [`STALE_AFTER_DAYS`], by name.
     pub stale_sources: Vec<String>,
+}
+
+/// The summary blocks shown to this reader.
+pub struct Shows {
+    pub alerts: bool,
+    pub directives: bool,
+    pub allergies: bool,
+    pub medications: bool,
+    pub contacts: bool,
+    pub location: bool,
 }
 
 pub struct Banner {
@@ -47,6 +64,31 @@ pub struct Section {
     pub items: Vec<Item>,
     /// "None recorded by …" for an empty section.
     pub none_note: String,
+    /// How many items show before "show all": the latest few, or every match of a search.
+    pub shown: usize,
+}
+
+/// Items a section of the full record shows before "show all".
+pub const SECTION_SHOWN: usize = 2;
+
+/// Categories the summary already gives in full: their sections show the latest item only.
+const SUMMARISED: [Category; 6] = [
+    Category::AdvanceDirective,
+    Category::Allergy,
+    Category::Medication,
+    Category::Safeguarding,
+    Category::NextOfKin,
+    Category::CareNetwork,
+];
+
+impl Section {
+    pub fn first(&self) -> &[Item] {
+        &self.items[..self.shown.min(self.items.len())]
+    }
+
+    pub fn rest(&self) -> &[Item] {
+        &self.items[self.shown.min(self.items.len())..]
+    }
 }
 
 pub struct Item {
@@ -112,11 +154,18 @@ impl RecordView {
                     .collect();
                 // Stable: keeps newest-first order within matches and non-matches.
                 items.sort_by_key(|i| !i.found);
+                let few = if SUMMARISED.contains(&category) {
+                    1
+                } else {
+                    SECTION_SHOWN
+                };
+                let shown = items.iter().filter(|i| i.found).count().max(few);
                 Section {
                     category: category.as_str(),
                     label: category.label(),
                     items,
                     none_note: format!("None recorded by {sources_note}."),
+                    shown,
                 }
             })
             .collect();
@@ -132,6 +181,15 @@ impl RecordView {
         Self {
             person_id: r.person_id,
             banner: banner(r, today),
+            summary: summary::Summary::build(r, today),
+            shows: Shows {
+                alerts: true,
+                directives: true,
+                allergies: true,
+                medications: true,
+                contacts: true,
+                location: true,
+            },
             sections,
             stale_sources,
         }
@@ -144,6 +202,24 @@ impl RecordView {
     pub fn keep_categories(&mut self, shown: &BTreeSet<Category>) {
         self.sections
             .retain(|s| Category::parse(s.category).is_some_and(|c| shown.contains(&c)));
+        let sees = |c: Category| shown.contains(&c);
+        self.shows = Shows {
+            alerts: sees(Category::Safeguarding),
+            directives: sees(Category::AdvanceDirective),
+            allergies: sees(Category::Allergy),
+            medications: sees(Category::Medication),
+            contacts: sees(Category::NextOfKin)
+                || sees(Category::CareNetwork)
+                || sees(Category::MentalHealth)
+                || sees(Category::SocialCare),
+            location: sees(Category::Location),
+        };
+        if !self.shows.allergies {
+            // "No allergy information" would be untrue of allergies the role does not see.
+            self.banner
+                .flags
+                .retain(|f| !f.kind.starts_with("allerg") && f.kind != "nka");
+        }
     }
 }
 
@@ -219,34 +295,6 @@ pub fn age(d: &Demographics, today: NaiveDate) -> String {
         format!("died aged {text}")
     } else {
         text
-    }
-}
-
-/// `14 Mar 1938`.
-pub fn date_text(d: NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
-}
-
-/// An ISO 8601 time as precise as the source gave it, for reading: `3 Feb 2024 11:05`,
-/// `Feb 2024`, `2024`. Unparseable text is shown as it came.
-pub fn when_text(t: &str) -> String {
-    let date = t
-        .get(..10)
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    match date {
-        Some(d) => {
-            let time = t.get(11..16).filter(|x| x.len() == 5 && x.contains(':'));
-            match time {
-                Some(hm) if hm != "00:00" || t.len() > 16 => format!("{} {hm}", date_text(d)),
-                _ => date_text(d),
-            }
-        }
-        None => match t.get(..7).map(|m| format!("{m}-01")) {
-            Some(m) if t.len() == 7 => NaiveDate::parse_from_str(&m, "%Y-%m-%d")
-                .map(|d| d.format("%b %Y").to_string())
-                .unwrap_or_else(|_| t.to_owned()),
-            _ => t.to_owned(),
-        },
     }
 }
 
@@ -330,7 +378,7 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
         nhs_status,
         sex: d
             .sex
-            .map(|s| title_case(s.as_str()))
+            .map(|s| status_words(s.as_str()))
             .unwrap_or_else(|| "not known".into()),
         address,
         gp,
@@ -366,7 +414,7 @@ fn item(e: &StoredEntry, fresh: &Freshness, found: bool) -> Item {
     Item {
         id: e.id,
         title: x.title.clone(),
-        status: x.status.clone(),
+        status: x.status.as_deref().map(status_words),
         when: period(x.start.as_deref(), x.end.as_deref()),
         details: details(&x.body)
             .into_iter()
@@ -382,6 +430,15 @@ fn item(e: &StoredEntry, fresh: &Freshness, found: bool) -> Item {
     }
 }
 
+/// A workflow status as the source says it, in words: `entered-in-error` → `Entered in error`.
+pub fn status_words(status: &str) -> String {
+    let mut s = status.trim().replace(['-', '_'], " ").to_lowercase();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    s
+}
+
 /// "3 Feb 2024 – 5 Feb 2024", "from 3 Feb 2024", "until 5 Feb 2024".
 pub fn period(start: Option<&str>, end: Option<&str>) -> Option<String> {
     match (start, end) {
@@ -392,35 +449,13 @@ pub fn period(start: Option<&str>, end: Option<&str>) -> Option<String> {
     }
 }
 
-/// The body's fields as label and text.
+/// The body's fields as label and text, in reading order.
 pub fn details(body: &EntryBody) -> Vec<Detail> {
-    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(body) else {
-        return Vec::new();
-    };
-    map.into_iter()
-        .filter(|(k, _)| k != "type" && k != "numeric")
-        .filter_map(|(k, v)| {
-            let value = match v {
-                serde_json::Value::String(s) if k == "kind" || k == "state" || k == "service" => {
-                    s.replace('-', " ")
-                }
-                serde_json::Value::String(s) if k == "date" || k.ends_with("_date") => {
-                    when_text(&s)
-                }
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Bool(true) => "yes".into(),
-                serde_json::Value::Bool(false) | serde_json::Value::Null => return None,
-                other => other.to_string(),
-            };
-            let mut label = k.replace('_', " ");
-            if let Some(first) = label.get_mut(..1) {
-                first.make_ascii_uppercase();
-            }
-            Some(Detail { label, value })
-        })
-        .collect()
+    words::details(body)
 }
 
 mod flags;
+pub mod summary;
 #[cfg(test)]
 mod tests;
+mod words;

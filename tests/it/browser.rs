@@ -8,6 +8,7 @@ mod axe;
 mod driver;
 mod layout;
 mod staff;
+mod summary;
 
 use super::server::{Server, PASSWORD};
 use driver::Driver;

@@ -35,5 +35,6 @@ mod review_page;
 mod schema;
 pub mod server;
 mod sftp;
+mod summary;
 pub mod support;
 mod web;

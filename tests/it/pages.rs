@@ -195,8 +195,11 @@ fn record_page_has_every_section_and_the_banner_flags() {
     flag(ROBERT, "flag-deceased");
     // Daniel has no GP on record: the practice claims its relationship first.
     super::server::claim(&s, &c, person(&s, DANIEL));
-    let daniel = flag(DANIEL, "flag-nka");
-    assert!(!daniel.contains("flag-allergy"));
+    // No source sent Daniel's allergies: that is not "no known allergies".
+    let daniel = flag(DANIEL, "flag-allergy-unknown");
+    assert!(!daniel.contains("flag-allergy\"") && !daniel.contains("flag-nka"));
+    assert!(daniel.contains("No allergy information"));
+    assert!(!daniel.contains("No known allergies"));
     assert!(daniel.contains("None recorded by"));
     let empty = &daniel[daniel.find("id=\"cat-allergy\"").unwrap()..];
     assert!(empty[..400].contains("None recorded by Riverside Medical Centre"));

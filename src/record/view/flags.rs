@@ -53,27 +53,7 @@ pub(super) fn flags(r: &PersonRecord, today: NaiveDate) -> Vec<Flag> {
             });
         }
     }
-    let allergies = distinct(current.iter().filter_map(|e| match &e.entry.body {
-        EntryBody::Allergy(a) => Some((
-            e.entry.title.clone(),
-            match &a.reaction {
-                Some(r) => format!("{} ({})", e.entry.title, r.to_lowercase()),
-                None => e.entry.title.clone(),
-            },
-        )),
-        _ => None,
-    }));
-    out.push(if allergies.is_empty() {
-        Flag {
-            kind: "nka",
-            text: "No known allergies recorded".into(),
-        }
-    } else {
-        Flag {
-            kind: "allergy",
-            text: format!("Allergies: {}", allergies.join("; ")),
-        }
-    });
+    out.push(allergy_flag(&current));
     let safeguarding = distinct(
         current
             .iter()
@@ -90,6 +70,22 @@ pub(super) fn flags(r: &PersonRecord, today: NaiveDate) -> Vec<Flag> {
         out.push(covid);
     }
     out
+}
+
+/// What the sources say about allergies, saying "no known allergies" only where one recorded
+/// it.
+fn allergy_flag(current: &[&StoredEntry]) -> Flag {
+    let a = super::summary::Summary::allergies_of(current);
+    let kind = match a.state {
+        "nkda" => "nka",
+        "listed" => "allergy",
+        "conflict" => "allergy-conflict",
+        _ => "allergy-unknown",
+    };
+    Flag {
+        kind,
+        text: a.headline,
+    }
 }
 
 /// Texts with distinct keys (case ignored), first one kept: two sources often send the same

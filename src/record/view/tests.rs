@@ -72,8 +72,8 @@ fn record(entries: Vec<StoredEntry>) -> PersonRecord {
 
 #[test]
 fn times_read_as_people_write_them() {
-    assert_eq!(when_text("2024-02-03T11:05"), "3 Feb 2024 11:05");
-    assert_eq!(when_text("2024-02-03T11:05:00Z"), "3 Feb 2024 11:05");
+    assert_eq!(when_text("2024-02-03T11:05"), "3 Feb 2024 11:05 GMT");
+    assert_eq!(when_text("2024-02-03T11:05:00Z"), "3 Feb 2024 11:05 GMT");
     assert_eq!(when_text("2024-02-03"), "3 Feb 2024");
     assert_eq!(when_text("2024-02"), "Feb 2024");
     assert_eq!(when_text("2024"), "2024");
@@ -206,7 +206,7 @@ fn banner_flags_and_sections() {
     );
     assert_eq!(
         v.banner.location.as_deref(),
-        Some("Ward 12, Bed 4 (since 3 Feb 2024 10:00)")
+        Some("Ward 12, Bed 4 (since 3 Feb 2024 10:00 GMT)")
     );
     assert_eq!(v.sections.len(), Category::ALL.len());
     let allergies = &v.sections[1];
@@ -242,13 +242,15 @@ fn no_allergies_and_death_are_flagged() {
     r.demographics.death_date = Some(day(2024, 3, 12));
     let v = RecordView::build(&r, day(2024, 3, 20), &Freshness::new(&[], Utc::now()), &[]);
     let kinds: Vec<&str> = v.banner.flags.iter().map(|f| f.kind).collect();
-    assert_eq!(kinds, vec!["deceased", "nka"]);
+    // No source sent allergy information: that is not "no known allergies".
+    assert_eq!(kinds, vec!["deceased", "allergy-unknown"]);
+    assert_eq!(v.banner.flags[1].text, "No allergy information");
     assert_eq!(v.banner.flags[0].text, "Deceased 12 Mar 2024");
     assert_eq!(v.banner.age, "died aged 85 years");
 }
 
 #[test]
-fn details_skip_the_type_tag() {
+fn details_skip_the_type_tag_and_read_in_clinical_order() {
     let d = details(&EntryBody::Allergy(Allergy {
         substance: Some("Penicillin".into()),
         severity: Some("severe".into()),
@@ -258,8 +260,8 @@ fn details_skip_the_type_tag() {
     assert_eq!(
         shown,
         vec![
-            ("Severity".to_owned(), "severe".to_owned()),
-            ("Substance".to_owned(), "Penicillin".to_owned())
+            ("Substance".to_owned(), "Penicillin".to_owned()),
+            ("Severity".to_owned(), "severe".to_owned())
         ]
     );
 }

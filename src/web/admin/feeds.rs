@@ -4,6 +4,8 @@
 
 use super::status_label;
 use crate::jobs::health::{self, FeedHealth};
+use crate::model::{Format, SourceKind};
+use crate::record::when::when_text;
 use crate::sources::Spool;
 use crate::store::{FileListRow, RejectRow, SourceRow};
 use crate::web::guards::Admin;
@@ -47,14 +49,20 @@ impl HealthRow {
         Self {
             code: h.source.clone(),
             name: h.name.clone(),
-            kind: h.kind.clone(),
-            format: h.format.clone(),
+            kind: SourceKind::parse(&h.kind).map_or_else(|| h.kind.clone(), |k| k.label().into()),
+            format: Format::parse(&h.format).map_or_else(|| h.format.clone(), |f| f.label().into()),
             cadence: h.cadence.clone().unwrap_or_else(|| "none".into()),
             status: h.status.clone(),
             status_label: status_label(&h.status),
-            due_at: h.due_at.clone().unwrap_or_default(),
-            last_received: c.last_received.clone().unwrap_or_else(|| "never".into()),
-            last_success: c.last_success.clone().unwrap_or_else(|| "never".into()),
+            due_at: h.due_at.as_deref().map(when_text).unwrap_or_default(),
+            last_received: c
+                .last_received
+                .as_deref()
+                .map_or_else(|| "never".into(), when_text),
+            last_success: c
+                .last_success
+                .as_deref()
+                .map_or_else(|| "never".into(), when_text),
             files: format!("{} / {}", c.files_today, c.files_7d),
             messages: format!("{} / {}", c.messages_today, c.messages_7d),
             rejects: format!("{} / {}", c.rejects_today, c.rejects_7d),

@@ -101,41 +101,9 @@ pub fn refused(
             may_break_glass: session.may(web, Activity::BreakGlass),
             claim_reasons: reasons(&CLAIM_REASONS),
             glass_reasons: reasons(&GLASS_REASONS),
-            claim_lasts: lasting(web.gate.config.self_claim_hours),
-            glass_lasts: lasting(web.gate.config.break_glass_hours),
+            claim_lasts: crate::record::when::duration_text(web.gate.config.self_claim_hours),
+            glass_lasts: crate::record::when::duration_text(web.gate.config.break_glass_hours),
             message,
         },
     ))
-}
-
-/// A number of hours in the words a reader uses: "7 days", "1 day and 12 hours", "12 hours".
-pub fn lasting(hours: i64) -> String {
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit}")
-        } else {
-            format!("{n} {unit}s")
-        }
-    };
-    let (days, rest) = (hours / 24, hours % 24);
-    match (days, rest) {
-        (0, h) => plural(h, "hour"),
-        (d, 0) => plural(d, "day"),
-        (d, h) => format!("{} and {}", plural(d, "day"), plural(h, "hour")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lasting;
-
-    #[test]
-    fn regression_durations_read_in_days_not_168_hours() {
-        assert_eq!(lasting(168), "7 days");
-        assert_eq!(lasting(24), "1 day");
-        assert_eq!(lasting(36), "1 day and 12 hours");
-        assert_eq!(lasting(49), "2 days and 1 hour");
-        assert_eq!(lasting(12), "12 hours");
-        assert_eq!(lasting(1), "1 hour");
-    }
 }

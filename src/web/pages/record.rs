@@ -113,7 +113,7 @@ impl AccessNote {
                 .filter(|r| r.basis == Basis::BreakGlass)
                 .filter_map(|r| r.until)
                 .max()
-                .map(|t| t.format("%-d %b %Y %H:%M UTC").to_string()),
+                .map(crate::record::when::local_text),
             withheld: v.withheld.clone(),
             objection: v.objection,
         }
