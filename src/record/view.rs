@@ -394,6 +394,9 @@ pub fn period(start: Option<&str>, end: Option<&str>) -> Option<String> {
 
 /// The body's fields as label and text.
 pub fn details(body: &EntryBody) -> Vec<Detail> {
+    if let EntryBody::Result(r) = body {
+        return super::results::words::details(r);
+    }
     let Ok(serde_json::Value::Object(map)) = serde_json::to_value(body) else {
         return Vec::new();
     };

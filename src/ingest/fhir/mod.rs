@@ -189,6 +189,8 @@ pub(crate) struct Context {
     medications: HashMap<String, CodeableConcept>,
     /// `Observation/<id>` or fullUrl → the report listing it as a result.
     reports: HashMap<String, String>,
+    /// A report's key → its code: the panel its observations were ordered as.
+    report_codes: HashMap<String, CodeableConcept>,
 }
 
 impl Context {
@@ -197,6 +199,7 @@ impl Context {
             patients: HashMap::new(),
             medications: HashMap::new(),
             reports: HashMap::new(),
+            report_codes: HashMap::new(),
         }
     }
 
@@ -225,6 +228,12 @@ impl Context {
             }
             "DiagnosticReport" => {
                 let Some(report) = keys.last() else { return };
+                if let Some(code) = r
+                    .get("code")
+                    .and_then(|c| CodeableConcept::deserialize(c).ok())
+                {
+                    self.report_codes.insert(report.clone(), code);
+                }
                 let results = r.get("result").and_then(Value::as_array);
                 for reference in results.into_iter().flatten() {
                     if let Some(target) = reference.get("reference").and_then(Value::as_str) {
@@ -294,6 +303,12 @@ impl Context {
     /// The report an Observation belongs to, by its fullUrl or `Observation/<id>`.
     pub(crate) fn report_of(&self, keys: &[String]) -> Option<String> {
         keys.iter().find_map(|k| self.reports.get(k).cloned())
+    }
+
+    /// The code of the report an Observation belongs to: the panel it was ordered as.
+    pub(crate) fn panel_of(&self, keys: &[String]) -> Option<&CodeableConcept> {
+        self.report_of(keys)
+            .and_then(|report| self.report_codes.get(&report))
     }
 }
 
