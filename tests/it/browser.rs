@@ -6,6 +6,7 @@
 
 mod axe;
 mod driver;
+mod results_phone;
 mod staff;
 
 use super::server::{Server, PASSWORD};

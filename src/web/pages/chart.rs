@@ -78,11 +78,18 @@ fn days(t: &NaiveDateTime) -> f64 {
     t.and_utc().timestamp() as f64 / 86_400.0
 }
 
-fn day_label(x: &f64) -> String {
+/// A tick's date: in full on the wide chart; on the narrow one short enough that three fit
+/// side by side (`5 Feb`, or `Feb 2024` when the trend spans most of a year or more).
+fn day_label(x: f64, size: Size, span_days: f64) -> String {
     let secs = (x * 86_400.0).round() as i64;
-    DateTime::from_timestamp(secs, 0)
-        .map(|d| date_text(d.date_naive()))
-        .unwrap_or_default()
+    let Some(d) = DateTime::from_timestamp(secs, 0).map(|d| d.date_naive()) else {
+        return String::new();
+    };
+    match size {
+        Size::Wide => date_text(d),
+        Size::Narrow if span_days <= 300.0 => d.format("%-d %b").to_string(),
+        Size::Narrow => d.format("%b %Y").to_string(),
+    }
 }
 
 fn number_label(y: &f64) -> String {
@@ -93,11 +100,12 @@ fn number_label(y: &f64) -> String {
 /// The chart for one test as an SVG document.
 pub fn render(t: &Trend, size: Size) -> Result<String, String> {
     let mut svg = String::new();
-    draw(t, size.layout(), &mut svg).map_err(|e| format!("drawing: {e}"))?;
+    draw(t, size, &mut svg).map_err(|e| format!("drawing: {e}"))?;
     Ok(svg)
 }
 
-fn draw(t: &Trend, l: Layout, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
+fn draw(t: &Trend, size: Size, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
+    let l = size.layout();
     let xs: Vec<f64> = t.points.iter().map(|(at, _)| days(at)).collect();
     let mut ys: Vec<f64> = t.points.iter().map(|(_, v)| *v).collect();
     if let Some(b) = t.band {
@@ -107,6 +115,7 @@ fn draw(t: &Trend, l: Layout, out: &mut String) -> Result<(), Box<dyn std::error
     // A little room either side so the first and last dots are not cut by the axes.
     let room = (x1 - x0) * 0.04;
     let (x0, x1) = (x0 - room, x1 + room);
+    let x_label = |x: &f64| day_label(*x, size, x1 - x0);
     let (y0, y1) = bounds(&ys, 0.0);
     let pad = ((y1 - y0) * 0.1).max(f64::EPSILON);
     let (y0, y1) = (y0 - pad, y1 + pad);
@@ -123,7 +132,7 @@ fn draw(t: &Trend, l: Layout, out: &mut String) -> Result<(), Box<dyn std::error
         .configure_mesh()
         .x_labels(l.x_ticks)
         .y_labels(l.y_ticks)
-        .x_label_formatter(&day_label)
+        .x_label_formatter(&x_label)
         .y_label_formatter(&number_label)
         .y_desc(t.unit.clone())
         .label_style(text.clone())
