@@ -13,7 +13,14 @@ const MARGARET: &str = "9994837567";
 /// The band colour the chart fills the reference range with.
 const BAND_FILL: &str = "#CCE6D6";
 
-fn observation(id: &str, code: &str, name: &str, value: f64, unit: &str, at: &str) -> serde_json::Value {
+fn observation(
+    id: &str,
+    code: &str,
+    name: &str,
+    value: f64,
+    unit: &str,
+    at: &str,
+) -> serde_json::Value {
     json!({
         "fullUrl": format!("urn:uuid:{id}"),
         "resource": {
@@ -30,13 +37,42 @@ fn observation(id: &str, code: &str, name: &str, value: f64, unit: &str, at: &st
 /// haemoglobin in g/dL, a creatinine in mg/dL, a critical potassium, and a haemoglobin in
 /// mmol/L that must stay off the g/L trend.
 fn eastdown_bundle() -> String {
-    let mut hb = observation("hb1", "1022431000000105", "Haemoglobin estimation", 11.2, "g/dL", "2024-02-20T09:30:00Z");
-    hb["resource"]["referenceRange"] = json!([{"low": {"value": 11.5, "unit": "g/dL"}, "high": {"value": 16.5, "unit": "g/dL"}}]);
+    let mut hb = observation(
+        "hb1",
+        "1022431000000105",
+        "Haemoglobin estimation",
+        11.2,
+        "g/dL",
+        "2024-02-20T09:30:00Z",
+    );
+    hb["resource"]["referenceRange"] =
+        json!([{"low": {"value": 11.5, "unit": "g/dL"}, "high": {"value": 16.5, "unit": "g/dL"}}]);
     hb["resource"]["interpretation"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "L"}]}]);
-    let crea = observation("cr1", "1000731000000107", "Serum creatinine level", 1.1, "mg/dL", "2024-02-20T09:30:00Z");
-    let mut k = observation("k1", "1000651000000109", "Serum potassium level", 6.8, "mmol/L", "2024-02-20T09:30:00Z");
+    let crea = observation(
+        "cr1",
+        "1000731000000107",
+        "Serum creatinine level",
+        1.1,
+        "mg/dL",
+        "2024-02-20T09:30:00Z",
+    );
+    let mut k = observation(
+        "k1",
+        "1000651000000109",
+        "Serum potassium level",
+        6.8,
+        "mmol/L",
+        "2024-02-20T09:30:00Z",
+    );
     k["resource"]["interpretation"] = json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "HH"}]}]);
-    let hb_molar = observation("hb2", "1022431000000105", "Haemoglobin estimation", 7.0, "mmol/L", "2024-02-22T09:30:00Z");
+    let hb_molar = observation(
+        "hb2",
+        "1022431000000105",
+        "Haemoglobin estimation",
+        7.0,
+        "mmol/L",
+        "2024-02-22T09:30:00Z",
+    );
     json!({
         "resourceType": "Bundle", "type": "collection",
         "entry": [
@@ -72,7 +108,10 @@ fn decoded(html: &str) -> String {
 }
 
 fn results_page(s: &Server, c: &reqwest::blocking::Client, person: i64) -> String {
-    let r = c.get(s.url(&format!("/person/{person}/results"))).send().unwrap();
+    let r = c
+        .get(s.url(&format!("/person/{person}/results")))
+        .send()
+        .unwrap();
     assert_eq!(r.status(), 200);
     decoded(&r.text().unwrap())
 }
@@ -95,7 +134,11 @@ fn test_id(page: &str, name: &str) -> String {
 }
 
 fn chart_src(section: &str, narrow: bool) -> String {
-    let marker = if narrow { "srcset=\"" } else { "<img class=\"trend\" src=\"" };
+    let marker = if narrow {
+        "srcset=\""
+    } else {
+        "<img class=\"trend\" src=\""
+    };
     let at = section.find(marker).expect("a chart");
     section[at + marker.len()..]
         .split('"')
@@ -124,7 +167,10 @@ fn one_persons_results_from_two_labs_read_as_panels_with_one_trend_per_test() {
     assert!(page.find("Latest abnormal results").unwrap() < first_panel);
     let potassium = summary.find("Potassium").expect("potassium summarised");
     assert!(summary[potassium..].contains("Critically high"));
-    assert!(potassium < summary.find("C-reactive protein").unwrap(), "critical first");
+    assert!(
+        potassium < summary.find("C-reactive protein").unwrap(),
+        "critical first"
+    );
     assert!(summary.contains("6.8 mmol/L") && summary.contains("20 Feb 2024"));
 
     // Panels in clinical order, the FHIR report's FBC and the ORU's "Full blood count" as one.
@@ -142,7 +188,10 @@ fn one_persons_results_from_two_labs_read_as_panels_with_one_trend_per_test() {
     // Haemoglobin: one test across both labs, 11.2 g/dL shown as sent and converted.
     let hb_id = test_id(&page, "Haemoglobin");
     let hb = section(&page, &hb_id);
-    assert!(hb.contains("11.2 g/dL") && hb.contains("(= 112 g/L on the trend)"), "{hb}");
+    assert!(
+        hb.contains("11.2 g/dL") && hb.contains("(= 112 g/L on the trend)"),
+        "{hb}"
+    );
     assert!(hb.contains("alt=\"Trend of Haemoglobin: 4 values, from 98 g/L on 3 Feb 2024 to 112 g/L on 20 Feb 2024\""), "{hb}");
     assert!(hb.contains("1 value is not on the trend: mmol/L does not convert exactly, and the trend is in g/L."), "{hb}");
     let sources: std::collections::BTreeSet<&str> = hb
@@ -154,11 +203,20 @@ fn one_persons_results_from_two_labs_read_as_panels_with_one_trend_per_test() {
     // Creatinine 1.1 mg/dL joins the µmol/L trend as 97.
     let crea = section(&page, &test_id(&page, "Creatinine"));
     assert!(crea.contains("(= 97 µmol/L on the trend)"), "{crea}");
-    assert!(crea.contains("<img class=\"trend\""), "two values make a trend");
+    assert!(
+        crea.contains("<img class=\"trend\""),
+        "two values make a trend"
+    );
 
     // Words, not codes.
-    assert!(page.contains("×10⁹/L") && !page.contains("10*9/L"), "units in words");
-    assert!(!page.contains(">L<") && !page.contains(">HH<"), "flags in words");
+    assert!(
+        page.contains("×10⁹/L") && !page.contains("10*9/L"),
+        "units in words"
+    );
+    assert!(
+        !page.contains(">L<") && !page.contains(">HH<"),
+        "flags in words"
+    );
     assert!(hb.contains(">Low<"));
 
     // The charts draw the reference band, wide and narrow, as scalable SVG.
@@ -168,7 +226,11 @@ fn one_persons_results_from_two_labs_read_as_panels_with_one_trend_per_test() {
         let svg = svg.text().unwrap();
         assert!(svg.contains("viewBox=\"0 0 "), "it scales to its container");
         assert!(svg.contains(BAND_FILL), "the haemoglobin band is drawn");
-        let expected = if narrow { "viewBox=\"0 0 360 260\"" } else { "viewBox=\"0 0 760 320\"" };
+        let expected = if narrow {
+            "viewBox=\"0 0 360 260\""
+        } else {
+            "viewBox=\"0 0 760 320\""
+        };
         assert!(svg.contains(expected));
     }
 }
@@ -181,8 +243,16 @@ fn regression_crp_with_a_less_than_range_has_no_band_on_its_chart() {
     let margaret = person_with_nhs(&s.env, MARGARET);
     let page = results_page(&s, &c, margaret);
     let crp = section(&page, &test_id(&page, "C-reactive protein"));
-    assert!(crp.contains("The shaded band is the reference range (&lt;5 mg/L"), "{crp}");
-    let svg = c.get(s.url(&chart_src(crp, false))).send().unwrap().text().unwrap();
+    assert!(
+        crp.contains("The shaded band is the reference range (&lt;5 mg/L"),
+        "{crp}"
+    );
+    let svg = c
+        .get(s.url(&chart_src(crp, false)))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(svg.contains(BAND_FILL), "the CRP band is drawn");
 }
 
@@ -208,6 +278,11 @@ fn regression_the_record_shows_abnormal_flag_l_and_10_star_9_per_l() {
         .split("<li class=\"item")
         .find(|i| i.contains("White cell count") && i.contains("<dt>Flag</dt><dd>High</dd>"))
         .expect("a high white cell count, its flag in words");
-    let value = wbc.find("<dt>Value</dt><dd>12.4 ×10⁹/L</dd>").expect("value with unit");
-    assert!(value < wbc.find("<dt>Flag</dt>").unwrap(), "the value comes first");
+    let value = wbc
+        .find("<dt>Value</dt><dd>12.4 ×10⁹/L</dd>")
+        .expect("value with unit");
+    assert!(
+        value < wbc.find("<dt>Flag</dt>").unwrap(),
+        "the value comes first"
+    );
 }

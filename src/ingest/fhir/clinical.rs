@@ -161,7 +161,9 @@ pub(super) fn observation(o: Observation, base: &Base<'_>) -> Result<Outcome, St
         abnormal_flag: abnormal_flag.clone(),
         report: base.ctx.report_of(&base.keys),
         panel: label(panel),
-        panel_code: panel.and_then(CodeableConcept::primary).and_then(|c| c.code.clone()),
+        panel_code: panel
+            .and_then(CodeableConcept::primary)
+            .and_then(|c| c.code.clone()),
         specimen: o.specimen.as_ref().and_then(|s| s.label()),
         comment,
     };

@@ -100,10 +100,14 @@ impl Group<'_> {
 
 /// The panel a group falls under: (short name, title).
 fn panel_of(g: &Group<'_>, table: &LabCodes) -> (String, Option<String>) {
-    let ordered = g.entries.iter().filter_map(|e| lab_result(e)).find_map(|r| {
-        let (code, name) = (r.panel_code.as_deref(), r.panel.as_deref());
-        (code.is_some() || name.is_some()).then_some((code, name))
-    });
+    let ordered = g
+        .entries
+        .iter()
+        .filter_map(|e| lab_result(e))
+        .find_map(|r| {
+            let (code, name) = (r.panel_code.as_deref(), r.panel.as_deref());
+            (code.is_some() || name.is_some()).then_some((code, name))
+        });
     if let Some((code, name)) = ordered {
         if let Some(p) = table.panel(code, name) {
             return (p.name.clone(), Some(p.title.clone()));
@@ -112,7 +116,11 @@ fn panel_of(g: &Group<'_>, table: &LabCodes) -> (String, Option<String>) {
             return (n.to_owned(), None);
         }
     }
-    match g.mapped.and_then(|t| t.panel.as_deref()).and_then(|p| table.panel_named(p)) {
+    match g
+        .mapped
+        .and_then(|t| t.panel.as_deref())
+        .and_then(|p| table.panel_named(p))
+    {
         Some(p) => (p.name.clone(), Some(p.title.clone())),
         None => (OTHER.to_owned(), None),
     }
@@ -166,7 +174,8 @@ pub fn build(r: &PersonRecord, table: &LabCodes) -> ResultsView {
     let mut panels: BTreeMap<(usize, String), PanelDraft> = BTreeMap::new();
     let mut summary: Vec<(Option<NaiveDateTime>, Flagged)> = Vec::new();
     for (n, (key, mut g)) in groups.into_iter().enumerate() {
-        g.entries.sort_by(|a, b| taken(b).cmp(&taken(a)).then(b.id.cmp(&a.id)));
+        g.entries
+            .sort_by(|a, b| taken(b).cmp(&taken(a)).then(b.id.cmp(&a.id)));
         let (panel, title) = panel_of(&g, table);
         let (trend, flagged) = trend(key, &g, format!("test-{}", n + 1));
         if let Some(f) = flagged {
@@ -289,16 +298,20 @@ fn trend(
             }
             (None, _) => {}
         }
-        let flag = res.abnormal_flag.as_deref().and_then(flag_words).or_else(|| {
-            let v = number?;
-            own_band?.outside(v).map(|above| {
-                if above {
-                    "Above the reference range".to_owned()
-                } else {
-                    "Below the reference range".to_owned()
-                }
-            })
-        });
+        let flag = res
+            .abnormal_flag
+            .as_deref()
+            .and_then(flag_words)
+            .or_else(|| {
+                let v = number?;
+                own_band?.outside(v).map(|above| {
+                    if above {
+                        "Above the reference range".to_owned()
+                    } else {
+                        "Below the reference range".to_owned()
+                    }
+                })
+            });
         let row = Row {
             value: words::value_with_unit(res),
             converted,
@@ -366,7 +379,10 @@ fn refusal(why: &Unconvertible, unit: &str) -> String {
     match why {
         Unconvertible::NoUnit => format!("sent without a unit, and {trend_unit}"),
         Unconvertible::Unit(u) => {
-            format!("{} does not convert exactly, and {trend_unit}", units::display(u))
+            format!(
+                "{} does not convert exactly, and {trend_unit}",
+                units::display(u)
+            )
         }
     }
 }

@@ -186,7 +186,10 @@ impl LabCodes {
                     )));
                 }
             }
-            if t.convert.iter().any(|d| !d.factor.is_finite() || d.factor == 0.0) {
+            if t.convert
+                .iter()
+                .any(|d| !d.factor.is_finite() || d.factor == 0.0)
+            {
                 return Err(Error::Invalid(format!(
                     "{origin}: test \"{}\" has a conversion factor that is zero or not a number",
                     t.name
@@ -279,8 +282,12 @@ mod tests {
     fn the_shipped_table_loads_and_maps_two_labs_haemoglobin_to_one_test() {
         let t = LabCodes::shipped().unwrap();
         let a = t.test(Some("HB"), "Haemoglobin").unwrap();
-        let b = t.test(Some("1022431000000105"), "Haemoglobin estimation").unwrap();
-        let c = t.test(Some("718-7"), "Hemoglobin [Mass/volume] in Blood").unwrap();
+        let b = t
+            .test(Some("1022431000000105"), "Haemoglobin estimation")
+            .unwrap();
+        let c = t
+            .test(Some("718-7"), "Hemoglobin [Mass/volume] in Blood")
+            .unwrap();
         assert_eq!(a.code, b.code);
         assert_eq!(a.code, c.code);
         assert_eq!(a.panel.as_deref(), Some("FBC"));
@@ -359,7 +366,10 @@ mod tests {
         assert_eq!(hb.conversion(None), Err(Unconvertible::NoUnit));
         assert_eq!(hb.conversion(Some("  ")), Err(Unconvertible::NoUnit));
         let na = t.test(Some("NA"), "Sodium").unwrap();
-        assert!(matches!(na.conversion(Some("mg/dL")), Err(Unconvertible::Unit(_))));
+        assert!(matches!(
+            na.conversion(Some("mg/dL")),
+            Err(Unconvertible::Unit(_))
+        ));
         let inr = t.test(Some("INR"), "INR").unwrap();
         assert_eq!(inr.conversion(None), Ok(Conversion::SAME));
     }
@@ -383,7 +393,8 @@ mod tests {
         assert!(e.contains("listed twice"), "{e}");
         let no_panel = "[[test]]\ncode = \"1\"\nname = \"One\"\npanel = \"Nope\"\n";
         assert!(LabCodes::parse(no_panel, "t").is_err());
-        let zero = "[[test]]\ncode = \"1\"\nname = \"One\"\nconvert = [{ from = \"%\", factor = 0.0 }]\n";
+        let zero =
+            "[[test]]\ncode = \"1\"\nname = \"One\"\nconvert = [{ from = \"%\", factor = 0.0 }]\n";
         assert!(LabCodes::parse(zero, "t").is_err());
     }
 }

@@ -19,6 +19,8 @@ pub mod words;
 
 mod build;
 #[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
 mod tests;
 
 pub use build::build;

@@ -298,7 +298,14 @@ mod tests {
     #[test]
     fn every_spelling_of_ten_to_the_ninth_per_litre_is_one_unit_shown_one_way() {
         for s in [
-            "10*9/L", "x10^9/L", "X10^9/l", "10^9/L", "×10⁹/L", "x10E9/L", "/nL", "10*3/uL",
+            "10*9/L",
+            "x10^9/L",
+            "X10^9/l",
+            "10^9/L",
+            "×10⁹/L",
+            "x10E9/L",
+            "/nL",
+            "10*3/uL",
         ] {
             assert!(same(s, "10*9/L"), "{s}");
             assert_eq!(display(s), "×10⁹/L", "{s}");

@@ -105,7 +105,11 @@ pub fn value_with_unit(r: &LabResult) -> String {
 
 /// The reference range with its unit in words: `115-165 g/L`, `<5 mg/L`.
 pub fn range_text(r: &LabResult) -> Option<String> {
-    let range = r.reference_range.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    let range = r
+        .reference_range
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())?;
     let unit = r.unit.as_deref().map(units::display).unwrap_or_default();
     let has_unit = range.chars().any(|c| c.is_alphabetic() || c == '%');
     Some(if has_unit || unit.is_empty() {

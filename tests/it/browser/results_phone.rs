@@ -43,9 +43,15 @@ fn trend_charts_are_legible_on_a_390_px_phone_and_wide_on_a_desktop() {
             let narrow = src.contains("size=narrow");
             if width < 600 {
                 assert!(narrow, "at {width} px the phone chart is used, not {src}");
-                assert!(shown <= viewport, "the chart ({shown} px) fits the screen ({viewport} px)");
+                assert!(
+                    shown <= viewport,
+                    "the chart ({shown} px) fits the screen ({viewport} px)"
+                );
                 let label = LABEL_PX * shown / natural;
-                assert!(label >= 12.0, "chart labels shown at {label:.1} px on a phone");
+                assert!(
+                    label >= 12.0,
+                    "chart labels shown at {label:.1} px on a phone"
+                );
             } else {
                 assert!(!narrow, "at {width} px the wide chart is used, not {src}");
                 assert!(shown > 600.0, "the wide chart is shown at {shown} px");

@@ -41,7 +41,10 @@ fn renders_svg_with_text_a_view_box_and_no_style_attributes() {
     );
     let svg = render(&t, Size::Wide).unwrap();
     assert!(svg.starts_with("<svg"), "{svg}");
-    assert!(svg.contains("viewBox=\"0 0 760 320\""), "it scales to its box");
+    assert!(
+        svg.contains("viewBox=\"0 0 760 320\""),
+        "it scales to its box"
+    );
     assert!(svg.contains("<text"), "axis labels are drawn");
     assert!(svg.contains("Feb 2024"));
     assert!(!svg.contains("style="), "the CSP forbids inline styles");
@@ -64,7 +67,10 @@ fn the_narrow_chart_is_drawn_for_a_phone_with_legible_text_and_few_ticks() {
         .skip(1)
         .filter_map(|s| s.split('"').next()?.parse().ok())
         .collect();
-    assert!(!sizes.is_empty() && sizes.iter().all(|s| *s >= 14.0), "{sizes:?}");
+    assert!(
+        !sizes.is_empty() && sizes.iter().all(|s| *s >= 14.0),
+        "{sizes:?}"
+    );
     // Three or so short dates that fit side by side, not "5 Feb 2024" crowding each other.
     let dates: Vec<&str> = svg
         .split("<text")
