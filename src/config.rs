@@ -429,6 +429,7 @@ mod tests {
         assert_eq!(f.reject_retention_days, d.reject_retention_days);
         assert_eq!(f.backups_keep, d.backups_keep);
         assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
+        assert_eq!(file.results.lab_codes, defaults.results.lab_codes);
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

@@ -22,6 +22,7 @@ mod build;
 mod corpus_tests;
 #[cfg(test)]
 mod tests;
+mod trend;
 
 pub use build::build;
 pub use codes::LabCodes;
@@ -75,8 +76,6 @@ pub struct Trend {
     pub anchor: String,
     /// The trend's unit in words (`×10⁹/L`); empty when the test has none.
     pub unit: String,
-    /// The common code when the lab code table mapped the test.
-    pub common_code: Option<String>,
     /// Newest first.
     pub rows: Vec<Row>,
     /// Oldest first, in the trend's unit.

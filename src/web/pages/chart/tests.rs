@@ -14,7 +14,6 @@ fn trend(points: Vec<(NaiveDateTime, f64)>, unit: &str, band: Option<Band>) -> T
         name: "Haemoglobin".into(),
         anchor: "test-1".into(),
         unit: unit.into(),
-        common_code: None,
         rows: Vec::new(),
         points,
         band,
