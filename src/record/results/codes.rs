@@ -372,6 +372,10 @@ mod tests {
         ));
         let inr = t.test(Some("INR"), "INR").unwrap();
         assert_eq!(inr.conversion(None), Ok(Conversion::SAME));
+        assert!(inr.conversion(Some("ratio")).is_ok_and(|c| c.is_identity()));
+        let egfr = t.test(Some("EGFR"), "eGFR").unwrap();
+        assert!(egfr.conversion(Some("mL/min/1.73m²")).is_ok());
+        assert!(egfr.conversion(Some("mL/min")).is_err(), "not the same without the body area");
     }
 
     #[test]

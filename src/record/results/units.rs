@@ -67,7 +67,8 @@ fn squash(unit: &str) -> String {
             other => out.extend(other.to_lowercase()),
         }
     }
-    out
+    // `mcg` is the pharmacist's micro-gram.
+    out.replace("mcg", "ug")
 }
 
 /// SI prefixes laboratories use, as multipliers.
@@ -323,6 +324,7 @@ mod tests {
             assert_eq!(display(s), "µmol/L", "{s}");
         }
         assert_eq!(display("ug/L"), "µg/L");
+        assert!(same("mcg/L", "µg/L"));
     }
 
     #[test]
