@@ -375,7 +375,10 @@ mod tests {
         assert!(inr.conversion(Some("ratio")).is_ok_and(|c| c.is_identity()));
         let egfr = t.test(Some("EGFR"), "eGFR").unwrap();
         assert!(egfr.conversion(Some("mL/min/1.73m²")).is_ok());
-        assert!(egfr.conversion(Some("mL/min")).is_err(), "not the same without the body area");
+        assert!(
+            egfr.conversion(Some("mL/min")).is_err(),
+            "not the same without the body area"
+        );
     }
 
     #[test]
