@@ -86,7 +86,8 @@ fn eastdown_bundle() -> String {
                 "subject": {"reference": "urn:uuid:pat"},
                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "26604007", "display": "Full blood count"}]},
                 "effectiveDateTime": "2024-02-20T09:30:00Z",
-                "result": [{"reference": "urn:uuid:hb1"}]}},
+                "result": [{"reference": "urn:uuid:hb1"}],
+                "conclusion": "Mild anaemia, improving"}},
             hb, crea, k, hb_molar
         ]
     })
@@ -184,6 +185,15 @@ fn one_persons_results_from_two_labs_read_as_panels_with_one_trend_per_test() {
         })
         .collect();
     assert_eq!(&panels[..3], ["FBC", "U&E", "CRP"], "{panels:?}");
+
+    // The report is its panel's conclusion, not a test of its own.
+    let fbc = &page[first_panel..];
+    let fbc = &fbc[..fbc.find("<section class=\"test\"").unwrap()];
+    assert!(fbc.contains("Mild anaemia, improving"), "{fbc}");
+    assert!(
+        !page.contains("-h\">Full blood count"),
+        "the report is not a test"
+    );
 
     // Haemoglobin: one test across both labs, 11.2 g/dL shown as sent and converted.
     let hb_id = test_id(&page, "Haemoglobin");
