@@ -86,6 +86,9 @@ pub struct Trend {
     pub band_note: Option<String>,
     /// Why some values are not on the trend, one sentence per reason.
     pub apart: Vec<String>,
+    /// For a test the lab code table does not know: that it is one laboratory's own code,
+    /// trended apart from other laboratories'.
+    pub local_note: Option<String>,
 }
 
 /// One value, fields in reading order.

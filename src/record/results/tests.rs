@@ -494,11 +494,16 @@ fn a_test_the_table_does_not_know_is_trended_within_its_own_source_only() {
         .iter()
         .flat_map(|p| &p.tests)
         .filter(|t| t.name == "Mystery");
+    let mysteries: Vec<&Trend> = mysteries.collect();
     assert_eq!(
-        mysteries.count(),
+        mysteries.len(),
         2,
         "two labs' local ZZX need not be one test"
     );
+    assert!(mysteries[0]
+        .local_note
+        .as_deref()
+        .is_some_and(|n| n.contains("own test code ZZX")));
     let names: Vec<&str> = v.panels.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Special chemistry", "Other results"]);
 }

@@ -143,7 +143,21 @@ pub(super) fn trend(
         })
         .collect();
     let (band, band_note) = band.map_or((None, None), |(b, n)| (Some(b), Some(n)));
+    let local_note = match (g.mapped, newest) {
+        (None, Some(e)) if key.starts_with("s:") => Some(format!(
+            "{}'s own test code{}, not in the lab code table: trended apart from other \
+             laboratories' results.",
+            e.provenance.organisation,
+            e.entry
+                .code
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default()
+        )),
+        _ => None,
+    };
     let trend = Trend {
+        local_note,
         key,
         name,
         anchor,

@@ -19,6 +19,7 @@ fn trend(points: Vec<(NaiveDateTime, f64)>, unit: &str, band: Option<Band>) -> T
         band,
         band_note: None,
         apart: Vec::new(),
+        local_note: None,
     }
 }
 
