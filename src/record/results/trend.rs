@@ -41,12 +41,13 @@ pub(super) fn trend(
         if band.is_none() && !withdrawn {
             if let (Some(b), Ok(c)) = (own_band, &conversion) {
                 if let Some(b) = b.converted(c) {
-                    let note = format!(
-                        "{}, {}, {}",
-                        words::range_text(res).unwrap_or_default(),
-                        e.provenance.organisation,
-                        when(e)
-                    );
+                    let sent = words::range_text(res).unwrap_or_default();
+                    let range = if c.is_identity() {
+                        sent
+                    } else {
+                        format!("{}, sent as {sent}", band_text(&b, &unit, decimals))
+                    };
+                    let note = format!("{range}, {}, {}", e.provenance.organisation, when(e));
                     band = Some((b, note));
                 }
             }
@@ -169,6 +170,18 @@ pub(super) fn trend(
         apart,
     };
     (trend, flagged.flatten())
+}
+
+/// A converted band in the trend's unit: `115-165 g/L`, `<44 µmol/L`.
+fn band_text(b: &Band, unit: &str, decimals: Option<usize>) -> String {
+    let n = |v: f64| words::converted_text(v, decimals);
+    let limits = match (b.low, b.high) {
+        (Some(l), Some(h)) => format!("{}-{}", n(l), n(h)),
+        (None, Some(h)) => format!("<{}", n(h)),
+        (Some(l), None) => format!(">{}", n(l)),
+        (None, None) => String::new(),
+    };
+    format!("{limits} {unit}").trim().to_owned()
 }
 
 fn refusal(why: &Unconvertible, unit: &str) -> String {
