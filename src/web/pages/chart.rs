@@ -118,7 +118,9 @@ fn draw(t: &Trend, size: Size, out: &mut String) -> Result<(), Box<dyn std::erro
     let x_label = |x: &f64| day_label(*x, size, x1 - x0);
     let (y0, y1) = bounds(&ys, 0.0);
     let pad = ((y1 - y0) * 0.1).max(f64::EPSILON);
-    let (y0, y1) = (y0 - pad, y1 + pad);
+    // Concentrations and counts are never negative: the axis does not go below 0 for them.
+    let floor = if y0 >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    let (y0, y1) = ((y0 - pad).max(floor), y1 + pad);
 
     let root = SVGBackend::with_string(out, (l.width, l.height)).into_drawing_area();
     root.fill(&WHITE)?;
