@@ -296,3 +296,53 @@ fn regression_the_record_shows_abnormal_flag_l_and_10_star_9_per_l() {
         "the value comes first"
     );
 }
+
+#[test]
+fn an_operators_own_lab_code_table_maps_a_local_code_onto_the_trend() {
+    let env = Env::new();
+    let shipped = env.ok(&["lab-codes", "show", "--shipped"]).stdout;
+    // The operator's copy adds a laboratory's local haemoglobin code.
+    let own = shipped.replacen(
+        "codes = [\"718-7\", \"HB\",",
+        "codes = [\"718-7\", \"ZZHB\", \"HB\",",
+        1,
+    );
+    assert_ne!(own, shipped, "the shipped table lists haemoglobin's codes");
+    let table = env.write("lab-codes.toml", &own);
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        format!("[results]\nlab_codes = \"{}\"\n", table.display()),
+    )
+    .unwrap();
+    let said = env.ok(&["lab-codes", "show"]).stdout;
+    assert!(said.contains(&table.display().to_string()), "{said}");
+
+    env.load_sample_feeds();
+    add_user(&env, "clin", "clinician");
+    env.add_source("EDH-LAB", "acute", "hl7v2");
+    let message = format!(
+        "MSH|^~\\&|EDH|R1K|SHAREDCARE|REGION|20240215101500||ORU^R01|EDH1|P|2.4\r{}\
+         OBR|1|E1|E1|ZZFBC^Blood count^EDH|||20240215093000\r\
+         OBX|1|NM|ZZHB^Hgb^EDH||9.9|g/dL|11.5-16.5|L|||F|||20240215093000\r",
+        pid("E7788", MARGARET, "THOMPSON", "MARGARET", "19380314")
+    );
+    let file = env.write("edh.hl7", message);
+    let run = env.import("EDH-LAB", &file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let s = super::server::Server::start_in(env);
+    let c = s.login("clin");
+    let page = results_page(&s, &c, person_with_nhs(&s.env, MARGARET));
+    let hb = section(&page, &test_id(&page, "Haemoglobin"));
+    assert!(
+        hb.contains("9.9 g/dL") && hb.contains("(= 99 g/L on the trend)"),
+        "{hb}"
+    );
+
+    // A table that lists one code under two tests is refused, not guessed at.
+    let twice = own.replacen("codes = [\"751-8\",", "codes = [\"751-8\", \"ZZHB\",", 1);
+    std::fs::write(&table, twice).unwrap();
+    let r = s.env.run(&["lab-codes", "show"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("listed twice"), "{}", r.stderr);
+}

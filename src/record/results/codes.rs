@@ -174,6 +174,19 @@ impl LabCodes {
         }
     }
 
+    /// The shipped table's text, for `sharedcare lab-codes show --shipped`.
+    pub fn shipped_text() -> &'static str {
+        SHIPPED
+    }
+
+    pub fn test_count(&self) -> usize {
+        self.tests.len()
+    }
+
+    pub fn panel_count(&self) -> usize {
+        self.panels.len()
+    }
+
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let file: TableFile =
             toml::from_str(text).map_err(|e| Error::Invalid(format!("{origin}: {e}")))?;
