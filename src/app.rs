@@ -41,6 +41,9 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     let chain = crate::audit::Chain::open(&config.data_dir, store.audit_chained()?)?;
     let mut store = store.with_audit(Arc::clone(&chain))?;
     let gate = Arc::new(crate::access::Gate::new(&config.access)?);
+    let lab_codes = Arc::new(crate::record::results::LabCodes::load(
+        config.results.lab_codes.as_deref(),
+    )?);
     audit_policy(&mut store, &gate, &config)?;
     drop(store);
     let pool = web::pool::open(config.database_path(), Arc::clone(&chain))?;
@@ -72,6 +75,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         clock: Arc::new(SystemClock),
         throttle: Default::default(),
         gate,
+        lab_codes,
     };
     let rocket = web::build(state, figment)
         .attach(jobs)

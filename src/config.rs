@@ -26,6 +26,16 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub feeds: FeedsConfig,
     pub access: AccessConfig,
+    pub results: ResultsConfig,
+}
+
+/// How results are read (see `record::results`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResultsConfig {
+    /// A lab code table replacing the shipped one (local lab codes → common tests, panels and
+    /// units). Read once at start. Default: shipped.
+    pub lab_codes: Option<PathBuf>,
 }
 
 /// Who may see what (see `access`). Times are how long access lasts.
@@ -300,6 +310,7 @@ struct ConfigFile {
     jobs: JobsConfig,
     feeds: FeedsConfig,
     access: AccessConfig,
+    results: ResultsConfig,
 }
 
 impl Config {
@@ -330,6 +341,7 @@ impl Config {
             jobs: file.jobs,
             feeds: file.feeds,
             access: file.access,
+            results: file.results,
         })
     }
 
@@ -417,6 +429,7 @@ mod tests {
         assert_eq!(f.reject_retention_days, d.reject_retention_days);
         assert_eq!(f.backups_keep, d.backups_keep);
         assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
+        assert_eq!(file.results.lab_codes, defaults.results.lab_codes);
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

@@ -6,6 +6,7 @@ mod audit;
 mod demo;
 mod feeds;
 mod import;
+mod lab_codes;
 mod person;
 mod policy;
 mod region;
@@ -90,6 +91,9 @@ pub enum Command {
     /// The access policy: roles, what they may do, which data they see.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// The lab code table results are grouped and trended by.
+    #[command(subcommand)]
+    LabCodes(lab_codes::LabCodesCommand),
     /// API tokens for the FHIR API.
     #[command(subcommand)]
     Token(user::TokenCommand),
@@ -180,6 +184,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::User(c) => user::run(&mut ctx, c),
         Command::Token(c) => user::token(&mut ctx, c),
         Command::Policy(c) => policy::run(&ctx, c),
+        Command::LabCodes(c) => lab_codes::run(&ctx, c),
         Command::Sftp(c) => sftp::run(&mut ctx, c),
         Command::Feeds(a) => feeds::feeds(&mut ctx, &a),
         Command::Scan(a) => feeds::scan(&mut ctx, &a),

@@ -263,6 +263,12 @@ pub struct LabResult {
     /// The order or report this result belongs to (OBR, DiagnosticReport).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
+    /// The panel the test was ordered as, as the source names it (OBR-4, DiagnosticReport
+    /// code): "Full blood count", and its code, "FBC". The results page groups by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specimen: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -2,6 +2,7 @@
 //! sees it.
 
 pub mod fhir_export;
+pub mod results;
 pub mod search;
 pub mod text;
 pub mod timeline;

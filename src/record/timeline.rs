@@ -1,11 +1,10 @@
 //! A person's timeline: every dated entry (contacts, results, plans, alerts …) newest first,
-//! narrowed by category, source and date range; and their results grouped by test for the
-//! results page and its trend charts.
+//! narrowed by category, source and date range. Results by test are `record::results`.
 
-use super::view::{details, period, when_text, Detail};
+use super::view::{details, when_text, Detail};
 use super::PersonRecord;
-use crate::model::{Category, EntryBody, StoredEntry};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use crate::model::{Category, StoredEntry};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// What the timeline shows; `None` means no limit.
@@ -119,138 +118,4 @@ pub fn choices(r: &PersonRecord) -> (Vec<Category>, Vec<(String, String)>) {
         })
         .collect();
     (categories, sources.into_iter().collect())
-}
-
-/// One test's results.
-pub struct Test {
-    /// Stable within the record: the code, else the title, lower case.
-    pub key: String,
-    pub title: String,
-    /// Newest first.
-    pub rows: Vec<ResultRow>,
-    /// Numeric values oldest first, for the trend.
-    pub points: Vec<(NaiveDateTime, f64)>,
-    pub unit: Option<String>,
-    /// Low and high limits when the reference range is "low-high".
-    pub range: Option<(f64, f64)>,
-}
-
-pub struct ResultRow {
-    pub when: String,
-    pub value: String,
-    pub unit: String,
-    pub range: String,
-    /// Words for the flag: "High", "Low", "Critically high" …; `None` when normal or absent.
-    pub flag: Option<String>,
-    pub status: String,
-    pub organisation: String,
-}
-
-/// The key a result is grouped under.
-pub fn test_key(e: &StoredEntry) -> String {
-    match &e.entry.code {
-        Some(c) if !c.trim().is_empty() => c.trim().to_lowercase(),
-        _ => e.entry.title.trim().to_lowercase(),
-    }
-}
-
-/// Results grouped by test, tests in name order.
-pub fn tests(r: &PersonRecord) -> Vec<Test> {
-    let mut groups: BTreeMap<String, Vec<&StoredEntry>> = BTreeMap::new();
-    for e in r
-        .entries
-        .iter()
-        .filter(|e| e.entry.category == Category::Result)
-    {
-        groups.entry(test_key(e)).or_default().push(e);
-    }
-    let mut out: Vec<Test> = groups
-        .into_iter()
-        .map(|(key, mut entries)| {
-            entries.sort_by(|a, b| event_time(b).cmp(&event_time(a)));
-            let mut points: Vec<(NaiveDateTime, f64)> = entries
-                .iter()
-                .filter_map(|e| match &e.entry.body {
-                    EntryBody::Result(res) => {
-                        let at = event_time(e).and_then(instant)?;
-                        res.numeric.filter(|v| v.is_finite()).map(|v| (at, v))
-                    }
-                    _ => None,
-                })
-                .collect();
-            points.sort_by_key(|p| p.0);
-            let newest = entries.first().and_then(|e| match &e.entry.body {
-                EntryBody::Result(res) => Some(res),
-                _ => None,
-            });
-            Test {
-                title: entries
-                    .first()
-                    .map(|e| e.entry.title.clone())
-                    .unwrap_or_default(),
-                unit: newest.and_then(|r| r.unit.clone()),
-                range: newest
-                    .and_then(|r| r.reference_range.as_deref())
-                    .and_then(parse_range),
-                rows: entries.iter().map(|e| result_row(e)).collect(),
-                points,
-                key,
-            }
-        })
-        .collect();
-    out.sort_by_key(|t| t.title.to_lowercase());
-    out
-}
-
-fn instant(t: &str) -> Option<NaiveDateTime> {
-    let day = day_of(t)?;
-    let time = t
-        .get(11..16)
-        .and_then(|x| NaiveTime::parse_from_str(x, "%H:%M").ok())
-        .unwrap_or(NaiveTime::MIN);
-    Some(day.and_time(time))
-}
-
-/// "115-165" → (115, 165); "<5" and other shapes give `None`.
-fn parse_range(s: &str) -> Option<(f64, f64)> {
-    let (lo, hi) = s.split_once('-')?;
-    let lo: f64 = lo.trim().parse().ok()?;
-    let hi: f64 = hi.trim().parse().ok()?;
-    (lo.is_finite() && hi.is_finite() && lo < hi).then_some((lo, hi))
-}
-
-/// HL7 table 0078 abnormal flags in words.
-pub fn flag_words(flag: &str) -> Option<String> {
-    let words = match flag.trim().to_ascii_uppercase().as_str() {
-        "" | "N" => return None,
-        "H" => "High",
-        "L" => "Low",
-        "HH" | ">" => "Critically high",
-        "LL" | "<" => "Critically low",
-        "A" => "Abnormal",
-        "AA" => "Critically abnormal",
-        "POS" => "Positive",
-        "DET" => "Detected",
-        other => return Some(format!("Abnormal ({other})")),
-    };
-    Some(words.to_owned())
-}
-
-fn result_row(e: &StoredEntry) -> ResultRow {
-    let res = match &e.entry.body {
-        EntryBody::Result(r) => Some(r),
-        _ => None,
-    };
-    let text = |f: Option<&String>| f.cloned().unwrap_or_default();
-    ResultRow {
-        when: period(event_time(e), None).unwrap_or_else(|| "date not recorded".into()),
-        value: text(res.and_then(|r| r.value.as_ref())),
-        unit: text(res.and_then(|r| r.unit.as_ref())),
-        range: text(res.and_then(|r| r.reference_range.as_ref())),
-        flag: res
-            .and_then(|r| r.abnormal_flag.as_deref())
-            .and_then(flag_words),
-        status: e.entry.status.clone().unwrap_or_default(),
-        organisation: e.provenance.organisation.clone(),
-    }
 }

@@ -451,6 +451,9 @@ pub fn period(start: Option<&str>, end: Option<&str>) -> Option<String> {
 
 /// The body's fields as label and text, in reading order.
 pub fn details(body: &EntryBody) -> Vec<Detail> {
+    if let EntryBody::Result(r) = body {
+        return super::results::words::details(r);
+    }
     words::details(body)
 }
 

@@ -30,6 +30,8 @@ pub struct Web {
     pub clock: Arc<dyn Clock>,
     pub throttle: throttle::Throttle,
     pub gate: Arc<crate::access::Gate>,
+    /// The lab code table results are grouped and trended by.
+    pub lab_codes: Arc<crate::record::results::LabCodes>,
 }
 
 /// Every route the server answers, with whether it may be used without signing in.

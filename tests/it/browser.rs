@@ -7,6 +7,7 @@
 mod axe;
 mod driver;
 mod layout;
+mod results_phone;
 mod staff;
 mod summary;
 

@@ -31,6 +31,7 @@ mod policy;
 mod privacy;
 mod private_files;
 mod region;
+mod results_trends;
 mod review_page;
 mod schema;
 pub mod server;

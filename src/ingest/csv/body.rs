@@ -195,6 +195,8 @@ pub(super) fn fields(category: Category) -> &'static [BodyField] {
                     text("reference_range"),
                     text("abnormal_flag"),
                     text("report"),
+                    text("panel"),
+                    text("panel_code"),
                     text("specimen"),
                     text("comment"),
                 ]

@@ -235,10 +235,13 @@ impl Walk<'_, '_> {
     }
 }
 
-/// Only the resource types other resources take something from are parsed in the first pass,
-/// each on its own and dropped at once.
+/// Only the resources other resources take something from are parsed in the first pass, each
+/// on its own and dropped at once.
 fn learn(ctx: &mut Context, text: &str, kind: &str, resource: Span, full_url: Option<&str>) {
-    if !matches!(kind, "Patient" | "Medication" | "DiagnosticReport") {
+    // A grouping Observation (`hasMember`) names its members' panel; other Observations, the
+    // bulk of a results file, are not parsed twice.
+    let group = kind == "Observation" && member(text, resource, "hasMember").is_some();
+    if !group && !matches!(kind, "Patient" | "Medication" | "DiagnosticReport") {
         return;
     }
     if let Ok(value) = serde_json::from_str::<Value>(resource.of(text)) {

@@ -147,6 +147,7 @@ pub(super) fn observation(o: Observation, base: &Base<'_>) -> Result<Outcome, St
         (Some(n), Some(a)) => Some(format!("{a}; {n}")),
         (n, a) => n.or(a),
     };
+    let panel = base.ctx.panel_of(&base.keys);
     let abnormal_flag = o
         .interpretation
         .iter()
@@ -159,6 +160,10 @@ pub(super) fn observation(o: Observation, base: &Base<'_>) -> Result<Outcome, St
         reference_range: o.reference_range.iter().find_map(range_text),
         abnormal_flag: abnormal_flag.clone(),
         report: base.ctx.report_of(&base.keys),
+        panel: label(panel),
+        panel_code: panel
+            .and_then(CodeableConcept::primary)
+            .and_then(|c| c.code.clone()),
         specimen: o.specimen.as_ref().and_then(|s| s.label()),
         comment,
     };

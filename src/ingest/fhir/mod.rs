@@ -189,6 +189,12 @@ pub(crate) struct Context {
     medications: HashMap<String, CodeableConcept>,
     /// `Observation/<id>` or fullUrl → the report listing it as a result.
     reports: HashMap<String, String>,
+    /// A report's (or a grouping Observation's) key → its code: the panel its observations
+    /// were ordered as.
+    report_codes: HashMap<String, CodeableConcept>,
+    /// `Observation/<id>` or fullUrl → the Observation grouping it under `hasMember` (UK Core
+    /// sends a full blood count as a group Observation with its tests as members).
+    groups: HashMap<String, String>,
 }
 
 impl Context {
@@ -197,6 +203,8 @@ impl Context {
             patients: HashMap::new(),
             medications: HashMap::new(),
             reports: HashMap::new(),
+            report_codes: HashMap::new(),
+            groups: HashMap::new(),
         }
     }
 
@@ -223,8 +231,31 @@ impl Context {
                     }
                 }
             }
+            "Observation" => {
+                let members = r.get("hasMember").and_then(Value::as_array);
+                let (Some(group), Some(members)) = (keys.last(), members) else {
+                    return;
+                };
+                if let Some(code) = r
+                    .get("code")
+                    .and_then(|c| CodeableConcept::deserialize(c).ok())
+                {
+                    self.report_codes.insert(group.clone(), code);
+                }
+                for reference in members {
+                    if let Some(target) = reference.get("reference").and_then(Value::as_str) {
+                        self.groups.insert(normalise_ref(target), group.clone());
+                    }
+                }
+            }
             "DiagnosticReport" => {
                 let Some(report) = keys.last() else { return };
+                if let Some(code) = r
+                    .get("code")
+                    .and_then(|c| CodeableConcept::deserialize(c).ok())
+                {
+                    self.report_codes.insert(report.clone(), code);
+                }
                 let results = r.get("result").and_then(Value::as_array);
                 for reference in results.into_iter().flatten() {
                     if let Some(target) = reference.get("reference").and_then(Value::as_str) {
@@ -294,6 +325,14 @@ impl Context {
     /// The report an Observation belongs to, by its fullUrl or `Observation/<id>`.
     pub(crate) fn report_of(&self, keys: &[String]) -> Option<String> {
         keys.iter().find_map(|k| self.reports.get(k).cloned())
+    }
+
+    /// The code of the report an Observation belongs to: the panel it was ordered as.
+    pub(crate) fn panel_of(&self, keys: &[String]) -> Option<&CodeableConcept> {
+        let group = || keys.iter().find_map(|k| self.groups.get(k).cloned());
+        self.report_of(keys)
+            .or_else(group)
+            .and_then(|report| self.report_codes.get(&report))
     }
 }
 

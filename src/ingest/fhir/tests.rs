@@ -720,3 +720,53 @@ fn regression_fhir_blank_patient_id_is_rejected_not_a_blank_subject() {
     assert_eq!(rejects.len(), 2, "{rejects:?}");
     assert!(rejects.iter().all(|r| !r.reason.trim().is_empty()));
 }
+
+#[test]
+fn observations_carry_the_panel_of_their_report_or_grouping_observation() {
+    let s = json!({"reference": "urn:uuid:p1"});
+    let obs = |id: &str, name: &str| {
+        entry(
+            &format!("urn:uuid:{id}"),
+            json!({"resourceType": "Observation", "id": id, "status": "final", "subject": s,
+                   "code": {"text": name}, "valueQuantity": {"value": 4.1, "unit": "mmol/L"}}),
+        )
+    };
+    let p = parse(bundle(vec![
+        entry("urn:uuid:p1", patient()),
+        obs("k", "Potassium"),
+        entry(
+            "urn:uuid:rep",
+            json!({"resourceType": "DiagnosticReport", "id": "rep", "status": "final", "subject": s,
+                   "code": {"coding": [{"system": "https://lab.example/orders", "code": "UE", "display": "Urea and electrolytes"}]},
+                   "result": [{"reference": "urn:uuid:k"}]}),
+        ),
+        entry(
+            "urn:uuid:fbc",
+            json!({"resourceType": "Observation", "id": "fbc", "status": "final", "subject": s,
+                   "code": {"coding": [{"system": "http://snomed.info/sct", "code": "26604007", "display": "Full blood count"}]},
+                   "hasMember": [{"reference": "urn:uuid:hb"}]}),
+        ),
+        obs("hb", "Haemoglobin"),
+        obs("lone", "Glucose"),
+    ]));
+    let e = extracts(&p);
+    let panel = |title: &str| {
+        e.iter()
+            .flat_map(|x| &x.entries)
+            .find(|d| d.title == title)
+            .and_then(|d| match &d.body {
+                EntryBody::Result(r) => Some((r.panel.clone(), r.panel_code.clone())),
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        panel("Potassium"),
+        (Some("Urea and electrolytes".into()), Some("UE".into()))
+    );
+    assert_eq!(
+        panel("Haemoglobin"),
+        (Some("Full blood count".into()), Some("26604007".into()))
+    );
+    assert_eq!(panel("Glucose"), (None, None));
+}

@@ -20,6 +20,9 @@ struct Order {
     ordinal: usize,
     number: Option<String>,
     report: Option<String>,
+    /// OBR-4: the panel's name and code.
+    panel: Option<String>,
+    panel_code: Option<String>,
     observed: Option<String>,
     reported: Option<String>,
     status: Option<String>,
@@ -33,6 +36,7 @@ impl Order {
         let test = obr.field(4).first();
         let test_name = coded_text(test);
         let number = obr.text(3, 1).or_else(|| obr.text(2, 1));
+        let panel_code = test.comp(1).text();
         let report = match (&test_name, &number) {
             (Some(t), Some(n)) => Some(format!("{t} ({n})")),
             (Some(t), None) => Some(t.clone()),
@@ -43,6 +47,8 @@ impl Order {
             ordinal,
             number,
             report,
+            panel: test_name,
+            panel_code,
             observed: obr.text(7, 1).and_then(|t| ts::to_iso(&t)),
             reported: obr.text(22, 1).and_then(|t| ts::to_iso(&t)),
             status: obr.text(25, 1),
@@ -200,6 +206,8 @@ impl Results<'_> {
             reference_range: obx.field(7).first().text(),
             abnormal_flag: obx.field(8).joined(","),
             report: order.and_then(|o| o.report.clone()),
+            panel: order.and_then(|o| o.panel.clone()),
+            panel_code: order.and_then(|o| o.panel_code.clone()),
             specimen: order.and_then(|o| o.specimen.clone()),
             comment: notes,
         };

@@ -152,6 +152,7 @@ fn every_category() -> Vec<StoredEntry> {
                 report: s("FBC 24/0001"),
                 specimen: s("Blood"),
                 comment: s("Repeat in 2 weeks"),
+                ..LabResult::default()
             }),
         ),
         stored(

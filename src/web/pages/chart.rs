@@ -1,15 +1,73 @@
 //! Trend charts drawn on the server as SVG with plotters: the values as a line with a dot per
-//! result, the reference range as a shaded band. Served as an image, since the page's CSP
-//! forbids the style attributes inline SVG would need. Text is plain SVG `<text>`, so no fonts
-//! are needed on the server.
+//! result, the reference range as a shaded band whenever the test has one (an open range such
+//! as `<5` shades from the chart's edge). Served as an image, since the page's CSP forbids the
+//! style attributes inline SVG would need. Text is plain SVG `<text>`, so no fonts are needed
+//! on the server.
+//!
+//! Two sizes: the wide chart for desktops, and a narrow one drawn for a 390 px phone, with
+//! larger text relative to its width and fewer ticks, so that scaling the image to the screen
+//! never shrinks its labels below legibility. The page picks one with `<picture>`.
 
-use crate::record::timeline::Test;
+use crate::record::results::words::number_text;
+use crate::record::results::Trend;
 use crate::record::view::date_text;
 use chrono::{DateTime, NaiveDateTime};
 use plotters::prelude::*;
 
-const WIDTH: u32 = 760;
-const HEIGHT: u32 = 320;
+/// The size a chart is drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    Wide,
+    Narrow,
+}
+
+struct Layout {
+    width: u32,
+    height: u32,
+    font: u32,
+    x_ticks: usize,
+    y_ticks: usize,
+    y_label_area: u32,
+    dot: u32,
+}
+
+impl Size {
+    /// `narrow` from the query string; anything else is the wide chart.
+    pub fn parse(s: Option<&str>) -> Self {
+        if s == Some("narrow") {
+            Self::Narrow
+        } else {
+            Self::Wide
+        }
+    }
+
+    fn layout(self) -> Layout {
+        match self {
+            // Shown at up to 760 px. Plotters writes a font's size divided by 1.24 into the
+            // SVG: 18 is 14.5 px text.
+            Self::Wide => Layout {
+                width: 760,
+                height: 320,
+                font: 18,
+                x_ticks: 5,
+                y_ticks: 6,
+                y_label_area: 64,
+                dot: 5,
+            },
+            // Shown 340-360 px wide on a 390 px phone: 18 (14.5 px in the SVG) stays 14 px.
+            Self::Narrow => Layout {
+                width: 360,
+                height: 260,
+                font: 18,
+                x_ticks: 3,
+                y_ticks: 4,
+                y_label_area: 60,
+                dot: 5,
+            },
+        }
+    }
+}
+
 const LINE: RGBColor = RGBColor(0, 94, 184);
 const BAND: RGBColor = RGBColor(204, 230, 214);
 const INK: RGBColor = RGBColor(11, 12, 12);
@@ -20,11 +78,18 @@ fn days(t: &NaiveDateTime) -> f64 {
     t.and_utc().timestamp() as f64 / 86_400.0
 }
 
-fn day_label(x: &f64) -> String {
+/// A tick's date: in full on the wide chart; on the narrow one short enough that three fit
+/// side by side (`5 Feb`, or `Feb 2024` when the trend spans most of a year or more).
+fn day_label(x: f64, size: Size, span_days: f64) -> String {
     let secs = (x * 86_400.0).round() as i64;
-    DateTime::from_timestamp(secs, 0)
-        .map(|d| date_text(d.date_naive()))
-        .unwrap_or_default()
+    let Some(d) = DateTime::from_timestamp(secs, 0).map(|d| d.date_naive()) else {
+        return String::new();
+    };
+    match size {
+        Size::Wide => date_text(d),
+        Size::Narrow if span_days <= 300.0 => d.format("%-d %b").to_string(),
+        Size::Narrow => d.format("%b %Y").to_string(),
+    }
 }
 
 fn number_label(y: &f64) -> String {
@@ -33,52 +98,60 @@ fn number_label(y: &f64) -> String {
 }
 
 /// The chart for one test as an SVG document.
-pub fn render(t: &Test) -> Result<String, String> {
+pub fn render(t: &Trend, size: Size) -> Result<String, String> {
     let mut svg = String::new();
-    draw(t, &mut svg).map_err(|e| format!("drawing: {e}"))?;
+    draw(t, size, &mut svg).map_err(|e| format!("drawing: {e}"))?;
     Ok(svg)
 }
 
-fn draw(t: &Test, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
+fn draw(t: &Trend, size: Size, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
+    let l = size.layout();
     let xs: Vec<f64> = t.points.iter().map(|(at, _)| days(at)).collect();
     let mut ys: Vec<f64> = t.points.iter().map(|(_, v)| *v).collect();
-    if let Some((lo, hi)) = t.range {
-        ys.extend([lo, hi]);
+    if let Some(b) = t.band {
+        ys.extend(b.low.into_iter().chain(b.high).filter(|v| v.is_finite()));
     }
     let (x0, x1) = bounds(&xs, 1.0);
     // A little room either side so the first and last dots are not cut by the axes.
     let room = (x1 - x0) * 0.04;
     let (x0, x1) = (x0 - room, x1 + room);
+    let x_label = |x: &f64| day_label(*x, size, x1 - x0);
     let (y0, y1) = bounds(&ys, 0.0);
     let pad = ((y1 - y0) * 0.1).max(f64::EPSILON);
-    let (y0, y1) = (y0 - pad, y1 + pad);
+    // Concentrations and counts are never negative: the axis does not go below 0 for them.
+    let floor = if y0 >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    let (y0, y1) = ((y0 - pad).max(floor), y1 + pad);
 
-    let root = SVGBackend::with_string(out, (WIDTH, HEIGHT)).into_drawing_area();
+    let root = SVGBackend::with_string(out, (l.width, l.height)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
+        .margin(10)
+        .x_label_area_size(l.font * 2 + 4)
+        .y_label_area_size(l.y_label_area)
         .build_cartesian_2d(x0..x1, y0..y1)?;
-    let text = ("sans-serif", 18).into_font().color(&INK);
+    let text = ("sans-serif", l.font).into_font().color(&INK);
     chart
         .configure_mesh()
-        .x_labels(5)
-        .y_labels(6)
-        .x_label_formatter(&day_label)
+        .x_labels(l.x_ticks)
+        .y_labels(l.y_ticks)
+        .x_label_formatter(&x_label)
         .y_label_formatter(&number_label)
-        .y_desc(t.unit.clone().unwrap_or_default())
+        .y_desc(t.unit.clone())
         .label_style(text.clone())
         .axis_desc_style(text)
         .axis_style(INK)
         .max_light_lines(0)
         .bold_line_style(GRID)
         .draw()?;
-    if let Some((lo, hi)) = t.range {
-        chart.draw_series(std::iter::once(Rectangle::new(
-            [(x0, lo), (x1, hi)],
-            BAND.filled(),
-        )))?;
+    if let Some(b) = t.band {
+        let lo = b.low.unwrap_or(y0).clamp(y0, y1);
+        let hi = b.high.unwrap_or(y1).clamp(y0, y1);
+        if hi > lo {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x0, lo), (x1, hi)],
+                BAND.filled(),
+            )))?;
+        }
     }
     let points: Vec<(f64, f64)> = xs
         .iter()
@@ -86,7 +159,11 @@ fn draw(t: &Test, out: &mut String) -> Result<(), Box<dyn std::error::Error>> {
         .zip(t.points.iter().map(|p| p.1))
         .collect();
     chart.draw_series(LineSeries::new(points.clone(), LINE.stroke_width(3)))?;
-    chart.draw_series(points.into_iter().map(|p| Circle::new(p, 5, LINE.filled())))?;
+    chart.draw_series(
+        points
+            .into_iter()
+            .map(|p| Circle::new(p, l.dot, LINE.filled())),
+    )?;
     root.present()?;
     Ok(())
 }
@@ -110,19 +187,19 @@ fn bounds(v: &[f64], pad: f64) -> (f64, f64) {
 }
 
 /// The trend in words, for the image's alt text: first and last value, and how many.
-pub fn describe(t: &Test) -> String {
-    let unit = t
-        .unit
-        .as_deref()
-        .map(|u| format!(" {u}"))
-        .unwrap_or_default();
+pub fn describe(t: &Trend) -> String {
+    let unit = if t.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", t.unit)
+    };
     match (t.points.first(), t.points.last()) {
         (Some(first), Some(last)) if t.points.len() >= 2 => format!(
             "{} values, from {}{unit} on {} to {}{unit} on {}",
             t.points.len(),
-            number_label(&first.1),
+            number_text(first.1),
             date_text(first.0.date()),
-            number_label(&last.1),
+            number_text(last.1),
             date_text(last.0.date()),
         ),
         _ => String::new(),
@@ -130,47 +207,4 @@ pub fn describe(t: &Test) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::NaiveDate;
-
-    fn at(d: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2024, 2, d)
-            .and_then(|x| x.and_hms_opt(11, 5, 0))
-            .unwrap()
-    }
-
-    #[test]
-    fn renders_svg_with_text_and_no_style_attributes() {
-        let t = Test {
-            key: "hb".into(),
-            title: "Haemoglobin".into(),
-            rows: Vec::new(),
-            points: vec![(at(3), 98.0), (at(10), 104.0), (at(17), 121.0)],
-            unit: Some("g/L".into()),
-            range: Some((115.0, 165.0)),
-        };
-        let svg = render(&t).unwrap();
-        assert!(svg.starts_with("<svg"), "{svg}");
-        assert!(svg.contains("<text"), "axis labels are drawn");
-        assert!(svg.contains("3 Feb 2024") || svg.contains("Feb 2024"));
-        assert!(!svg.contains("style="), "the CSP forbids inline styles");
-        assert_eq!(
-            describe(&t),
-            "3 values, from 98 g/L on 3 Feb 2024 to 121 g/L on 17 Feb 2024"
-        );
-    }
-
-    #[test]
-    fn equal_values_and_single_dates_still_draw() {
-        let t = Test {
-            key: "k".into(),
-            title: "Potassium".into(),
-            rows: Vec::new(),
-            points: vec![(at(3), 4.1), (at(3), 4.1)],
-            unit: None,
-            range: None,
-        };
-        assert!(render(&t).unwrap().contains("<svg"));
-    }
-}
+mod tests;

@@ -1,10 +1,12 @@
-//! `GET /person/<id>/results`: each test's values in a table, with a trend chart (an SVG image
-//! from `/person/<id>/results/chart.svg?test=`) when there are two or more numeric values.
+//! `GET /person/<id>/results`: the latest abnormal values on top, then each panel's tests with
+//! their values and a trend chart (an SVG image from
+//! `/person/<id>/results/chart.svg?test=&size=`) when two or more values are on the trend.
 
 use super::access::{self, Refused};
-use super::{chart, Page, UserBar};
+use super::chart::{self, Size};
+use super::{Page, UserBar};
 use crate::audit::Action;
-use crate::record::timeline::{self, ResultRow};
+use crate::record::results::{self, ResultsView, Trend};
 use crate::record::view::{Freshness, RecordView};
 use crate::web::guards::Clinical;
 use crate::web::{urlencode, ServerError, Web};
@@ -17,26 +19,35 @@ pub fn routes() -> Vec<Route> {
     routes![results_page, chart_svg]
 }
 
-pub struct TestView {
-    pub title: String,
-    pub unit: String,
-    pub rows: Vec<ResultRow>,
-    /// The chart image's URL, when the test has a trend to draw.
-    pub chart: Option<String>,
-    pub trend_text: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "results.html")]
 pub struct ResultsPage {
     pub bar: Option<UserBar>,
     pub view: RecordView,
-    pub tests: Vec<TestView>,
+    pub results: ResultsView,
 }
 
 impl ResultsPage {
     pub fn user(&self) -> Option<&UserBar> {
         self.bar.as_ref()
+    }
+
+    /// The chart image's URL for one size.
+    pub fn chart_url(&self, t: &Trend, narrow: bool) -> String {
+        format!(
+            "/person/{}/results/chart.svg?test={}{}",
+            self.view.person_id,
+            urlencode(&t.key),
+            if narrow { "&size=narrow" } else { "" }
+        )
+    }
+
+    pub fn describe(&self, t: &Trend) -> String {
+        chart::describe(t)
+    }
+
+    pub fn has_results(&self) -> bool {
+        !self.results.panels.is_empty()
     }
 }
 
@@ -52,25 +63,7 @@ fn results_page(
         Err(page) => return Ok(Either::Right(page)),
     };
     let record = &visible.record;
-    let tests = timeline::tests(record)
-        .into_iter()
-        .map(|t| {
-            let chart = (t.points.len() >= 2).then(|| {
-                format!(
-                    "/person/{}/results/chart.svg?test={}",
-                    record.person_id,
-                    urlencode(&t.key)
-                )
-            });
-            TestView {
-                trend_text: chart::describe(&t),
-                title: t.title,
-                unit: t.unit.unwrap_or_default(),
-                rows: t.rows,
-                chart,
-            }
-        })
-        .collect();
+    let results = results::build(record, &web.lab_codes);
     let now = web.clock.now();
     let fresh = Freshness::new(&session.store().source_last_received()?, now);
     let view = RecordView::build(record, now.date_naive(), &fresh, &[]);
@@ -78,15 +71,16 @@ fn results_page(
     Ok(Either::Left(Page::ok(ResultsPage {
         bar: UserBar::of(&session),
         view,
-        tests,
+        results,
     })))
 }
 
-#[get("/person/<id>/results/chart.svg?<test>")]
+#[get("/person/<id>/results/chart.svg?<test>&<size>")]
 fn chart_svg(
     clinical: Clinical,
     id: i64,
     test: Option<&str>,
+    size: Option<&str>,
     web: &State<Web>,
 ) -> Result<Either<(ContentType, String), Status>, ServerError> {
     let mut session = clinical.0;
@@ -94,13 +88,15 @@ fn chart_svg(
         return Ok(Either::Right(Status::Forbidden));
     };
     let key = test.unwrap_or("");
-    let Some(t) = timeline::tests(&visible.record)
+    let Some(t) = results::build(&visible.record, &web.lab_codes)
+        .panels
         .into_iter()
-        .find(|t| t.key == key && t.points.len() >= 2)
+        .flat_map(|p| p.tests)
+        .find(|t| t.key == key && t.has_chart())
     else {
         return Ok(Either::Right(Status::NotFound));
     };
-    let svg = chart::render(&t).map_err(|e| {
+    let svg = chart::render(&t, Size::parse(size)).map_err(|e| {
         log::error!("trend chart failed: {e}");
         ServerError
     })?;
