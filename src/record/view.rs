@@ -1,8 +1,10 @@
 //! The record page as a clinician reads it: a banner with who this is and what must not be
-//! missed (allergies, DNACPR, safeguarding, COVID status, death), then every category in
+//! missed (allergies, DNACPR, alerts, Mental Health Act status, recent test results, death), then every category in
 //! clinical order, each item with where it came from and whether that feed has gone quiet.
 //!
 //! Everything here is display text, ready for a template; nothing is decided in the template.
+
+pub use alerts::AlertLine;
 
 use super::PersonRecord;
 use crate::model::{Category, Demographics, EntryBody, NhsNumber, NhsNumberStatus, StoredEntry};
@@ -32,6 +34,9 @@ pub struct Banner {
     pub gp: String,
     pub location: Option<String>,
     pub flags: Vec<Flag>,
+    /// Active alerts (safeguarding, risk to staff, clinical, other), for the banner's alert
+    /// block.
+    pub alerts: Vec<AlertLine>,
 }
 
 /// A banner flag; `kind` becomes the CSS class `flag-{kind}`.
@@ -336,6 +341,7 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
         gp,
         location,
         flags: flags::flags(r, today),
+        alerts: alerts::alerts(r, today),
     }
 }
 
@@ -421,6 +427,10 @@ pub fn details(body: &EntryBody) -> Vec<Detail> {
         .collect()
 }
 
+#[cfg(test)]
+mod alert_tests;
+mod alerts;
 mod flags;
+mod recent_tests;
 #[cfg(test)]
 mod tests;

@@ -511,8 +511,8 @@ fn every_category_can_be_expressed() {
         assert_eq!(d.code.as_deref(), Some("C1"));
     }
     let json = serde_json::to_value(&e.entries).unwrap();
-    assert_eq!(json[8]["body"]["numeric"], 7.5);
-    assert_eq!(json[14]["body"]["is_carer"], true);
+    assert_eq!(json[9]["body"]["numeric"], 7.5);
+    assert_eq!(json[15]["body"]["is_carer"], true);
     assert_eq!(json[0]["body"]["review_date"], "2024-05-06");
 }
 
