@@ -17,6 +17,8 @@ mod entries;
 mod feeds;
 mod files;
 mod links;
+#[cfg(test)]
+mod migration_tests;
 mod persons;
 mod read;
 mod region;
