@@ -48,13 +48,23 @@ pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
             detail: title.clone(),
         })
     } else {
+        // What sharedcare's own export wrote (`urn:sharedcare:extension:*`), read back.
+        let ext = |name: &str| {
+            f.extension
+                .iter()
+                .find(|e| e.url.strip_prefix("urn:sharedcare:extension:") == Some(name))
+                .and_then(|e| non_empty(e.value_string.as_deref()))
+        };
+        let named = ext("alert-kind")
+            .and_then(|k| alerts::named_kind(&k))
+            .or_else(|| flag_category_kind(&f.category));
         alerts::body(
-            flag_category_kind(&f.category),
+            named,
             AlertText {
                 title: title.clone().unwrap_or_default(),
-                description: None,
+                description: ext("description"),
                 recorded_by: author,
-                contact: None,
+                contact: ext("contact"),
             },
         )
     };

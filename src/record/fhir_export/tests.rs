@@ -684,3 +684,24 @@ fn every_resource_claims_its_uk_core_profile() {
     }
     validate_with_python(&b);
 }
+
+/// An alert exported and imported again is the same alert: kind, description, who recorded it
+/// and who to call.
+#[test]
+fn an_exported_alert_reads_back_the_same() {
+    let mut alert = every_category().pop().unwrap();
+    if let EntryBody::Alert(a) = &mut alert.entry.body {
+        a.contact = Some("District nursing hub 01632 960300".into());
+    }
+    let out = bundle(&record(vec![alert.clone()]));
+    let parsed = crate::ingest::fhir::parse_file(out.to_string().as_bytes()).unwrap();
+    let drafts: Vec<EntryDraft> = parsed
+        .units
+        .into_iter()
+        .flatten()
+        .flat_map(|u| u.entries)
+        .collect();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].body, alert.entry.body);
+    assert_eq!(drafts[0].title, "Large dog at home");
+}
