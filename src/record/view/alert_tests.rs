@@ -218,3 +218,24 @@ fn mental_health_act_status_and_the_crisis_plan_are_in_the_banner() {
         ]
     );
 }
+
+#[test]
+fn a_crisis_plan_in_the_mental_health_summary_is_named_when_no_plan_was_sent() {
+    let v = view(
+        vec![entry(
+            1,
+            "Mental health summary",
+            None,
+            Some("2024-02-10"),
+            EntryBody::MentalHealth(MentalHealth {
+                crisis_plan: Some("See crisis and contingency plan of 12/02/2024".into()),
+                ..Default::default()
+            }),
+        )],
+        day(2024, 3, 1),
+    );
+    assert!(v.banner.flags.iter().any(|f| f.kind == "crisis-plan"
+        && f.text == "Crisis plan of 10 Feb 2024, held by An organisation (A system)"));
+    let none = view(Vec::new(), day(2024, 3, 1));
+    assert!(!none.banner.flags.iter().any(|f| f.kind == "crisis-plan"));
+}

@@ -120,15 +120,27 @@ fn mental_health_act(current: &[&StoredEntry]) -> Option<Flag> {
     })
 }
 
+fn is_crisis_plan(b: &EntryBody) -> bool {
+    matches!(b, EntryBody::CarePlan(c) if c.kind == CarePlanKind::Crisis)
+}
+
+fn mentions_crisis_plan(b: &EntryBody) -> bool {
+    matches!(b, EntryBody::MentalHealth(m)
+        if m.crisis_plan.as_deref().is_some_and(|t| !t.trim().is_empty()))
+}
+
 /// That a crisis plan exists, its date, and where it is (who holds it): "Crisis plan of 12 Feb
-/// 2024, held by Westshire Mental Health Partnership (RiO)". The newest current one.
+/// 2024, held by Westshire Mental Health Partnership (RiO)". The newest current one; a
+/// mental-health summary that mentions a crisis plan stands in when no plan itself was sent.
 fn crisis_plan(current: &[&StoredEntry]) -> Option<Flag> {
-    let e = current
-        .iter()
-        .filter(
-            |e| matches!(&e.entry.body, EntryBody::CarePlan(c) if c.kind == CarePlanKind::Crisis),
-        )
-        .max_by(|a, b| a.entry.start.cmp(&b.entry.start))?;
+    let newest = |pick: fn(&EntryBody) -> bool| {
+        current
+            .iter()
+            .copied()
+            .filter(|e| pick(&e.entry.body))
+            .max_by(|a, b| a.entry.start.cmp(&b.entry.start))
+    };
+    let e = newest(is_crisis_plan).or_else(|| newest(mentions_crisis_plan))?;
     let date = e
         .entry
         .start
