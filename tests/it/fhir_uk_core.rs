@@ -152,7 +152,7 @@ fn regression_a_fhir_flag_imported_comes_back_as_a_flag_from_the_api_and_in_the_
 /// Issue 11: meta.profile on every resource, the CapabilityStatement lists the profiles, and
 /// every resource type is readable by id — access-checked and audited like the rest.
 #[test]
-fn every_resource_claims_uk_core_and_is_readable_by_id() {
+fn regression_the_fhir_api_speaks_uk_core_and_reads_every_type_by_id() {
     let s = server();
     let person = person_with_nhs(&s.env, MARGARET_NHS);
     let t = token(&s.env, "clin");

@@ -551,7 +551,7 @@ fn rejects_do_not_show_their_bytes_in_debug() {
 /// Issue 11: CSV alerts are a mapping target, with a kind; safeguarding words stay
 /// safeguarding.
 #[test]
-fn csv_alerts_land_as_alerts_with_their_kind() {
+fn regression_csv_alerts_land_as_alerts_with_their_kind() {
     let map = r#"
         name = "alerts"
         subject = "id"

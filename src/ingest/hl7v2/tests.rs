@@ -651,7 +651,7 @@ fn mutated_messages_never_panic() {
 
 /// Issue 11: alerts sent in ADT (a ZAL segment, an OBX with an alert code) had no place.
 #[test]
-fn zal_and_obx_coded_alerts_land_as_alerts_of_their_kind() {
+fn regression_zal_and_obx_coded_alerts_land_as_alerts_of_their_kind() {
     let x = only_extract(&message(
         "ADT^A08",
         "Z1",

@@ -47,7 +47,7 @@ fn covid(id: i64, state: FlagState, date: &str) -> StoredEntry {
 }
 
 #[test]
-fn an_alert_of_each_kind_is_in_the_banner_while_active() {
+fn regression_alerts_other_than_safeguarding_are_in_the_banner_while_active() {
     let mut ended = alert(5, "Aggressive when woken", AlertKind::RiskToStaff, None);
     ended.entry.end = Some("2024-02-20".into());
     let v = view(
@@ -169,7 +169,7 @@ fn a_positive_test_warns_for_two_weeks_and_the_newest_result_wins() {
 }
 
 #[test]
-fn mental_health_act_status_and_the_crisis_plan_are_in_the_banner() {
+fn regression_mental_health_act_status_and_the_crisis_plan_are_in_the_banner() {
     let v = view(
         vec![
             entry(
