@@ -1,4 +1,4 @@
--- The sharedcare schema at version 10, as the embedded migrations build it.
+-- The sharedcare schema at version 11, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -47,13 +47,13 @@ CREATE TABLE audit_event (
     ip TEXT
 , reason TEXT, profile TEXT, hash TEXT) STRICT;
 
-CREATE TABLE entry (
+CREATE TABLE "entry" (
     id INTEGER PRIMARY KEY,
     source_id INTEGER NOT NULL REFERENCES source(id),
     source_ref TEXT NOT NULL,
     source_person_id INTEGER NOT NULL REFERENCES source_person(id),
     category TEXT NOT NULL CHECK (category IN (
-        'advance-directive', 'allergy', 'medication', 'safeguarding', 'condition-flag',
+        'advance-directive', 'allergy', 'medication', 'safeguarding', 'alert', 'condition-flag',
         'problem', 'location', 'care-plan', 'result', 'contact', 'mental-health',
         'social-care', 'referral', 'care-network', 'next-of-kin', 'immunisation', 'procedure')),
     code_system TEXT,

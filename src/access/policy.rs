@@ -202,10 +202,17 @@ impl Policy {
                     categories.insert(category);
                 }
             }
+            let activities: BTreeSet<Activity> = role.activities.into_iter().collect();
+            // Staff safety: whoever may open a record sees its alerts (a risk to staff above
+            // all), whatever a policy file lists. Safeguarding alerts are not in this
+            // category and keep their own rule.
+            if activities.contains(&Activity::ViewRecord) {
+                categories.insert(Category::Alert);
+            }
             let def = RoleDef {
                 name: name.clone(),
                 label: role.label,
-                activities: role.activities.into_iter().collect(),
+                activities,
                 categories,
             };
             roles.insert(name, def);
@@ -276,10 +283,34 @@ mod tests {
         let sw = p.role("social-worker-adults").unwrap();
         assert!(sw.sees(Category::Safeguarding));
         assert!(!sw.sees(Category::Result));
+        let care = p.role("care-provider-staff").unwrap();
+        assert!(
+            !care.sees(Category::Safeguarding),
+            "safeguarding as narrow as before"
+        );
         assert_eq!(
             p.role("gp-clinician").unwrap().categories.len(),
             Category::ALL.len()
         );
+    }
+
+    #[test]
+    fn every_role_that_may_open_a_record_sees_alerts_whatever_the_file_lists() {
+        let p = Policy::shipped().unwrap();
+        for role in p.roles() {
+            assert_eq!(
+                role.sees(Category::Alert),
+                role.may(Activity::ViewRecord),
+                "{}",
+                role.name
+            );
+        }
+        let file = Policy::parse(
+            "[roles.carer]\nlabel='x'\nactivities=['view-record']\ncategories=['allergy']\n",
+            "test",
+        )
+        .unwrap();
+        assert!(file.role("carer").unwrap().sees(Category::Alert));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! bad: each unit is either an [`Extract`] or a [`Reject`] carrying a reason a person can act on
 //! and the raw bytes, so the message can be replayed once the source fixes it.
 
+pub mod alerts;
 pub mod csv;
 pub mod fhir;
 pub mod hl7v2;

@@ -11,6 +11,9 @@ pub enum Category {
     Allergy,
     Medication,
     Safeguarding,
+    /// Alerts other than safeguarding: risk to staff, clinical warnings, anything else a
+    /// source flags for whoever opens the record.
+    Alert,
     ConditionFlag,
     Problem,
     Location,
@@ -27,11 +30,12 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 17] = [
+    pub const ALL: [Category; 18] = [
         Self::AdvanceDirective,
         Self::Allergy,
         Self::Medication,
         Self::Safeguarding,
+        Self::Alert,
         Self::ConditionFlag,
         Self::Problem,
         Self::Location,
@@ -54,6 +58,7 @@ impl Category {
             Self::Allergy => "allergy",
             Self::Medication => "medication",
             Self::Safeguarding => "safeguarding",
+            Self::Alert => "alert",
             Self::ConditionFlag => "condition-flag",
             Self::Problem => "problem",
             Self::Location => "location",
@@ -77,6 +82,7 @@ impl Category {
             Self::Allergy => "Allergies and adverse reactions",
             Self::Medication => "Medications",
             Self::Safeguarding => "Safeguarding alerts",
+            Self::Alert => "Alerts: risk to staff, clinical and other warnings",
             Self::ConditionFlag => "Condition flags",
             Self::Problem => "Problems and diagnoses",
             Self::Location => "Current location",

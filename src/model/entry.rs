@@ -51,6 +51,7 @@ pub enum EntryBody {
     Allergy(Allergy),
     Medication(Medication),
     Safeguarding(Safeguarding),
+    Alert(Alert),
     ConditionFlag(ConditionFlag),
     Problem(Problem),
     Location(Location),
@@ -73,6 +74,7 @@ impl EntryBody {
             Self::Allergy(_) => Category::Allergy,
             Self::Medication(_) => Category::Medication,
             Self::Safeguarding(_) => Category::Safeguarding,
+            Self::Alert(_) => Category::Alert,
             Self::ConditionFlag(_) => Category::ConditionFlag,
             Self::Problem(_) => Category::Problem,
             Self::Location(_) => Category::Location,
@@ -163,9 +165,60 @@ optional_text!(
         alert_type,
         description,
         risk_level,
+        /// Who to call about it, as the feed says (a team, a named worker, a number).
         contact,
+        /// Who recorded the alert, when the feed says so.
+        recorded_by,
     }
 );
+
+/// What an alert other than safeguarding warns of. Safeguarding alerts are their own
+/// category ([`Safeguarding`]), so that they keep their own, narrower, access rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertKind {
+    /// A danger to whoever visits or treats the person: violence, a dangerous dog, lone
+    /// working not advised. Shown to everyone who may open the record.
+    RiskToStaff,
+    /// A clinical warning that is not an allergy: difficult airway, hearing impaired …
+    Clinical,
+    Other,
+}
+
+impl AlertKind {
+    /// The stable name used in feeds, CSV mappings and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RiskToStaff => "risk-to-staff",
+            Self::Clinical => "clinical",
+            Self::Other => "other",
+        }
+    }
+
+    /// The kind in words, as the banner says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RiskToStaff => "Risk to staff",
+            Self::Clinical => "Clinical alert",
+            Self::Other => "Alert",
+        }
+    }
+}
+
+/// An alert: a standing warning for whoever opens the record ("large dog at home"). It holds
+/// while its status is active and its period has not ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Who recorded the alert, when the feed says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
+    /// Who to call about it, when the feed says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -8,6 +8,8 @@
 //! own travels in a `urn:sharedcare:extension:*` extension rather than being lost or forced
 //! into the wrong element.
 //!
+//! Every resource claims its UK Core profile in `meta.profile` ([`profiles`]).
+//!
 //! `fullUrl`s are `urn:uuid:`s derived from the person and entry ids, so exporting the same
 //! record twice gives the same Bundle.
 
@@ -16,8 +18,11 @@ mod clinical;
 mod codes;
 mod dates;
 mod entries;
+mod profiles;
 #[cfg(test)]
 mod tests;
+
+pub use profiles::{uk_core_profile, PROFILED_TYPES};
 
 use super::PersonRecord;
 use crate::model::{Demographics, NhsNumberStatus};
@@ -96,6 +101,12 @@ fn uuid_url(kind: &str, id: i64) -> String {
 }
 
 fn patient(record: &PersonRecord) -> Value {
+    let mut p = patient_unprofiled(record);
+    profiles::claim_profile(&mut p);
+    p
+}
+
+fn patient_unprofiled(record: &PersonRecord) -> Value {
     let d = &record.demographics;
     let mut p = Resource::new("Patient");
     p.set("id", json!(patient_id(record.person_id)));

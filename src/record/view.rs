@@ -1,8 +1,10 @@
 //! The record page as a clinician reads it: a banner with who this is and what must not be
-//! missed (allergies, DNACPR, safeguarding, COVID status, death), then every category in
+//! missed (allergies, DNACPR, alerts, Mental Health Act status, recent test results, death), then every category in
 //! clinical order, each item with where it came from and whether that feed has gone quiet.
 //!
 //! Everything here is display text, ready for a template; nothing is decided in the template.
+
+pub use alerts::AlertLine;
 
 use super::PersonRecord;
 use crate::model::{Category, Demographics, EntryBody, NhsNumber, NhsNumberStatus, StoredEntry};
@@ -49,6 +51,9 @@ pub struct Banner {
     pub gp: String,
     pub location: Option<String>,
     pub flags: Vec<Flag>,
+    /// Active alerts (safeguarding, risk to staff, clinical, other), for the banner's alert
+    /// block.
+    pub alerts: Vec<AlertLine>,
 }
 
 /// A banner flag; `kind` becomes the CSS class `flag-{kind}`.
@@ -384,6 +389,7 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
         gp,
         location,
         flags: flags::flags(r, today),
+        alerts: alerts::alerts(r, today),
     }
 }
 
@@ -457,7 +463,11 @@ pub fn details(body: &EntryBody) -> Vec<Detail> {
     words::details(body)
 }
 
+#[cfg(test)]
+mod alert_tests;
+mod alerts;
 mod flags;
+mod recent_tests;
 pub mod summary;
 #[cfg(test)]
 mod tests;

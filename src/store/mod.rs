@@ -17,6 +17,8 @@ mod entries;
 mod feeds;
 mod files;
 mod links;
+#[cfg(test)]
+mod migration_tests;
 mod persons;
 mod read;
 mod region;
@@ -66,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_audit_chain.sql"),
     include_str!("migrations/0009_feed_file_received.sql"),
     include_str!("migrations/0010_duties.sql"),
+    include_str!("migrations/0011_alert_category.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -313,13 +316,47 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let tx = conn.transaction().doing("starting a migration")?;
-        tx.execute_batch(sql).doing("applying a migration")?;
-        tx.pragma_update(None, "user_version", version)
-            .doing("recording the schema version")?;
-        tx.commit().doing("committing a migration")?;
+        // A migration that rebuilds a table others refer to runs with foreign keys off (SQLite
+        // can switch them only outside a transaction) and checks every reference before it
+        // commits; they are switched back on whatever happens.
+        let rebuilds = sql.starts_with(FOREIGN_KEYS_OFF);
+        if rebuilds {
+            conn.pragma_update(None, "foreign_keys", false)
+                .doing("turning foreign keys off for a table rebuild")?;
+        }
+        let applied = apply_migration(conn, sql, version, rebuilds);
+        if rebuilds {
+            conn.pragma_update(None, "foreign_keys", true)
+                .doing("turning foreign keys back on")?;
+        }
+        applied?;
         log::info!("database schema migrated to version {version}");
     }
+    Ok(())
+}
+
+/// The first line of a migration that rebuilds a table other tables refer to.
+const FOREIGN_KEYS_OFF: &str = "-- sharedcare: foreign keys off";
+
+fn apply_migration(conn: &mut Connection, sql: &str, version: i64, check: bool) -> Result<()> {
+    let tx = conn.transaction().doing("starting a migration")?;
+    tx.execute_batch(sql).doing("applying a migration")?;
+    if check {
+        let broken: i64 = tx
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .doing("checking references after a table rebuild")?;
+        if broken > 0 {
+            return Err(Error::Invalid(format!(
+                "schema migration {version} would leave {broken} broken references; \
+                 nothing was changed (restore from a backup if the database was edited by hand)"
+            )));
+        }
+    }
+    tx.pragma_update(None, "user_version", version)
+        .doing("recording the schema version")?;
+    tx.commit().doing("committing a migration")?;
     Ok(())
 }
 

@@ -63,6 +63,26 @@ impl Store {
         Ok(None)
     }
 
+    /// The live person an entry is about (following merges); `None` for an unknown entry or
+    /// one whose source person is linked to nobody yet.
+    pub fn entry_person(&self, entry_id: i64) -> Result<Option<i64>> {
+        let person: Option<Option<i64>> = self
+            .conn()
+            .query_row(
+                "SELECT sp.person_id FROM entry e
+                 JOIN source_person sp ON sp.id = e.source_person_id
+                 WHERE e.id = ?1",
+                [entry_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("finding whom an entry is about")?;
+        match person.flatten() {
+            Some(id) => self.resolve_person(id),
+            None => Ok(None),
+        }
+    }
+
     /// People with this NHS number: verified on the golden record, or as any source sent it.
     pub fn find_by_nhs_number(&self, nhs: &str) -> Result<Vec<PersonHit>> {
         self.conn()

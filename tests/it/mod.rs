@@ -23,6 +23,7 @@ mod fail_closed;
 mod feeds;
 mod feeds_dir;
 mod fhir_api;
+mod fhir_uk_core;
 mod merges;
 mod nhs;
 mod no_access_page;

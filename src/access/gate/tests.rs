@@ -211,3 +211,40 @@ fn a_restricted_persons_ward_is_withheld_from_contact_titles_and_discharge_desti
         assert!(!text.contains(canary), "{canary} leaked: {text}");
     }
 }
+
+/// Issue 11: a risk-to-staff alert is for everyone who may open the record (staff safety);
+/// safeguarding stays with the roles that see safeguarding.
+#[test]
+fn a_care_provider_sees_the_risk_to_staff_alert_but_not_the_safeguarding_alert() {
+    use crate::model::entry::{Alert, AlertKind};
+    let g = gate(false);
+    let mut r = sample();
+    r.entries.push(entry(
+        6,
+        "G1",
+        EntryBody::Alert(Alert {
+            kind: AlertKind::RiskToStaff,
+            description: None,
+            recorded_by: None,
+            contact: None,
+        }),
+    ));
+    let grant = Grant {
+        id: 1,
+        kind: "self-claim".into(),
+        reason_code: "direct-care".into(),
+        reason: "home care visit".into(),
+        expires_at: "2026-04-09T12:00:00Z".into(),
+    };
+    let carer = profile("care-provider-staff", "CARE1", None);
+    let v = visible(g.open(
+        &carer,
+        Some(r),
+        std::slice::from_ref(&grant),
+        &Restrictions { objection: false },
+        now(),
+        false,
+    ));
+    assert!(ids(&v).contains(&6), "the risk to staff: {:?}", ids(&v));
+    assert!(!ids(&v).contains(&4), "not the safeguarding alert");
+}

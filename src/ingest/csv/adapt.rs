@@ -7,6 +7,7 @@
 use super::body::{self, Kind};
 use super::field::{ColumnRef, Field, Piece, Source};
 use super::mapping::{DemographicsMap, EntryMap, Mapping};
+use crate::ingest::alerts::{self, AlertText, NamedKind};
 use crate::ingest::Extract;
 use crate::model::{Address, Demographics, EntryBody, EntryDraft, ReportedNhsNumber, Sex};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
@@ -365,9 +366,22 @@ fn entry(row: &Row<'_>, map: &EntryMap) -> Result<EntryDraft, String> {
         .text(&map.title)?
         .ok_or_else(|| format!("the title ({}) is empty", map.title.describe()))?;
     let sensitive = row.opt_flag(map.sensitive.as_ref())?;
+    let body = match entry_body(row, map)? {
+        // An alert whose words say safeguarding is kept to the roles that see safeguarding.
+        EntryBody::Alert(a) => alerts::body(
+            Some(NamedKind::Alert(a.kind)),
+            AlertText {
+                title: title.clone(),
+                description: a.description,
+                recorded_by: a.recorded_by,
+                contact: a.contact,
+            },
+        ),
+        other => other,
+    };
     Ok(EntryDraft {
         source_ref,
-        category: map.category,
+        category: body.category(),
         code_system: row.opt_text(map.code_system.as_ref())?,
         code: row.opt_text(map.code.as_ref())?,
         title,
@@ -376,7 +390,7 @@ fn entry(row: &Row<'_>, map: &EntryMap) -> Result<EntryDraft, String> {
         end: row.opt_date(map.end.as_ref())?,
         recorded_at: row.opt_date(map.recorded_at.as_ref())?,
         sensitive,
-        body: entry_body(row, map)?,
+        body,
     })
 }
 

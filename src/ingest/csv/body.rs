@@ -58,6 +58,8 @@ const DIRECTIVE_KINDS: &[&str] = &[
     "adrt",
     "other",
 ];
+/// An alert's kind; safeguarding alerts map to the `safeguarding` category instead.
+const ALERT_KINDS: &[&str] = &["risk-to-staff", "clinical", "other"];
 const FLAG_STATES: &[&str] = &["tested", "positive", "negative", "other"];
 const LOCATION_KINDS: &[&str] = &[
     "home",
@@ -132,6 +134,17 @@ pub(super) fn fields(category: Category) -> &'static [BodyField] {
                     text("alert_type"),
                     text("description"),
                     text("risk_level"),
+                    text("contact"),
+                    text("recorded_by"),
+                ]
+            }
+        }
+        Category::Alert => {
+            const {
+                &[
+                    one_of("kind", ALERT_KINDS),
+                    text("description"),
+                    text("recorded_by"),
                     text("contact"),
                 ]
             }

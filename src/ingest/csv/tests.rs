@@ -511,8 +511,8 @@ fn every_category_can_be_expressed() {
         assert_eq!(d.code.as_deref(), Some("C1"));
     }
     let json = serde_json::to_value(&e.entries).unwrap();
-    assert_eq!(json[8]["body"]["numeric"], 7.5);
-    assert_eq!(json[14]["body"]["is_carer"], true);
+    assert_eq!(json[9]["body"]["numeric"], 7.5);
+    assert_eq!(json[15]["body"]["is_carer"], true);
     assert_eq!(json[0]["body"]["review_date"], "2024-05-06");
 }
 
@@ -546,4 +546,40 @@ fn rejects_do_not_show_their_bytes_in_debug() {
     let file = adults("C1~9434765919~Secretname~B~31/02/1950~M~~~~~~~~~~\n");
     let shown = format!("{:?}", file.units[0]);
     assert!(!shown.contains("Secretname"), "{shown}");
+}
+
+/// Issue 11: CSV alerts are a mapping target, with a kind; safeguarding words stay
+/// safeguarding.
+#[test]
+fn regression_csv_alerts_land_as_alerts_with_their_kind() {
+    let map = r#"
+        name = "alerts"
+        subject = "id"
+        date_formats = ["%d/%m/%Y"]
+        [[entry]]
+        category = "alert"
+        source_ref = "{id}/alert/{n}"
+        title = "text"
+        start = "from"
+        [entry.body]
+        kind = "kind"
+        recorded_by = "by"
+    "#;
+    let file = parse(
+        map,
+        b"id,n,text,kind,from,by\n1,1,Large dog at home,Risk to staff,01/03/2024,Sam Patel\n\
+          1,2,Child protection plan,Other,02/03/2024,\n1,3,Hard of hearing,Purple,,\n",
+    );
+    let e = &ok(&file.units[0]).entries[0];
+    let EntryBody::Alert(a) = &e.body else {
+        panic!("{:?}", e.body)
+    };
+    assert_eq!(a.kind, crate::model::entry::AlertKind::RiskToStaff);
+    assert_eq!(a.recorded_by.as_deref(), Some("Sam Patel"));
+    assert_eq!(e.category, Category::Alert);
+    assert_eq!(e.start.as_deref(), Some("2024-03-01"));
+    let cp = &ok(&file.units[1]).entries[0];
+    assert_eq!(cp.category, Category::Safeguarding);
+    assert!(matches!(cp.body, EntryBody::Safeguarding(_)));
+    assert!(reason(&file.units[2]).contains("risk-to-staff, clinical, other"));
 }

@@ -3,9 +3,10 @@
 //!
 //! Several of these carry their meaning in free text rather than a fixed code, so they are
 //! classified by keywords on word boundaries:
-//! - Flag: safeguarding words (safeguarding, child protection, adult at risk, domestic abuse,
-//!   MARAC …) make a safeguarding alert; COVID words a condition flag; anything else a problem
-//!   of kind `finding`, since a clinical warning ("hearing impaired") reads best among problems.
+//! - Flag: COVID words make a condition flag; anything else an alert, its kind from the flag's
+//!   category and words (see [`crate::ingest::alerts`]): safeguarding words (child protection,
+//!   adult at risk, domestic abuse, MARAC …) make a safeguarding alert, "large dog at home" a
+//!   risk to staff, "hearing impaired" a clinical alert.
 //! - Consent: DNACPR, ReSPECT, LPA or ADRT words (or the advance-directive scope and category
 //!   codes) make an advance directive; any other consent is counted and skipped.
 //! - EpisodeOfCare: social-care words make social care, mental-health words a mental-health
@@ -15,12 +16,14 @@ use super::adapt::{
     end_of, first_label, has_any_word, label, set_code, start_of, words, Base, Outcome,
 };
 use super::clinical::{covid_state, mentions_covid};
+use super::datatypes::CodeableConcept;
 use super::resources::{
     non_empty, notes, telecom, CarePlan, CareTeam, Consent, EpisodeOfCare, Flag, ServiceRequest,
 };
+use crate::ingest::alerts::{self, AlertText, NamedKind};
 use crate::model::entry::{
-    AdvanceDirective, CareNetworkMember, CarePlan as CarePlanBody, CarePlanKind, ConditionFlag,
-    Contact, ContactKind, DirectiveKind, FlagState, MentalHealth, Problem, Referral, Safeguarding,
+    AdvanceDirective, AlertKind, CareNetworkMember, CarePlan as CarePlanBody, CarePlanKind,
+    ConditionFlag, Contact, ContactKind, DirectiveKind, FlagState, MentalHealth, Referral,
     SocialCare, SocialCareKind, SocialCareService,
 };
 use crate::model::EntryBody;
@@ -31,14 +34,7 @@ pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
     let title = label(f.code.as_ref()).or_else(|| first_label(&f.category));
     let author = f.author.as_ref().and_then(|a| a.label());
     let status = non_empty(f.status.as_deref());
-    let body = if let Some(alert_type) = safeguarding_type(&text) {
-        EntryBody::Safeguarding(Safeguarding {
-            alert_type: Some(alert_type.to_owned()),
-            description: title.clone(),
-            risk_level: None,
-            contact: author,
-        })
-    } else if mentions_covid(&text) {
+    let body = if mentions_covid(&text) && alerts::safeguarding_type(&text).is_none() {
         let state = covid_state(&text);
         // A flag that only mentions COVID (shielding, a vaccination reminder) is no test.
         let state = match state {
@@ -52,12 +48,25 @@ pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
             detail: title.clone(),
         })
     } else {
-        EntryBody::Problem(Problem {
-            name: title.clone(),
-            kind: Some("finding".into()),
-            clinical_status: status.clone(),
-            ..Problem::default()
-        })
+        // What sharedcare's own export wrote (`urn:sharedcare:extension:*`), read back.
+        let ext = |name: &str| {
+            f.extension
+                .iter()
+                .find(|e| e.url.strip_prefix("urn:sharedcare:extension:") == Some(name))
+                .and_then(|e| non_empty(e.value_string.as_deref()))
+        };
+        let named = ext("alert-kind")
+            .and_then(|k| alerts::named_kind(&k))
+            .or_else(|| flag_category_kind(&f.category));
+        alerts::body(
+            named,
+            AlertText {
+                title: title.clone().unwrap_or_default(),
+                description: ext("description"),
+                recorded_by: author,
+                contact: ext("contact"),
+            },
+        )
     };
     let mut e = base.draft(title, "Flag", body);
     set_code(&mut e, f.code.as_ref());
@@ -67,29 +76,25 @@ pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
     Ok(base.unit(subject, vec![e]))
 }
 
-/// The kind of safeguarding alert the words describe, most specific first.
-fn safeguarding_type(text: &str) -> Option<&'static str> {
-    const KINDS: [(&[&str], &str); 6] = [
-        (
-            &["child protection", "cp-is", "child protection plan"],
-            "Child protection",
-        ),
-        (
-            &["looked after child", "looked-after child"],
-            "Looked after child",
-        ),
-        (
-            &["adult at risk", "vulnerable adult", "adult safeguarding"],
-            "Adult at risk",
-        ),
-        (&["domestic abuse", "domestic violence"], "Domestic abuse"),
-        (&["marac"], "MARAC"),
-        (&["safeguarding", "safeguarding concern"], "Safeguarding"),
-    ];
-    KINDS
+/// The kind a Flag's category names: its text or display when that names a kind ("Risk to
+/// staff", as the export writes it), else the HL7 flag-category code — `behavioral` and
+/// `safety` are risks to staff, `clinical`, `drug`, `diet` and `lab` clinical. Other codes
+/// (`admin`, `contact` …) name no kind, and the flag's words decide.
+fn flag_category_kind(category: &[CodeableConcept]) -> Option<NamedKind> {
+    let by_text = category
         .iter()
-        .find(|(words, _)| has_any_word(text, words))
-        .map(|(_, kind)| *kind)
+        .filter_map(CodeableConcept::label)
+        .find_map(|t| alerts::named_kind(&t));
+    by_text.or_else(|| {
+        category
+            .iter()
+            .flat_map(CodeableConcept::codes)
+            .find_map(|code| match code {
+                "behavioral" | "safety" => Some(NamedKind::Alert(AlertKind::RiskToStaff)),
+                "clinical" | "drug" | "diet" | "lab" => Some(NamedKind::Alert(AlertKind::Clinical)),
+                _ => None,
+            })
+    })
 }
 
 pub(super) fn care_plan(p: CarePlan, base: &Base<'_>) -> Result<Outcome, String> {

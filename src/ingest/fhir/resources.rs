@@ -252,6 +252,8 @@ pub struct Flag {
     pub subject: Option<Reference>,
     pub period: Option<Period>,
     pub author: Option<Reference>,
+    /// sharedcare's own export carries an alert's kind, description and who to call here.
+    pub extension: Vec<Extension>,
 }
 
 #[derive(Deserialize, Default)]

@@ -353,7 +353,7 @@ fn resource_types_map_to_categories() {
             Contact,
             Safeguarding,
             ConditionFlag,
-            Problem,
+            Alert,
             CarePlan,
             AdvanceDirective,
             AdvanceDirective,
@@ -385,10 +385,14 @@ fn resource_types_map_to_categories() {
         panic!()
     };
     assert_eq!(f.state, FlagState::Positive);
-    let EntryBody::Problem(f) = &all[6].body else {
+    let EntryBody::Alert(f) = &all[6].body else {
         panic!()
     };
-    assert_eq!(f.kind.as_deref(), Some("finding"));
+    assert_eq!(
+        f.kind,
+        crate::model::entry::AlertKind::Clinical,
+        "hearing impaired is a clinical alert, not a problem"
+    );
     let EntryBody::CarePlan(cp) = &all[7].body else {
         panic!()
     };

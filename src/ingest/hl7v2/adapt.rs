@@ -219,6 +219,8 @@ fn adt(header: &Header<'_>, event: &str, raw: &[u8]) -> Unit {
             }
             "AL1" => patient::allergy(&segment, subject),
             "DG1" => patient::diagnosis(&segment, subject),
+            "ZAL" => super::alerts::zal(&segment, subject),
+            "OBX" => super::alerts::obx(&segment, subject),
             _ => None,
         };
         if let Some(mut e) = entry {

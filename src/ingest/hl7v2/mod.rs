@@ -10,6 +10,7 @@
 //! refused as damaged rather than producing millions of them.
 
 mod adapt;
+mod alerts;
 pub mod er7;
 mod patient;
 mod results;

@@ -648,3 +648,99 @@ fn mutated_messages_never_panic() {
         }
     }
 }
+
+/// Issue 11: alerts sent in ADT (a ZAL segment, an OBX with an alert code) had no place.
+#[test]
+fn regression_zal_and_obx_coded_alerts_land_as_alerts_of_their_kind() {
+    let x = only_extract(&message(
+        "ADT^A08",
+        "Z1",
+        &[
+            PID,
+            "PV1|1|O",
+            "ZAL|1|AL-77|DOG^Large dog at home^L|RTS|A|20240301||^Patel^Sam^^^Nurse||Ring before visiting",
+            "ZAL|2|AL-78|CP^Child protection plan^L|CLIN|A|20240110|||Children's duty team 01632 960100|",
+            "ZAL|3|AL-79|KEY^Keysafe code changed^L|OTH|I|20230101",
+            "OBX|1|ST|ALERT-CLIN^Alert^L||Difficult airway||||||F|||20240201||^Okoye^Ruth^^^Dr",
+            "OBX|2|ST|ALERT^Alert^L||Violent towards staff when intoxicated||||||F",
+            "OBX|3|NM|8867-4^Heart rate^LN||72|/min|||||F",
+        ],
+    ));
+    let alerts: Vec<(&str, String, Option<&str>)> = x
+        .entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            EntryBody::Alert(a) => Some((
+                e.title.as_str(),
+                a.kind.as_str().to_owned(),
+                e.status.as_deref(),
+            )),
+            EntryBody::Safeguarding(_) => Some((
+                e.title.as_str(),
+                "safeguarding".to_owned(),
+                e.status.as_deref(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        alerts,
+        vec![
+            (
+                "Large dog at home",
+                "risk-to-staff".to_owned(),
+                Some("active")
+            ),
+            (
+                "Child protection plan",
+                "safeguarding".to_owned(),
+                Some("active")
+            ),
+            ("Keysafe code changed", "other".to_owned(), Some("inactive")),
+            ("Difficult airway", "clinical".to_owned(), Some("active")),
+            (
+                "Violent towards staff when intoxicated",
+                "risk-to-staff".to_owned(),
+                Some("active")
+            ),
+        ],
+        "safeguarding words win over a named kind; a heart rate is no alert"
+    );
+    let dog = x
+        .entries
+        .iter()
+        .find(|e| e.title == "Large dog at home")
+        .unwrap();
+    let EntryBody::Alert(a) = &dog.body else {
+        panic!()
+    };
+    assert_eq!(a.recorded_by.as_deref(), Some("Nurse Sam Patel"));
+    assert_eq!(a.description.as_deref(), Some("Ring before visiting"));
+    assert_eq!(dog.start.as_deref(), Some("2024-03-01"));
+    assert!(
+        dog.source_ref.ends_with("/alert/AL-77"),
+        "{}",
+        dog.source_ref
+    );
+    let cp = x
+        .entries
+        .iter()
+        .find(|e| e.title == "Child protection plan")
+        .unwrap();
+    let EntryBody::Safeguarding(s) = &cp.body else {
+        panic!()
+    };
+    assert_eq!(
+        s.contact.as_deref(),
+        Some("Children's duty team 01632 960100")
+    );
+    let airway = x
+        .entries
+        .iter()
+        .find(|e| e.title == "Difficult airway")
+        .unwrap();
+    let EntryBody::Alert(a) = &airway.body else {
+        panic!()
+    };
+    assert_eq!(a.recorded_by.as_deref(), Some("Dr Ruth Okoye"));
+}

@@ -10,9 +10,9 @@ use super::entries::{
 };
 use super::Resource;
 use crate::model::entry::{
-    AdvanceDirective, CareNetworkMember, CarePlan, CarePlanKind, ConditionFlag, DirectiveKind,
-    FlagState, Location, LocationKind, MentalHealth, NextOfKin, Referral, Safeguarding, SocialCare,
-    SocialCareKind, SocialCareService,
+    AdvanceDirective, Alert, AlertKind, CareNetworkMember, CarePlan, CarePlanKind, ConditionFlag,
+    DirectiveKind, FlagState, Location, LocationKind, MentalHealth, NextOfKin, Referral,
+    Safeguarding, SocialCare, SocialCareKind, SocialCareService,
 };
 use crate::model::EntryDraft;
 use serde_json::{json, Value};
@@ -95,12 +95,41 @@ pub(super) fn safeguarding(e: &EntryDraft, b: &Safeguarding, patient: Value) -> 
         _ => title(e),
     };
     let mut r = flag(("safety", "Safety"), e, text, patient);
+    r.opt("author", display(&b.recorded_by));
     r.list(
         "extension",
         extensions(&[
             ("alert-type", &b.alert_type),
             ("description", &b.description),
             ("risk-level", &b.risk_level),
+            ("contact", &b.contact),
+        ]),
+    );
+    r
+}
+
+/// An alert: a Flag whose category carries the HL7 flag category nearest its kind and, as
+/// text, the kind in words — which is what a re-import reads the kind back from.
+pub(super) fn alert(e: &EntryDraft, b: &Alert, patient: Value) -> Resource {
+    let (code, code_display) = match b.kind {
+        AlertKind::RiskToStaff => ("safety", "Safety"),
+        AlertKind::Clinical => ("clinical", "Clinical"),
+        AlertKind::Other => ("admin", "Administrative"),
+    };
+    let mut r = flag((code, code_display), e, title(e), patient);
+    let mut category = coded(
+        "http://terminology.hl7.org/CodeSystem/flag-category",
+        code,
+        code_display,
+    );
+    category["text"] = json!(b.kind.label());
+    r.set("category", json!([category]));
+    r.opt("author", display(&b.recorded_by));
+    r.list(
+        "extension",
+        extensions(&[
+            ("alert-kind", &Some(b.kind.as_str().to_owned())),
+            ("description", &b.description),
             ("contact", &b.contact),
         ]),
     );

@@ -6,6 +6,7 @@
 //! | allergy | AllergyIntolerance |
 //! | medication | MedicationStatement (a prescription is still a statement of use here) |
 //! | safeguarding, condition flag | Flag (category `safety` / `clinical`) |
+//! | alert | Flag (category `safety` for a risk to staff, `clinical`, `admin` for other; the kind in words as its text) |
 //! | problem | Condition |
 //! | location | Flag (category `admin`): "where the person is now" is a standing notice, not an encounter |
 //! | care plan | CarePlan (intent `plan`) |
@@ -34,6 +35,7 @@ pub(super) fn resource(stored: &StoredEntry, patient_url: &str) -> Value {
         EntryBody::Allergy(b) => clinical::allergy(e, b, patient),
         EntryBody::Medication(b) => clinical::medication(e, b, patient),
         EntryBody::Safeguarding(b) => care::safeguarding(e, b, patient),
+        EntryBody::Alert(b) => care::alert(e, b, patient),
         EntryBody::ConditionFlag(b) => care::condition_flag(e, b, patient),
         EntryBody::Problem(b) => clinical::condition(e, b, patient),
         EntryBody::Location(b) => care::location(e, b, patient),
@@ -59,7 +61,9 @@ pub(super) fn resource(stored: &StoredEntry, patient_url: &str) -> Value {
             }]),
         );
     }
-    r.into_value()
+    let mut v = r.into_value();
+    super::profiles::claim_profile(&mut v);
+    v
 }
 
 /// Version, where it came from, when it arrived, and a restricted label when sensitive.

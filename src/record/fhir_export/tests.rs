@@ -91,6 +91,7 @@ fn every_category() -> Vec<StoredEntry> {
                 description: s("Subject to a child protection plan"),
                 risk_level: s("high"),
                 contact: s("Duty social worker 01622 000000"),
+                recorded_by: s("Children's services, Maidstone"),
             }),
         ),
         stored(
@@ -260,6 +261,17 @@ fn every_category() -> Vec<StoredEntry> {
                 outcome: s("Successful"),
             }),
         ),
+        stored(
+            18,
+            "Large dog at home",
+            s("active"),
+            EntryBody::Alert(Alert {
+                kind: AlertKind::RiskToStaff,
+                description: s("Ask for the dog to be shut away before visiting"),
+                recorded_by: s("District nursing team"),
+                contact: None,
+            }),
+        ),
     ]
 }
 
@@ -358,7 +370,8 @@ fn exports_a_collection_with_a_patient_and_one_resource_per_entry() {
             "CareTeam",
             "RelatedPerson",
             "Immunization",
-            "Procedure"
+            "Procedure",
+            "Flag"
         ]
     );
 
@@ -606,4 +619,90 @@ fn entries_imported_from_the_uk_core_corpus_export_valid_fhir() {
     }
     assert!(entries.len() > 40, "{}", entries.len());
     validate_with_python(&bundle(&record(entries)));
+}
+
+/// Issue 11: a FHIR Flag ("large dog at home") was read as a problem and exported as a
+/// Condition. It is an alert of its kind, and it goes out as a Flag again.
+#[test]
+fn regression_a_fhir_flag_imported_comes_back_as_a_flag() {
+    let flag = serde_json::json!({
+        "resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "id": "p1",
+                "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}]}},
+            {"fullUrl": "urn:uuid:f", "resource": {"resourceType": "Flag", "id": "f1", "status": "active",
+                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/flag-category", "code": "safety"}]}],
+                "code": {"text": "Large dog at home"},
+                "subject": {"reference": "urn:uuid:p"},
+                "period": {"start": "2024-03-01"},
+                "author": {"display": "District nursing team"}}}
+        ]
+    });
+    let imported = |bundle: &Value| -> Vec<crate::model::EntryDraft> {
+        let parsed = crate::ingest::fhir::parse_file(bundle.to_string().as_bytes()).unwrap();
+        parsed
+            .units
+            .into_iter()
+            .flatten()
+            .flat_map(|u| u.entries)
+            .collect()
+    };
+    let drafts = imported(&flag);
+    assert_eq!(drafts.len(), 1);
+    let EntryBody::Alert(a) = &drafts[0].body else {
+        panic!("not an alert: {:?}", drafts[0].body)
+    };
+    assert_eq!(a.kind, AlertKind::RiskToStaff);
+    assert_eq!(a.recorded_by.as_deref(), Some("District nursing team"));
+    let mut s = stored(1, "", None, drafts[0].body.clone());
+    s.entry = drafts[0].clone();
+    let out = bundle(&record(vec![s]));
+    let r = resources(&out);
+    assert_eq!(r[1]["resourceType"], "Flag");
+    assert_eq!(r[1]["code"]["text"], "Large dog at home");
+    assert_eq!(r[1]["category"][0]["text"], "Risk to staff");
+    assert_eq!(r[1]["author"]["display"], "District nursing team");
+    assert_eq!(r[1]["period"]["start"], "2024-03-01");
+    validate_with_python(&out);
+    // And read back once more, it is the same alert.
+    let again = imported(&out);
+    let EntryBody::Alert(b) = &again[0].body else {
+        panic!("not an alert on re-import")
+    };
+    assert_eq!(b.kind, AlertKind::RiskToStaff);
+}
+
+/// Issue 11: every resource claims its UK Core profile, and still validates.
+#[test]
+fn every_resource_claims_its_uk_core_profile() {
+    let b = bundle(&record(every_category()));
+    for r in resources(&b) {
+        let kind = r["resourceType"].as_str().unwrap();
+        assert_eq!(
+            r["meta"]["profile"][0],
+            format!("https://fhir.hl7.org.uk/StructureDefinition/UKCore-{kind}"),
+            "{kind}"
+        );
+    }
+    validate_with_python(&b);
+}
+
+/// An alert exported and imported again is the same alert: kind, description, who recorded it
+/// and who to call.
+#[test]
+fn an_exported_alert_reads_back_the_same() {
+    let mut alert = every_category().pop().unwrap();
+    if let EntryBody::Alert(a) = &mut alert.entry.body {
+        a.contact = Some("District nursing hub 01632 960300".into());
+    }
+    let out = bundle(&record(vec![alert.clone()]));
+    let parsed = crate::ingest::fhir::parse_file(out.to_string().as_bytes()).unwrap();
+    let drafts: Vec<EntryDraft> = parsed
+        .units
+        .into_iter()
+        .flatten()
+        .flat_map(|u| u.entries)
+        .collect();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].body, alert.entry.body);
+    assert_eq!(drafts[0].title, "Large dog at home");
 }

@@ -1,9 +1,11 @@
 //! The banner's flags: what must not be missed on opening a record, drawn from the current
-//! entries (advance directives, allergies, safeguarding, COVID-19 status) and from death.
+//! entries (advance directives, allergies, Mental Health Act status, a crisis plan, recent
+//! test results such as COVID-19) and from death. Alerts, safeguarding among them, are the
+//! banner's alert block ([`super::alerts`]).
 
 use super::{date_text, is_current, when_text, Flag, PersonRecord};
-use crate::model::entry::{ConditionFlag, DirectiveKind, FlagState};
-use crate::model::{Category, EntryBody, StoredEntry};
+use crate::model::entry::{CarePlanKind, DirectiveKind};
+use crate::model::{EntryBody, StoredEntry};
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 
@@ -54,21 +56,9 @@ pub(super) fn flags(r: &PersonRecord, today: NaiveDate) -> Vec<Flag> {
         }
     }
     out.push(allergy_flag(&current));
-    let safeguarding = distinct(
-        current
-            .iter()
-            .filter(|e| e.entry.category == Category::Safeguarding)
-            .map(|e| (e.entry.title.clone(), e.entry.title.clone())),
-    );
-    if !safeguarding.is_empty() {
-        out.push(Flag {
-            kind: "safeguarding",
-            text: format!("Safeguarding: {}", safeguarding.join("; ")),
-        });
-    }
-    if let Some(covid) = covid_flag(r) {
-        out.push(covid);
-    }
+    out.extend(mental_health_act(&current));
+    out.extend(crisis_plan(&current));
+    out.extend(super::recent_tests::flags(r, today));
     out
 }
 
@@ -98,41 +88,68 @@ fn distinct(texts: impl Iterator<Item = (String, String)>) -> Vec<String> {
         .collect()
 }
 
-/// The newest COVID-19 condition flag.
-fn covid_flag(r: &PersonRecord) -> Option<Flag> {
-    let is_covid = |t: &str| {
-        let t = t.to_lowercase();
-        t.contains("covid") || t.contains("sars-cov-2") || t.contains("coronavirus")
-    };
-    let (flag, e) = r
-        .entries
+/// The Mental Health Act status a mental-health feed gives, and since when: "Mental Health
+/// Act: Detained: Section 3 … (since 10 Feb 2024)". The newest current one.
+fn mental_health_act(current: &[&StoredEntry]) -> Option<Flag> {
+    let (status, e) = current
         .iter()
         .filter_map(|e| match &e.entry.body {
-            EntryBody::ConditionFlag(f) if is_covid(&f.condition) || is_covid(&e.entry.title) => {
-                Some((f, e))
-            }
+            EntryBody::MentalHealth(m) => m
+                .legal_status
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| (s, *e)),
             _ => None,
         })
-        .max_by(|a, b| {
-            let key = |x: &(&ConditionFlag, &StoredEntry)| {
-                x.0.date.clone().or_else(|| x.1.entry.start.clone())
-            };
-            key(a).cmp(&key(b))
-        })?;
-    let state = match flag.state {
-        FlagState::Positive => "positive",
-        FlagState::Negative => "negative",
-        FlagState::Tested => "tested",
-        FlagState::Other => "status recorded",
-    };
-    let when = flag
-        .date
+        .max_by(|a, b| a.1.entry.start.cmp(&b.1.entry.start))?;
+    let since = e
+        .entry
+        .start
         .as_deref()
-        .or(e.entry.start.as_deref())
-        .map(|d| format!(" ({})", when_text(d)))
+        .filter(|_| !status.to_lowercase().contains("from "))
+        .map(|s| format!(" (since {})", when_text(s)))
         .unwrap_or_default();
     Some(Flag {
-        kind: "covid",
-        text: format!("COVID-19 {state}{when}"),
+        kind: "mha",
+        text: format!("Mental Health Act: {status}{since}"),
+    })
+}
+
+fn is_crisis_plan(b: &EntryBody) -> bool {
+    matches!(b, EntryBody::CarePlan(c) if c.kind == CarePlanKind::Crisis)
+}
+
+fn mentions_crisis_plan(b: &EntryBody) -> bool {
+    matches!(b, EntryBody::MentalHealth(m)
+        if m.crisis_plan.as_deref().is_some_and(|t| !t.trim().is_empty()))
+}
+
+/// That a crisis plan exists, its date, and where it is (who holds it): "Crisis plan of 12 Feb
+/// 2024, held by Westshire Mental Health Partnership (RiO)". The newest current one; a
+/// mental-health summary that mentions a crisis plan stands in when no plan itself was sent.
+fn crisis_plan(current: &[&StoredEntry]) -> Option<Flag> {
+    let newest = |pick: fn(&EntryBody) -> bool| {
+        current
+            .iter()
+            .copied()
+            .filter(|e| pick(&e.entry.body))
+            .max_by(|a, b| a.entry.start.cmp(&b.entry.start))
+    };
+    let e = newest(is_crisis_plan).or_else(|| newest(mentions_crisis_plan))?;
+    let date = e
+        .entry
+        .start
+        .as_deref()
+        .or(e.entry.recorded_at.as_deref())
+        .map(|d| format!(" of {}", when_text(d)))
+        .unwrap_or_default();
+    let p = &e.provenance;
+    Some(Flag {
+        kind: "crisis-plan",
+        text: format!(
+            "Crisis plan{date}, held by {} ({})",
+            p.organisation, p.source_name
+        ),
     })
 }

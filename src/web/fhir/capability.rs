@@ -18,6 +18,13 @@ fn metadata(base: Base) -> FhirJson {
     FhirJson::ok(statement(&base.url))
 }
 
+/// The UK Core profile the API's resources of this type claim in `meta.profile`.
+fn profiles(kind: &str) -> Vec<String> {
+    crate::record::fhir_export::uk_core_profile(kind)
+        .into_iter()
+        .collect()
+}
+
 fn param(name: &str, kind: &str, doc: &str) -> Value {
     json!({"name": name, "type": kind, "documentation": doc})
 }
@@ -25,6 +32,7 @@ fn param(name: &str, kind: &str, doc: &str) -> Value {
 fn statement(url: &str) -> Value {
     let patient = json!({
         "type": "Patient",
+        "supportedProfile": profiles("Patient"),
         "interaction": [{"code": "read"}, {"code": "search-type"}],
         "searchParam": [
             param("identifier", "token",
@@ -44,7 +52,8 @@ fn statement(url: &str) -> Value {
     for kind in PATIENT_SEARCH_TYPES {
         resources.push(json!({
             "type": kind,
-            "interaction": [{"code": "search-type"}],
+            "supportedProfile": profiles(kind),
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
             "searchParam": [param("patient", "reference", "person-N or Patient/person-N")],
         }));
     }

@@ -16,6 +16,7 @@ pub fn routes() -> Vec<Route> {
         read_patient,
         everything,
         search_by_patient,
+        read_by_id,
         super::patients::search_patients
     ]
 }
@@ -121,6 +122,61 @@ fn search_by_patient(
         &format!("FHIR {kind} search"),
     )?;
     Ok(FhirJson::ok(searchset(&fhir.base, resources)))
+}
+
+/// `{Type}/{id}`: one resource by its id, for every type the API returns (the Patient has
+/// its own route). An id that is malformed, unknown, of another type, or about a person or
+/// entry the caller may not see is the same 404, so a read reveals nothing a search would
+/// not; a read that answers is audited like any other.
+#[get("/<kind>/<id>", rank = 5)]
+fn read_by_id(
+    kind: &str,
+    id: &str,
+    mut fhir: FhirRequest,
+    web: &State<Web>,
+) -> Result<FhirJson, FhirError> {
+    let Some(kind) = PATIENT_SEARCH_TYPES.iter().find(|t| **t == kind) else {
+        return Err(FhirError::new(
+            rocket::http::Status::NotFound,
+            "not-supported",
+            format!(
+                "The resource type '{}' is not served here; see /fhir/metadata.",
+                super::outcome::printable(kind)
+            ),
+        ));
+    };
+    fhir.base.params(&["_summary"])?;
+    let not_found = || {
+        FhirError::new(
+            rocket::http::Status::NotFound,
+            "not-found",
+            format!("{kind}/{} is not known", super::outcome::printable(id)),
+        )
+    };
+    let entry = id
+        .strip_prefix("entry-")
+        .and_then(|n| n.parse::<i64>().ok())
+        .ok_or_else(not_found)?;
+    let person = fhir.store().entry_person(entry)?.ok_or_else(not_found)?;
+    let record = fhir
+        .record(web, &fhir_export::patient_id(person))
+        .map_err(|_| not_found())?
+        .record;
+    // The gate's record holds only what this caller may see: a withheld entry is not found.
+    let resource = fhir_export::entry_resources(&record)
+        .into_iter()
+        .find(|r| {
+            r.get("resourceType").and_then(Value::as_str) == Some(*kind)
+                && r.get("id").and_then(Value::as_str) == Some(id)
+        })
+        .ok_or_else(not_found)?;
+    fhir.audit(
+        web,
+        Action::FhirRead,
+        &[record.person_id],
+        &format!("FHIR {kind} read"),
+    )?;
+    Ok(FhirJson::ok(resource))
 }
 
 /// A `searchset` Bundle of matches, each with its RESTful `fullUrl`.

@@ -48,6 +48,9 @@ pub(crate) struct Person {
     pub(crate) nhs: String,
     /// Whether the person has a merge or link a reviewer could undo.
     pub(crate) unmergeable: bool,
+    /// One of the person's allergy entries (every role that opens records sees allergies),
+    /// for reads by id; a missing id for a person who does not exist.
+    pub(crate) allergy_entry: i64,
 }
 
 /// One user of one role asking about one person.

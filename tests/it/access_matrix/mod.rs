@@ -157,10 +157,15 @@ fn every_route_for_every_role_and_relationship_matches_the_policy() {
     let store = sharedcare::store::Store::open(&env.db()).unwrap();
     let person = |nhs: &str| {
         let id = person_with_nhs(&env, nhs);
+        let allergy_entry = env.count(&format!(
+            "SELECT e.id FROM entry e JOIN source_person sp ON sp.id = e.source_person_id
+             WHERE sp.person_id = {id} AND e.category = 'allergy' ORDER BY e.id LIMIT 1"
+        ));
         Person {
             id,
             nhs: nhs.to_owned(),
             unmergeable: store.unmerge_preview(id).unwrap().is_some(),
+            allergy_entry,
         }
     };
     let people = [
@@ -175,6 +180,7 @@ fn every_route_for_every_role_and_relationship_matches_the_policy() {
                 id: MISSING_ID,
                 nhs: nhs_number(4999),
                 unmergeable: false,
+                allergy_entry: MISSING_ID,
             },
         ),
     ];

@@ -32,6 +32,17 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
                 other => other.into(),
             },
         ),
+        // One resource by id: the same rule as the Patient read (issue 11).
+        "GET /fhir/<kind>/<id>" => fhir(
+            Read::Status,
+            |c| {
+                get(format!(
+                    "/fhir/AllergyIntolerance/entry-{}",
+                    c.person.allergy_entry
+                ))
+            },
+            |c| c.fhir("200"),
+        ),
         "GET /fhir/Patient" => fhir(
             Read::PatientSearch,
             |c| get(format!("/fhir/Patient?identifier={}", c.person.nhs)),

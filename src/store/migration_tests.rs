@@ -1,0 +1,62 @@
+//! The migrations that rebuild a table: data, history and references survive, and foreign
+//! keys are enforced again afterwards.
+
+use super::*;
+
+/// A database at `version`, as an older sharedcare left it.
+fn database_at(version: usize) -> Connection {
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    for (index, sql) in MIGRATIONS[..version].iter().enumerate() {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    conn
+}
+
+#[test]
+fn the_alert_category_migration_keeps_every_entry_its_history_and_foreign_keys() {
+    let mut conn = database_at(10);
+    conn.execute_batch(
+        "INSERT INTO organisation (id, ods_code, name) VALUES (1, 'R1K', 'A trust');
+         INSERT INTO source (id, code, name, organisation_id, kind, format, created_at)
+             VALUES (1, 'PAS', 'PAS', 1, 'acute', 'hl7v2', '2024-01-01T00:00:00Z');
+         INSERT INTO source_person (id, source_id, local_id, updated_at)
+             VALUES (1, 1, 'M1', '2024-01-01T00:00:00Z');
+         INSERT INTO entry (id, source_id, source_ref, source_person_id, category, title, body,
+                            content_hash, version, received_at)
+             VALUES (41, 1, 'r1', 1, 'safeguarding', 'Child protection plan', '{}', x'00', 2,
+                     '2024-01-01T00:00:00Z');
+         INSERT INTO entry_history (entry_id, version, source_person_id, draft, content_hash,
+                                    received_at, disposition)
+             VALUES (41, 1, 1, '{}', x'00', '2024-01-01T00:00:00Z', 'superseded');",
+    )
+    .unwrap();
+    migrate(&mut conn, Path::new("test.db")).unwrap();
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(one("PRAGMA user_version"), SCHEMA_VERSION);
+    assert_eq!(one("SELECT version FROM entry WHERE id = 41"), 2);
+    assert_eq!(
+        one("SELECT count(*) FROM entry_history WHERE entry_id = 41"),
+        1
+    );
+    assert_eq!(one("PRAGMA foreign_keys"), 1, "switched back on");
+    assert_eq!(one("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    conn.execute(
+        "INSERT INTO entry (source_id, source_ref, source_person_id, category, title, body,
+                            content_hash, version, received_at)
+         VALUES (1, 'r2', 1, 'alert', 'Large dog at home', '{}', x'00', 1, '2024-01-02')",
+        [],
+    )
+    .expect("the new category is allowed");
+    let dangling = conn.execute(
+        "INSERT INTO entry_history (entry_id, version, source_person_id, draft, content_hash,
+                                    received_at, disposition)
+         VALUES (999, 1, 1, '{}', x'00', '2024-01-01T00:00:00Z', 'superseded')",
+        [],
+    );
+    assert!(dangling.is_err(), "history still refers to entries");
+}
