@@ -5,6 +5,7 @@
 //! Everything here is display text, ready for a template; nothing is decided in the template.
 
 use super::PersonRecord;
+use crate::model::entry::LocationKind;
 use crate::model::{Category, Demographics, EntryBody, NhsNumber, NhsNumberStatus, StoredEntry};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
@@ -339,23 +340,39 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
     }
 }
 
-/// The most recent Location entry.
+/// The most recent location any source reported, as that one entry says it: its own ward
+/// and bed, never another version's. A location its source has cancelled (an admission that
+/// never happened, with nothing before it) is not a location.
 fn current_location(r: &PersonRecord) -> Option<String> {
     let latest = r
         .entries
         .iter()
         .filter(|e| e.entry.category == Category::Location)
+        .filter(|e| e.entry.status.as_deref() != Some("cancelled"))
         .max_by(|a, b| a.entry.start.cmp(&b.entry.start))?;
     let mut text = latest.entry.title.clone();
+    let mut died = false;
     if let EntryBody::Location(l) = &latest.entry.body {
-        for part in [&l.ward, &l.bed].into_iter().flatten() {
+        let hospital = l.kind.in_hospital().then_some(&l.organisation);
+        for part in [&l.name, &l.ward, &l.bed]
+            .into_iter()
+            .chain(hospital)
+            .flatten()
+        {
             if !text.contains(part.as_str()) {
                 text = format!("{text}, {part}");
             }
         }
+        if let Some(away) = &l.temporarily_at {
+            text = format!("{text}; temporarily at {away}");
+        }
+        died = l.kind == LocationKind::Deceased;
     }
     if let Some(s) = &latest.entry.start {
-        text = format!("{text} (since {})", when_text(s));
+        text = match died {
+            true => format!("{text} ({})", when_text(s)),
+            false => format!("{text} (since {})", when_text(s)),
+        };
     }
     Some(text)
 }

@@ -23,6 +23,7 @@ mod fail_closed;
 mod feeds;
 mod feeds_dir;
 mod fhir_api;
+mod location;
 mod merges;
 mod nhs;
 mod pages;
