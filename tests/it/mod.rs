@@ -17,6 +17,7 @@ mod crash;
 mod demo;
 mod disk_full;
 mod drop_folders;
+mod duplicates;
 mod edge;
 mod export;
 mod fail_closed;

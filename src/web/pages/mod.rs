@@ -4,6 +4,7 @@
 mod access;
 mod chart;
 mod dashboard;
+mod duplicates;
 mod home;
 pub(crate) mod record;
 mod results;
