@@ -457,3 +457,29 @@ fn corpus_location_sequences_end_where_they_should() {
         assert_eq!(got, expected, "{sequence}");
     }
 }
+
+/// The corpus's discharges: a death said by PID-29/30 or the disposition, and a discharge to
+/// the usual place of residence (code 19).
+#[test]
+fn corpus_discharges_say_death_and_home() {
+    let root = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/hl7v2/uclh-emap/hl7-reader/src/test/resources/Adt/generic"
+    ));
+    if !root.is_dir() {
+        println!("skipped: corpus not present at {}", root.display());
+        return;
+    }
+    for (file, kind) in [
+        ("A03.txt", LocationKind::Home),
+        ("A03_death.txt", LocationKind::Deceased),
+        ("A03_death_2.txt", LocationKind::Deceased),
+        ("A03_death_3.txt", LocationKind::Deceased),
+    ] {
+        let parsed = parse_file(&std::fs::read(root.join(file)).unwrap()).unwrap();
+        let x = parsed.units.into_iter().next().unwrap().unwrap();
+        let l = location(&x).unwrap_or_else(|| panic!("{file}: no location"));
+        assert_eq!(l.kind, kind, "{file}");
+        assert_eq!((l.ward.as_deref(), l.bed.as_deref()), (None, None), "{file}");
+    }
+}
