@@ -243,6 +243,12 @@ fn filled_from(draft: &EntryDraft, stored: &str, entry_id: i64) -> rusqlite::Res
     let mut incoming = serde_json::to_value(draft)
         .map_err(|e| decode::undecodable("incoming entry", entry_id, 4, &e))?;
     fill_object(&mut incoming, &stored);
+    // A visit back in progress (a cancelled discharge) has no end, whatever was stored.
+    if draft.status.as_deref() == Some("in-progress") && draft.end.is_none() {
+        if let Some(fields) = incoming.as_object_mut() {
+            fields.remove("end");
+        }
+    }
     if let (Some(new_body), Some(old_body)) = (incoming.get_mut("body"), stored.get("body")) {
         if new_body.get("type") == old_body.get("type") {
             fill_object(new_body, old_body);

@@ -195,5 +195,18 @@ fn cancels_restore_what_was_before() {
         import(&s, mrn, 6, "", &events);
         let shown = banner_location(&s, &c, id);
         assert!(shown.starts_with(expected), "after {event}: {shown}");
+        if event == "A13" {
+            // The visit is in progress again: the discharge time it had is gone too.
+            let (status, end): (String, Option<String>) = s
+                .env
+                .sql()
+                .query_row(
+                    "SELECT status, end_at FROM entry WHERE source_ref = 'visit/V1'",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!((status.as_str(), end), ("in-progress", None));
+        }
     }
 }

@@ -480,6 +480,10 @@ fn corpus_discharges_say_death_and_home() {
         let x = parsed.units.into_iter().next().unwrap().unwrap();
         let l = location(&x).unwrap_or_else(|| panic!("{file}: no location"));
         assert_eq!(l.kind, kind, "{file}");
-        assert_eq!((l.ward.as_deref(), l.bed.as_deref()), (None, None), "{file}");
+        assert_eq!(
+            (l.ward.as_deref(), l.bed.as_deref()),
+            (None, None),
+            "{file}"
+        );
     }
 }
