@@ -38,46 +38,6 @@ pub struct Banner {
     pub duplicates: Vec<Duplicate>,
 }
 
-/// "Possible duplicate of Margaret THOMPSON (born 14 Mar 1938, NHS number 999 483 7567),
-/// waiting for review", with the other person to link to when the reader may know who.
-pub struct Duplicate {
-    pub text: String,
-    pub person_id: Option<i64>,
-}
-
-impl Duplicate {
-    /// The note for one possible duplicate: who the other person is, when `shown`.
-    pub fn of(shown: Option<(i64, &Demographics)>) -> Self {
-        match shown {
-            Some((id, d)) => {
-                let mut who = vec![];
-                if let Some(b) = d.birth_date {
-                    who.push(format!("born {}", date_text(b)));
-                }
-                let (nhs, _) = nhs_display(d);
-                if d.nhs_number.is_some() {
-                    who.push(format!("NHS number {nhs}"));
-                }
-                let who = match who.is_empty() {
-                    true => String::new(),
-                    false => format!(" ({})", who.join(", ")),
-                };
-                Self {
-                    text: format!(
-                        "Possible duplicate of {}{who}, waiting for review",
-                        person_name(d)
-                    ),
-                    person_id: Some(id),
-                }
-            }
-            None => Self {
-                text: "A possible duplicate of this record is waiting for review".to_owned(),
-                person_id: None,
-            },
-        }
-    }
-}
-
 /// A banner flag; `kind` becomes the CSS class `flag-{kind}`.
 pub struct Flag {
     pub kind: &'static str,
@@ -482,6 +442,8 @@ pub fn details(body: &EntryBody) -> Vec<Detail> {
         .collect()
 }
 
+mod duplicate;
 mod flags;
+pub use duplicate::Duplicate;
 #[cfg(test)]
 mod tests;
