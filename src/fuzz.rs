@@ -263,6 +263,7 @@ mod tests {
             demographics: None,
             entries: Vec::new(),
             merge_from: None,
+            location_event: None,
             raw: Vec::new(),
         };
         let parsed = |extract: ingest::Extract| ParsedFile {

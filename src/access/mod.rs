@@ -13,6 +13,7 @@
 //! themselves.
 
 pub mod alerts;
+pub mod duplicates;
 #[cfg(test)]
 mod fixture;
 pub mod gate;
@@ -28,6 +29,7 @@ pub mod tokens;
 pub mod users;
 pub mod view_as;
 
+pub use duplicates::PossibleDuplicate;
 pub use gate::{
     any_restricted, for_comparison, match_detail, Gate, Grant, HitLevel, Listed, Opened,
     Restrictions, Visible, Withheld,

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::Extract;
 use crate::matching::{self, Outcome};
-use crate::model::{Demographics, ReportedNhsNumber, SourceKind};
+use crate::model::{Category, Demographics, ReportedNhsNumber, SourceKind};
 use crate::store::{DemographicsWrite, EntryOrigin, EntryWrite, SourceRow, Subject, Tx};
 
 pub(super) fn apply(
@@ -57,15 +57,24 @@ pub(super) fn apply(
     };
     for draft in &extract.entries {
         let written = tx.write_entry(draft, &origin)?;
-        let counts = summary.entries.entry(draft.category).or_default();
-        match written {
-            EntryWrite::Inserted => counts.inserted += 1,
-            EntryWrite::Updated => counts.updated += 1,
-            EntryWrite::Unchanged => counts.unchanged += 1,
-            EntryWrite::ArrivedLate => counts.arrived_late += 1,
+        count(summary, draft.category, written);
+    }
+    if let Some(event) = &extract.location_event {
+        if let Some(written) = super::location::apply(tx, &origin, event)? {
+            count(summary, Category::Location, written);
         }
     }
     Ok(())
+}
+
+fn count(summary: &mut FileSummary, category: Category, written: EntryWrite) {
+    let counts = summary.entries.entry(category).or_default();
+    match written {
+        EntryWrite::Inserted => counts.inserted += 1,
+        EntryWrite::Updated => counts.updated += 1,
+        EntryWrite::Unchanged => counts.unchanged += 1,
+        EntryWrite::ArrivedLate => counts.arrived_late += 1,
+    }
 }
 
 /// A subject known only by NHS number (a FHIR reference by identifier, a CSV row without a

@@ -33,8 +33,40 @@ pub struct Extract {
     pub entries: Vec<EntryDraft>,
     /// A merge (HL7 A34/A40): the local id this source retires in favour of `subject`.
     pub merge_from: Option<String>,
+    /// A change to where the person is that depends on what was stored before (HL7 A08, and
+    /// the cancels A11–A13): resolved by the importer against the location's history.
+    pub location_event: Option<LocationEvent>,
     /// The raw bytes of this unit, kept so a unit can be replayed.
     pub raw: Vec<u8>,
+}
+
+/// What a hospital event does to a location the source reported before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationEventKind {
+    /// A08: corrects the details (ward, bed) of a stay the person is still in; says nothing
+    /// about where someone already discharged is.
+    UpdateStay,
+    /// A11: the admission never happened; the person is where they were before it.
+    CancelAdmission,
+    /// A12: the latest transfer never happened; the person is back where they were.
+    CancelTransfer,
+    /// A13: the discharge never happened; the person is still on the ward they left.
+    CancelDischarge,
+}
+
+/// A location change that needs the stored history to resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocationEvent {
+    pub kind: LocationEventKind,
+    /// The source's location entry it applies to.
+    pub source_ref: String,
+    /// The visit it is about (PV1-19, else the admission time), when the message says.
+    pub visit: Option<String>,
+    /// Where the message itself says the person is (PV1-3), used when the history does not
+    /// hold what was before.
+    pub stated: Option<EntryDraft>,
+    /// When the source recorded the event.
+    pub recorded_at: Option<String>,
 }
 
 /// A unit that could not be used, with why and what it was.

@@ -99,6 +99,13 @@ impl Category {
         }
     }
 
+    /// Whether a newer HL7 v2 message that leaves a field out keeps the stored value of that
+    /// field. Not for where a person is: each new location replaces the last one whole, so a
+    /// discharge home never keeps the ward and bed the person left.
+    pub fn keeps_missing_fields(self) -> bool {
+        self != Self::Location
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }

@@ -260,7 +260,43 @@ pub enum LocationKind {
     CareHome,
     MentalHealthUnit,
     StepDown,
+    /// In an emergency department (A&E), not yet admitted.
+    #[serde(rename = "emergency-department")]
+    EmergencyDepartment,
+    /// In a hospice.
+    Hospice,
+    /// At another hospital (a transfer out on discharge).
+    OtherHospital,
+    /// Died: where the person is no longer matters, that they died does.
+    Deceased,
+    /// Discharged, with no destination given: the source does not say where they went.
+    NotKnown,
     Other,
+}
+
+impl LocationKind {
+    /// Whether the person is in the hospital that reported it (admitted or in A&E): what a
+    /// cancelled admission, transfer or discharge is about.
+    pub fn in_hospital(self) -> bool {
+        matches!(self, Self::Inpatient | Self::EmergencyDepartment)
+    }
+
+    /// Words for people: "Inpatient", "In A&E", "Step-down bed" …
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Home => "Home",
+            Self::Inpatient => "Inpatient",
+            Self::CareHome => "Care home",
+            Self::MentalHealthUnit => "Mental health unit",
+            Self::StepDown => "Step-down bed",
+            Self::EmergencyDepartment => "In A&E",
+            Self::Hospice => "Hospice",
+            Self::OtherHospital => "Another hospital",
+            Self::Deceased => "Deceased",
+            Self::NotKnown => "Discharged, destination not recorded",
+            Self::Other => "Other",
+        }
+    }
 }
 
 /// Where the person is now.
@@ -275,6 +311,13 @@ pub struct Location {
     pub bed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organisation: Option<String>,
+    /// The hospital visit (encounter) this location belongs to, when a hospital reported it:
+    /// what lets a cancelled admission, transfer or discharge find what it cancels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<String>,
+    /// Away from the assigned ward or bed for now (X-ray, theatre …), when the source says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporarily_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -264,6 +264,9 @@ pub struct Outcome {
 /// Runs a parsed query: the most specific term picks candidates, every other term filters them.
 pub fn run(store: &Store, q: &Query) -> Result<Outcome> {
     let dob = q.birth_date.map(|d| d.to_string());
+    // People born that day whom the name search did not find: listed only if a surname typed
+    // is a spelling away from theirs.
+    let mut spelt_differently = Vec::new();
     let ids: Vec<i64> = if let Some(nhs) = &q.nhs_number {
         store
             .find_by_nhs_number(nhs)?
@@ -279,11 +282,20 @@ pub fn run(store: &Store, q: &Query) -> Result<Outcome> {
             (None, Some((from, to))) => Some((from.as_str(), to.as_str())),
             (None, None) => None,
         };
-        store
+        let mut ids: Vec<i64> = store
             .find_by_name(&q.names.join(" "), born)?
             .into_iter()
             .map(|h| h.id)
-            .collect()
+            .collect();
+        if let Some(d) = &dob {
+            for id in store.persons_born_on(d)? {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                    spelt_differently.push(id);
+                }
+            }
+        }
+        ids
     } else if let Some(d) = &dob {
         store.persons_born_on(d)?
     } else if let Some(p) = &q.postcode {
@@ -294,6 +306,7 @@ pub fn run(store: &Store, q: &Query) -> Result<Outcome> {
     let mut found: Vec<Found> = store
         .search_people(&ids)?
         .into_iter()
+        .filter(|p| !spelt_differently.contains(&p.id) || similar::fits(&q.names, p))
         .filter_map(|p| explain(q, p))
         .collect();
     found.sort_by(|a, b| {
@@ -434,5 +447,6 @@ pub fn invalid_nhs_number(q: &Query) -> Option<String> {
     NhsNumber::parse(n).is_err().then(|| n.clone())
 }
 
+mod similar;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@
 pub use alerts::AlertLine;
 
 use super::PersonRecord;
+use crate::model::entry::LocationKind;
 use crate::model::{Category, Demographics, EntryBody, NhsNumber, NhsNumberStatus, StoredEntry};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::{BTreeSet, HashMap};
@@ -54,6 +55,9 @@ pub struct Banner {
     /// Active alerts (safeguarding, risk to staff, clinical, other), for the banner's alert
     /// block.
     pub alerts: Vec<AlertLine>,
+    /// Possible duplicates of this person waiting for review, as the reader may see them
+    /// (filled in by the page, through `access`).
+    pub duplicates: Vec<Duplicate>,
 }
 
 /// A banner flag; `kind` becomes the CSS class `flag-{kind}`.
@@ -390,26 +394,43 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
         location,
         flags: flags::flags(r, today),
         alerts: alerts::alerts(r, today),
+        duplicates: Vec::new(),
     }
 }
 
-/// The most recent Location entry.
+/// The most recent location any source reported, as that one entry says it: its own ward
+/// and bed, never another version's. A location its source has cancelled (an admission that
+/// never happened, with nothing before it) is not a location.
 fn current_location(r: &PersonRecord) -> Option<String> {
     let latest = r
         .entries
         .iter()
         .filter(|e| e.entry.category == Category::Location)
+        .filter(|e| e.entry.status.as_deref() != Some("cancelled"))
         .max_by(|a, b| a.entry.start.cmp(&b.entry.start))?;
     let mut text = latest.entry.title.clone();
+    let mut died = false;
     if let EntryBody::Location(l) = &latest.entry.body {
-        for part in [&l.ward, &l.bed].into_iter().flatten() {
+        let hospital = l.kind.in_hospital().then_some(&l.organisation);
+        for part in [&l.name, &l.ward, &l.bed]
+            .into_iter()
+            .chain(hospital)
+            .flatten()
+        {
             if !text.contains(part.as_str()) {
                 text = format!("{text}, {part}");
             }
         }
+        if let Some(away) = &l.temporarily_at {
+            text = format!("{text}; temporarily at {away}");
+        }
+        died = l.kind == LocationKind::Deceased;
     }
     if let Some(s) = &latest.entry.start {
-        text = format!("{text} (since {})", when_text(s));
+        text = match died {
+            true => format!("{text} ({})", when_text(s)),
+            false => format!("{text} (since {})", when_text(s)),
+        };
     }
     Some(text)
 }
@@ -466,9 +487,11 @@ pub fn details(body: &EntryBody) -> Vec<Detail> {
 #[cfg(test)]
 mod alert_tests;
 mod alerts;
+mod duplicate;
 mod flags;
 mod recent_tests;
 pub mod summary;
+pub use duplicate::Duplicate;
 #[cfg(test)]
 mod tests;
 mod words;

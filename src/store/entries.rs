@@ -37,6 +37,7 @@ type StoredVersion = (i64, Vec<u8>, i64, Option<String>, Option<String>);
 
 impl Tx<'_> {
     pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
+        let fill_missing = origin.fill_missing && draft.category.keeps_missing_fields();
         let current: Option<StoredVersion> = self
             .conn()
             .prepare_cached(&format!(
@@ -45,7 +46,7 @@ impl Tx<'_> {
             ))
             .and_then(|mut s| {
                 s.query_row(
-                    params![origin.source_id, draft.source_ref, origin.fill_missing],
+                    params![origin.source_id, draft.source_ref, fill_missing],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
                 )
                 .optional()
@@ -120,6 +121,32 @@ impl Tx<'_> {
             .doing("updating an entry")?;
         self.index_entry(entry_id, draft, true)?;
         Ok(EntryWrite::Updated)
+    }
+
+    /// Every applied version of one entry, oldest first, the current one last (versions kept
+    /// only because they arrived late are left out: they never applied).
+    pub fn entry_versions(&self, source_id: i64, source_ref: &str) -> Result<Vec<EntryDraft>> {
+        let rows: Vec<(i64, i64, String)> = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT h.id, h.version, h.draft FROM entry_history h
+                    JOIN entry e ON e.id = h.entry_id
+                 WHERE e.source_id = ?1 AND e.source_ref = ?2 AND h.version IS NOT NULL
+                 UNION ALL
+                 SELECT id, version, {DRAFT_JSON} FROM entry WHERE source_id = ?1 AND source_ref = ?2
+                 ORDER BY 2"
+            ))
+            .and_then(|mut s| {
+                s.query_map(params![source_id, source_ref], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect()
+            })
+            .doing("reading an entry's versions")?;
+        rows.iter()
+            .map(|(id, _, json)| decode::json("entry_history", *id, 3, json))
+            .collect::<rusqlite::Result<_>>()
+            .doing("reading an entry's versions")
     }
 
     fn insert_entry(
@@ -216,6 +243,12 @@ fn filled_from(draft: &EntryDraft, stored: &str, entry_id: i64) -> rusqlite::Res
     let mut incoming = serde_json::to_value(draft)
         .map_err(|e| decode::undecodable("incoming entry", entry_id, 4, &e))?;
     fill_object(&mut incoming, &stored);
+    // A visit back in progress (a cancelled discharge) has no end, whatever was stored.
+    if draft.status.as_deref() == Some("in-progress") && draft.end.is_none() {
+        if let Some(fields) = incoming.as_object_mut() {
+            fields.remove("end");
+        }
+    }
     if let (Some(new_body), Some(old_body)) = (incoming.get_mut("body"), stored.get("body")) {
         if new_body.get("type") == old_body.get("type") {
             fill_object(new_body, old_body);

@@ -114,6 +114,35 @@ impl Store {
             .doing("listing reviews")
     }
 
+    /// The other people in open reviews with this person (either side of the pair): the
+    /// possible duplicates of them waiting for someone to decide. Merged-away people are
+    /// followed to the person they became; the person themself is left out.
+    pub fn possible_duplicates(&self, person_id: i64) -> Result<Vec<i64>> {
+        let ids: Vec<i64> = self
+            .conn()
+            .prepare_cached(
+                "SELECT r.candidate_person_id FROM match_review r
+                    JOIN source_person sp ON sp.id = r.source_person_id
+                 WHERE r.state = 'open' AND sp.person_id = ?1
+                 UNION
+                 SELECT sp.person_id FROM match_review r
+                    JOIN source_person sp ON sp.id = r.source_person_id
+                 WHERE r.state = 'open' AND r.candidate_person_id = ?1
+                    AND sp.person_id IS NOT NULL",
+            )
+            .and_then(|mut s| s.query_map([person_id], |r| r.get(0))?.collect())
+            .doing("finding possible duplicates waiting for review")?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(live) = self.resolve_person(id)? {
+                if live != person_id && !out.contains(&live) {
+                    out.push(live);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// One review, whatever its state.
     pub fn review(&self, id: i64) -> Result<Option<ReviewRow>> {
         self.conn()

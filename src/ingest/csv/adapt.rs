@@ -262,6 +262,7 @@ pub(super) fn extract(row: &Row<'_>, position: String, raw: Vec<u8>) -> Result<E
         demographics,
         entries,
         merge_from: None,
+        location_event: None,
         raw,
     })
 }

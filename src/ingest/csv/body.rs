@@ -67,6 +67,11 @@ const LOCATION_KINDS: &[&str] = &[
     "care-home",
     "mental-health-unit",
     "step-down",
+    "emergency-department",
+    "hospice",
+    "other-hospital",
+    "deceased",
+    "not-known",
     "other",
 ];
 const CARE_PLAN_KINDS: &[&str] = &["end-of-life", "crisis", "anticipatory", "other"];

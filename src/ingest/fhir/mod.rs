@@ -411,6 +411,7 @@ fn read_item(
                 demographics: unit.demographics,
                 entries: unit.entries,
                 merge_from: unit.merge_from,
+                location_event: None,
                 raw,
             }))
         }

@@ -96,6 +96,7 @@ fn corpus_parses_and_nhs_numbers_agree_with_the_index() {
             "{name}: nothing came out"
         );
         skipped += skips;
+        let mut first_of_message = BTreeSet::new();
         for unit in &parsed.units {
             match unit {
                 Ok(x) => {
@@ -104,6 +105,10 @@ fn corpus_parses_and_nhs_numbers_agree_with_the_index() {
                     let Some(number) = message_number(&x.position) else {
                         panic!("{name}: {}", x.position)
                     };
+                    // The index lists the first patient of a message; an A17 bed swap has two.
+                    if !first_of_message.insert(number) {
+                        continue;
+                    }
                     let Some(expected) = index.get(&(name.clone(), number)) else {
                         continue;
                     };

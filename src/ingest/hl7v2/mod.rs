@@ -12,12 +12,16 @@
 mod adapt;
 mod alerts;
 pub mod er7;
+pub mod location;
 mod patient;
 mod results;
 pub mod ts;
+mod visit;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod location_tests;
 #[cfg(test)]
 mod tests;
 
@@ -52,30 +56,30 @@ pub fn parse_file(bytes: &[u8]) -> Result<ParsedFile, FileError> {
     let mut messages = 0;
     let mut rejects = 0;
     for chunk in Chunks::new(bytes) {
-        let unit = match chunk {
+        let units = match chunk {
             Chunk::Message(raw) => {
                 messages += 1;
                 if raw.len() > MAX_MESSAGE_BYTES {
-                    Err(oversized(format!("message {messages}"), raw, messages))
+                    vec![Err(oversized(format!("message {messages}"), raw, messages))]
                 } else {
-                    match adapt::adapt_message(messages, raw, &mut parsed.skipped) {
-                        Some(unit) => unit,
-                        None => continue,
-                    }
+                    adapt::adapt_message(messages, raw, &mut parsed.skipped)
                 }
             }
-            Chunk::Stray(raw) => Err(stray(raw, messages)),
+            Chunk::Stray(raw) => vec![Err(stray(raw, messages))],
         };
-        if unit.is_err() {
-            rejects += 1;
-            if rejects > MAX_REJECTS_PER_FILE {
-                return Err(FileError::Unreadable(format!(
-                    "more than {MAX_REJECTS_PER_FILE} messages in this file were rejected, so it \
-                     looks damaged (wrong format or broken framing); check the feed and resend"
-                )));
+        for unit in units {
+            if unit.is_err() {
+                rejects += 1;
+                if rejects > MAX_REJECTS_PER_FILE {
+                    return Err(FileError::Unreadable(format!(
+                        "more than {MAX_REJECTS_PER_FILE} messages in this file were rejected, so \
+                         it looks damaged (wrong format or broken framing); check the feed and \
+                         resend"
+                    )));
+                }
             }
+            parsed.units.push(unit);
         }
-        parsed.units.push(unit);
     }
     Ok(parsed)
 }

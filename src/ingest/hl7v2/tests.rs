@@ -170,10 +170,7 @@ fn admission_transfer_discharge_and_cancels() {
     let EntryBody::Location(l) = &entry(&died, Category::Location).body else {
         panic!()
     };
-    assert_eq!(
-        (l.kind, l.name.as_deref()),
-        (LocationKind::Other, Some("Deceased"))
-    );
+    assert_eq!((l.kind, l.ward.as_deref()), (LocationKind::Deceased, None));
 
     let a11 = run("ADT^A11", "I");
     assert_eq!(
@@ -191,17 +188,27 @@ fn admission_transfer_discharge_and_cancels() {
         Some("in-progress")
     );
     assert_eq!(entry(&a13, Category::Contact).end, None);
-    let EntryBody::Location(l) = &entry(&a13, Category::Location).body else {
-        panic!()
-    };
-    assert_eq!(l.kind, LocationKind::Inpatient);
+    // A cancel is resolved against what was stored before (see `import::location`).
+    assert!(a13.entries.iter().all(|e| e.category != Category::Location));
+    let cancel = a13.location_event.as_ref().unwrap();
+    assert_eq!(
+        cancel.kind,
+        crate::ingest::LocationEventKind::CancelDischarge
+    );
+    assert_eq!(cancel.visit.as_deref(), Some("V123"));
 
     let a04 = run("ADT^A04", "E");
     let EntryBody::Contact(c) = &entry(&a04, Category::Contact).body else {
         panic!()
     };
     assert_eq!(c.kind, ContactKind::AandE);
-    assert!(a04.entries.iter().all(|e| e.category != Category::Location));
+    let EntryBody::Location(l) = &entry(&a04, Category::Location).body else {
+        panic!()
+    };
+    assert_eq!(
+        (l.kind, l.ward.as_deref()),
+        (LocationKind::EmergencyDepartment, Some("W7"))
+    );
 
     let a05 = run("ADT^A05", "O");
     assert_eq!(

@@ -164,6 +164,11 @@ pub(super) fn location(e: &EntryDraft, b: &Location, patient: Value) -> Resource
         LocationKind::CareHome => "care home",
         LocationKind::MentalHealthUnit => "mental health unit",
         LocationKind::StepDown => "step-down bed",
+        LocationKind::EmergencyDepartment => "emergency department",
+        LocationKind::Hospice => "hospice",
+        LocationKind::OtherHospital => "another hospital",
+        LocationKind::Deceased => "deceased",
+        LocationKind::NotKnown => "not known",
         LocationKind::Other => "other",
     };
     let place: Vec<String> = [&b.name, &b.ward, &b.bed, &b.organisation]

@@ -127,6 +127,8 @@ fn every_category() -> Vec<StoredEntry> {
                 ward: s("Ward 7"),
                 bed: s("Bed 3"),
                 organisation: s("Maidstone and Tunbridge Wells NHS Trust"),
+                visit: None,
+                temporarily_at: None,
             }),
         ),
         stored(

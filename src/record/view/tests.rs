@@ -177,6 +177,8 @@ fn banner_flags_and_sections() {
                 ward: None,
                 bed: Some("Bed 4".into()),
                 organisation: None,
+                visit: None,
+                temporarily_at: None,
             }),
         ),
     ]);

@@ -4,6 +4,7 @@
 mod access;
 mod chart;
 mod dashboard;
+mod duplicates;
 mod home;
 mod no_access;
 pub(crate) mod record;

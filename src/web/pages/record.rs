@@ -2,7 +2,7 @@
 //! into; `?find=` searches inside the record and brings matching items to the top.
 
 use super::access::{self, Refused};
-use super::{Page, UserBar};
+use super::{duplicates, Page, UserBar};
 use crate::access::{Basis, Visible, Withheld};
 use crate::audit::Action;
 use crate::record::view::{Freshness, RecordView, STALE_AFTER_DAYS};
@@ -74,7 +74,10 @@ pub fn render(
         .flat_map(|s| &s.items)
         .filter(|i| i.found)
         .count();
+    let (notes, named) = duplicates::notes(&session, web, record.person_id)?;
+    view.banner.duplicates = notes;
     let detail = (!find.is_empty()).then_some("find");
+    duplicates::audit_named(&mut session, web, &named)?;
     access::seen_record(
         &mut session,
         web,

@@ -1,11 +1,11 @@
 //! `GET /search?q=`: one box for an NHS number, a name, a date of birth, a postcode or several
 //! at once. Each person listed is an audit event (`search-hit`), written before the page.
 
-use super::{seen, Page, UserBar};
+use super::{duplicates, seen, Page, UserBar};
 use crate::access::{HitLevel, Listed};
 use crate::audit::Action;
 use crate::record::search::{self, Found, Query, MAX_LISTED};
-use crate::record::view;
+use crate::record::view::{self, Duplicate};
 use crate::web::guards::Clinical;
 use crate::web::{ServerError, Web};
 use askama::Template;
@@ -27,6 +27,8 @@ pub struct Row {
     pub gp: String,
     pub why: String,
     pub deceased: bool,
+    /// "Possible duplicate of …, waiting for review", as the reader may see it.
+    pub duplicates: Vec<Duplicate>,
     /// No care relationship: only name, date of birth and NHS number are shown, and opening
     /// the record offers a self-claim or broken glass.
     pub identity_only: bool,
@@ -81,6 +83,7 @@ fn search_page(
     let outcome = search::run(session.store(), &query)?;
     let now = web.clock.now();
     let today = now.date_naive();
+    let mut named = Vec::new();
     for f in &outcome.found {
         let related = web
             .gate
@@ -98,7 +101,11 @@ fn search_page(
                 &f.person.demographics,
                 level,
             )?;
-            page.rows.push(row(f, &listed, today, level));
+            let mut row = row(f, &listed, today, level);
+            let (notes, others) = duplicates::notes(&session, web, f.person.id)?;
+            row.duplicates = notes;
+            named.extend(others);
+            page.rows.push(row);
         }
     }
     if page.rows.is_empty() {
@@ -123,6 +130,10 @@ fn search_page(
         Some(&query.kind()),
         None,
     )?;
+    named.retain(|id| !people.contains(id));
+    named.sort_unstable();
+    named.dedup();
+    duplicates::audit_named(&mut session, web, &named)?;
     Ok(Page::ok(page))
 }
 
@@ -155,6 +166,7 @@ fn row(f: &Found, listed: &Listed, today: chrono::NaiveDate, level: HitLevel) ->
         },
         why: f.reasons.join(", "),
         deceased: d.deceased || d.death_date.is_some(),
+        duplicates: Vec::new(),
         identity_only: false,
     };
     match level {
