@@ -8,6 +8,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod fhir;
+pub mod front_door;
 pub mod guards;
 pub mod headers;
 pub mod pages;
@@ -30,6 +31,8 @@ pub struct Web {
     pub clock: Arc<dyn Clock>,
     pub throttle: throttle::Throttle,
     pub gate: Arc<crate::access::Gate>,
+    /// The clients behind the front door's connections (see `front_door`).
+    pub peers: Arc<front_door::Peers>,
 }
 
 /// Every route the server answers, with whether it may be used without signing in.
