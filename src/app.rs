@@ -47,9 +47,19 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     audit_policy(&mut store, &gate, &config)?;
     drop(store);
     let pool = web::pool::open(config.database_path(), Arc::clone(&chain))?;
+    // Clients reach the front door; Rocket listens on a loopback port of its own behind it.
+    let front_door = web::front_door::bind((&address, port)).map_err(|e| {
+        Error::Invalid(format!(
+            "the web server cannot listen on {address}:{port}: {e}"
+        ))
+    })?;
+    let public = front_door
+        .local_addr()
+        .map_err(|e| Error::Invalid(format!("the web server's address is unknown: {e}")))?;
+    let peers = Arc::new(web::front_door::Peers::default());
     let mut figment = rocket::Config::figment()
-        .merge(("address", address))
-        .merge(("port", port))
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
         .merge(("ident", "sharedcare"))
         .merge(("log_level", "critical"))
         .merge(("cli_colors", false))
@@ -76,18 +86,22 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         throttle: Default::default(),
         gate,
         lab_codes,
+        peers: Arc::clone(&peers),
     };
+    let front_config = state.config.web.clone();
     let rocket = web::build(state, figment)
         .attach(jobs)
         .attach(audit_head_flusher(chain))
         .attach(checkpointer(database));
-    let rocket = rocket.attach(AdHoc::on_liftoff("announce", move |r| {
+    let front_door = std::sync::Mutex::new(Some(front_door));
+    let rocket = rocket.attach(AdHoc::on_liftoff("front door", move |r| {
+        let inner = std::net::SocketAddr::new(r.config().address, r.config().port);
+        let listener = front_door.lock().ok().and_then(|mut l| l.take());
         Box::pin(async move {
-            let c = r.config();
-            println!(
-                "sharedcare listening on {scheme}://{}:{}",
-                c.address, c.port
-            );
+            if let Some(listener) = listener {
+                rocket::tokio::spawn(web::front_door::run(listener, inner, front_config, peers));
+            }
+            println!("sharedcare listening on {scheme}://{public}");
         })
     }));
     rocket::execute(async move {

@@ -212,6 +212,18 @@ pub struct WebConfig {
     /// header. Default: `https://` and the listen address and port (`localhost` when listening
     /// on every address, the name the self-signed certificate is made for).
     pub public_url: Option<String>,
+    /// At most this many connections open at once (see `web::front_door`). Default 1024.
+    pub max_connections: usize,
+    /// At most this many from one address (the trusted proxy is held to the total only).
+    /// Default 256: a hospital's clinicians may all reach the server from one NAT address.
+    pub max_connections_per_address: usize,
+    /// A new connection that sends nothing for this long is closed. Default 10.
+    pub silent_connection_seconds: u64,
+    /// From a client's first byte of an exchange (a TLS handshake, a request's headers and
+    /// body) until the server starts its answer, at most this long. Default 60.
+    pub request_seconds: u64,
+    /// A connection with no traffic either way for this long is closed. Default 60.
+    pub idle_seconds: u64,
 }
 
 impl Default for WebConfig {
@@ -225,6 +237,11 @@ impl Default for WebConfig {
             trusted_proxy: None,
             proxy_header: "X-Real-IP".into(),
             public_url: None,
+            max_connections: 1024,
+            max_connections_per_address: 256,
+            silent_connection_seconds: 10,
+            request_seconds: 60,
+            idle_seconds: 60,
         }
     }
 }
@@ -232,6 +249,17 @@ impl Default for WebConfig {
 impl WebConfig {
     /// Refuses values that would only fail later, or quietly mean something else.
     fn check(&self) -> std::result::Result<(), String> {
+        if self.max_connections == 0
+            || self.max_connections_per_address == 0
+            || self.silent_connection_seconds == 0
+            || self.request_seconds == 0
+            || self.idle_seconds == 0
+        {
+            return Err("[web] max_connections, max_connections_per_address, \
+                        silent_connection_seconds, request_seconds and idle_seconds must each \
+                        be at least 1"
+                .into());
+        }
         if let Some(url) = &self.public_url {
             let rest = url
                 .strip_prefix("https://")

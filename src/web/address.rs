@@ -10,7 +10,6 @@
 //! missing or unreadable header from the proxy leaves the proxy's own address.
 
 use super::Web;
-use crate::config::WebConfig;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 use std::net::IpAddr;
@@ -20,9 +19,19 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
-/// The client's address: the peer, or what the configured proxy says it saw.
-pub fn client_address(req: &Request<'_>, config: &WebConfig) -> Option<IpAddr> {
-    let peer = req.remote()?.ip().to_canonical();
+/// The client's address: the peer (through the front door, the client it carried), or what
+/// the configured proxy says it saw.
+pub fn client_address(req: &Request<'_>, web: &Web) -> Option<IpAddr> {
+    let config = &web.config.web;
+    let remote = req.remote()?;
+    // A loopback connection the front door did not make (a local program reaching Rocket's
+    // port directly) is taken for what it is: a connection from this machine.
+    let peer = web
+        .peers
+        .client_of(remote)
+        .unwrap_or(remote)
+        .ip()
+        .to_canonical();
     let from_proxy = config
         .trusted_proxy
         .is_some_and(|proxy| proxy.to_canonical() == peer);
@@ -44,7 +53,7 @@ impl<'r> FromRequest<'r> for ClientAddress {
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, ()> {
         match req.guard::<&State<Web>>().await {
-            Outcome::Success(web) => Outcome::Success(Self(client_address(req, &web.config.web))),
+            Outcome::Success(web) => Outcome::Success(Self(client_address(req, web))),
             _ => Outcome::Error((rocket::http::Status::InternalServerError, ())),
         }
     }

@@ -171,7 +171,7 @@ impl<'r> FromRequest<'r> for Session {
         Outcome::Success(Session {
             row,
             profile,
-            ip: super::address::client_address(req, &web.config.web).map(|ip| ip.to_string()),
+            ip: super::address::client_address(req, web).map(|ip| ip.to_string()),
             db,
         })
     }

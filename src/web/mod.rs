@@ -8,6 +8,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod fhir;
+pub mod front_door;
 pub mod guards;
 pub mod headers;
 pub mod pages;
@@ -32,6 +33,8 @@ pub struct Web {
     pub gate: Arc<crate::access::Gate>,
     /// The lab code table results are grouped and trended by.
     pub lab_codes: Arc<crate::record::results::LabCodes>,
+    /// The clients behind the front door's connections (see `front_door`).
+    pub peers: Arc<front_door::Peers>,
 }
 
 /// Every route the server answers, with whether it may be used without signing in.

@@ -532,3 +532,88 @@ fn regression_idle_sftp_connections_are_closed_and_capped() {
     // With the slots free again, a real login works.
     assert!(key_login_works(&s, &key));
 }
+
+/// A raw connection to the web server (from 127.0.0.1).
+fn connect_raw(s: &Server) -> TcpStream {
+    TcpStream::connect(s.base.trim_start_matches("https://")).unwrap()
+}
+
+#[test]
+fn regression_idle_and_dribbling_web_connections_are_closed_and_capped() {
+    let (s, _) = start(
+        "[jobs]\ninbox_scan = \"\"\n[web]\nmax_connections_per_address = 4\n\
+         silent_connection_seconds = 2\nrequest_seconds = 3\n",
+    );
+    let opened = Instant::now();
+    let mut silent: Vec<TcpStream> = (0..4).map(|_| connect_raw(&s)).collect();
+    // A fifth from the same address is closed at once.
+    let mut fifth = connect_raw(&s);
+    let (_, closed) = read_for(&mut fifth, Duration::from_secs(1));
+    assert!(closed, "a fifth connection from one address was kept");
+    // Another address is not held to the first one's share, and is audited as itself.
+    let elsewhere = Client::builder()
+        .danger_accept_invalid_certs(true)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let r = login_as(&s, &elsewhere, "clin", PASSWORD, "/", &[]);
+    assert_eq!(r.status(), 303);
+    assert_eq!(login_ips(&s, "clin"), [Some("127.0.0.2".to_owned())]);
+    // The silent ones are closed once their time is up, and not long before.
+    for stream in &mut silent {
+        let (_, closed) = read_for(stream, Duration::from_secs(8));
+        assert!(closed, "a silent connection stayed open");
+    }
+    let took = opened.elapsed();
+    assert!(took >= Duration::from_millis(1500), "closed after {took:?}");
+
+    // A handshake dribbled a byte at a time is closed when the request time is up.
+    let mut dribble = connect_raw(&s);
+    dribble
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    // A TLS handshake record header announcing 512 bytes, then the bytes, slowly.
+    let began = Instant::now();
+    let mut bytes = vec![0x16u8, 0x03, 0x01, 0x02, 0x00];
+    bytes.extend(std::iter::repeat_n(0u8, 512));
+    let mut closed_after = None;
+    for byte in bytes {
+        if std::io::Write::write_all(&mut dribble, &[byte]).is_err() {
+            closed_after = Some(began.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 64];
+        match dribble.read(&mut buf) {
+            Ok(0) => {
+                closed_after = Some(began.elapsed());
+                break;
+            }
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                closed_after = Some(began.elapsed());
+                break;
+            }
+        }
+        if began.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+    }
+    let closed_after = closed_after.expect("a dribbled handshake held its connection open");
+    assert!(
+        closed_after >= Duration::from_millis(2500) && closed_after < Duration::from_secs(10),
+        "closed after {closed_after:?}"
+    );
+
+    // Ordinary requests still work.
+    assert_eq!(
+        s.client().get(s.url("/login")).send().unwrap().status(),
+        200
+    );
+}

@@ -10,12 +10,10 @@
 
 use rocket::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use rocket::tokio::time::{sleep, Sleep};
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,65 +23,6 @@ pub struct Limits {
     pub max_unauthenticated: usize,
     pub max_unauthenticated_per_address: usize,
     pub auth_timeout: Duration,
-}
-
-/// The slots for connections still logging in.
-pub struct LoginSlots {
-    total: usize,
-    per_address: usize,
-    held: Mutex<Held>,
-}
-
-#[derive(Default)]
-struct Held {
-    total: usize,
-    by_address: HashMap<IpAddr, usize>,
-}
-
-/// One connection's slot while it logs in; given back when dropped.
-pub struct LoginSlot {
-    slots: Arc<LoginSlots>,
-    address: IpAddr,
-}
-
-impl LoginSlots {
-    pub fn new(limits: &Limits) -> Arc<Self> {
-        Arc::new(Self {
-            total: limits.max_unauthenticated,
-            per_address: limits.max_unauthenticated_per_address,
-            held: Mutex::default(),
-        })
-    }
-
-    /// A slot for a connection from `address`, or `None` when all, or that address's share,
-    /// are taken.
-    pub fn take(self: &Arc<Self>, address: IpAddr) -> Option<LoginSlot> {
-        // The counts stay consistent even if a holder panicked: carry on with them.
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = held.by_address.get(&address).copied().unwrap_or(0);
-        if held.total >= self.total || mine >= self.per_address {
-            return None;
-        }
-        held.total += 1;
-        held.by_address.insert(address, mine + 1);
-        Some(LoginSlot {
-            slots: Arc::clone(self),
-            address,
-        })
-    }
-}
-
-impl Drop for LoginSlot {
-    fn drop(&mut self) {
-        let mut held = self.slots.held.lock().unwrap_or_else(|p| p.into_inner());
-        held.total = held.total.saturating_sub(1);
-        if let Some(mine) = held.by_address.get_mut(&self.address) {
-            *mine = mine.saturating_sub(1);
-            if *mine == 0 {
-                held.by_address.remove(&self.address);
-            }
-        }
-    }
 }
 
 /// A connection's socket that fails every read and write once the time to log in is up, unless
@@ -149,33 +88,5 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for LoginDeadline<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn login_slots_are_capped_in_all_and_per_address_and_given_back() {
-        let slots = LoginSlots::new(&Limits {
-            max_connections: 10,
-            max_unauthenticated: 3,
-            max_unauthenticated_per_address: 2,
-            auth_timeout: Duration::from_secs(1),
-        });
-        let (a, b, c): (IpAddr, IpAddr, IpAddr) = (
-            "192.0.2.1".parse().unwrap(),
-            "192.0.2.2".parse().unwrap(),
-            "192.0.2.3".parse().unwrap(),
-        );
-        let a1 = slots.take(a).unwrap();
-        let _a2 = slots.take(a).unwrap();
-        assert!(slots.take(a).is_none(), "one address's share is 2");
-        let _b1 = slots.take(b).unwrap();
-        assert!(slots.take(c).is_none(), "3 in all");
-        drop(a1);
-        let _a3 = slots.take(a).expect("a slot given back is free again");
-        assert!(slots.take(c).is_none());
     }
 }

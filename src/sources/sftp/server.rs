@@ -27,8 +27,9 @@
 use super::handler::SftpSession;
 use super::jail::Area;
 use super::keys::is_authorised;
-use super::limits::{Limits, LoginDeadline, LoginSlot, LoginSlots};
+use super::limits::{Limits, LoginDeadline};
 use crate::access::password;
+use crate::slots::{Slot as LoginSlot, Slots};
 use crate::store::{SftpAccount, Store};
 use crate::web::throttle::Throttle;
 use rocket::tokio::net::TcpListener;
@@ -59,7 +60,10 @@ pub async fn serve(
     limits: Limits,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections));
-    let logging_in = LoginSlots::new(&limits);
+    let logging_in = Slots::new(
+        limits.max_unauthenticated,
+        limits.max_unauthenticated_per_address,
+    );
     let mut refusals = Refusals::default();
     loop {
         let (socket, peer) = match listener.accept().await {

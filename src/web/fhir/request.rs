@@ -99,7 +99,11 @@ impl<'r> FromRequest<'r> for Base {
         };
         // Never the request's Host header: a client could point every link elsewhere.
         let config = req.rocket().config();
-        let origin = web.config.web.public_base(config.address, config.port);
+        let listening = web
+            .peers
+            .public_address()
+            .unwrap_or(std::net::SocketAddr::new(config.address, config.port));
+        let origin = web.config.web.public_base(listening.ip(), listening.port());
         Outcome::Success(Base {
             url: format!("{origin}/fhir"),
             self_url: format!("{origin}{}", req.uri()),
@@ -207,7 +211,7 @@ impl<'r> FromRequest<'r> for FhirRequest {
         Outcome::Success(FhirRequest {
             user,
             profile,
-            ip: crate::web::address::client_address(req, &web.config.web).map(|ip| ip.to_string()),
+            ip: crate::web::address::client_address(req, web).map(|ip| ip.to_string()),
             db,
             base,
         })
