@@ -213,7 +213,7 @@ impl RecordView {
             .retain(|s| Category::parse(s.category).is_some_and(|c| shown.contains(&c)));
         let sees = |c: Category| shown.contains(&c);
         self.shows = Shows {
-            alerts: sees(Category::Safeguarding),
+            alerts: sees(Category::Safeguarding) || sees(Category::Alert),
             directives: sees(Category::AdvanceDirective),
             allergies: sees(Category::Allergy),
             medications: sees(Category::Medication),

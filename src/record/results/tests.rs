@@ -274,7 +274,7 @@ fn creatinine_from_mg_per_dl_joins_the_micromole_trend() {
     assert_eq!(band.high.map(f64::round), Some(97.0));
     assert_eq!(
         crea.band_note.as_deref(),
-        Some("44-97 µmol/L, sent as 0.5-1.1 mg/dL, Eastdown Hospital, 12 Feb 2024 11:05")
+        Some("44-97 µmol/L, sent as 0.5-1.1 mg/dL, Eastdown Hospital, 12 Feb 2024 11:05 GMT")
     );
     assert_eq!(panel_of(&v, "Creatinine"), "U&E");
 }

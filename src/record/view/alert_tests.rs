@@ -239,3 +239,28 @@ fn a_crisis_plan_in_the_mental_health_summary_is_named_when_no_plan_was_sent() {
     let none = view(Vec::new(), day(2024, 3, 1));
     assert!(!none.banner.flags.iter().any(|f| f.kind == "crisis-plan"));
 }
+
+#[test]
+fn regression_the_same_safeguarding_alert_resent_is_one_line() {
+    let resent = |id| {
+        entry(
+            id,
+            "Concern raised about self-neglect",
+            None,
+            Some("2024-02-01"),
+            EntryBody::Safeguarding(Safeguarding {
+                alert_type: Some("Adult at risk".into()),
+                description: Some("Concern raised about self-neglect".into()),
+                risk_level: Some("Medium".into()),
+                contact: Some("Sam Patel, 01632 960530".into()),
+                recorded_by: None,
+            }),
+        )
+    };
+    let v = view((1..=12).map(resent).collect(), day(2024, 3, 1));
+    assert_eq!(v.banner.alerts.len(), 1, "{:?}", v.banner.alerts);
+    let a = &v.banner.alerts[0];
+    assert_eq!(a.kind, "safeguarding");
+    assert_eq!(a.text, "Adult at risk: Concern raised about self-neglect");
+    assert_eq!(a.contact.as_deref(), Some("Sam Patel, 01632 960530"));
+}

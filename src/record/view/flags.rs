@@ -7,7 +7,6 @@ use super::{date_text, is_current, when_text, Flag, PersonRecord};
 use crate::model::entry::{CarePlanKind, DirectiveKind};
 use crate::model::{EntryBody, StoredEntry};
 use chrono::NaiveDate;
-use std::collections::BTreeSet;
 
 pub(super) fn flags(r: &PersonRecord, today: NaiveDate) -> Vec<Flag> {
     let current: Vec<&StoredEntry> = r.entries.iter().filter(|e| is_current(e, today)).collect();
@@ -76,16 +75,6 @@ fn allergy_flag(current: &[&StoredEntry]) -> Flag {
         kind,
         text: a.headline,
     }
-}
-
-/// Texts with distinct keys (case ignored), first one kept: two sources often send the same
-/// allergy.
-fn distinct(texts: impl Iterator<Item = (String, String)>) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    texts
-        .filter(|(key, _)| seen.insert(key.to_lowercase()))
-        .map(|(_, text)| text)
-        .collect()
 }
 
 /// The Mental Health Act status a mental-health feed gives, and since when: "Mental Health

@@ -1,4 +1,5 @@
-//! The summary a clinician reads in the first ninety seconds, above everything else: alerts,
+//! The summary a clinician reads in the first ninety seconds, above everything else (after the
+//! alerts, which are the banner's: `super::alerts`):
 //! advance directives (with the attorney and review dates), allergies (saying only what a
 //! source said), current medications reconciled across sources, and who to call.
 //!
@@ -22,21 +23,10 @@ pub const MEDICATIONS_SHOWN: usize = 6;
 pub const CONTACTS_SHOWN: usize = 5;
 
 pub struct Summary {
-    /// Alerts in force: today, safeguarding alerts with who to call.
-    pub alerts: Vec<AlertLine>,
     pub directives: Vec<DirectiveLine>,
     pub allergies: Allergies,
     pub medications: Vec<MedicationLine>,
     pub contacts: Vec<ContactLine>,
-}
-
-pub struct AlertLine {
-    pub title: String,
-    pub detail: Option<String>,
-    pub who_to_call: Option<String>,
-    pub source: String,
-    /// How many entries say the same.
-    pub times: usize,
 }
 
 pub struct DirectiveLine {
@@ -99,7 +89,6 @@ impl Summary {
         let current: Vec<&StoredEntry> =
             r.entries.iter().filter(|e| is_current(e, today)).collect();
         Self {
-            alerts: alerts(&current),
             directives: directives(&current, today),
             allergies: allergies::allergies(&current),
             medications: medications::medications(r, &current),
@@ -131,49 +120,6 @@ impl Summary {
 
 fn source_of(e: &StoredEntry) -> String {
     e.provenance.organisation.clone()
-}
-
-fn alerts(current: &[&StoredEntry]) -> Vec<AlertLine> {
-    let mut out: Vec<AlertLine> = Vec::new();
-    for e in current {
-        let EntryBody::Safeguarding(s) = &e.entry.body else {
-            continue;
-        };
-        let title = if e.entry.title.to_lowercase().starts_with("safeguarding") {
-            e.entry.title.clone()
-        } else {
-            format!("Safeguarding: {}", e.entry.title)
-        };
-        let lower = title.to_lowercase();
-        let mut detail: Vec<String> = [s.alert_type.as_deref(), s.description.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|t| !lower.contains(&t.to_lowercase()))
-            .map(str::to_owned)
-            .collect();
-        detail.extend(
-            s.risk_level
-                .as_deref()
-                .map(|r| format!("risk {}", r.to_lowercase())),
-        );
-        let line = AlertLine {
-            title,
-            detail: (!detail.is_empty()).then(|| detail.join("; ")),
-            who_to_call: s.contact.clone(),
-            source: source_of(e),
-            times: 1,
-        };
-        // Feeds resend the same alert: one line, counted.
-        match out.iter_mut().find(|a| {
-            a.title.eq_ignore_ascii_case(&line.title)
-                && a.detail == line.detail
-                && a.who_to_call == line.who_to_call
-        }) {
-            Some(same) => same.times += 1,
-            None => out.push(line),
-        }
-    }
-    out
 }
 
 fn review(date: &str, today: NaiveDate) -> Review {

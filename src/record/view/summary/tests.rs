@@ -362,34 +362,4 @@ fn who_to_call_lists_next_of_kin_carers_and_lead_contacts() {
             "District nurse: Pat Green None",
         ]
     );
-    assert_eq!(s.alerts.len(), 1);
-    assert_eq!(s.alerts[0].title, "Safeguarding: Adult at risk");
-    assert_eq!(
-        s.alerts[0].who_to_call.as_deref(),
-        Some("Adult safeguarding team 01632 960999")
-    );
-}
-
-#[test]
-fn regression_the_same_safeguarding_alert_resent_is_one_line() {
-    let alert = |id| {
-        entry(
-            id,
-            "PAS",
-            "Safeguarding: Concern raised about self-neglect",
-            None,
-            EntryBody::Safeguarding(Safeguarding {
-                alert_type: Some("Adult at risk".into()),
-                description: Some("Concern raised about self-neglect".into()),
-                risk_level: Some("Medium".into()),
-                contact: Some("Sam Patel, 01632 960530".into()),
-            }),
-        )
-    };
-    let s = Summary::build(&record((1..=12).map(alert).collect()), today());
-    assert_eq!(s.alerts.len(), 1);
-    let a = &s.alerts[0];
-    assert_eq!(a.times, 12);
-    assert_eq!(a.title, "Safeguarding: Concern raised about self-neglect");
-    assert_eq!(a.detail.as_deref(), Some("Adult at risk; risk medium"));
 }
