@@ -54,8 +54,7 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// The feed-health table at `now`.
 pub fn feed_health(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<FeedHealth>> {
-    let today = now.date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-    let today = today.unwrap_or(now);
+    let today = crate::record::when::uk_midnight(now);
     let grace = Duration::minutes(config.feeds.overdue_grace_minutes.max(0));
     let mut out = Vec::new();
     for source in store.sources()? {

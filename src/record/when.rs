@@ -49,6 +49,14 @@ pub fn london(t: DateTime<Utc>) -> (NaiveDateTime, &'static str) {
     }
 }
 
+/// The instant today began in the UK (local midnight), for "today" counts people read in UK
+/// time. On the two days a year the clocks change, the offset of `now` is used.
+pub fn uk_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    let (local, _) = london(now);
+    let offset = local - now.naive_utc();
+    (local.date().and_time(NaiveTime::MIN) - offset).and_utc()
+}
+
 /// `2 Dec 2026 22:55 GMT`.
 pub fn local_text(t: DateTime<Utc>) -> String {
     let (local, zone) = london(t);
@@ -195,5 +203,24 @@ mod tests {
         assert_eq!(duration_text(12), "12 hours");
         assert_eq!(duration_text(1), "1 hour");
         assert_eq!(duration_text(30), "1 day 6 hours");
+    }
+
+    #[test]
+    fn regression_feed_counts_today_begin_at_uk_midnight_not_utc() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        // Summer: 00:30 BST on 3 July is 23:30 UTC on 2 July; the day began at 23:00 UTC.
+        assert_eq!(
+            uk_midnight(at("2026-07-02T23:30:00Z")),
+            at("2026-07-02T23:00:00Z")
+        );
+        assert_eq!(
+            uk_midnight(at("2026-07-03T12:00:00Z")),
+            at("2026-07-02T23:00:00Z")
+        );
+        // Winter: GMT is UTC.
+        assert_eq!(
+            uk_midnight(at("2026-12-02T23:30:00Z")),
+            at("2026-12-02T00:00:00Z")
+        );
     }
 }

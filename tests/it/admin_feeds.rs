@@ -316,6 +316,9 @@ fn sources_are_created_and_edited_with_the_cli_checks() {
     let it = s.login("it");
     let (_, form) = get(&it, &s, "/admin/sources/new");
     assert!(form.contains("<label for=\"cadence\""));
+    // Options read in words; their values stay the keys the CLI takes.
+    assert!(form.contains("<option value=\"mental-health\">Mental health</option>"));
+    assert!(form.contains(">HL7 v2</option>"));
     let csrf = server::hidden(&form, "csrf");
     let base = [
         ("csrf", csrf.as_str()),

@@ -61,6 +61,14 @@ impl SourceFormPage {
         self.bar.as_ref().map_or("", |b| b.csrf.as_str())
     }
 
+    /// A kind's or format's name in words for the form's options ("Acute hospital", "HL7 v2").
+    pub fn option_label<'a>(&self, key: &'a str) -> &'a str {
+        crate::model::SourceKind::parse(key)
+            .map(|k| k.label())
+            .or_else(|| crate::model::Format::parse(key).map(|f| f.label()))
+            .unwrap_or(key)
+    }
+
     fn new(admin: &Admin, editing: bool, form: SourceForm) -> Self {
         Self {
             bar: UserBar::of(&admin.0),
