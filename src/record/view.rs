@@ -402,12 +402,19 @@ fn banner(r: &PersonRecord, today: NaiveDate) -> Banner {
 /// and bed, never another version's. A location its source has cancelled (an admission that
 /// never happened, with nothing before it) is not a location.
 fn current_location(r: &PersonRecord) -> Option<String> {
-    let latest = r
-        .entries
-        .iter()
-        .filter(|e| e.entry.category == Category::Location)
-        .filter(|e| e.entry.status.as_deref() != Some("cancelled"))
-        .max_by(|a, b| a.entry.start.cmp(&b.entry.start))?;
+    let standing = || {
+        r.entries
+            .iter()
+            .filter(|e| e.entry.category == Category::Location)
+            .filter(|e| e.entry.status.as_deref() != Some("cancelled"))
+    };
+    let is_death = |e: &&StoredEntry| matches!(&e.entry.body, EntryBody::Location(l) if l.kind == LocationKind::Deceased);
+    // A death, once recorded (and not cancelled), is where the person is: a later location
+    // from a feed that has not heard of it does not bring them back.
+    let latest = standing()
+        .filter(is_death)
+        .max_by(|a, b| a.entry.start.cmp(&b.entry.start))
+        .or_else(|| standing().max_by(|a, b| a.entry.start.cmp(&b.entry.start)))?;
     let mut text = latest.entry.title.clone();
     let mut died = false;
     if let EntryBody::Location(l) = &latest.entry.body {

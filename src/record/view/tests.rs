@@ -267,3 +267,50 @@ fn details_skip_the_type_tag_and_read_in_clinical_order() {
         ]
     );
 }
+
+fn location(id: i64, title: &str, start: &str, kind: LocationKind) -> StoredEntry {
+    entry(
+        id,
+        title,
+        None,
+        Some(start),
+        EntryBody::Location(Location {
+            kind,
+            name: None,
+            ward: None,
+            bed: None,
+            organisation: None,
+            visit: None,
+            temporarily_at: None,
+        }),
+    )
+}
+
+#[test]
+fn regression_a_location_sent_after_a_death_does_not_bring_the_person_back() {
+    let r = record(vec![
+        location(1, "Ward 12", "2024-02-01T10:00", LocationKind::Inpatient),
+        location(2, "Deceased", "2024-02-03T04:10", LocationKind::Deceased),
+        // A community feed that has not heard of the death still books a visit at home.
+        location(3, "Home", "2024-02-05T09:00", LocationKind::Home),
+    ]);
+    let fresh = Freshness::new(&[], "2024-03-12T00:00:00Z".parse().unwrap());
+    let v = RecordView::build(&r, day(2024, 3, 12), &fresh, &[]);
+    assert_eq!(
+        v.banner.location.as_deref(),
+        Some("Deceased (3 Feb 2024 04:10 GMT)")
+    );
+    // A death entered in error and cancelled is not one.
+    let mut cancelled = location(2, "Deceased", "2024-02-03T04:10", LocationKind::Deceased);
+    cancelled.entry.status = Some("cancelled".into());
+    let r = record(vec![
+        location(1, "Ward 12", "2024-02-01T10:00", LocationKind::Inpatient),
+        cancelled,
+        location(3, "Home", "2024-02-05T09:00", LocationKind::Home),
+    ]);
+    let v = RecordView::build(&r, day(2024, 3, 12), &fresh, &[]);
+    assert_eq!(
+        v.banner.location.as_deref(),
+        Some("Home (since 5 Feb 2024 09:00 GMT)")
+    );
+}
