@@ -148,7 +148,8 @@ fn checkpointer(database: PathBuf) -> AdHoc {
                         return;
                     }
                 };
-                loop {
+                // With replication configured, Litestream checkpoints (see `replication`).
+                while !crate::store::checkpoints_left_to_litestream() {
                     std::thread::sleep(std::time::Duration::from_secs(1));
                     if let Err(e) = store.checkpoint_passive() {
                         log::warn!("checkpoint failed: {}", e.operator_summary());

@@ -27,6 +27,35 @@ pub struct Config {
     pub feeds: FeedsConfig,
     pub access: AccessConfig,
     pub results: ResultsConfig,
+    pub replication: ReplicationConfig,
+}
+
+/// Continuous replication of the databases by Litestream (see `replication`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplicationConfig {
+    /// Where Litestream keeps the replica: `file:///path` (another disk or mount) or
+    /// `sftp://user@host:port/path` (a standby server). None: no replication, and the server
+    /// checkpoints its write-ahead log itself.
+    pub replica: Option<String>,
+    /// The private key Litestream logs in to an SFTP replica with.
+    pub sftp_key: Option<PathBuf>,
+    /// How often Litestream ships new changes to the replica, in seconds. Default 1.
+    pub sync_interval_seconds: u64,
+    /// The Litestream program (`replication restore` and `drill` run it). Default:
+    /// `litestream` on the PATH.
+    pub litestream: PathBuf,
+}
+
+impl Default for ReplicationConfig {
+    fn default() -> Self {
+        Self {
+            replica: None,
+            sftp_key: None,
+            sync_interval_seconds: 1,
+            litestream: PathBuf::from("litestream"),
+        }
+    }
 }
 
 /// How results are read (see `record::results`).
@@ -339,6 +368,7 @@ struct ConfigFile {
     feeds: FeedsConfig,
     access: AccessConfig,
     results: ResultsConfig,
+    replication: ReplicationConfig,
 }
 
 impl Config {
@@ -360,6 +390,7 @@ impl Config {
         file.web
             .check()
             .and_then(|()| file.sftp.check())
+            .and_then(|()| crate::replication::check(&file.replication))
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
@@ -370,6 +401,7 @@ impl Config {
             feeds: file.feeds,
             access: file.access,
             results: file.results,
+            replication: file.replication,
         })
     }
 

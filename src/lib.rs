@@ -40,6 +40,7 @@ pub mod jobs;
 pub mod matching;
 pub mod model;
 pub mod record;
+pub mod replication;
 pub mod slots;
 pub mod sources;
 pub mod store;

@@ -10,6 +10,7 @@ mod lab_codes;
 mod person;
 mod policy;
 mod region;
+mod replication;
 mod review;
 mod sftp;
 mod source;
@@ -111,6 +112,10 @@ pub enum Command {
     /// The tamper-evident audit trail: verify its chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Continuous replication by Litestream: its configuration, a standby brought up from the
+    /// replica, a restore drill.
+    #[command(subcommand)]
+    Replication(replication::ReplicationCommand),
 }
 
 /// What every command needs.
@@ -129,6 +134,9 @@ impl Ctx {
         })?;
         let config = Config::load(data_dir)?;
         crate::data_dir::open(&config, false)?;
+        if config.replication.replica.is_some() {
+            crate::store::leave_checkpoints_to_litestream();
+        }
         let store = crate::audit::open_store(&config)?;
         Ok(Self {
             config,
@@ -155,6 +163,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         let config = Config::load(&cli.data_dir)?;
         crate::data_dir::open(&config, false)?;
         return feeds::restore(&config, cli.json, args);
+    }
+    if let Command::Replication(c) = &command {
+        // No connection of our own may be open while a database is restored, and a standby
+        // directory must not be given a new audit key by opening it.
+        return replication::run(&cli.data_dir, cli.json, c);
     }
     let mut ctx = Ctx::open(&cli.data_dir, cli.json)?;
     match command {
@@ -191,6 +204,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Backup => feeds::backup(&mut ctx),
         Command::Restore(_) => Ok(0),
         Command::Audit(c) => audit::run(&mut ctx, c),
+        Command::Replication(_) => Ok(0),
     }
 }
 

@@ -94,6 +94,20 @@ pub fn restore(
     actor: &crate::audit::Actor,
     clock: &dyn Clock,
 ) -> Result<RestoreReport> {
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    restore_described(config, file, &format!("backup {name}"), actor, clock)
+}
+
+/// Restores `file`, which the audit trail calls `described` ("backup NAME", "replica URL").
+pub fn restore_described(
+    config: &Config,
+    file: &Path,
+    described: &str,
+    actor: &crate::audit::Actor,
+    clock: &dyn Clock,
+) -> Result<RestoreReport> {
     let db = config.database_path();
     if !file.is_file() {
         return Err(Error::Invalid(format!(
@@ -154,15 +168,12 @@ pub fn restore(
     // backup's audit log ends before the head the live one reached: the restore is recorded
     // and the head moved to it, or every later audit write would refuse (see audit).
     let mut store = crate::audit::open_store(config)?;
-    let name = file
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     crate::audit::reanchor(
         &mut store,
         actor,
         crate::audit::Action::Restore,
         None,
-        &format!("database restored from backup {name}"),
+        &format!("database restored from {described}"),
         &clock.now_text(),
     )?;
     Ok(RestoreReport {

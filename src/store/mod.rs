@@ -173,6 +173,9 @@ impl Store {
     /// Copies what it can of the write-ahead log back into the database file, waiting for no
     /// reader or writer.
     pub fn checkpoint_passive(&self) -> Result<()> {
+        if checkpoints_left_to_litestream() {
+            return Ok(());
+        }
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .doing("checkpointing the write-ahead log")
@@ -181,6 +184,9 @@ impl Store {
     /// Copies the write-ahead log into the database file and empties it, so that the file's
     /// size is the database's.
     pub fn checkpoint(&self) -> Result<()> {
+        if checkpoints_left_to_litestream() {
+            return Ok(());
+        }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .doing("checkpointing the write-ahead log")
@@ -248,6 +254,21 @@ pub fn disk_full() -> bool {
     DISK_FULL.load(Ordering::SeqCst)
 }
 
+/// Whether Litestream checkpoints this process's databases (`[replication]` is configured):
+/// then no connection checkpoints by itself, so that a checkpoint never races Litestream's
+/// reading of the write-ahead log (see `replication`).
+static CHECKPOINTS_BY_LITESTREAM: AtomicBool = AtomicBool::new(false);
+
+/// Leaves checkpoints to Litestream for every connection this process opens from now on.
+pub fn leave_checkpoints_to_litestream() {
+    CHECKPOINTS_BY_LITESTREAM.store(true, Ordering::SeqCst);
+}
+
+/// Whether checkpoints are left to Litestream.
+pub fn checkpoints_left_to_litestream() -> bool {
+    CHECKPOINTS_BY_LITESTREAM.load(Ordering::SeqCst)
+}
+
 /// Connections of this process waiting for the write lock. A long writer (the importer) lets
 /// them go first between its batches ([`yield_to_waiting_writers`]): a page view's audit
 /// write then waits for at most one batch, never for a whole import.
@@ -286,6 +307,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         PRAGMA wal_autocheckpoint = 4000;
         ",
     )?;
+    if checkpoints_left_to_litestream() {
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+    }
     conn.set_prepared_statement_cache_capacity(128);
     // Wait for a busy database (another connection or sharedcare process holds the write lock)
     // rather than fail at once: up to 10 s, trying again every millisecond. SQLite's own

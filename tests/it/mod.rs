@@ -34,6 +34,7 @@ mod policy;
 mod privacy;
 mod private_files;
 mod region;
+mod replication;
 mod results_trends;
 mod review_page;
 mod schema;
