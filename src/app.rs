@@ -171,6 +171,18 @@ fn split_listen(listen: &str) -> Result<(String, u16)> {
     Ok((addr.trim_matches(['[', ']']).to_owned(), port))
 }
 
+/// The SHA-256 fingerprint of the certificate the server will present (made now, when none is
+/// configured and none was made before), for a person to compare with what the browser shows.
+pub fn certificate_fingerprint(config: &Config) -> Result<String> {
+    let (cert, _) = tls_files(config)?;
+    let pem = std::fs::read_to_string(&cert).map_err(|source| Error::Io {
+        doing: "read",
+        path: cert.clone(),
+        source,
+    })?;
+    Ok(fingerprint(&pem))
+}
+
 /// The configured certificate and key, or a self-signed pair made once in the data directory.
 fn tls_files(config: &Config) -> Result<(PathBuf, PathBuf)> {
     if let (Some(cert), Some(key)) = (&config.web.tls_cert, &config.web.tls_key) {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod demo;
+mod demo_serve;
 mod feeds;
 mod import;
 mod lab_codes;
@@ -83,7 +84,8 @@ pub enum Command {
         /// The person id.
         person: i64,
     },
-    /// Build a demo data directory from the synthetic sample feeds and show what was loaded.
+    /// Build (or reuse) a demo data directory, create a demo user per role and serve it;
+    /// `--no-serve` only imports the sample feeds and shows what loaded.
     Demo(demo::DemoArgs),
     /// Manage the people who sign in.
     #[command(subcommand)]

@@ -5,6 +5,7 @@
 //! they are missing; only `SHAREDCARE_SKIP_BROWSER=1` skips it.
 
 mod axe;
+mod demo;
 mod driver;
 mod layout;
 mod results_phone;

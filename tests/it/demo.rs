@@ -9,6 +9,7 @@ fn demo_loads_every_category_and_links_overlapping_records() {
     let r = env.run(&[
         "--json",
         "demo",
+        "--no-serve",
         "--from",
         repo().join("sample-feeds").to_str().unwrap(),
     ]);
@@ -62,6 +63,7 @@ fn demo_loads_every_category_and_links_overlapping_records() {
     let again = env.run(&[
         "--json",
         "demo",
+        "--no-serve",
         "--from",
         repo().join("sample-feeds").to_str().unwrap(),
     ]);
