@@ -31,6 +31,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
+    let metrics_listen = config.metrics.listen.trim().to_owned();
     // Once per start, the whole tree: anything an older version or an operator's copy left
     // readable by others is narrowed, and a readable private key stops the start.
     crate::data_dir::open(&config, true)?;
@@ -108,6 +109,9 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         // Bound before the web server announces itself, so "sftp listening" is printed first.
         if !sftp_listen.trim().is_empty() {
             crate::sources::sftp::start(&sftp_config, sftp_listen.trim()).await?;
+        }
+        if !metrics_listen.is_empty() {
+            crate::ops::metrics_server::start(&metrics_listen, sftp_config.database_path()).await?;
         }
         rocket
             .launch()

@@ -27,6 +27,27 @@ pub struct Config {
     pub feeds: FeedsConfig,
     pub access: AccessConfig,
     pub results: ResultsConfig,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
+}
+
+/// The Prometheus metrics endpoint (see `ops::metrics`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address and port where `GET /metrics` answers, in Prometheus text format, without a
+    /// login (counts and times only, never a person's data): keep it on a monitoring network
+    /// or loopback. Default blank: off.
+    pub listen: String,
+}
+
+/// Log lines (on standard error; the journal under systemd).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `"text"` or `"json"` (one object per line: time, level, target, message).
+    /// `SHAREDCARE_LOG_FORMAT` overrides it. Default text.
+    pub format: crate::ops::log::LogFormat,
 }
 
 /// How results are read (see `record::results`).
@@ -339,6 +360,8 @@ struct ConfigFile {
     feeds: FeedsConfig,
     access: AccessConfig,
     results: ResultsConfig,
+    metrics: MetricsConfig,
+    log: LogConfig,
 }
 
 impl Config {
@@ -370,6 +393,8 @@ impl Config {
             feeds: file.feeds,
             access: file.access,
             results: file.results,
+            metrics: file.metrics,
+            log: file.log,
         })
     }
 

@@ -110,6 +110,9 @@ pub enum Command {
     Backup,
     /// Replace the database with a backup (the server must be stopped).
     Restore(feeds::RestoreArgs),
+    /// Is this installation fit to keep running: config, certificate expiry, key permissions,
+    /// database integrity, disk space. Exits 1 when something needs attention.
+    Check,
     /// The tamper-evident audit trail: verify its chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -130,6 +133,7 @@ impl Ctx {
             source,
         })?;
         let config = Config::load(data_dir)?;
+        crate::ops::log::configure(config.log.format);
         crate::data_dir::open(&config, false)?;
         let store = crate::audit::open_store(&config)?;
         Ok(Self {
@@ -151,6 +155,11 @@ pub fn run(cli: Cli) -> Result<u8> {
     });
     if let Command::Demo(args) = &command {
         return demo::run(&cli.data_dir, cli.json, args);
+    }
+    if let Command::Check = &command {
+        // Reads only: nothing is created, tightened or migrated before it looks.
+        let config = Config::load(&cli.data_dir)?;
+        return Ok(check(&config, cli.json));
     }
     if let Command::Restore(args) = &command {
         // No connection of our own may be open while the file is swapped.
@@ -191,9 +200,31 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Feeds(a) => feeds::feeds(&mut ctx, &a),
         Command::Scan(a) => feeds::scan(&mut ctx, &a),
         Command::Backup => feeds::backup(&mut ctx),
-        Command::Restore(_) => Ok(0),
+        Command::Restore(_) | Command::Check => Ok(0),
         Command::Audit(c) => audit::run(&mut ctx, c),
     }
+}
+
+fn check(config: &Config, json: bool) -> u8 {
+    use crate::clock::Clock;
+    let findings = crate::ops::check::run(config, CLOCK.now());
+    let attention = findings.iter().filter(|f| !f.ok).count();
+    if json {
+        print_json(&serde_json::json!({ "ok": attention == 0, "findings": findings }));
+    } else {
+        for f in &findings {
+            say!(
+                "{:<9} {:<13} {}",
+                if f.ok { "ok" } else { "ATTENTION" },
+                f.what,
+                f.detail
+            );
+        }
+        if attention > 0 {
+            say!("{attention} thing(s) need attention");
+        }
+    }
+    u8::from(attention > 0)
 }
 
 fn stats(ctx: &Ctx) -> Result<u8> {

@@ -29,6 +29,7 @@ mod location;
 mod merges;
 mod nhs;
 mod no_access_page;
+mod operations;
 mod pages;
 mod policy;
 mod privacy;
