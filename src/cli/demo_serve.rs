@@ -31,9 +31,22 @@ const DEMO_USERS: &[(&str, &str, &str)] = &[
 /// The generated region's seed: the same people on every machine.
 const REGION_SEED: u64 = 1;
 
+/// Left in a data directory the demo made, so that it is reused, and a real one refused.
+const MARKER: &str = "demo-data-directory";
+
 pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
     let started = std::time::Instant::now();
+    refuse_a_real_data_directory(data_dir)?;
     let mut ctx = Ctx::open(data_dir, json)?;
+    crate::data_dir::write_private(
+        &data_dir.join(MARKER),
+        b"Made by `sharedcare demo`: synthetic people and demo users only.\n",
+    )
+    .map_err(|source| Error::Io {
+        doing: "write",
+        path: data_dir.join(MARKER),
+        source,
+    })?;
     let mut all = load_sources(&mut ctx, &args.from, &mut |_, _| {})?;
     if args.people > 0 {
         let region = region_feeds(data_dir, args.people)?;
@@ -83,6 +96,21 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
         },
     )?;
     Ok(0)
+}
+
+/// The demo adds synthetic people and users with printed passwords: never to a database it did
+/// not make itself.
+fn refuse_a_real_data_directory(data_dir: &Path) -> Result<()> {
+    let database = data_dir.join("sharedcare.db");
+    if database.exists() && !data_dir.join(MARKER).exists() {
+        return Err(Error::Invalid(format!(
+            "{} holds a database `sharedcare demo` did not make; the demo adds synthetic people \
+             and users with printed passwords, so it refuses. Give it a data directory of its \
+             own: sharedcare --data-dir ./sharedcare-demo demo",
+            data_dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The generated region's feeds, written once into the data directory and reused after.

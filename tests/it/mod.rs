@@ -30,6 +30,7 @@ mod merges;
 mod nhs;
 mod no_access_page;
 mod operations;
+mod packaging;
 mod pages;
 mod policy;
 mod privacy;
