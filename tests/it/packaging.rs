@@ -73,3 +73,37 @@ fn the_systemd_unit_verifies_in_a_scratch_root_and_is_hardened() {
         String::from_utf8_lossy(&security.stdout)
     );
 }
+
+#[test]
+fn the_container_file_passes_hadolint_and_runs_as_a_non_root_user_with_a_data_volume() {
+    let file = repo().join("packaging/Containerfile");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let runtime = text
+        .rsplit_once("\nFROM ")
+        .map(|(_, last)| last)
+        .expect("no runtime stage");
+    for line in [
+        "USER 10001:10001",
+        "VOLUME [\"/var/lib/sharedcare\"]",
+        "ENV SHAREDCARE_DATA_DIR=/var/lib/sharedcare",
+    ] {
+        assert!(
+            runtime.lines().any(|l| l.trim() == line),
+            "the runtime stage lacks `{line}`"
+        );
+    }
+    assert!(
+        runtime.contains("HEALTHCHECK") && runtime.contains("/readyz"),
+        "no health check on /readyz"
+    );
+    let out = Command::new("hadolint")
+        .arg(&file)
+        .output()
+        .expect("hadolint is needed for the container file check (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "hadolint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
