@@ -107,3 +107,127 @@ fn the_container_file_passes_hadolint_and_runs_as_a_non_root_user_with_a_data_vo
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_deb_unpacks_into_a_scratch_root_where_the_unit_verifies_and_the_binary_serves() {
+    let out_dir = tempfile::tempdir().unwrap();
+    // The binary the tests run (a debug build: `--profile dev`); CI's release package is
+    // `cargo deb` with no flags.
+    let built = Command::new("cargo-deb")
+        .args([
+            "--no-build",
+            "--profile",
+            "dev",
+            "--fast",
+            "--quiet",
+            "--manifest-path",
+        ])
+        .arg(repo().join("Cargo.toml"))
+        .arg("-o")
+        .arg(out_dir.path())
+        .output()
+        .expect("cargo-deb is needed for the package test (scripts/test installs it)");
+    assert!(
+        built.status.success(),
+        "cargo deb failed: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let deb = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("no .deb written");
+    let control = Command::new("dpkg-deb")
+        .arg("-e")
+        .arg(&deb)
+        .arg(out_dir.path().join("control"))
+        .status()
+        .unwrap();
+    assert!(control.success());
+    let conffiles = std::fs::read_to_string(out_dir.path().join("control/conffiles")).unwrap();
+    assert_eq!(conffiles.trim(), "/etc/sharedcare/config.toml");
+    let postinst = std::fs::read_to_string(out_dir.path().join("control/postinst")).unwrap();
+    assert!(
+        postinst.contains("adduser --system")
+            && postinst
+                .contains("install -d -o sharedcare -g sharedcare -m 0700 /var/lib/sharedcare")
+    );
+
+    let root = tempfile::tempdir().unwrap();
+    let unpacked = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(root.path())
+        .status()
+        .unwrap();
+    assert!(unpacked.success());
+    for file in [
+        "usr/bin/sharedcare",
+        "lib/systemd/system/sharedcare.service",
+        "etc/sharedcare/config.toml",
+    ] {
+        assert!(
+            root.path().join(file).is_file(),
+            "the package lacks /{file}"
+        );
+    }
+    let units = root.path().join("lib/systemd/system");
+    for entry in std::fs::read_dir("/lib/systemd/system").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "target") {
+            std::fs::copy(&path, units.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let verify = systemd_analyze()
+        .arg("verify")
+        .arg(format!("--root={}", root.path().display()))
+        .arg(UNIT)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        verify.status.success() && !said.contains(UNIT),
+        "systemd-analyze verify: {said}"
+    );
+
+    // The packaged binary, with the packaged config, serves.
+    let data = root.path().join("var/lib/sharedcare");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(
+        root.path().join("etc/sharedcare/config.toml"),
+        data.join("config.toml"),
+    )
+    .unwrap();
+    let mut server = Command::new(root.path().join("usr/bin/sharedcare"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--sftp-listen", ""])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(server.stdout.take().unwrap());
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        if n == 0 {
+            let _ = server.kill();
+            panic!("the packaged binary exited before listening");
+        }
+        if let Some(url) = line.trim().strip_prefix("sharedcare listening on ") {
+            break url.to_owned();
+        }
+    };
+    let client = reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let ready = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .map(|r| r.status().as_u16());
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(ready.unwrap(), 200);
+}
