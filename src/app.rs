@@ -31,6 +31,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
+    let metrics_listen = config.metrics.listen.trim().to_owned();
     // Once per start, the whole tree: anything an older version or an operator's copy left
     // readable by others is narrowed, and a readable private key stops the start.
     crate::data_dir::open(&config, true)?;
@@ -109,6 +110,9 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         if !sftp_listen.trim().is_empty() {
             crate::sources::sftp::start(&sftp_config, sftp_listen.trim()).await?;
         }
+        if !metrics_listen.is_empty() {
+            crate::ops::metrics_server::start(&metrics_listen, sftp_config.database_path()).await?;
+        }
         rocket
             .launch()
             .await
@@ -170,6 +174,18 @@ fn split_listen(listen: &str) -> Result<(String, u16)> {
         .parse()
         .map_err(|_| Error::Invalid(format!("--listen {listen}: {port} is not a port number")))?;
     Ok((addr.trim_matches(['[', ']']).to_owned(), port))
+}
+
+/// The SHA-256 fingerprint of the certificate the server will present (made now, when none is
+/// configured and none was made before), for a person to compare with what the browser shows.
+pub fn certificate_fingerprint(config: &Config) -> Result<String> {
+    let (cert, _) = tls_files(config)?;
+    let pem = std::fs::read_to_string(&cert).map_err(|source| Error::Io {
+        doing: "read",
+        path: cert.clone(),
+        source,
+    })?;
+    Ok(fingerprint(&pem))
 }
 
 /// The configured certificate and key, or a self-signed pair made once in the data directory.

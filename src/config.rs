@@ -28,6 +28,8 @@ pub struct Config {
     pub access: AccessConfig,
     pub results: ResultsConfig,
     pub replication: ReplicationConfig,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -56,6 +58,25 @@ impl Default for ReplicationConfig {
             litestream: PathBuf::from("litestream"),
         }
     }
+}
+
+/// The Prometheus metrics endpoint (see `ops::metrics`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address and port where `GET /metrics` answers, in Prometheus text format, without a
+    /// login (counts and times only, never a person's data): keep it on a monitoring network
+    /// or loopback. Default blank: off.
+    pub listen: String,
+}
+
+/// Log lines (on standard error; the journal under systemd).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `"text"` or `"json"` (one object per line: time, level, target, message).
+    /// `SHAREDCARE_LOG_FORMAT` overrides it. Default text.
+    pub format: crate::ops::log::LogFormat,
 }
 
 /// How results are read (see `record::results`).
@@ -369,6 +390,8 @@ struct ConfigFile {
     access: AccessConfig,
     results: ResultsConfig,
     replication: ReplicationConfig,
+    metrics: MetricsConfig,
+    log: LogConfig,
 }
 
 impl Config {
@@ -402,6 +425,8 @@ impl Config {
             access: file.access,
             results: file.results,
             replication: file.replication,
+            metrics: file.metrics,
+            log: file.log,
         })
     }
 

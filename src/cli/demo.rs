@@ -15,6 +15,19 @@ pub struct DemoArgs {
     /// The sample feeds folder (with its sources.toml).
     #[arg(long, default_value = "sample-feeds")]
     pub from: PathBuf,
+    /// Only import the sample feeds and show what loaded: no generated region, no demo
+    /// users, no server.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// How many people the generated region beside the sample feeds holds (0: none).
+    #[arg(long, default_value_t = 3000)]
+    pub people: u64,
+    /// Where the demo's web server listens (HTTPS).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: String,
+    /// Where the demo's SFTP server listens; blank disables it.
+    #[arg(long, default_value = "127.0.0.1:2222")]
+    pub sftp_listen: String,
     /// A synthetic region instead of the sample feeds.
     #[command(subcommand)]
     pub region: Option<super::region::RegionCommand>,
@@ -40,6 +53,9 @@ struct SampleSource {
 pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
     if let Some(region) = &args.region {
         return super::region::run(data_dir, json, region);
+    }
+    if !args.no_serve {
+        return super::demo_serve::run(data_dir, json, args);
     }
     let mut ctx = Ctx::open(data_dir, json)?;
     let all = load_sources(&mut ctx, &args.from, &mut |_, _| {})?;

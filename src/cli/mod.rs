@@ -4,6 +4,7 @@
 
 mod audit;
 mod demo;
+mod demo_serve;
 mod feeds;
 mod import;
 mod lab_codes;
@@ -84,7 +85,8 @@ pub enum Command {
         /// The person id.
         person: i64,
     },
-    /// Build a demo data directory from the synthetic sample feeds and show what was loaded.
+    /// Build (or reuse) a demo data directory, create a demo user per role and serve it;
+    /// `--no-serve` only imports the sample feeds and shows what loaded.
     Demo(demo::DemoArgs),
     /// Manage the people who sign in.
     #[command(subcommand)]
@@ -109,6 +111,9 @@ pub enum Command {
     Backup,
     /// Replace the database with a backup (the server must be stopped).
     Restore(feeds::RestoreArgs),
+    /// Is this installation fit to keep running: config, certificate expiry, key permissions,
+    /// database integrity, disk space. Exits 1 when something needs attention.
+    Check,
     /// The tamper-evident audit trail: verify its chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -133,6 +138,7 @@ impl Ctx {
             source,
         })?;
         let config = Config::load(data_dir)?;
+        crate::ops::log::configure(config.log.format);
         crate::data_dir::open(&config, false)?;
         if config.replication.replica.is_some() {
             crate::store::leave_checkpoints_to_litestream();
@@ -157,6 +163,11 @@ pub fn run(cli: Cli) -> Result<u8> {
     });
     if let Command::Demo(args) = &command {
         return demo::run(&cli.data_dir, cli.json, args);
+    }
+    if let Command::Check = &command {
+        // Reads only: nothing is created, tightened or migrated before it looks.
+        let config = Config::load(&cli.data_dir)?;
+        return Ok(check(&config, cli.json));
     }
     if let Command::Restore(args) = &command {
         // No connection of our own may be open while the file is swapped.
@@ -202,10 +213,32 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Feeds(a) => feeds::feeds(&mut ctx, &a),
         Command::Scan(a) => feeds::scan(&mut ctx, &a),
         Command::Backup => feeds::backup(&mut ctx),
-        Command::Restore(_) => Ok(0),
+        Command::Restore(_) | Command::Check => Ok(0),
         Command::Audit(c) => audit::run(&mut ctx, c),
         Command::Replication(_) => Ok(0),
     }
+}
+
+fn check(config: &Config, json: bool) -> u8 {
+    use crate::clock::Clock;
+    let findings = crate::ops::check::run(config, CLOCK.now());
+    let attention = findings.iter().filter(|f| !f.ok).count();
+    if json {
+        print_json(&serde_json::json!({ "ok": attention == 0, "findings": findings }));
+    } else {
+        for f in &findings {
+            say!(
+                "{:<9} {:<13} {}",
+                if f.ok { "ok" } else { "ATTENTION" },
+                f.what,
+                f.detail
+            );
+        }
+        if attention > 0 {
+            say!("{attention} thing(s) need attention");
+        }
+    }
+    u8::from(attention > 0)
 }
 
 fn stats(ctx: &Ctx) -> Result<u8> {

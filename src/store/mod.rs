@@ -19,6 +19,7 @@ mod files;
 mod links;
 #[cfg(test)]
 mod migration_tests;
+mod ops;
 mod persons;
 mod read;
 mod region;
@@ -38,6 +39,7 @@ pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
+pub use ops::{check_database, readable, OpsFigures, SourceFigures};
 pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
 pub use region::Linkage;

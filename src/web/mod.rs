@@ -1,7 +1,7 @@
 //! The web edge: Rocket routes, guards and rendering. Handlers stay short: a guard says who is
 //! asking (and opens a database connection), one call into `store`/`record`, then render.
-//! Every route is listed in [`routes`]; every one except the login page, static assets and the
-//! FHIR CapabilityStatement needs a signed-in user (a test walks the table to prove it).
+//! Every route is listed in [`routes`]; every one except the login page, static assets, the
+//! health checks and the FHIR CapabilityStatement needs a signed-in user (a test walks the table to prove it).
 
 pub mod address;
 pub mod admin;
@@ -11,6 +11,7 @@ pub mod fhir;
 pub mod front_door;
 pub mod guards;
 pub mod headers;
+pub mod health;
 pub mod pages;
 pub mod pool;
 pub mod privacy;
@@ -41,6 +42,7 @@ pub struct Web {
 pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
     vec![
         (auth::public_routes(), "/", true),
+        (health::routes(), "/", true),
         (assets::routes(), "/static", true),
         (auth::routes(), "/", false),
         (pages::routes(), "/", false),
@@ -56,6 +58,7 @@ pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
     let mut rocket = rocket::custom(figment)
         .manage(web)
         .attach(headers::SecurityHeaders)
+        .attach(health::RequestFigures)
         .register(
             "/",
             catchers![

@@ -1,10 +1,11 @@
 //! The clinician's journey in real headless Chromium, driven over WebDriver: sign in, search,
 //! open a record and read the allergies and DNACPR, open the results and see the trend chart, sign
 //! out; axe-core checks the login, search, record and results pages on the way. Chromium and
-//! chromedriver come from Debian (`.ci/run` installs them), axe-core from npm. The test fails when
+//! chromedriver come from Debian (`scripts/test` installs them), axe-core from npm. The test fails when
 //! they are missing; only `SHAREDCARE_SKIP_BROWSER=1` skips it.
 
 mod axe;
+mod demo;
 mod driver;
 mod layout;
 mod results_phone;

@@ -9,6 +9,7 @@ fn demo_loads_every_category_and_links_overlapping_records() {
     let r = env.run(&[
         "--json",
         "demo",
+        "--no-serve",
         "--from",
         repo().join("sample-feeds").to_str().unwrap(),
     ]);
@@ -62,8 +63,48 @@ fn demo_loads_every_category_and_links_overlapping_records() {
     let again = env.run(&[
         "--json",
         "demo",
+        "--no-serve",
         "--from",
         repo().join("sample-feeds").to_str().unwrap(),
     ]);
     assert_eq!(again.json()["stats"]["entries"], stats["entries"]);
+}
+
+#[test]
+fn regression_serving_demo_refuses_a_data_directory_it_did_not_make() {
+    // A real region's data directory: the demo must not add synthetic people and users with
+    // printed passwords to it.
+    let env = Env::new();
+    env.add_source("PAS", "acute", "hl7v2");
+    let file = env.write(
+        "a08.hl7",
+        a08(
+            "C1",
+            "20240101120000",
+            "M1",
+            &nhs_number(1),
+            "REAL",
+            "PERSON",
+            "19700101",
+        ),
+    );
+    assert_eq!(env.import("PAS", &file).code, 0);
+    let users_before = env.count("SELECT count(*) FROM app_user");
+    let r = env.run(&[
+        "demo",
+        "--from",
+        repo().join("sample-feeds").to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--sftp-listen",
+        "",
+    ]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("did not make"), "{}", r.stderr);
+    assert!(!r.stdout.contains("login "), "{}", r.stdout);
+    assert_eq!(env.count("SELECT count(*) FROM app_user"), users_before);
+    assert_eq!(
+        env.count("SELECT count(*) FROM source WHERE code = 'WGH-PAS'"),
+        0
+    );
 }

@@ -11,7 +11,7 @@ fn validate(bundle: &str) -> (bool, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 is needed for the FHIR validator test (.ci/run installs it)");
+        .expect("python3 is needed for the FHIR validator test (scripts/test installs it)");
     child
         .stdin
         .take()

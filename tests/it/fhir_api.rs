@@ -100,7 +100,7 @@ fn validate(v: &Value) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 is needed for the FHIR validator (.ci/run installs it)");
+        .expect("python3 is needed for the FHIR validator (scripts/test installs it)");
     child
         .stdin
         .take()
@@ -382,7 +382,7 @@ fn fhirclient_reads_a_patient_by_nhs_number_and_their_allergies() {
             s.env.data_dir().join("tls").join("cert.pem"),
         )
         .output()
-        .expect("python3 is needed for the fhirclient check (.ci/run installs it)");
+        .expect("python3 is needed for the fhirclient check (scripts/test installs it)");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

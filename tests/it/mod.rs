@@ -29,6 +29,8 @@ mod location;
 mod merges;
 mod nhs;
 mod no_access_page;
+mod operations;
+mod packaging;
 mod pages;
 mod policy;
 mod privacy;

@@ -99,6 +99,7 @@ fn regression_data_directory_files_0644_folders_0755_are_private_whatever_the_um
         &env,
         &[
             "demo",
+            "--no-serve",
             "--from",
             repo().join("sample-feeds").to_str().unwrap(),
         ],

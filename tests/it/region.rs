@@ -183,7 +183,7 @@ fn region_loads_cleanly_matches_well_and_takes_a_delta() {
     // Plain `demo` still builds from the sample feeds.
     let plain = Env::new();
     let sample = super::support::repo().join("sample-feeds");
-    let r = plain.run(&["demo", "--from", sample.to_str().unwrap()]);
+    let r = plain.run(&["demo", "--no-serve", "--from", sample.to_str().unwrap()]);
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     assert!(plain.count("SELECT count(*) FROM person") > 0);
 }

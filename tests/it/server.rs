@@ -13,6 +13,8 @@ pub struct Server {
     pub base: String,
     /// The port of the embedded SFTP server (on 127.0.0.1).
     pub sftp_port: u16,
+    /// The port `/metrics` answers on, when `[metrics] listen` turned it on.
+    pub metrics_port: Option<u16>,
     child: Child,
 }
 
@@ -81,6 +83,7 @@ impl Server {
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
         let mut sftp_port = 0;
+        let mut metrics_port = None;
         while !line.contains("sharedcare listening on") {
             line.clear();
             assert!(
@@ -90,6 +93,10 @@ impl Server {
             if let Some(addr) = line.trim().strip_prefix("sftp listening on ") {
                 sftp_port = addr.rsplit(':').next().unwrap().parse().unwrap();
             }
+            if let Some(url) = line.trim().strip_prefix("metrics listening on http://") {
+                let addr = url.trim_end_matches("/metrics");
+                metrics_port = Some(addr.rsplit(':').next().unwrap().parse().unwrap());
+            }
         }
         let base = line.trim().rsplit(' ').next().unwrap().to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
@@ -98,6 +105,7 @@ impl Server {
             env,
             base,
             sftp_port,
+            metrics_port,
             child,
         }
     }

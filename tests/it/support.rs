@@ -51,6 +51,7 @@ impl Env {
     pub fn load_sample_feeds(&self) {
         let r = self.run(&[
             "demo",
+            "--no-serve",
             "--from",
             repo().join("sample-feeds").to_str().unwrap(),
         ]);

@@ -12,7 +12,7 @@ fn source() -> &'static str {
         let path = super::super::support::repo().join("node_modules/axe-core/axe.min.js");
         std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
-                "cannot read {}: {e}; run `npm ci` at the repo root (as .ci/run does), \
+                "cannot read {}: {e}; run `npm ci` at the repo root (as scripts/test does), \
                  or set SHAREDCARE_SKIP_BROWSER=1 to skip the browser tests on purpose",
                 path.display()
             )

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 pub const SKIP_VAR: &str = "SHAREDCARE_SKIP_BROWSER";
 
 const INSTALL_HINT: &str =
-    "install Debian's `chromium` and `chromium-driver` packages (as .ci/run \
+    "install Debian's `chromium` and `chromium-driver` packages (as scripts/test \
      does), or set SHAREDCARE_SKIP_BROWSER=1 to skip the browser tests on purpose";
 
 /// Whether the browser tests were switched off on purpose.

@@ -23,6 +23,9 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
         ),
         "GET /static/<path..>" => once(|_| get("/static/app.css".into()), |_| "200".into()),
         "GET /fhir/metadata" => once(|_| get("/fhir/metadata".into()), |_| "200".into()),
+        // Health and readiness: anyone, no data.
+        "GET /healthz" => once(|_| get("/healthz".into()), |_| "200".into()),
+        "GET /readyz" => once(|_| get("/readyz".into()), |_| "200".into()),
         // Any signed-in user; nothing posted here changes anything.
         "GET /" => once(|_| get("/".into()), |_| "200".into()),
         "POST /logout" => once(
