@@ -38,6 +38,7 @@ pub mod chain;
 pub mod head;
 pub mod key;
 pub mod verify;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -70,6 +71,7 @@ pub struct Chain {
     dir: PathBuf,
     key: AuditKey,
     state: Mutex<State>,
+    writer: writer::Writer,
 }
 
 #[derive(Debug)]
@@ -122,6 +124,7 @@ impl Chain {
                 dirty: false,
                 written: None,
             }),
+            writer: Default::default(),
         })
     }
 

@@ -12,7 +12,7 @@ const NOW: &str = "2025-03-01T10:00:00Z";
 
 fn keyed(dir: &Path) -> Store {
     let key = AuditKey::from_bytes(&[7; 32]).unwrap();
-    Store::open_in_memory()
+    Store::open(&dir.join("sharedcare.db"))
         .unwrap()
         .with_audit(Chain::with_key(dir, key))
         .unwrap()
@@ -35,13 +35,19 @@ fn write(store: &mut Store, n: usize) {
     tx.commit().unwrap();
 }
 
+/// Runs `statement` on the audit file, as someone with write access to it could.
 fn sql(store: &Store, statement: &str) {
-    store.conn().execute_batch(statement).unwrap();
+    let path = crate::store::audit_file::audit_path(store.path());
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(statement)
+        .unwrap();
 }
 
 #[test]
 fn a_store_without_the_key_writes_no_audit_event() {
-    let mut store = Store::open_in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("sharedcare.db")).unwrap();
     let tx = store.begin().unwrap();
     let e = tx.audit(&AuditEvent::new(Action::Login), NOW).unwrap_err();
     assert!(matches!(e, Error::Audit(_)), "{e}");
@@ -140,13 +146,16 @@ fn a_missing_or_forged_head_is_reported_and_stops_writes() {
 fn events_from_before_the_chain_are_sealed_once_and_never_again() {
     let dir = tempfile::tempdir().unwrap();
     let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
-    let legacy = Store::open_in_memory().unwrap();
-    sql(
-        &legacy,
-        "INSERT INTO audit_event (at, actor, action, outcome) VALUES
-             ('2024-01-01T00:00:00Z', 'a', 'login', 'ok'),
-             ('2024-01-01T00:00:01Z', 'b', 'login', 'failed')",
-    );
+    // A database from before the chain (and before the audit file): its events are moved
+    // into the audit file when it is opened, then sealed.
+    crate::store::create_at_version(&dir.path().join("sharedcare.db"), 7)
+        .execute_batch(
+            "INSERT INTO audit_event (at, actor, action, outcome) VALUES
+                 ('2024-01-01T00:00:00Z', 'a', 'login', 'ok'),
+                 ('2024-01-01T00:00:01Z', 'b', 'login', 'failed')",
+        )
+        .unwrap();
+    let legacy = Store::open(&dir.path().join("sharedcare.db")).unwrap();
     head::write(
         dir.path(),
         &key(),

@@ -56,8 +56,7 @@ impl Session {
         outcome: &str,
     ) -> crate::error::Result<()> {
         let actor = self.actor();
-        let tx = self.store_mut().begin()?;
-        tx.audit(
+        self.store_mut().audit_now(
             &AuditEvent {
                 person_id,
                 detail: Some(detail),
@@ -65,8 +64,7 @@ impl Session {
                 ..actor.event(action)
             },
             &web.clock.now_text(),
-        )?;
-        tx.commit()
+        )
     }
 }
 
