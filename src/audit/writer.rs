@@ -98,8 +98,8 @@ impl Chain {
         let mut file = self.writer.file.lock().map_err(|_| poisoned())?;
         self.seal_in(&mut file)?;
         let appended = self.commit(&mut file, &[&event], HeadCheck::Accepting)?;
-        let (seq, hash) = appended
-            .ok_or_else(|| Error::Audit("the reanchor event was not written".into()))?;
+        let (seq, hash) =
+            appended.ok_or_else(|| Error::Audit("the reanchor event was not written".into()))?;
         self.force(seq, hash)?;
         Ok(seq)
     }
@@ -138,7 +138,9 @@ impl Chain {
                 return Err(e);
             }
         };
-        self.writer.moved.fetch_max(appended.moved, Ordering::SeqCst);
+        self.writer
+            .moved
+            .fetch_max(appended.moved, Ordering::SeqCst);
         if let (Some((seq, hash)), HeadCheck::Checked) = (appended.last, check) {
             if let Err(e) = self.committed(seq, hash) {
                 log::error!("the audit head was not updated: {}", e.operator_summary());

@@ -142,7 +142,8 @@ impl StoredEvent {
     }
 }
 
-pub(super) const STORED_COLUMNS: &str = "seq, at, user_id, actor, role, profile, org, action, person_id, \
+pub(super) const STORED_COLUMNS: &str =
+    "seq, at, user_id, actor, role, profile, org, action, person_id, \
                               reason, detail, outcome, ip, hash";
 
 pub(super) fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {

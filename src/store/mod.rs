@@ -34,8 +34,8 @@ mod stats;
 mod users;
 
 pub use access::{AlertRow, NewAlert, ObjectionRow};
-pub use audit_write::HeadCheck;
 pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
+pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
