@@ -278,3 +278,65 @@ impl AuditFile {
         Ok(Self { conn })
     }
 }
+
+impl super::Store {
+    /// Copies the audit file, as this connection sees it now, to `dest` (SQLite's online
+    /// backup, so the writer carries on), self-contained in rollback-journal mode.
+    pub fn backup_audit_to(&self, dest: &Path) -> Result<()> {
+        let mut out = Connection::open(dest).doing("creating the audit backup file")?;
+        {
+            let backup = rusqlite::backup::Backup::new_with_names(
+                self.conn(),
+                c"audit",
+                &mut out,
+                rusqlite::MAIN_DB,
+            )
+            .doing("starting the audit backup")?;
+            backup
+                .run_to_completion(512, std::time::Duration::from_millis(5), None)
+                .doing("copying the audit file")?;
+        }
+        out.pragma_update(None, "journal_mode", "DELETE")
+            .doing("finishing the audit backup")?;
+        Ok(())
+    }
+}
+
+/// Opens a candidate audit file (never creating one) and checks it is a sharedcare audit file
+/// this version understands and that `PRAGMA integrity_check` passes. Leaves it in
+/// rollback-journal mode, self-contained.
+pub fn check_audit_file(path: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        Error::Invalid(format!(
+            "{} is not a usable sharedcare audit file: {why}",
+            path.display()
+        ))
+    };
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| refuse(e.to_string()))?;
+    let integrity: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| refuse(format!("it cannot be read ({e})")))?;
+    if integrity != ["ok"] {
+        return Err(refuse(format!(
+            "integrity_check failed: {}",
+            integrity.join("; ")
+        )));
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| refuse(e.to_string()))?;
+    if !(1..=AUDIT_FILE_VERSION).contains(&version) {
+        return Err(refuse(format!(
+            "its version is {version}; this sharedcare reads 1 to {AUDIT_FILE_VERSION}"
+        )));
+    }
+    conn.query_row("SELECT count(*) FROM audit_event", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| refuse(format!("it has no audit trail ({e})")))?;
+    conn.pragma_update(None, "journal_mode", "DELETE")
+        .map_err(|e| refuse(e.to_string()))?;
+    Ok(())
+}

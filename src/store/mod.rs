@@ -76,7 +76,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
-const AUDIT_SPLIT_VERSION: i64 = 12;
+pub const AUDIT_SPLIT_VERSION: i64 = 12;
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

@@ -170,6 +170,36 @@ fn a_change_whose_event_had_not_reached_the_audit_file_gets_it_at_the_next_start
     assert!(r["broken"].is_null(), "{r}");
 }
 
+#[test]
+fn a_backup_from_before_the_audit_file_restores_with_its_events() {
+    let env = Env::new();
+    data_dir_at_schema_11(&env.data_dir(), 40);
+    // The database file as a backup of that version was: one file, its trail inside.
+    let old = env.data_dir().join("old-backup.db");
+    std::fs::copy(env.db(), &old).unwrap();
+    add_user(&env, "since", "clinician");
+    add_user(&env, "again", "clinician");
+    let r = env.ok(&["--json", "audit", "verify"]).json();
+    assert_eq!(r["events"], 42);
+    env.ok(&["restore", old.to_str().unwrap()]);
+    let r = env.ok(&["--json", "audit", "verify"]).json();
+    assert!(r["broken"].is_null(), "{r}");
+    assert_eq!(r["events"], 41, "the backup's 40 events and the restore");
+    let last: String = env
+        .sql()
+        .query_row(
+            "SELECT action FROM audit_event ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(last, "restore");
+    assert!(env
+        .data_dir()
+        .join("sharedcare-audit.db.before-restore")
+        .exists());
+}
+
 /// A small deterministic generator for the kill points.
 struct Lcg(u64);
 impl Lcg {
