@@ -193,3 +193,46 @@ fn a_process_that_only_read_the_head_never_writes_it_back() {
     drop(reader);
     assert_eq!(head::read(dir.path(), &key()).unwrap().unwrap().seq, 5);
 }
+
+#[test]
+fn regression_a_change_is_not_refused_because_reads_moved_the_head_during_its_transaction() {
+    // Changes' events go through the outbox while page views' go straight to the writer; a
+    // change's transaction used to check the log's end through its own (older) snapshot of the
+    // audit file, and refused as "events were removed" when views had committed since.
+    let dir = tempfile::tempdir().unwrap();
+    let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
+    let chain = Chain::with_key(dir.path(), key());
+    let path = dir.path().join("sharedcare.db");
+    drop(Store::open(&path).unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (chain, path) = (std::sync::Arc::clone(&chain), path.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap().with_audit(chain).unwrap();
+                let actor = super::Actor::system("test");
+                for i in 0..60 {
+                    if (i + t) % 3 == 0 {
+                        let tx = store.begin().unwrap();
+                        tx.audit(&AuditEvent::new(Action::Login), NOW).unwrap();
+                        // Views commit while this change's transaction is open.
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                        tx.audit(&AuditEvent::new(Action::Logout), NOW).unwrap();
+                        tx.commit().unwrap();
+                    } else {
+                        store
+                            .audit_seen(&actor, Action::ViewRecord, &[1, 2], None, None, NOW)
+                            .unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let store = Store::open(&path).unwrap().with_audit(chain).unwrap();
+    let report = verify(&store, &mut |_| {}).unwrap();
+    assert!(report.broken.is_none(), "{}", report.summary());
+    // 4 threads: 20 changes of 2 events and 40 views of 2 events each.
+    assert_eq!(report.events, 4 * (20 * 2 + 40 * 2));
+}

@@ -87,6 +87,14 @@ impl Chain {
         committed.map(|_| ())
     }
 
+    /// Checks that the audit file's log still reaches the head, as it is now: a change may
+    /// write its event only then.
+    pub fn check_log_end(&self) -> Result<()> {
+        let mut file = self.writer.file.lock().map_err(|_| poisoned())?;
+        let last = self.file(&mut file)?.last_seq()?;
+        self.check_extends(last)
+    }
+
     /// Moves what the outbox holds into the chain (after a change commits, and at start).
     pub fn drain(&self) -> Result<()> {
         self.append(Vec::new())

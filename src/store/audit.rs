@@ -214,12 +214,9 @@ impl Tx<'_> {
             )
         })?;
         if !self.audit.checked.get() {
-            let last: Option<i64> = self
-                .conn()
-                .prepare_cached("SELECT max(seq) FROM audit.audit_event")
-                .and_then(|mut s| s.query_row([], |r| r.get(0)))
-                .doing("reading the end of the audit trail")?;
-            chain.check_extends(last)?;
+            // Read by the audit writer, not through this transaction: its snapshot of the audit
+            // file dates from its start, and the writer may have committed since.
+            chain.check_log_end()?;
             // Rows the audit writer has moved are deleted here, in a transaction that writes
             // anyway: the writer itself never writes this database.
             self.conn()

@@ -82,6 +82,14 @@ impl AuditFile {
         })
     }
 
+    /// The seq of the log's last event, as committed now.
+    pub fn last_seq(&self) -> Result<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT max(seq) FROM audit_event")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .doing("reading the end of the audit trail")
+    }
+
     /// Seals events written before the chain existed (none hashed) into it as they stand.
     /// Returns the new end, or `None` when there was nothing to seal.
     pub fn seal_unchained(&mut self, chain: &Chain) -> Result<Option<(usize, i64, Hash)>> {

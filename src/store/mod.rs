@@ -189,7 +189,7 @@ impl Store {
     /// reader or writer.
     pub fn checkpoint_passive(&self) -> Result<()> {
         self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .doing("checkpointing the write-ahead log")
     }
 
@@ -197,7 +197,7 @@ impl Store {
     /// size is the database's.
     pub fn checkpoint(&self) -> Result<()> {
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .query_row("PRAGMA main.wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .doing("checkpointing the write-ahead log")
     }
 
