@@ -31,7 +31,18 @@ pub(super) struct Writer {
 #[derive(Debug)]
 struct Waiting {
     events: Vec<StoredEvent>,
-    result: Arc<Mutex<Option<std::result::Result<(), String>>>>,
+    result: Arc<Mutex<Option<std::result::Result<(), Error>>>>,
+}
+
+/// The error a request whose events another request committed receives: the same kind (a full
+/// disk stays a full disk, so the page says so), with the same words.
+fn shared(e: &Error) -> Error {
+    match e {
+        Error::DiskFull { doing } => Error::DiskFull {
+            doing: doing.clone(),
+        },
+        other => Error::Audit(other.to_string()),
+    }
 }
 
 fn poisoned() -> Error {
@@ -71,15 +82,14 @@ impl Chain {
             });
         let mut file = self.writer.file.lock().map_err(|_| poisoned())?;
         if let Some(done) = result.lock().map_err(|_| poisoned())?.take() {
-            return done.map_err(Error::Audit);
+            return done;
         }
         let waiting = std::mem::take(&mut *self.writer.queue.lock().map_err(|_| poisoned())?);
         let all: Vec<&StoredEvent> = waiting.iter().flat_map(|w| &w.events).collect();
         let committed = self.commit(&mut file, &all, HeadCheck::Checked);
-        let shared = committed.as_ref().map(|_| ()).map_err(|e| e.to_string());
         for w in &waiting {
             if let Ok(mut slot) = w.result.lock() {
-                *slot = Some(shared.clone());
+                *slot = Some(committed.as_ref().map(|_| ()).map_err(shared));
             }
         }
         drop(file);
