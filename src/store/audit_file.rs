@@ -184,9 +184,8 @@ pub(super) fn move_legacy_events(conn: &Connection) -> Result<()> {
              SELECT {EVENT_COLUMNS} FROM main.audit_event ORDER BY seq;
          COMMIT;"
     ))
-    .or_else(|e| {
+    .inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
-        Err(e)
     })
     .doing("moving the audit trail into its own file")?;
     let differ: i64 = conn
@@ -238,9 +237,8 @@ pub(super) fn align_outbox_ids(conn: &Connection) -> Result<()> {
          INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_outbox', {moved});
          COMMIT;"
     ))
-    .or_else(|e| {
+    .inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
-        Err(e)
     })
     .doing("moving the audit outbox ids past those already moved")
 }
