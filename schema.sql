@@ -1,4 +1,4 @@
--- The sharedcare schema at version 11, as the embedded migrations build it.
+-- The sharedcare schema at version 12, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -33,19 +33,21 @@ CREATE TABLE app_user (
     password_changed_at TEXT NOT NULL
 ) STRICT;
 
-CREATE TABLE audit_event (
-    seq INTEGER PRIMARY KEY,
+CREATE TABLE audit_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
-    user_id INTEGER REFERENCES app_user(id),
+    user_id INTEGER,
     actor TEXT,
     role TEXT,
     org TEXT,
     action TEXT NOT NULL,
-    person_id INTEGER REFERENCES person(id),
+    person_id INTEGER,
     detail TEXT,
     outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
-    ip TEXT
-, reason TEXT, profile TEXT, hash TEXT) STRICT;
+    ip TEXT,
+    reason TEXT,
+    profile TEXT
+) STRICT;
 
 CREATE TABLE "entry" (
     id INTEGER PRIMARY KEY,
@@ -323,10 +325,6 @@ CREATE TABLE web_session (
 
 CREATE INDEX access_grant_person ON access_grant(person_id, profile_id);
 
-CREATE INDEX audit_event_person ON audit_event(person_id) WHERE person_id IS NOT NULL;
-
-CREATE INDEX audit_event_user ON audit_event(user_id);
-
 CREATE INDEX entry_history_entry ON entry_history(entry_id);
 
 CREATE INDEX entry_source_person ON entry(source_person_id, category);
@@ -362,3 +360,31 @@ CREATE INDEX source_person_verified_nhs ON source_person(nhs_number)
     WHERE nhs_number_status = 'verified';
 
 CREATE INDEX web_session_user ON web_session(user_id) WHERE ended_at IS NULL;
+
+-- The audit file (sharedcare-audit.db) at version 1: see src/store/audit_file.rs.
+
+CREATE TABLE audit_event (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user_id INTEGER,
+    actor TEXT,
+    role TEXT,
+    org TEXT,
+    action TEXT NOT NULL,
+    person_id INTEGER,
+    detail TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+    ip TEXT,
+    reason TEXT,
+    profile TEXT,
+    hash TEXT
+) STRICT;
+
+CREATE TABLE outbox_moved (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    last_id INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX audit_event_person ON audit_event(person_id) WHERE person_id IS NOT NULL;
+
+CREATE INDEX audit_event_user ON audit_event(user_id);

@@ -25,9 +25,17 @@ pub fn clients(data: &Path, n: u64, password: &str) -> Vec<Client> {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
+    // A small region has fewer practices than clients: clients then share practices.
+    let practices: i64 = db
+        .query_row(
+            "SELECT count(DISTINCT gp_practice) FROM person WHERE gp_practice LIKE 'Y9%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     (0..n)
         .map(|t| {
-            let org = format!("Y9{:04}", t + 1);
+            let org = format!("Y9{:04}", t % practices.max(1) as u64 + 1);
             let username = format!("bench-gp-{}", t + 1);
             if store.user_by_name(&username).unwrap().is_none() {
                 let tx = store.begin().unwrap();

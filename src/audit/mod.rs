@@ -1,8 +1,11 @@
 //! The tamper-evident audit trail.
 //!
-//! Every audit event (`store::AuditEvent`, written only through `store::Tx::audit`, in the same
-//! transaction as what it records) carries an HMAC-SHA256 that chains it to the one before:
-//! see [`chain`] for the rule. The key ([`key`]) lives in the data directory, outside the
+//! Every audit event (`store::AuditEvent`) carries an HMAC-SHA256 that chains it to the one
+//! before: see [`chain`] for the rule. The events live in their own file beside the database
+//! (`store::audit_file`), written by one audit writer per process ([`writer`], group commit): a
+//! look at data goes straight to it (`Store::audit_seen`, `Store::audit_now`) and returns once
+//! committed; a change writes its event with `Tx::audit` into the database's outbox, in the
+//! change's own transaction, and the writer moves it into the chain exactly once. The key ([`key`]) lives in the data directory, outside the
 //! database, so editing the database is not enough to rewrite history without it.
 //!
 //! What the chain alone cannot show is the end of the log being cut off: the remaining events
@@ -38,6 +41,7 @@ pub mod chain;
 pub mod head;
 pub mod key;
 pub mod verify;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -70,6 +74,7 @@ pub struct Chain {
     dir: PathBuf,
     key: AuditKey,
     state: Mutex<State>,
+    writer: writer::Writer,
 }
 
 #[derive(Debug)]
@@ -122,6 +127,7 @@ impl Chain {
                 dirty: false,
                 written: None,
             }),
+            writer: Default::default(),
         })
     }
 

@@ -12,7 +12,7 @@ const NOW: &str = "2025-03-01T10:00:00Z";
 
 fn keyed(dir: &Path) -> Store {
     let key = AuditKey::from_bytes(&[7; 32]).unwrap();
-    Store::open_in_memory()
+    Store::open(&dir.join("sharedcare.db"))
         .unwrap()
         .with_audit(Chain::with_key(dir, key))
         .unwrap()
@@ -35,13 +35,19 @@ fn write(store: &mut Store, n: usize) {
     tx.commit().unwrap();
 }
 
+/// Runs `statement` on the audit file, as someone with write access to it could.
 fn sql(store: &Store, statement: &str) {
-    store.conn().execute_batch(statement).unwrap();
+    let path = crate::store::audit_file::audit_path(store.path());
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(statement)
+        .unwrap();
 }
 
 #[test]
 fn a_store_without_the_key_writes_no_audit_event() {
-    let mut store = Store::open_in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("sharedcare.db")).unwrap();
     let tx = store.begin().unwrap();
     let e = tx.audit(&AuditEvent::new(Action::Login), NOW).unwrap_err();
     assert!(matches!(e, Error::Audit(_)), "{e}");
@@ -140,13 +146,16 @@ fn a_missing_or_forged_head_is_reported_and_stops_writes() {
 fn events_from_before_the_chain_are_sealed_once_and_never_again() {
     let dir = tempfile::tempdir().unwrap();
     let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
-    let legacy = Store::open_in_memory().unwrap();
-    sql(
-        &legacy,
-        "INSERT INTO audit_event (at, actor, action, outcome) VALUES
-             ('2024-01-01T00:00:00Z', 'a', 'login', 'ok'),
-             ('2024-01-01T00:00:01Z', 'b', 'login', 'failed')",
-    );
+    // A database from before the chain (and before the audit file): its events are moved
+    // into the audit file when it is opened, then sealed.
+    crate::store::create_at_version(&dir.path().join("sharedcare.db"), 7)
+        .execute_batch(
+            "INSERT INTO audit_event (at, actor, action, outcome) VALUES
+                 ('2024-01-01T00:00:00Z', 'a', 'login', 'ok'),
+                 ('2024-01-01T00:00:01Z', 'b', 'login', 'failed')",
+        )
+        .unwrap();
+    let legacy = Store::open(&dir.path().join("sharedcare.db")).unwrap();
     head::write(
         dir.path(),
         &key(),
@@ -183,4 +192,47 @@ fn a_process_that_only_read_the_head_never_writes_it_back() {
     drop(writer);
     drop(reader);
     assert_eq!(head::read(dir.path(), &key()).unwrap().unwrap().seq, 5);
+}
+
+#[test]
+fn regression_a_change_is_not_refused_because_reads_moved_the_head_during_its_transaction() {
+    // Changes' events go through the outbox while page views' go straight to the writer; a
+    // change's transaction used to check the log's end through its own (older) snapshot of the
+    // audit file, and refused as "events were removed" when views had committed since.
+    let dir = tempfile::tempdir().unwrap();
+    let key = || AuditKey::from_bytes(&[7; 32]).unwrap();
+    let chain = Chain::with_key(dir.path(), key());
+    let path = dir.path().join("sharedcare.db");
+    drop(Store::open(&path).unwrap());
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (chain, path) = (std::sync::Arc::clone(&chain), path.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap().with_audit(chain).unwrap();
+                let actor = super::Actor::system("test");
+                for i in 0..60 {
+                    if (i + t) % 3 == 0 {
+                        let tx = store.begin().unwrap();
+                        tx.audit(&AuditEvent::new(Action::Login), NOW).unwrap();
+                        // Views commit while this change's transaction is open.
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                        tx.audit(&AuditEvent::new(Action::Logout), NOW).unwrap();
+                        tx.commit().unwrap();
+                    } else {
+                        store
+                            .audit_seen(&actor, Action::ViewRecord, &[1, 2], None, None, NOW)
+                            .unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let store = Store::open(&path).unwrap().with_audit(chain).unwrap();
+    let report = verify(&store, &mut |_| {}).unwrap();
+    assert!(report.broken.is_none(), "{}", report.summary());
+    // 4 threads: 20 changes of 2 events and 40 views of 2 events each.
+    assert_eq!(report.events, 4 * (20 * 2 + 40 * 2));
 }

@@ -1,13 +1,16 @@
 //! The audit trail: who did what, to whose record, when, from where, and why.
 //!
-//! Every event is appended through [`Tx::audit`], which chains it (see `crate::audit`): inside
-//! the write transaction it reads the last event's seq and hash, refuses to go on when the log
-//! ends before the chain head, and inserts the event with the next seq and its HMAC. Writers are
-//! serialised by the transaction (IMMEDIATE), across processes too, so reading the previous
-//! hash there is always right; nothing is cached between transactions.
+//! The events live in their own file (`audit_file`). A change records its event with
+//! [`Tx::audit`], in the change's own transaction, into the outbox; a look at data records it
+//! with [`Store::audit_now`] or [`Store::audit_seen`], straight to the audit writer. Either way
+//! the audit writer (`crate::audit::writer`) chains them (see `crate::audit`): inside its
+//! transaction on the audit file it reads the last event's seq and hash, refuses to go on when
+//! the log ends before the chain head, and inserts each event with the next seq and its HMAC.
+//! Writers are serialised by that transaction (IMMEDIATE), across processes too, so reading the
+//! previous hash there is always right; nothing is cached between transactions.
 
 use super::{Store, Tx};
-use crate::audit::chain::{self, from_hex, to_hex, Hash, GENESIS};
+use crate::audit::chain::{from_hex, Hash};
 use crate::audit::{Action, Actor, Chain};
 use crate::error::{DbContext, Error, Result};
 use rusqlite::{params, OptionalExtension};
@@ -139,10 +142,11 @@ impl StoredEvent {
     }
 }
 
-const STORED_COLUMNS: &str = "seq, at, user_id, actor, role, profile, org, action, person_id, \
+pub(super) const STORED_COLUMNS: &str =
+    "seq, at, user_id, actor, role, profile, org, action, person_id, \
                               reason, detail, outcome, ip, hash";
 
-fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+pub(super) fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
         seq: r.get(0)?,
         at: r.get(1)?,
@@ -161,52 +165,47 @@ fn stored(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// What a transaction appended to the chain, so the head can follow once it commits.
+/// What a transaction wrote to the audit outbox, so the audit writer can move it once the
+/// transaction commits.
 pub(super) struct TxAudit {
     chain: Option<Arc<Chain>>,
-    last: Cell<Option<(i64, Hash)>>,
-    /// The log's end was checked against the head at this transaction's first event; the
-    /// events after it are this transaction's own.
+    /// The log's end was checked against the head at this transaction's first event.
     checked: Cell<bool>,
-    /// Move the head to this transaction's last event whatever it was (restore, reanchor).
-    force: Cell<bool>,
+    /// This transaction wrote an event to the outbox.
+    wrote: Cell<bool>,
 }
 
 impl TxAudit {
     pub(super) fn new(chain: Option<Arc<Chain>>) -> Self {
         Self {
             chain,
-            last: Cell::new(None),
             checked: Cell::new(false),
-            force: Cell::new(false),
+            wrote: Cell::new(false),
         }
     }
 
-    /// After the commit: the head follows. A head that cannot be written is logged rather than
-    /// failing what has already committed; the head is then only staler, which verify accepts,
-    /// and the next commit tries again. A forced move must happen, so its failure is returned.
+    /// After the commit: the audit writer moves the outbox into the chain before the caller
+    /// answers. The change and its event are already committed together (the event in the
+    /// outbox); a move that fails is logged and done by the next audit write or start.
     pub(super) fn committed(&self) -> Result<()> {
-        let (Some(chain), Some((seq, hash))) = (&self.chain, self.last.get()) else {
+        let (Some(chain), true) = (&self.chain, self.wrote.get()) else {
             return Ok(());
         };
-        if self.force.get() {
-            return chain.force(seq, hash);
-        }
-        if let Err(e) = chain.committed(seq, hash) {
-            log::error!("the audit head was not updated: {}", e.operator_summary());
+        if let Err(e) = chain.drain() {
+            log::error!(
+                "the audit outbox was not moved into the audit file yet: {}",
+                e.operator_summary()
+            );
         }
         Ok(())
     }
 }
 
 impl Tx<'_> {
-    /// Appends one event to the chain. Fails (and so must the caller's request) when this
-    /// connection has no audit key, or the log does not end where the chain head says.
+    /// Records one event of this change, in this transaction (in the audit outbox; see
+    /// `store::audit_file`). Fails (and so must the caller's change) when this connection has
+    /// no audit key, or the log does not end where the chain head says.
     pub fn audit(&self, e: &AuditEvent<'_>, now: &str) -> Result<()> {
-        self.append(e, now, true).map(|_| ())
-    }
-
-    fn append(&self, e: &AuditEvent<'_>, now: &str, check_head: bool) -> Result<(i64, Hash)> {
         let chain = self.audit.chain.as_deref().ok_or_else(|| {
             Error::Audit(
                 "this database connection has no audit key, so it may not write audit events \
@@ -214,29 +213,26 @@ impl Tx<'_> {
                     .into(),
             )
         })?;
-        let last: Option<(i64, Option<String>)> = self
-            .conn()
-            .prepare_cached("SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
-            .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-            .doing("reading the end of the audit trail")?;
-        if check_head && !self.audit.checked.get() {
-            chain.check_extends(last.as_ref().map(|l| l.0))?;
+        if !self.audit.checked.get() {
+            // Read by the audit writer, not through this transaction: its snapshot of the audit
+            // file dates from its start, and the writer may have committed since.
+            chain.check_log_end()?;
+            // Rows the audit writer has moved are deleted here, in a transaction that writes
+            // anyway: the writer itself never writes this database.
+            self.conn()
+                .prepare_cached("DELETE FROM audit_outbox WHERE id <= ?1")
+                .and_then(|mut s| s.execute([chain.moved_outbox()]))
+                .doing("clearing the moved audit outbox")?;
             self.audit.checked.set(true);
         }
-        let (seq, prev) = match last {
-            None => (1, GENESIS),
-            Some((seq, hash)) => (seq + 1, previous_hash(seq, hash.as_deref())?),
-        };
-        let hash = chain::link(chain.key(), &prev, seq, now, &e.text());
         self.conn()
             .prepare_cached(
-                "INSERT INTO audit_event (seq, at, user_id, actor, role, profile, org, action,
-                                          person_id, reason, detail, outcome, ip, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO audit_outbox (at, user_id, actor, role, profile, org, action,
+                                           person_id, reason, detail, outcome, ip)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    seq,
                     now,
                     e.user_id,
                     e.actor,
@@ -249,16 +245,15 @@ impl Tx<'_> {
                     e.detail,
                     e.outcome,
                     e.ip,
-                    to_hex(&hash)
                 ])
             })
             .doing("writing the audit trail")?;
-        self.audit.last.set(Some((seq, hash)));
-        Ok((seq, hash))
+        self.audit.wrote.set(true);
+        Ok(())
     }
 }
 
-fn previous_hash(seq: i64, hash: Option<&str>) -> Result<Hash> {
+pub(super) fn previous_hash(seq: i64, hash: Option<&str>) -> Result<Hash> {
     hash.and_then(from_hex).ok_or_else(|| {
         Error::Audit(format!(
             "audit events cannot be written: event {seq} has no valid hash, so the chain cannot \
@@ -267,17 +262,49 @@ fn previous_hash(seq: i64, hash: Option<&str>) -> Result<Hash> {
     })
 }
 
+impl StoredEvent {
+    /// An event not yet in the chain (no seq or hash), as the audit writer takes it.
+    pub fn pending(e: &AuditEvent<'_>, at: &str) -> Self {
+        Self {
+            seq: 0,
+            at: at.to_owned(),
+            user_id: e.user_id,
+            actor: e.actor.map(str::to_owned),
+            role: e.role.map(str::to_owned),
+            profile: e.profile.map(str::to_owned),
+            org: e.org.map(str::to_owned),
+            action: e.action.as_str().to_owned(),
+            person_id: e.person_id,
+            reason: e.reason.map(str::to_owned),
+            detail: e.detail.map(str::to_owned),
+            outcome: e.outcome.to_owned(),
+            ip: e.ip.map(str::to_owned),
+            hash: None,
+        }
+    }
+}
+
 impl Store {
-    /// Gives this connection the audit chain it writes with. The first time a chain is opened
-    /// over a database whose events predate it (all unhashed, head still at seq 0), those
-    /// events are sealed into the chain as they stand.
+    /// Gives this connection the audit chain it writes with, and the chain this database's
+    /// audit file. The first time a chain is opened over a log whose events predate it (all
+    /// unhashed, head still at seq 0), those events are sealed into the chain as they stand.
+    /// Then whatever a process left in the outbox is moved into the chain.
     pub fn with_audit(mut self, chain: Arc<Chain>) -> Result<Self> {
+        chain.bind(&self.path)?;
         self.audit = Some(Arc::clone(&chain));
         if chain.at_genesis()? {
-            let sealed = self.seal_unchained()?;
+            let sealed = chain.seal()?;
             if sealed > 0 {
                 log::info!("{sealed} audit events written before the chain were sealed into it");
             }
+        }
+        // Events left in the outbox are safe there; one that cannot move now (a log cut back
+        // by a restore, awaiting its reanchor) moves with the next audit write that can.
+        if let Err(e) = chain.drain() {
+            log::warn!(
+                "the audit outbox was not moved into the audit file: {}",
+                e.operator_summary()
+            );
         }
         Ok(self)
     }
@@ -286,7 +313,7 @@ impl Store {
     pub fn audit_chained(&self) -> Result<bool> {
         self.conn()
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM audit_event WHERE hash IS NOT NULL)",
+                "SELECT EXISTS (SELECT 1 FROM audit.audit_event WHERE hash IS NOT NULL)",
                 [],
                 |r| r.get(0),
             )
@@ -297,65 +324,35 @@ impl Store {
         self.audit.as_ref()
     }
 
-    fn seal_unchained(&mut self) -> Result<usize> {
-        let tx = self.begin()?;
-        // Asked again inside the write transaction: another process may have sealed first.
-        let started: bool = tx
-            .conn()
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM audit_event WHERE hash IS NOT NULL)",
-                [],
-                |r| r.get(0),
+    fn chain(&self) -> Result<&Arc<Chain>> {
+        self.audit.as_ref().ok_or_else(|| {
+            Error::Audit(
+                "this database connection has no audit key, so it may not write audit events \
+                 (open it with audit::open_store)"
+                    .into(),
             )
-            .doing("checking whether the audit chain has started")?;
-        let Some(chain) = tx.audit.chain.clone() else {
-            return Ok(0);
-        };
-        if started {
-            return Ok(0);
-        }
-        let rows: Vec<StoredEvent> = tx
-            .conn()
-            .prepare(&format!(
-                "SELECT {STORED_COLUMNS} FROM audit_event ORDER BY seq"
-            ))
-            .and_then(|mut s| s.query_map([], stored)?.collect())
-            .doing("reading audit events to seal")?;
-        let mut prev = GENESIS;
-        for row in &rows {
-            prev = chain::link(chain.key(), &prev, row.seq, &row.at, &row.event());
-            tx.conn()
-                .prepare_cached("UPDATE audit_event SET hash = ?2 WHERE seq = ?1")
-                .and_then(|mut s| s.execute(params![row.seq, to_hex(&prev)]))
-                .doing("sealing an audit event")?;
-        }
-        if let Some(last) = rows.last() {
-            tx.audit.last.set(Some((last.seq, prev)));
-            tx.audit.force.set(true);
-        }
-        tx.commit()?;
-        Ok(rows.len())
+        })
+    }
+
+    /// Writes one event that records no change (a look at data, a refusal), through the audit
+    /// writer: returns once it is committed to the audit file. Nothing is written to this
+    /// database.
+    pub fn audit_now(&self, e: &AuditEvent<'_>, now: &str) -> Result<()> {
+        self.chain()?.append(vec![StoredEvent::pending(e, now)])
     }
 
     /// Appends `e` after whatever the log ends with, and moves the chain head to it: the
     /// operator's acceptance of the log as it is (after a restore, or a truncation that was
     /// looked into). The event says what the head was.
     pub fn audit_reanchor(&mut self, e: &AuditEvent<'_>, now: &str) -> Result<i64> {
-        // A log that never had a chain (say, a restored backup from before it) is sealed as it
-        // stands, which the operator is accepting here.
-        self.seal_unchained()?;
-        let tx = self.begin()?;
-        let (seq, _) = tx.append(e, now, false)?;
-        tx.audit.force.set(true);
-        tx.commit()?;
-        Ok(seq)
+        self.chain()?.reanchor(StoredEvent::pending(e, now))
     }
 
     /// The number of events and the last seq (0 when there are none).
     pub fn audit_extent(&self) -> Result<(u64, i64)> {
         self.conn()
             .query_row(
-                "SELECT count(*), coalesce(max(seq), 0) FROM audit_event",
+                "SELECT count(*), coalesce(max(seq), 0) FROM audit.audit_event",
                 [],
                 |r| Ok((r.get::<_, i64>(0)?.max(0) as u64, r.get(1)?)),
             )
@@ -368,7 +365,7 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare(&format!(
-                "SELECT {STORED_COLUMNS} FROM audit_event ORDER BY seq"
+                "SELECT {STORED_COLUMNS} FROM audit.audit_event ORDER BY seq"
             ))
             .doing("reading the audit trail")?;
         let mut rows = stmt.query([]).doing("reading the audit trail")?;
@@ -403,8 +400,8 @@ pub struct AuditQuery<'a> {
 }
 
 impl Store {
-    /// Records that `actor` was shown data of each of `people` (one `action` event each), in
-    /// one committed transaction: the caller shows nothing unless this succeeds.
+    /// Records that `actor` was shown data of each of `people` (one `action` event each),
+    /// committed together by the audit writer: the caller shows nothing unless this succeeds.
     pub fn audit_seen(
         &mut self,
         actor: &Actor,
@@ -417,26 +414,26 @@ impl Store {
         if people.is_empty() {
             return Ok(());
         }
-        let tx = self.begin()?;
-        for &person in people {
-            tx.audit(
-                &AuditEvent {
+        let events = people
+            .iter()
+            .map(|&person| {
+                let e = AuditEvent {
                     person_id: Some(person),
                     detail,
                     reason,
                     ..actor.event(action)
-                },
-                now,
-            )?;
-        }
-        tx.commit()
+                };
+                StoredEvent::pending(&e, now)
+            })
+            .collect();
+        self.chain()?.append(events)
     }
 
     /// The detail of the latest event with this action, if any.
     pub fn last_audit_detail(&self, action: Action) -> Result<Option<String>> {
         self.conn()
             .query_row(
-                "SELECT detail FROM audit_event WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
+                "SELECT detail FROM audit.audit_event WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
                 [action.as_str()],
                 |r| r.get(0),
             )
@@ -487,7 +484,7 @@ impl Store {
 }
 
 const EVENT: &str =
-    "SELECT seq, at, actor, role, org, action, person_id, detail, outcome, ip FROM audit_event";
+    "SELECT seq, at, actor, role, org, action, person_id, detail, outcome, ip FROM audit.audit_event";
 
 /// The paging and date conditions of a report, with parameters ?2 to ?5.
 const RANGE: &str = "seq > ?2 AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)

@@ -7,6 +7,7 @@ use super::*;
 fn database_at(version: usize) -> Connection {
     let mut conn = Connection::open_in_memory().unwrap();
     conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    audit_file::attach(&conn, Path::new(":memory:"), true).unwrap();
     for (index, sql) in MIGRATIONS[..version].iter().enumerate() {
         let tx = conn.transaction().unwrap();
         tx.execute_batch(sql).unwrap();

@@ -10,6 +10,8 @@
 
 mod access;
 mod audit;
+pub mod audit_file;
+mod audit_write;
 pub mod backup;
 mod bare;
 mod decode;
@@ -34,6 +36,7 @@ mod users;
 
 pub use access::{AlertRow, NewAlert, ObjectionRow};
 pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
+pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
@@ -71,7 +74,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_file_received.sql"),
     include_str!("migrations/0010_duties.sql"),
     include_str!("migrations/0011_alert_category.sql"),
+    include_str!("migrations/0012_audit_file.sql"),
 ];
+
+/// The schema version that moved the audit trail into its own file (see [`audit_file`]).
+pub const AUDIT_SPLIT_VERSION: i64 = 12;
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -105,7 +112,14 @@ impl Store {
             },
             false => open_err(e),
         })?;
+        // The audit file is attached writable only while migrating (schema 12 moves the old
+        // events into it); a request connection reads it and never writes it.
+        audit_file::prepare(&audit_file::audit_path(path))?;
+        audit_file::attach(&conn, path, true)?;
         migrate(&mut conn, path)?;
+        audit_file::detach(&conn)?;
+        audit_file::attach(&conn, path, false)?;
+        audit_file::align_outbox_ids(&conn)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -121,6 +135,7 @@ impl Store {
             source,
         })?;
         configure(&conn).doing("configuring the connection")?;
+        audit_file::attach(&conn, &path, true)?;
         migrate(&mut conn, &path)?;
         Ok(Self {
             conn,
@@ -179,7 +194,7 @@ impl Store {
             return Ok(());
         }
         self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .query_row("PRAGMA main.wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .doing("checkpointing the write-ahead log")
     }
 
@@ -190,7 +205,7 @@ impl Store {
             return Ok(());
         }
         self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .query_row("PRAGMA main.wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .doing("checkpointing the write-ahead log")
     }
 
@@ -221,6 +236,22 @@ impl Store {
              -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.\n\n"
         );
         for s in statements {
+            out.push_str(&s);
+            out.push_str(";\n\n");
+        }
+        let audit: Vec<String> = self
+            .conn
+            .prepare(
+                "SELECT sql FROM audit.sqlite_schema WHERE sql IS NOT NULL
+                 ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name",
+            )
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .doing("reading the audit file's schema")?;
+        out.push_str(&format!(
+            "-- The audit file (sharedcare-audit.db) at version {}: see src/store/audit_file.rs.\n\n",
+            audit_file::AUDIT_FILE_VERSION
+        ));
+        for s in audit {
             out.push_str(&s);
             out.push_str(";\n\n");
         }
@@ -342,6 +373,9 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
+        if version == AUDIT_SPLIT_VERSION {
+            audit_file::move_legacy_events(conn)?;
+        }
         // A migration that rebuilds a table others refer to runs with foreign keys off (SQLite
         // can switch them only outside a transaction) and checks every reference before it
         // commits; they are switched back on whatever happens.
@@ -430,6 +464,23 @@ pub fn database_bytes(path: &Path) -> u64 {
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum()
+}
+
+/// Writes a database file at an older schema `version`, as that version of sharedcare left it
+/// (the audit trail still inside it before version 12), for tests of what opening it does.
+#[cfg(test)]
+pub(crate) fn create_at_version(path: &Path, version: usize) -> Connection {
+    let mut conn = Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+        .unwrap();
+    for (index, sql) in MIGRATIONS[..version].iter().enumerate() {
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(sql).unwrap();
+        tx.pragma_update(None, "user_version", index as i64 + 1)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    conn
 }
 
 /// A row id as the i64 SQLite uses, from a count or index.

@@ -56,8 +56,7 @@ impl Session {
         outcome: &str,
     ) -> crate::error::Result<()> {
         let actor = self.actor();
-        let tx = self.store_mut().begin()?;
-        tx.audit(
+        self.store_mut().audit_now(
             &AuditEvent {
                 person_id,
                 detail: Some(detail),
@@ -65,8 +64,7 @@ impl Session {
                 ..actor.event(action)
             },
             &web.clock.now_text(),
-        )?;
-        tx.commit()
+        )
     }
 }
 
@@ -160,10 +158,17 @@ impl<'r> FromRequest<'r> for Session {
             req.cookies().remove(removal(SESSION_COOKIE));
             return Outcome::Error((Status::Unauthorized, ()));
         };
-        let touched = db.begin().and_then(|tx| {
-            tx.touch_session(row.id, &web.clock.now_text())?;
-            tx.commit()
-        });
+        // The last use is kept to the minute, as a token's is: a page view within a minute of
+        // the last recorded one writes nothing to the records database (idle sessions may so
+        // end up to a minute early).
+        let minute_ago = crate::access::users::text(now - chrono::Duration::minutes(1));
+        let touched = match row.last_seen_at < minute_ago {
+            true => db.begin().and_then(|tx| {
+                tx.touch_session(row.id, &web.clock.now_text())?;
+                tx.commit()
+            }),
+            false => Ok(()),
+        };
         if let Err(e) = touched {
             log::error!("session update failed: {}", e.operator_summary());
             return Outcome::Error((Status::InternalServerError, ()));

@@ -140,12 +140,7 @@ fn no_change_of_any_kind_commits_without_its_audit_event() {
     );
     let token_id = id(env, "SELECT max(id) FROM api_token");
 
-    env.sql()
-        .execute_batch(
-            "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit_event
-             BEGIN SELECT RAISE(ABORT, 'the audit trail is read-only'); END;",
-        )
-        .unwrap();
+    env.refuse_audit_writes("the audit trail is read-only");
     let before = dump(env);
 
     // The web: every form that changes something, each by a user allowed to use it.

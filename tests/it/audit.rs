@@ -160,7 +160,7 @@ fn audit_verify_catches_every_kind_of_tampering_in_100_000_events() {
     for (i, (kind, sql, seq, what)) in cases.iter().enumerate() {
         let dir = root.path().join(format!("case-{i}"));
         copy_dir(&original, &dir);
-        rusqlite::Connection::open(dir.join("sharedcare.db"))
+        rusqlite::Connection::open(dir.join("sharedcare-audit.db"))
             .unwrap()
             .execute_batch(sql)
             .unwrap();
@@ -290,7 +290,7 @@ fn a_record_page_is_not_shown_when_its_audit_event_cannot_be_written() {
     s.env
         .sql()
         .execute_batch(
-            "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_event
+            "CREATE TRIGGER audit.audit_fails BEFORE INSERT ON audit_event
              BEGIN SELECT RAISE(ABORT, 'audit write refused by the test'); END;",
         )
         .unwrap();
@@ -311,7 +311,7 @@ fn a_record_page_is_not_shown_when_its_audit_event_cannot_be_written() {
 
     s.env
         .sql()
-        .execute_batch("DROP TRIGGER audit_fails")
+        .execute_batch("DROP TRIGGER audit.audit_fails")
         .unwrap();
     assert_eq!(
         c.get(s.url(&format!("/person/{id}")))
@@ -350,7 +350,7 @@ fn measure_audit_write_cost() {
     write_events(&plain, 1);
     let config = Config::load(&chained).unwrap();
     let mut store = sharedcare::audit::open_store(&config).unwrap();
-    let conn = rusqlite::Connection::open(plain.join("sharedcare.db")).unwrap();
+    let conn = rusqlite::Connection::open(plain.join("sharedcare-audit.db")).unwrap();
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         .unwrap();
     let event = AuditEvent {

@@ -10,18 +10,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn refuse_audit_writes(env: &Env) {
-    env.sql()
-        .execute_batch(
-            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_event
-             BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
-        )
-        .unwrap();
+    env.refuse_audit_writes("audit refused");
 }
 
 fn allow_audit_writes(env: &Env) {
-    env.sql()
-        .execute_batch("DROP TRIGGER refuse_audit")
-        .unwrap();
+    env.allow_audit_writes();
 }
 
 /// Everything the feed-side use cases change, as text to compare before and after.
@@ -443,7 +436,7 @@ fn a_quarantined_file_moved_for_a_decision_that_cannot_commit_is_put_back() {
             "CREATE TABLE trap_parent (id INTEGER PRIMARY KEY);
              CREATE TABLE trap (parent INTEGER REFERENCES trap_parent (id)
                                 DEFERRABLE INITIALLY DEFERRED);
-             CREATE TRIGGER trap_decisions AFTER INSERT ON audit_event
+             CREATE TRIGGER trap_decisions AFTER INSERT ON audit_outbox
              WHEN NEW.action IN ('feed-replay', 'feed-discard')
              BEGIN INSERT INTO trap VALUES (42); END;",
         )

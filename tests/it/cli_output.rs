@@ -64,12 +64,7 @@ fn possible_match_with_a_hostile_name(env: &Env) -> (i64, i64) {
 }
 
 fn refuse_audit_writes(env: &Env) {
-    env.sql()
-        .execute_batch(
-            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_event
-             BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
-        )
-        .unwrap();
+    env.refuse_audit_writes("audit refused");
 }
 
 /// (action, person, actor, detail) of every event with one of these actions, in order.

@@ -301,7 +301,7 @@ fn table_counts(db: &Path) -> Vec<(String, i64)> {
     tables
         .into_iter()
         // Backups record job runs, and a restore records itself in the audit trail.
-        .filter(|t| t != "job_run" && t != "audit_event")
+        .filter(|t| t != "job_run" && t != "audit_outbox")
         .map(|t| {
             let n = conn
                 .query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0))
@@ -337,6 +337,33 @@ fn backup_then_restore_gives_the_same_database_and_a_corrupt_backup_is_refused()
         .unwrap();
     assert_eq!(ok, "ok");
     assert!(env.data_dir().join("sharedcare.db.before-restore").exists());
+    // The audit file came back with it: the event of the change made after the backup is in
+    // the copy kept from before the restore, not in the restored trail.
+    let audit_backup = backup.with_file_name(
+        backup
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".db", "-audit.db"),
+    );
+    assert!(audit_backup.is_file());
+    assert!(env
+        .data_dir()
+        .join("sharedcare-audit.db.before-restore")
+        .exists());
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM audit_event WHERE action = 'user-add' AND detail LIKE '%second%'"
+        ),
+        0
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM audit_event WHERE action = 'user-add' AND detail LIKE '%first%'"
+        ),
+        1
+    );
 
     // A truncated backup and a garbled one are refused, and the database is left alone.
     let bytes = std::fs::read(&backup).unwrap();
@@ -410,7 +437,18 @@ fn backups_are_rotated() {
         env.ok(&["backup"]);
     }
     let dir = env.data_dir().join("backups");
-    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 2);
+    // Two backups, each the database and its audit file.
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let databases: Vec<&String> = names.iter().filter(|n| !n.ends_with("-audit.db")).collect();
+    assert_eq!(databases.len(), 2, "{names:?}");
+    for db in databases {
+        assert!(names.contains(&db.replace(".db", "-audit.db")), "{names:?}");
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod access_sessions;
 mod admin_feeds;
 mod admin_users;
 mod audit;
+mod audit_split;
 mod audited_changes;
 mod bad_input;
 mod browser;

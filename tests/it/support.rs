@@ -125,8 +125,39 @@ impl Env {
         ])
     }
 
+    /// The database, with its audit file attached as `audit` (so `audit_event` names the
+    /// trail there).
     pub fn sql(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.db()).unwrap()
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        conn.execute(
+            "ATTACH DATABASE ?1 AS audit",
+            [self
+                .data_dir()
+                .join("sharedcare-audit.db")
+                .to_str()
+                .unwrap()],
+        )
+        .unwrap();
+        conn
+    }
+
+    /// Makes every audit write fail, as an unwritable audit trail would: a change's event
+    /// (the outbox, in the change's own transaction) and a look at data (the audit file).
+    pub fn refuse_audit_writes(&self, message: &str) {
+        self.sql()
+            .execute_batch(&format!(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_outbox
+                 BEGIN SELECT RAISE(ABORT, '{message}'); END;
+                 CREATE TRIGGER audit.refuse_audit BEFORE INSERT ON audit_event
+                 BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+            ))
+            .unwrap();
+    }
+
+    pub fn allow_audit_writes(&self) {
+        self.sql()
+            .execute_batch("DROP TRIGGER main.refuse_audit; DROP TRIGGER audit.refuse_audit;")
+            .unwrap();
     }
 
     pub fn count(&self, sql: &str) -> i64 {
