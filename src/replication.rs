@@ -2,7 +2,8 @@
 //! configuration, stays out of its way, and brings a standby up from what it replicated.
 //!
 //! - `sharedcare replication config` prints a Litestream configuration for this data
-//!   directory: every database file the server writes, each to its own folder under the one
+//!   directory: every database file the server writes (the records and the audit trail), each
+//!   to its own folder under the one
 //!   replica `[replication] replica` names (a `file://` path on another disk or mount, or an
 //!   `sftp://` standby server). Litestream 0.5 keeps one replica per database.
 //! - With `[replication]` configured, no sharedcare connection checkpoints the write-ahead log
@@ -99,7 +100,9 @@ impl Replica {
 /// Litestream runs from anywhere.
 pub fn databases(config: &Config) -> Vec<(&'static str, PathBuf)> {
     let path = config.database_path();
-    vec![("sharedcare", std::path::absolute(&path).unwrap_or(path))]
+    let path = std::path::absolute(&path).unwrap_or(path);
+    let audit = crate::store::audit_file::audit_path(&path);
+    vec![("sharedcare", path), ("sharedcare-audit", audit)]
 }
 
 /// A value as YAML reads it: a JSON string is a YAML double-quoted scalar.
@@ -190,51 +193,37 @@ pub fn restore(config: &Config, clock: &dyn Clock) -> Result<RestoreReport> {
             key.display()
         )));
     }
-    for (name, path) in databases(config) {
-        let staged = PathBuf::from(format!("{}.replica-tmp", path.display()));
-        remove_database(&staged);
-        let settings = config.data_dir.join(format!(".{name}-restore.yml"));
-        let text = yaml(&replica, c, &[(name, staged.clone())]);
-        crate::data_dir::write_private(&settings, text.as_bytes()).map_err(|e| Error::Io {
-            doing: "write",
-            path: settings.clone(),
-            source: e,
-        })?;
-        let ran = Command::new(&c.litestream)
-            .arg("restore")
-            .arg("-no-expand-env")
-            .arg("-config")
-            .arg(&settings)
-            .arg(&staged)
-            .output();
-        let _ = std::fs::remove_file(&settings);
-        let ran = ran.map_err(|e| {
-            Error::Invalid(format!(
-                "cannot run Litestream ({}): {e}; install it or set [replication] litestream",
-                c.litestream.display()
-            ))
-        })?;
-        if !ran.status.success() {
-            remove_database(&staged);
-            return Err(Error::Invalid(format!(
-                "Litestream could not restore {name} from the replica: {}",
-                String::from_utf8_lossy(&ran.stderr).trim()
-            )));
+    // Each file is restored beside the database under a name that keeps them a pair (the
+    // audit file is found beside the database file), then put in place as a backup is.
+    let staged = config.data_dir.join("replica-restore.db");
+    let pair = [
+        ("sharedcare", staged.clone()),
+        (
+            "sharedcare-audit",
+            crate::store::audit_file::audit_path(&staged),
+        ),
+    ];
+    let remove_pair = || pair.iter().for_each(|(_, p)| remove_database(p));
+    remove_pair();
+    for (name, path) in &pair {
+        if let Err(e) = litestream_restore(&replica, c, &config.data_dir, name, path) {
+            remove_pair();
+            return Err(e);
         }
-        let described = format!(
-            "replica {}",
-            config.replication.replica.as_deref().unwrap_or_default()
-        );
-        let restored = crate::jobs::backup::restore_described(
-            config,
-            &staged,
-            &described,
-            &crate::audit::Actor::operator(),
-            clock,
-        );
-        remove_database(&staged);
-        restored?;
     }
+    let described = format!(
+        "replica {}",
+        config.replication.replica.as_deref().unwrap_or_default()
+    );
+    let restored = crate::jobs::backup::restore_described(
+        config,
+        &staged,
+        &described,
+        &crate::audit::Actor::operator(),
+        clock,
+    );
+    remove_pair();
+    restored?;
     let store = crate::audit::open_store(config)?;
     let integrity = store.integrity_check()?;
     let report = crate::audit::verify(&store, &mut |_| {})?;
@@ -255,6 +244,44 @@ pub fn restore(config: &Config, clock: &dyn Clock) -> Result<RestoreReport> {
         audit_ok,
         counts: store.stats()?,
     })
+}
+
+/// Has Litestream restore database `name` from the replica into `into`.
+fn litestream_restore(
+    replica: &Replica,
+    c: &ReplicationConfig,
+    dir: &Path,
+    name: &str,
+    into: &Path,
+) -> Result<()> {
+    let settings = dir.join(format!(".{name}-restore.yml"));
+    let text = yaml(replica, c, &[(name, into.to_path_buf())]);
+    crate::data_dir::write_private(&settings, text.as_bytes()).map_err(|e| Error::Io {
+        doing: "write",
+        path: settings.clone(),
+        source: e,
+    })?;
+    let ran = Command::new(&c.litestream)
+        .arg("restore")
+        .arg("-no-expand-env")
+        .arg("-config")
+        .arg(&settings)
+        .arg(into)
+        .output();
+    let _ = std::fs::remove_file(&settings);
+    let ran = ran.map_err(|e| {
+        Error::Invalid(format!(
+            "cannot run Litestream ({}): {e}; install it or set [replication] litestream",
+            c.litestream.display()
+        ))
+    })?;
+    if !ran.status.success() {
+        return Err(Error::Invalid(format!(
+            "Litestream could not restore {name} from the replica: {}",
+            String::from_utf8_lossy(&ran.stderr).trim()
+        )));
+    }
+    Ok(())
 }
 
 fn remove_database(path: &Path) {

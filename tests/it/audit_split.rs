@@ -171,6 +171,26 @@ fn a_change_whose_event_had_not_reached_the_audit_file_gets_it_at_the_next_start
 }
 
 #[test]
+fn regression_an_audit_file_newer_than_its_database_never_sees_an_outbox_id_twice() {
+    let env = Env::new();
+    add_user(&env, "first", "clinician");
+    // A pair restored from copies taken apart (a backup, a replica): the audit file has moved
+    // outbox ids the database has not issued yet.
+    env.sql()
+        .execute_batch("UPDATE audit.outbox_moved SET last_id = last_id + 50")
+        .unwrap();
+    add_user(&env, "second", "clinician");
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM audit.audit_event WHERE action = 'user-add' AND detail LIKE '%second%'"
+        ),
+        1,
+        "the change's event was taken as moved already"
+    );
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
 fn a_backup_from_before_the_audit_file_restores_with_its_events() {
     let env = Env::new();
     data_dir_at_schema_11(&env.data_dir(), 40);

@@ -91,6 +91,9 @@ fn a_server_replicated_by_litestream_is_restored_on_a_standby_whole() {
     // The configuration sharedcare prints is one Litestream reads.
     let printed = env.ok(&["replication", "config"]).stdout;
     assert!(printed.contains(&format!("path: \"{}\"", env.db().display())));
+    // The audit trail's own file is replicated beside the records.
+    let audit_file = env.data_dir().join("sharedcare-audit.db");
+    assert!(printed.contains(&format!("path: \"{}\"", audit_file.display())));
     let settings = place.path().join("litestream.yml");
     std::fs::write(&settings, &printed).unwrap();
     let listed = Command::new(&litestream)
