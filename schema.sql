@@ -1,4 +1,4 @@
--- The sharedcare schema at version 11, as the embedded migrations build it.
+-- The sharedcare schema at version 12, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -202,11 +202,19 @@ CREATE TABLE person (
     demographics TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 
-CREATE VIRTUAL TABLE person_fts USING fts5(
-    names, postcode, nhs_number,
-    content = '', contentless_delete = 1,
-    tokenize = 'trigram remove_diacritics 1'
+CREATE VIRTUAL TABLE person_find USING fts5(
+    names, sounds, facts,
+    content = '', contentless_delete = 1, detail = 'column', prefix = '1 2 3',
+    tokenize = 'unicode61 remove_diacritics 2'
 );
+
+CREATE TABLE 'person_find_config'(k PRIMARY KEY, v) WITHOUT ROWID;
+
+CREATE TABLE 'person_find_data'(id INTEGER PRIMARY KEY, block BLOB);
+
+CREATE TABLE 'person_find_docsize'(id INTEGER PRIMARY KEY, sz BLOB, origin INTEGER);
+
+CREATE TABLE 'person_find_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 
 CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,

@@ -37,6 +37,7 @@ mod region;
 mod results_trends;
 mod review_page;
 mod schema;
+mod search_table;
 pub mod server;
 mod sftp;
 mod summary;

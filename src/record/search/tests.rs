@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::Demographics;
 
 fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
@@ -117,13 +118,23 @@ fn why_a_name_matched() {
         &[(&["John"], "Smyth"), (&["Jon"], "Smith")],
     );
     let words = |t: &str| Query::parse(t).names;
-    assert_eq!(name_reason(&words("smi"), &john), Some(("name".into(), 0)));
+    assert_eq!(name_reason(&words("smi"), &john), Some("name".into()));
     assert_eq!(
         name_reason(&words("john smyth"), &john),
-        Some(("name ≈ Smyth".into(), 1))
+        Some("name ≈ Smyth".into())
     );
     assert_eq!(
         name_reason(&words("smithe"), &john),
-        Some(("name ≈ Smith".into(), 1))
+        Some("name ≈ Smith".into())
     );
+}
+
+#[test]
+fn sex_words_narrow_and_single_letters_stay_initials() {
+    let q = Query::parse("smith female 1954");
+    assert_eq!(q.sex, Some(Sex::Female));
+    assert_eq!(q.names, ["smith"]);
+    assert_eq!(q.kind(), "name+year+sex");
+    assert_eq!(Query::parse("f smith").names, ["f", "smith"]);
+    assert!(!Query::parse("male").is_searchable());
 }
