@@ -88,7 +88,11 @@ fn the_person_search_index_migration_indexes_every_existing_person() {
             .collect()
     };
     assert_eq!(found(r#"names : "obrien" AND facts : "y1954""#), [7]);
-    assert_eq!(found(r#"names : "kel" * AND facts : "pcwx3""#), [7], "maiden name");
+    assert_eq!(
+        found(r#"names : "kel" * AND facts : "pcwx3""#),
+        [7],
+        "maiden name"
+    );
     assert_eq!(found(r#"names : "sian" AND facts : "sexfemale""#), [7]);
     // A person no source describes any more is not indexed, as a refresh would leave them.
     assert!(found(r#"names : "nobody""#).is_empty());

@@ -388,7 +388,8 @@ fn a_search_matching_25_people_audits_only_the_20_shown_then_the_5_on_the_next_p
         .map(|a| a.split('"').next().unwrap())
         .find(|href| href.starts_with("/search?") && href.contains("page=2"))
         .unwrap_or_else(|| panic!("no link to more results: {page}"))
-        .replace("&amp;", "&");
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
     let (status, second) = get(&c, &s, &more);
     assert_eq!(status, 200);
     let next = listed(&second);

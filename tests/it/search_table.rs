@@ -157,7 +157,10 @@ fn uk_date(iso: &str) -> String {
     format!("{}/{}/{}", p[2], p[1], p[0])
 }
 
-fn count<K: std::hash::Hash + Eq>(people: &[Golden], key: impl Fn(&Golden) -> K) -> HashMap<K, usize> {
+fn count<K: std::hash::Hash + Eq>(
+    people: &[Golden],
+    key: impl Fn(&Golden) -> K,
+) -> HashMap<K, usize> {
     let mut m = HashMap::new();
     for p in people {
         *m.entry(key(p)).or_insert(0) += 1;
@@ -181,8 +184,15 @@ fn person_with(s: &Server, nhs: &str) -> Option<i64> {
 fn cases(s: &Server) -> Vec<Case> {
     let people = golden(s);
     let by_id: HashMap<i64, &Golden> = people.iter().map(|p| (p.id, p)).collect();
-    let name_count = count(&people, |p| (first_word(&p.given).to_lowercase(), p.family.to_lowercase()));
-    let family_year = count(&people, |p| (p.family.to_lowercase(), p.born.get(..4).unwrap_or("").to_owned()));
+    let name_count = count(&people, |p| {
+        (first_word(&p.given).to_lowercase(), p.family.to_lowercase())
+    });
+    let family_year = count(&people, |p| {
+        (
+            p.family.to_lowercase(),
+            p.born.get(..4).unwrap_or("").to_owned(),
+        )
+    });
     let at_postcode = count(&people, |p| p.postcode.clone());
     let born_on = count(&people, |p| p.born.clone());
     let mut out = Vec::new();
@@ -197,9 +207,13 @@ fn cases(s: &Server) -> Vec<Case> {
     // People with a name few others share, a birth date and a postcode.
     let plain: Vec<&Golden> = people
         .iter()
-        .filter(|p| p.nhs.is_some() && p.family.chars().all(char::is_alphabetic) && p.family.len() >= 4)
+        .filter(|p| {
+            p.nhs.is_some() && p.family.chars().all(char::is_alphabetic) && p.family.len() >= 4
+        })
         .filter(|p| !p.born.is_empty() && !p.postcode.is_empty())
-        .filter(|p| name_count[&(first_word(&p.given).to_lowercase(), p.family.to_lowercase())] <= 8)
+        .filter(|p| {
+            name_count[&(first_word(&p.given).to_lowercase(), p.family.to_lowercase())] <= 8
+        })
         .step_by(997)
         .take(8)
         .collect();
@@ -208,34 +222,74 @@ fn cases(s: &Server) -> Vec<Case> {
         let given = first_word(&p.given);
         case("exact name", format!("{given} {}", p.family), p.id, false);
         case("swapped", format!("{} {given}", p.family), p.id, false);
-        case("name + date of birth", format!("{given} {} {}", p.family, uk_date(&p.born)), p.id, true);
-        case("name + postcode", format!("{given} {} {}", p.family, p.postcode), p.id, true);
+        case(
+            "name + date of birth",
+            format!("{given} {} {}", p.family, uk_date(&p.born)),
+            p.id,
+            true,
+        );
+        case(
+            "name + postcode",
+            format!("{given} {} {}", p.family, p.postcode),
+            p.id,
+            true,
+        );
         if family_year[&(p.family.to_lowercase(), p.born[..4].to_owned())] <= PAGE {
-            case("name + year", format!("{} {}", p.family, &p.born[..4]), p.id, false);
+            case(
+                "name + year",
+                format!("{} {}", p.family, &p.born[..4]),
+                p.id,
+                false,
+            );
         }
         // A keying slip inside the family name: two letters swapped.
         let mut letters: Vec<char> = p.family.chars().collect();
         letters.swap(1, 2);
         let slip: String = letters.into_iter().collect();
         if slip.to_lowercase() != p.family.to_lowercase() {
-            case("typo + date of birth", format!("{given} {slip} {}", uk_date(&p.born)), p.id, false);
+            case(
+                "typo + date of birth",
+                format!("{given} {slip} {}", uk_date(&p.born)),
+                p.id,
+                false,
+            );
         }
     }
     for p in plain.iter().take(4) {
         if at_postcode[&p.postcode] <= PAGE {
-            case("postcode alone", p.postcode.to_lowercase().replace(' ', ""), p.id, false);
+            case(
+                "postcode alone",
+                p.postcode.to_lowercase().replace(' ', ""),
+                p.id,
+                false,
+            );
         }
         if born_on[&p.born] <= PAGE {
             case("date of birth alone", uk_date(&p.born), p.id, false);
         }
         let district = p.postcode.split(' ').next().unwrap();
-        case("name + postcode district", format!("{} {} {district}", first_word(&p.given), p.family), p.id, false);
-        case("name + sex", format!("{} {} {}", first_word(&p.given), p.family, p.sex), p.id, false);
+        case(
+            "name + postcode district",
+            format!("{} {} {district}", first_word(&p.given), p.family),
+            p.id,
+            false,
+        );
+        case(
+            "name + sex",
+            format!("{} {} {}", first_word(&p.given), p.family, p.sex),
+            p.id,
+            false,
+        );
     }
     for p in plain.iter().take(3) {
         let nhs = p.nhs.clone().unwrap();
         case("NHS number", nhs.clone(), p.id, true);
-        case("NHS number with spaces", format!("{} {} {}", &nhs[..3], &nhs[3..6], &nhs[6..]), p.id, true);
+        case(
+            "NHS number with spaces",
+            format!("{} {} {}", &nhs[..3], &nhs[3..6], &nhs[6..]),
+            p.id,
+            true,
+        );
     }
     // Sound-alikes and misspellings of a common name.
     let thompsons: Vec<&Golden> = people
@@ -247,14 +301,35 @@ fn cases(s: &Server) -> Vec<Case> {
     assert!(!thompsons.is_empty());
     for p in &thompsons {
         let given = first_word(&p.given);
-        case("sounds alike + year", format!("{given} Thomson {}", &p.born[..4]), p.id, false);
-        case("sounds alike + year", format!("{given} Tomson {}", &p.born[..4]), p.id, false);
-        case("misspelt + date of birth", format!("Thompsen {}", uk_date(&p.born)), p.id, true);
+        case(
+            "sounds alike + year",
+            format!("{given} Thomson {}", &p.born[..4]),
+            p.id,
+            false,
+        );
+        case(
+            "sounds alike + year",
+            format!("{given} Tomson {}", &p.born[..4]),
+            p.id,
+            false,
+        );
+        case(
+            "misspelt + date of birth",
+            format!("Thompsen {}", uk_date(&p.born)),
+            p.id,
+            true,
+        );
     }
     // Double-barrelled, apostrophe and Mc names from the region.
     for (family, typed) in [
-        ("Armstrong-Jones", vec!["Armstrong-Jones", "armstrong jones", "ARMSTRONG-JONES"]),
-        ("O'Brien", vec!["O'Brien", "OBrien", "O Brien", "O\u{2019}Brien"]),
+        (
+            "Armstrong-Jones",
+            vec!["Armstrong-Jones", "armstrong jones", "ARMSTRONG-JONES"],
+        ),
+        (
+            "O'Brien",
+            vec!["O'Brien", "OBrien", "O Brien", "O\u{2019}Brien"],
+        ),
         ("MacDonald", vec!["McDonald", "Mac Donald"]),
     ] {
         let p = people
@@ -262,15 +337,24 @@ fn cases(s: &Server) -> Vec<Case> {
             .find(|p| p.family == family && !p.born.is_empty())
             .unwrap_or_else(|| panic!("no {family} in the region"));
         for t in typed {
-            case("punctuated name + year", format!("{} {t} {}", first_word(&p.given), &p.born[..4]), p.id, false);
+            case(
+                "punctuated name + year",
+                format!("{} {t} {}", first_word(&p.given), &p.born[..4]),
+                p.id,
+                false,
+            );
         }
     }
     // Maiden names that an older record still carries.
     let mut maiden = 0;
     for i in 0..PEOPLE {
         let g = sharedcare::demo::person(SEED, i);
-        let Some(before) = &g.birth_family else { continue };
-        let Some(id) = person_with(s, &g.nhs) else { continue };
+        let Some(before) = &g.birth_family else {
+            continue;
+        };
+        let Some(id) = person_with(s, &g.nhs) else {
+            continue;
+        };
         let carried: i64 = s.env.count(&format!(
             "SELECT count(*) FROM source_person WHERE person_id = {id}
              AND json_extract(demographics, '$.family') = '{}'",
@@ -280,7 +364,12 @@ fn cases(s: &Server) -> Vec<Case> {
         if carried == 0 || now.family == *before {
             continue;
         }
-        case("maiden name + year", format!("{} {before} {}", g.given, &now.born[..4]), id, false);
+        case(
+            "maiden name + year",
+            format!("{} {before} {}", g.given, &now.born[..4]),
+            id,
+            false,
+        );
         maiden += 1;
         if maiden == 3 {
             break;
@@ -303,7 +392,12 @@ fn cases(s: &Server) -> Vec<Case> {
         (5, "Renee D'Souza", true),
         (5, "renee dsouza", true),
     ] {
-        case("Welsh, Irish or accented name", typed.to_owned(), named(n), first);
+        case(
+            "Welsh, Irish or accented name",
+            typed.to_owned(),
+            named(n),
+            first,
+        );
     }
     // The sample feeds: Margaret Thompson, born 14 March 1938.
     let margaret = person_with(s, "9994837567").unwrap();
@@ -371,5 +465,11 @@ fn the_search_table_finds_each_person_on_the_first_page() {
         table.len(),
         searching.elapsed()
     );
-    assert!(failed.is_empty(), "{} of {} failed:\n{}", failed.len(), table.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} failed:\n{}",
+        failed.len(),
+        table.len(),
+        failed.join("\n")
+    );
 }
