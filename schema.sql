@@ -202,19 +202,11 @@ CREATE TABLE person (
     demographics TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 
-CREATE VIRTUAL TABLE person_find USING fts5(
+CREATE VIRTUAL TABLE person_search_fts USING fts5(
     names, sounds, facts,
     content = '', contentless_delete = 1, detail = 'column', prefix = '1 2 3',
     tokenize = 'unicode61 remove_diacritics 2'
 );
-
-CREATE TABLE 'person_find_config'(k PRIMARY KEY, v) WITHOUT ROWID;
-
-CREATE TABLE 'person_find_data'(id INTEGER PRIMARY KEY, block BLOB);
-
-CREATE TABLE 'person_find_docsize'(id INTEGER PRIMARY KEY, sz BLOB, origin INTEGER);
-
-CREATE TABLE 'person_find_idx'(segid, term, pgno, PRIMARY KEY(segid, term)) WITHOUT ROWID;
 
 CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection};
 
 pub(super) fn insert_doc(conn: &Connection, id: i64, doc: &FindDoc) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO person_find (rowid, names, sounds, facts) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO person_search_fts (rowid, names, sounds, facts) VALUES (?1, ?2, ?3, ?4)",
     )
     .and_then(|mut s| s.execute(params![id, doc.names, doc.sounds, doc.facts]))
     .doing("indexing a person")?;
@@ -59,7 +59,7 @@ impl Store {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.conn()
             .prepare_cached(
-                "SELECT rowid FROM person_find WHERE person_find MATCH ?1 ORDER BY rowid LIMIT ?2",
+                "SELECT rowid FROM person_search_fts WHERE person_search_fts MATCH ?1 ORDER BY rowid LIMIT ?2",
             )
             .and_then(|mut s| {
                 s.query_map(params![expression, limit], |r| r.get(0))?

@@ -1,7 +1,7 @@
 //! What the person search index holds for each person, and the same words made from what a user
 //! types, so that both sides fold a name the same way.
 //!
-//! The index (`person_find`, FTS5) has three columns of ready-made tokens:
+//! The index (`person_search_fts`, FTS5) has three columns of ready-made tokens:
 //! - `names`: every word of every name any linked source gives the person (given and family,
 //!   so a maiden name still finds them), folded as the matcher folds names (accents removed,
 //!   `Mc` read as `mac`); a name with an apostrophe gives both the joined word and its pieces

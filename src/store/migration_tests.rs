@@ -80,7 +80,7 @@ fn the_person_search_index_migration_indexes_every_existing_person() {
     .unwrap();
     migrate(&mut conn, Path::new("test.db")).unwrap();
     let found = |expr: &str| -> Vec<i64> {
-        conn.prepare("SELECT rowid FROM person_find WHERE person_find MATCH ?1")
+        conn.prepare("SELECT rowid FROM person_search_fts WHERE person_search_fts MATCH ?1")
             .unwrap()
             .query_map([expr], |r| r.get(0))
             .unwrap()

@@ -71,7 +71,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_file_received.sql"),
     include_str!("migrations/0010_duties.sql"),
     include_str!("migrations/0011_alert_category.sql"),
-    include_str!("migrations/0012_person_find.sql"),
+    include_str!("migrations/0012_person_search_fts.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -58,7 +58,7 @@ impl Tx<'_> {
                 .doing("indexing an entry")?;
         }
         for (id, doc) in pending.persons {
-            conn.prepare_cached("DELETE FROM person_find WHERE rowid = ?1")
+            conn.prepare_cached("DELETE FROM person_search_fts WHERE rowid = ?1")
                 .and_then(|mut s| s.execute([id]))
                 .doing("updating the person index")?;
             if let Some(doc) = doc {

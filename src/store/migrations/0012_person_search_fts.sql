@@ -4,7 +4,7 @@
 -- src/store/find_terms.rs for what each column holds). The first line above asks the migrator
 -- to fill the new index from every person, in this migration's transaction.
 DROP TABLE person_fts;
-CREATE VIRTUAL TABLE person_find USING fts5(
+CREATE VIRTUAL TABLE person_search_fts USING fts5(
     names, sounds, facts,
     content = '', contentless_delete = 1, detail = 'column', prefix = '1 2 3',
     tokenize = 'unicode61 remove_diacritics 2'
