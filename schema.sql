@@ -204,10 +204,10 @@ CREATE TABLE person (
     demographics TEXT NOT NULL DEFAULT '{}'
 ) STRICT;
 
-CREATE VIRTUAL TABLE person_fts USING fts5(
-    names, postcode, nhs_number,
-    content = '', contentless_delete = 1,
-    tokenize = 'trigram remove_diacritics 1'
+CREATE VIRTUAL TABLE person_search_fts USING fts5(
+    names, sounds, facts,
+    content = '', contentless_delete = 1, detail = 'column', prefix = '1 2 3',
+    tokenize = 'unicode61 remove_diacritics 2'
 );
 
 CREATE TABLE "privacy_alert" (

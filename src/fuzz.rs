@@ -69,7 +69,7 @@ pub fn search_query(store: &Store, input: &[u8]) -> Result<(), Broken> {
     let _ = query.is_searchable();
     let _ = search::invalid_nhs_number(&query);
     if query.is_searchable() {
-        search::run(store, &query).map_err(|e| format!("the search failed: {e}"))?;
+        search::run(store, &query, 0).map_err(|e| format!("the search failed: {e}"))?;
     }
     store
         .search_record(1, &text)
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn the_search_store_finds_people() {
         let store = search_store().unwrap();
-        let found = search::run(&store, &Query::parse("clarke 1944")).unwrap();
+        let found = search::run(&store, &Query::parse("clarke 1944"), 0).unwrap();
         assert_eq!(found.found.len(), 1, "{:?}", found.found.len());
     }
 

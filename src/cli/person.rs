@@ -108,9 +108,14 @@ pub fn run(ctx: &mut Ctx, cmd: PersonCommand) -> Result<u8> {
                 ),
                 (None, Some(name)) => {
                     let dob = dob.as_deref().map(parse_dob).transpose()?;
-                    let hits = ctx
-                        .store
-                        .find_by_name(&name, dob.as_deref().map(|d| (d, d)))?;
+                    // The search box's search, its first page.
+                    let mut query = crate::record::search::Query::parse(&name);
+                    query.birth_date = dob
+                        .as_deref()
+                        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                    let found = crate::record::search::run(&ctx.store, &query, 0)?.found;
+                    let ids: Vec<i64> = found.iter().map(|f| f.person.id).collect();
+                    let hits = ctx.store.person_hits(&ids)?;
                     let asked = if dob.is_some() {
                         "by name and date of birth"
                     } else {

@@ -192,7 +192,7 @@ fn street_abbreviation(word: &str) -> Option<&'static str> {
 }
 
 /// Words that belong to the next word of a surname rather than standing alone.
-fn is_particle(word: &str) -> bool {
+pub(crate) fn is_particle(word: &str) -> bool {
     matches!(
         word,
         "mac"

@@ -49,7 +49,7 @@
 //! [`Outcome::None`]: a new person. Frequencies are not used (a `Smith` agreement weighs what a
 //! rarer name's does); the birth-date requirement is what keeps common names in check.
 
-mod keys;
+pub(crate) mod keys;
 mod score;
 #[cfg(test)]
 mod tests;

@@ -2,15 +2,18 @@
 //! year, a postcode, or several at once), who they find, and why each person matched.
 //!
 //! Every term narrows: "smith 1954" is people called Smith born in 1954. An NHS number, a full
-//! date of birth or a postcode can start a search on its own; a year only narrows a name.
+//! date of birth or a postcode can start a search on its own; a year or a sex ("female") only
+//! narrows. Results come a page at a time, best first (see [`tiers`]); only the people on the
+//! page are read.
 
 use crate::error::Result;
-use crate::model::{Demographics, NhsNumber};
+use crate::model::{NhsNumber, Sex};
 use crate::store::{SearchPerson, Store};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
+pub use tiers::Tier;
 
-/// The most people one search lists; more asks the user to add a term.
-pub const MAX_LISTED: usize = 100;
+/// How many people one page of results lists.
+pub const PAGE: usize = 20;
 
 /// What was understood in the search box.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +25,7 @@ pub struct Query {
     pub birth_date: Option<NaiveDate>,
     pub birth_year: Option<i32>,
     pub postcode: Option<Postcode>,
+    pub sex: Option<Sex>,
     /// Words that fit none of the above.
     pub ignored: Vec<String>,
 }
@@ -58,6 +62,9 @@ impl Query {
             } else if let Some((postcode, used)) = postcode(rest) {
                 q.postcode = Some(postcode);
                 i += used;
+            } else if let Some(sex) = sex(token) {
+                q.sex = Some(sex);
+                i += 1;
             } else if is_name_word(token) {
                 q.names.push(token.to_lowercase());
                 i += 1;
@@ -86,6 +93,9 @@ impl Query {
         }
         if self.postcode.is_some() {
             kinds.push("postcode");
+        }
+        if self.sex.is_some() {
+            kinds.push("sex");
         }
         if kinds.is_empty() {
             return "none".into();
@@ -176,6 +186,15 @@ fn nhs_digits(tokens: &[&str]) -> Option<(String, usize)> {
     None
 }
 
+/// The words for a sex; a single letter stays an initial.
+fn sex(t: &str) -> Option<Sex> {
+    match t.to_lowercase().as_str() {
+        "male" => Some(Sex::Male),
+        "female" => Some(Sex::Female),
+        _ => None,
+    }
+}
+
 fn year(t: &str) -> Option<i32> {
     if t.len() != 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -249,197 +268,39 @@ fn is_name_word(t: &str) -> bool {
 pub struct Found {
     pub person: SearchPerson,
     pub reasons: Vec<String>,
-    /// 0 when every name word matched the person's own name as written; higher is weaker.
-    pub rank: u8,
+    pub tier: Tier,
 }
 
-/// The outcome of a search.
+/// One page of a search's results.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
     pub found: Vec<Found>,
-    /// More matched than [`MAX_LISTED`]; only that many are in `found`.
-    pub truncated: bool,
+    /// More people match than this page and those before it list.
+    pub more: bool,
 }
 
-/// Runs a parsed query: the most specific term picks candidates, every other term filters them.
-pub fn run(store: &Store, q: &Query) -> Result<Outcome> {
-    let dob = q.birth_date.map(|d| d.to_string());
-    // People born that day whom the name search did not find: listed only if a surname typed
-    // is a spelling away from theirs.
-    let mut spelt_differently = Vec::new();
-    let ids: Vec<i64> = if let Some(nhs) = &q.nhs_number {
-        store
-            .find_by_nhs_number(nhs)?
-            .into_iter()
-            .map(|h| h.id)
-            .collect()
-    } else if !q.names.is_empty() {
-        let year = q
-            .birth_year
-            .map(|y| (format!("{y:04}-01-01"), format!("{y:04}-12-31")));
-        let born = match (&dob, &year) {
-            (Some(d), _) => Some((d.as_str(), d.as_str())),
-            (None, Some((from, to))) => Some((from.as_str(), to.as_str())),
-            (None, None) => None,
-        };
-        let mut ids: Vec<i64> = store
-            .find_by_name(&q.names.join(" "), born)?
-            .into_iter()
-            .map(|h| h.id)
-            .collect();
-        if let Some(d) = &dob {
-            for id in store.persons_born_on(d)? {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                    spelt_differently.push(id);
-                }
-            }
-        }
-        ids
-    } else if let Some(d) = &dob {
-        store.persons_born_on(d)?
-    } else if let Some(p) = &q.postcode {
-        store.persons_by_postcode(&p.key, p.outward)?
-    } else {
-        Vec::new()
-    };
-    let mut found: Vec<Found> = store
+/// Runs a parsed query and returns page `page` (from 0) of its results. Only the people on that
+/// page are read from the store.
+pub fn run(store: &Store, q: &Query, page: usize) -> Result<Outcome> {
+    let page = page.min(MAX_PAGE);
+    let listed = (page + 1) * PAGE;
+    let ranked = tiers::candidates(store, q, listed + 1)?;
+    let more = ranked.len() > listed;
+    let shown: Vec<(i64, Tier)> = ranked.into_iter().skip(page * PAGE).take(PAGE).collect();
+    let ids: Vec<i64> = shown.iter().map(|(id, _)| *id).collect();
+    let found = store
         .search_people(&ids)?
         .into_iter()
-        .filter(|p| !spelt_differently.contains(&p.id) || similar::fits(&q.names, p))
-        .filter_map(|p| explain(q, p))
-        .collect();
-    found.sort_by(|a, b| {
-        a.rank
-            .cmp(&b.rank)
-            .then_with(|| sort_name(&a.person.demographics).cmp(&sort_name(&b.person.demographics)))
-            .then_with(|| a.person.id.cmp(&b.person.id))
-    });
-    let truncated = found.len() > MAX_LISTED;
-    found.truncate(MAX_LISTED);
-    Ok(Outcome { found, truncated })
-}
-
-fn sort_name(d: &Demographics) -> (String, String) {
-    (
-        d.family.as_deref().unwrap_or_default().to_lowercase(),
-        d.given.join(" ").to_lowercase(),
-    )
-}
-
-/// Checks every term against the person; `None` when one does not hold.
-fn explain(q: &Query, person: SearchPerson) -> Option<Found> {
-    let d = &person.demographics;
-    let mut reasons = Vec::new();
-    let mut rank = 0;
-    if let Some(nhs) = &q.nhs_number {
-        // The store matched on the golden number or on a number a source sent.
-        let golden = d.nhs_number.as_ref().is_some_and(|n| &n.value == nhs);
-        reasons.push(if golden {
-            "NHS number".to_owned()
-        } else {
-            "NHS number (as one source sent it)".to_owned()
-        });
-    }
-    if !q.names.is_empty() {
-        let (reason, r) = name_reason(&q.names, &person)?;
-        reasons.push(reason);
-        rank = r;
-    }
-    if let Some(b) = q.birth_date {
-        if d.birth_date != Some(b) {
-            return None;
-        }
-        reasons.push("date of birth".into());
-    }
-    if let Some(y) = q.birth_year {
-        if d.birth_date.map(|b| b.year()) != Some(y) {
-            return None;
-        }
-        reasons.push("year of birth".into());
-    }
-    if let Some(p) = &q.postcode {
-        let key: String = d
-            .postcode()
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
-        let holds = if p.outward {
-            key.len() == p.key.len() + 3 && key.starts_with(&p.key)
-        } else {
-            key == p.key
-        };
-        if !holds {
-            return None;
-        }
-        reasons.push(if p.outward {
-            "postcode district".into()
-        } else {
-            "postcode".into()
-        });
-    }
-    Some(Found {
-        person,
-        reasons,
-        rank,
-    })
-}
-
-/// Why the name words matched: the person's own name, or a spelling a source uses, or a
-/// similar-sounding name (the store also finds names by sound).
-fn name_reason(words: &[String], person: &SearchPerson) -> Option<(String, u8)> {
-    let golden = name_words(&person.demographics.given, &person.demographics.family);
-    if words
-        .iter()
-        .all(|w| golden.iter().any(|g| g.starts_with(w.as_str())))
-    {
-        return Some(("name".into(), 0));
-    }
-    let mut all = golden.clone();
-    for (given, family) in &person.source_names {
-        all.extend(name_words(given, family));
-    }
-    // For each word not in the golden name, the closest name any source gives.
-    let mut variants = Vec::new();
-    for w in words {
-        if golden.iter().any(|g| g.starts_with(w.as_str())) {
-            continue;
-        }
-        let best = all
-            .iter()
-            .map(|n| {
-                let prefix = if n.starts_with(w.as_str()) { 1.0 } else { 0.0 };
-                let sim = strsim::jaro_winkler(w, n);
-                (prefix + sim, n)
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0))?;
-        variants.push(title_case(best.1));
-    }
-    Some((format!("name ≈ {}", variants.join(" ")), 1))
-}
-
-fn name_words(given: &[String], family: &Option<String>) -> Vec<String> {
-    given
-        .iter()
-        .chain(family.iter())
-        .flat_map(|n| {
-            n.split(|c: char| c.is_whitespace() || c == '-')
-                .filter(|w| !w.is_empty())
-                .map(str::to_lowercase)
-                .collect::<Vec<_>>()
+        .filter_map(|p| {
+            let tier = shown.iter().find(|(id, _)| *id == p.id).map(|(_, t)| *t)?;
+            explain(q, p, tier)
         })
-        .collect()
+        .collect();
+    Ok(Outcome { found, more })
 }
 
-fn title_case(w: &str) -> String {
-    let mut c = w.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
+/// The last page a search offers: past it, a search needs another term.
+pub const MAX_PAGE: usize = 49;
 
 /// The NHS number typed, when it fails its check digit (so the user can look again).
 pub fn invalid_nhs_number(q: &Query) -> Option<String> {
@@ -448,5 +309,10 @@ pub fn invalid_nhs_number(q: &Query) -> Option<String> {
 }
 
 mod similar;
+mod why;
+use why::explain;
+#[cfg(test)]
+use why::name_reason;
 #[cfg(test)]
 mod tests;
+mod tiers;

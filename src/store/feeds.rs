@@ -156,7 +156,7 @@ impl Tx<'_> {
         self.conn()
             .execute_batch(
                 "INSERT INTO entry_fts (entry_fts) VALUES ('optimize');
-                 INSERT INTO person_fts (person_fts) VALUES ('optimize');",
+                 INSERT INTO person_search_fts (person_search_fts) VALUES ('optimize');",
             )
             .doing("optimising the search indexes")
     }

@@ -1,5 +1,6 @@
 //! The migrations that rebuild a table: data, history and references survive, and foreign
-//! keys are enforced again afterwards.
+//! keys are enforced again afterwards. The migration that builds the person search index fills
+//! it from the people already there.
 
 use super::*;
 
@@ -60,4 +61,40 @@ fn the_alert_category_migration_keeps_every_entry_its_history_and_foreign_keys()
         [],
     );
     assert!(dangling.is_err(), "history still refers to entries");
+}
+
+#[test]
+fn the_person_search_index_migration_indexes_every_existing_person() {
+    let mut conn = database_at(11);
+    conn.execute_batch(
+        r#"INSERT INTO organisation (id, ods_code, name) VALUES (1, 'R1K', 'A trust');
+         INSERT INTO source (id, code, name, organisation_id, kind, format, created_at)
+             VALUES (1, 'PAS', 'PAS', 1, 'acute', 'hl7v2', '2024-01-01T00:00:00Z');
+         INSERT INTO person (id, created_at, demographics) VALUES
+             (7, '2024-01-01', '{"family":"O''Brien","given":["Siân"],"birth_date":"1954-03-12",
+                               "sex":"female","address":{"postcode":"WX3 1AB"}}'),
+             (8, '2024-01-01', '{"family":"Nobody"}');
+         INSERT INTO source_person (id, source_id, local_id, updated_at, person_id, demographics)
+             VALUES (1, 1, 'M1', '2024-01-01', 7,
+                     '{"family":"Kelly","given":["Sian"],"birth_date":"1954-03-12"}');"#,
+    )
+    .unwrap();
+    migrate(&mut conn, Path::new("test.db")).unwrap();
+    let found = |expr: &str| -> Vec<i64> {
+        conn.prepare("SELECT rowid FROM person_search_fts WHERE person_search_fts MATCH ?1")
+            .unwrap()
+            .query_map([expr], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(found(r#"names : "obrien" AND facts : "y1954""#), [7]);
+    assert_eq!(
+        found(r#"names : "kel" * AND facts : "pcwx3""#),
+        [7],
+        "maiden name"
+    );
+    assert_eq!(found(r#"names : "sian" AND facts : "sexfemale""#), [7]);
+    // A person no source describes any more is not indexed, as a refresh would leave them.
+    assert!(found(r#"names : "nobody""#).is_empty());
 }

@@ -18,6 +18,8 @@ mod decode;
 mod entries;
 mod feeds;
 mod files;
+mod find;
+pub mod find_terms;
 mod links;
 #[cfg(test)]
 mod migration_tests;
@@ -75,6 +77,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_duties.sql"),
     include_str!("migrations/0011_alert_category.sql"),
     include_str!("migrations/0012_audit_file.sql"),
+    include_str!("migrations/0013_person_search_fts.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
@@ -398,6 +401,10 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 /// The first line of a migration that rebuilds a table other tables refer to.
 const FOREIGN_KEYS_OFF: &str = "-- sharedcare: foreign keys off";
 
+/// The first line of a migration that (re)creates the person search index: every person is
+/// indexed in the same transaction, so an existing data directory can search at once.
+const INDEX_PEOPLE: &str = "-- sharedcare: then index every person for search";
+
 fn apply_migration(conn: &mut Connection, sql: &str, version: i64, check: bool) -> Result<()> {
     let tx = conn.transaction().doing("starting a migration")?;
     tx.execute_batch(sql).doing("applying a migration")?;
@@ -413,6 +420,9 @@ fn apply_migration(conn: &mut Connection, sql: &str, version: i64, check: bool) 
                  nothing was changed (restore from a backup if the database was edited by hand)"
             )));
         }
+    }
+    if sql.starts_with(INDEX_PEOPLE) {
+        find::index_every_person(&tx)?;
     }
     tx.pragma_update(None, "user_version", version)
         .doing("recording the schema version")?;

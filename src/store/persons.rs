@@ -1,6 +1,5 @@
 //! Source persons (what each source says) and persons (the golden record they link to).
 
-use super::search_index::PersonDoc;
 use super::{decode, Tx};
 use crate::error::{DbContext, Result};
 use crate::model::golden::{self, Ranked};
@@ -329,22 +328,8 @@ impl Tx<'_> {
                 ])
             })
             .doing("saving the golden record")?;
-        let mut names: Vec<String> = Vec::new();
-        for (_, _, d) in &parsed {
-            let name = d.display_name();
-            if !name.is_empty() && !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        let doc = (!parsed.is_empty()).then(|| PersonDoc {
-            names: names.join(" ; "),
-            postcode: g.postcode().unwrap_or_default().to_owned(),
-            nhs_number: g
-                .nhs_number
-                .as_ref()
-                .map(|n| n.value.clone())
-                .unwrap_or_default(),
-        });
+        let doc = (!parsed.is_empty())
+            .then(|| super::find_terms::doc(&g, parsed.iter().map(|(_, _, d)| d)));
         self.index_person_later(person_id, doc);
         Ok(())
     }

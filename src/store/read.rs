@@ -97,87 +97,21 @@ impl Store {
             .doing("finding by NHS number")
     }
 
-    /// People whose names (as any linked source gives them) contain every word of `text`, or
-    /// whose family name sounds like one of its words; when `born` is given (first and last
-    /// date, inclusive, `YYYY-MM-DD`), only people born in that range. The range is part of the
-    /// index searches, so a common name with a birth date still finds everyone it should.
-    pub fn find_by_name(&self, text: &str, born: Option<(&str, &str)>) -> Result<Vec<PersonHit>> {
-        let words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-')
-            .filter(|w| !w.is_empty())
-            .map(|w| w.to_lowercase())
-            .collect();
-        if words.is_empty() {
-            return Ok(Vec::new());
-        }
-        let fts_query = words
-            .iter()
-            .filter(|w| w.chars().count() >= 3)
-            .map(|w| format!("\"{}\"", w.replace('"', "")))
-            .collect::<Vec<_>>()
-            .join(" AND ");
-        let (from, to) = born.unwrap_or(("0000-00-00", "9999-99-99"));
-        let mut ids: Vec<i64> = Vec::new();
-        if !fts_query.is_empty() {
-            let sql = if born.is_some() {
-                "SELECT id FROM person WHERE birth_date BETWEEN ?2 AND ?3 AND merged_into IS NULL
-                   AND id IN (SELECT rowid FROM person_fts WHERE person_fts MATCH ?1) LIMIT 200"
-            } else {
-                "SELECT rowid FROM person_fts WHERE person_fts MATCH ?1 AND ?2 <= ?3 LIMIT 200"
-            };
-            ids = self
-                .conn()
-                .prepare_cached(sql)
-                .and_then(|mut s| {
-                    s.query_map(params![format!("names : ({fts_query})"), from, to], |r| {
-                        r.get(0)
-                    })?
-                    .collect()
-                })
-                .doing("searching names")?;
-        }
-        for w in &words {
-            let key = crate::matching::blocking_keys(&Demographics {
-                family: Some(w.clone()),
-                ..Default::default()
-            })
-            .surname_phonetic;
-            if let Some(key) = key {
-                let sql = if born.is_some() {
-                    "SELECT id FROM person WHERE surname_key = ?1 AND birth_date BETWEEN ?2 AND ?3
-                       AND merged_into IS NULL LIMIT 200"
-                } else {
-                    "SELECT id FROM person WHERE surname_key = ?1 AND ?2 <= ?3
-                       AND merged_into IS NULL LIMIT 200"
-                };
-                let more: Vec<i64> = self
-                    .conn()
-                    .prepare_cached(sql)
-                    .and_then(|mut s| s.query_map(params![key, from, to], |r| r.get(0))?.collect())
-                    .doing("searching names by sound")?;
-                ids.extend(more);
-            }
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        let mut out = Vec::new();
+    /// The lookup rows of live people, in the order of `ids`; unknown or merged-away ids are
+    /// left out.
+    pub fn person_hits(&self, ids: &[i64]) -> Result<Vec<PersonHit>> {
         let mut stmt = self
             .conn()
             .prepare_cached(&format!("{HIT} WHERE id = ?1 AND merged_into IS NULL"))
             .doing("preparing person lookup")?;
-        for id in ids {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
             if let Some(h) = stmt
                 .query_row([id], hit)
                 .optional()
                 .doing("reading a person")?
             {
-                let in_range = born.is_none()
-                    || h.birth_date
-                        .as_deref()
-                        .is_some_and(|d| (from..=to).contains(&d));
-                if in_range {
-                    out.push(h);
-                }
+                out.push(h);
             }
         }
         Ok(out)

@@ -6,6 +6,7 @@
 //! and spent its time merging them. Instead a transaction collects the documents it changes and
 //! writes them, last version only, just before it commits.
 
+use super::find_terms::FindDoc;
 use super::Tx;
 use crate::error::{DbContext, Result};
 use rusqlite::params;
@@ -15,19 +16,13 @@ use std::collections::BTreeMap;
 #[derive(Default)]
 pub(super) struct Pending {
     entries: BTreeMap<i64, EntryDoc>,
-    persons: BTreeMap<i64, Option<PersonDoc>>,
+    persons: BTreeMap<i64, Option<FindDoc>>,
 }
 
 struct EntryDoc {
     replace: bool,
     title: String,
     detail: String,
-}
-
-pub(super) struct PersonDoc {
-    pub names: String,
-    pub postcode: String,
-    pub nhs_number: String,
 }
 
 impl Tx<'_> {
@@ -45,7 +40,7 @@ impl Tx<'_> {
     }
 
     /// `None` removes the person from the index (no source describes them any more).
-    pub(super) fn index_person_later(&self, id: i64, doc: Option<PersonDoc>) {
+    pub(super) fn index_person_later(&self, id: i64, doc: Option<FindDoc>) {
         self.pending.borrow_mut().persons.insert(id, doc);
     }
 
@@ -63,15 +58,11 @@ impl Tx<'_> {
                 .doing("indexing an entry")?;
         }
         for (id, doc) in pending.persons {
-            conn.prepare_cached("DELETE FROM person_fts WHERE rowid = ?1")
+            conn.prepare_cached("DELETE FROM person_search_fts WHERE rowid = ?1")
                 .and_then(|mut s| s.execute([id]))
                 .doing("updating the person index")?;
             if let Some(doc) = doc {
-                conn.prepare_cached(
-                    "INSERT INTO person_fts (rowid, names, postcode, nhs_number) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .and_then(|mut s| s.execute(params![id, doc.names, doc.postcode, doc.nhs_number]))
-                .doing("indexing a person")?;
+                super::find::insert_doc(conn, id, &doc)?;
             }
         }
         Ok(())

@@ -211,8 +211,11 @@ fn patient_read_search_everything_and_per_type_searches() {
         .unwrap()
         .iter()
         .any(|i| i["system"] == NHS_SYSTEM && i["value"] == MARGARET_NHS));
-    // A bare NHS number, a spaced one, names and dates find her too.
+    // A bare NHS number, a spaced one, names and dates find her too; `name` is the search
+    // box's search, so names that sound alike or are misspelt find her as well.
     for query in [
+        "name=Tomson&birthdate=1938".to_owned(),
+        "name=Thompsen%20Margaret&birthdate=1938-03-14".to_owned(),
         format!("identifier={MARGARET_NHS}"),
         "identifier=999%20483%207567".to_owned(),
         "family=thomp".to_owned(),

@@ -41,6 +41,7 @@ mod replication;
 mod results_trends;
 mod review_page;
 mod schema;
+mod search_table;
 pub mod server;
 mod sftp;
 mod summary;

@@ -338,7 +338,7 @@ fn a_scripted_session_writes_exactly_the_expected_audit_rows() {
 }
 
 #[test]
-fn a_search_listing_25_people_writes_25_audit_rows() {
+fn a_search_matching_25_people_audits_only_the_20_shown_then_the_5_on_the_next_page() {
     let env = Env::new();
     env.load_sample_feeds();
     add_user(&env, "clin", "clinician");
@@ -366,20 +366,39 @@ fn a_search_listing_25_people_writes_25_audit_rows() {
     assert_eq!(env.import("WGH-PAS", &file).code, 0);
     let s = Server::start_in(env);
     let c = s.login("clin");
+    let audited = || {
+        let mut ids: Vec<i64> = audit_actions(&s, "clin")
+            .into_iter()
+            .filter(|a| a.0 == "search-hit")
+            .inspect(|a| assert_eq!(a.2.as_deref(), Some("name")))
+            .map(|a| a.1.unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
     let page = search(&c, &s, "quenby");
-    let ids = listed(&page);
-    assert_eq!(ids.len(), 25, "{page}");
-    let hits = audit_actions(&s, "clin")
-        .into_iter()
-        .filter(|a| a.0 == "search-hit")
-        .collect::<Vec<_>>();
-    assert_eq!(hits.len(), 25);
-    let mut audited: Vec<i64> = hits.iter().map(|h| h.1.unwrap()).collect();
-    let mut listed_ids = ids.clone();
-    audited.sort_unstable();
-    listed_ids.sort_unstable();
-    assert_eq!(audited, listed_ids);
-    assert!(hits.iter().all(|h| h.2.as_deref() == Some("name")));
+    let first = listed(&page);
+    assert_eq!(first.len(), 20, "{page}");
+    let mut shown = first.clone();
+    shown.sort_unstable();
+    assert_eq!(audited(), shown, "only the people on the page are audited");
+    // The next page is a plain link (no script needed) and audits its own five.
+    let more = page
+        .split("<a href=\"")
+        .map(|a| a.split('"').next().unwrap())
+        .find(|href| href.starts_with("/search?") && href.contains("page=2"))
+        .unwrap_or_else(|| panic!("no link to more results: {page}"))
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let (status, second) = get(&c, &s, &more);
+    assert_eq!(status, 200);
+    let next = listed(&second);
+    assert_eq!(next.len(), 5, "{second}");
+    assert!(next.iter().all(|id| !first.contains(id)));
+    assert!(!second.contains("page=3"));
+    shown.extend(next);
+    shown.sort_unstable();
+    assert_eq!(audited(), shown);
     // A search that lists no one writes nothing.
     search(&c, &s, "zzyzx");
     assert_eq!(audit_actions(&s, "clin").len(), 26);

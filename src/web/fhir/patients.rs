@@ -1,11 +1,12 @@
 //! `GET /fhir/Patient?…`: finding people, through the same store searches as the UI.
 //!
-//! `identifier` (the NHS number system, or no system) looks the number up; otherwise `name`,
-//! `family` and `given` drive the store's name search (any source's spelling, sounds-like
-//! family names). `family` and `given` then keep only people whose golden name part starts
-//! with the value, as FHIR string search does; `name` alongside an identifier does the same
-//! over every name part. `birthdate` is a date, year-month or year (prefix `eq` only). Each
-//! Patient listed writes one `search-hit` audit event.
+//! `identifier` (the NHS number system, or no system), `name`, `family`, `given` and
+//! `birthdate` make one query for the same search as the search box (its first page, best
+//! first: any source's spelling, sound-alike and misspelt names only when too few match
+//! otherwise). `family` and `given` then keep only people whose golden name part starts with
+//! the value, as FHIR string search does; `name` alongside an identifier does the same over
+//! every name part. `birthdate` is a date, year-month or year (prefix `eq` only). Each Patient
+//! listed writes one `search-hit` audit event.
 
 use super::outcome::FhirError;
 use super::read::searchset;
@@ -14,8 +15,9 @@ use super::FhirJson;
 use crate::access::gate::identity_only;
 use crate::access::Opened;
 use crate::audit::Action;
+use crate::model::Demographics;
+use crate::record::search::{self, Query};
 use crate::record::{fhir_export, PersonRecord};
-use crate::store::PersonHit;
 use crate::web::Web;
 use rocket::{get, State};
 use serde_json::Value;
@@ -41,23 +43,15 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
         "birthdate",
         "_count",
     ])?)?;
-    let hits = match &c.identifier {
-        Some(nhs) => fhir.store().find_by_nhs_number(nhs)?,
-        None => {
-            let text: Vec<&str> = c
-                .name
-                .iter()
-                .chain(&c.family)
-                .chain(&c.given)
-                .map(String::as_str)
-                .collect();
-            fhir.store().find_by_name(&text.join(" "), None)?
-        }
-    };
+    let found = search::run(fhir.store(), &query(&c), 0)?.found;
     let by_name_search = c.identifier.is_none();
     let mut people = Vec::new();
     let now = web.clock.now();
-    for hit in hits.iter().filter(|h| keeps(&c, h, by_name_search)) {
+    for hit in found
+        .iter()
+        .map(|f| &f.person)
+        .filter(|p| keeps(&c, &p.demographics, by_name_search))
+    {
         // With a care relationship, the Patient as the caller may see it; without one, who
         // the person is (name, birth date, NHS number) and nothing more.
         match web
@@ -81,6 +75,30 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
     fhir.audit(web, Action::SearchHit, &ids, "FHIR Patient search")?;
     let patients: Vec<Value> = people.iter().map(fhir_export::patient_resource).collect();
     Ok(FhirJson::ok(searchset(&fhir.base, patients)))
+}
+
+/// The search box's query for these parameters.
+fn query(c: &Criteria) -> Query {
+    let names = c
+        .name
+        .iter()
+        .chain(&c.family)
+        .chain(&c.given)
+        .flat_map(|v| v.split_whitespace())
+        .map(str::to_lowercase)
+        .collect();
+    let mut q = Query {
+        nhs_number: c.identifier.clone(),
+        names,
+        ..Query::default()
+    };
+    for d in &c.birthdate {
+        match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(date) => q.birth_date = Some(date),
+            Err(_) => q.birth_year = d.get(..4).and_then(|y| y.parse().ok()),
+        }
+    }
+    q
 }
 
 fn criteria(params: &[(String, String)]) -> Result<Criteria, FhirError> {
@@ -160,9 +178,11 @@ fn starts_word(part: Option<&str>, value: &str) -> bool {
         .any(|w| w.to_lowercase().starts_with(&value))
 }
 
-fn keeps(c: &Criteria, h: &PersonHit, by_name_search: bool) -> bool {
-    let family = h.family.as_deref();
-    let given = h.given.as_deref();
+fn keeps(c: &Criteria, d: &Demographics, by_name_search: bool) -> bool {
+    let family = d.family.as_deref();
+    let given_names = d.given.join(" ");
+    let given = Some(given_names.as_str());
+    let birth_date = d.birth_date.map(|b| b.to_string());
     let family_ok = c.family.iter().all(|f| {
         let f = f.to_lowercase();
         family.is_some_and(|n| n.to_lowercase().starts_with(&f))
@@ -174,7 +194,7 @@ fn keeps(c: &Criteria, h: &PersonHit, by_name_search: bool) -> bool {
                 .all(|w| starts_word(family, w) || starts_word(given, w))
         });
     let born_ok = c.birthdate.iter().all(|d| {
-        h.birth_date
+        birth_date
             .as_deref()
             .is_some_and(|b| b.starts_with(d.as_str()))
     });

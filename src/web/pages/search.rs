@@ -1,10 +1,12 @@
 //! `GET /search?q=`: one box for an NHS number, a name, a date of birth, a postcode or several
-//! at once. Each person listed is an audit event (`search-hit`), written before the page.
+//! at once. Results come twenty to a page, best first, with a link to the next page (`&page=2`).
+//! Each person listed on the page is an audit event (`search-hit`), written before the page; the
+//! people on other pages are neither read nor checked for a relationship nor audited.
 
 use super::{duplicates, seen, Page, UserBar};
 use crate::access::{HitLevel, Listed};
 use crate::audit::Action;
-use crate::record::search::{self, Found, Query, MAX_LISTED};
+use crate::record::search::{self, Found, Query, MAX_PAGE};
 use crate::record::view::{self, Duplicate};
 use crate::web::guards::Clinical;
 use crate::web::{ServerError, Web};
@@ -42,6 +44,10 @@ pub struct SearchPage {
     pub rows: Vec<Row>,
     /// Shown above the results: nothing found, a term not understood, too many.
     pub messages: Vec<String>,
+    /// Which page this is, from 1.
+    pub page: usize,
+    /// The next page's address, when more people match.
+    pub more: Option<String>,
 }
 
 impl SearchPage {
@@ -50,19 +56,24 @@ impl SearchPage {
     }
 }
 
-#[get("/search?<q>")]
+#[get("/search?<q>&<page>")]
 fn search_page(
     clinical: Clinical,
     q: Option<&str>,
+    page: Option<usize>,
     web: &State<Web>,
 ) -> Result<Page<SearchPage>, ServerError> {
     let mut session = clinical.0;
     let text = q.unwrap_or("").trim();
+    // Pages are numbered from 1 in the address; a number out of range shows the nearest page.
+    let index = page.unwrap_or(1).clamp(1, MAX_PAGE + 1) - 1;
     let mut page = SearchPage {
         bar: UserBar::of(&session),
         q: text.to_owned(),
         rows: Vec::new(),
         messages: Vec::new(),
+        page: index + 1,
+        more: None,
     };
     if text.is_empty() {
         return Ok(Page::ok(page));
@@ -80,7 +91,7 @@ fn search_page(
         );
         return Ok(Page::ok(page));
     }
-    let outcome = search::run(session.store(), &query)?;
+    let outcome = search::run(session.store(), &query, index)?;
     let now = web.clock.now();
     let today = now.date_naive();
     let mut named = Vec::new();
@@ -116,10 +127,15 @@ fn search_page(
             ));
         }
     }
-    if outcome.truncated {
-        page.messages.push(format!(
-            "More than {MAX_LISTED} people match; only the first {MAX_LISTED} are listed. Add a date of birth or postcode to narrow the search."
-        ));
+    if outcome.more {
+        if index < MAX_PAGE {
+            let next = rocket::uri!(search_page(Some(text), Some(index + 2)));
+            page.more = Some(next.to_string());
+        } else {
+            page.messages.push(
+                "More people match than these pages list. Add a date of birth or postcode to narrow the search.".into(),
+            );
+        }
     }
     let people: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
     seen::record(
