@@ -31,6 +31,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .clone()
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
+    let mllp_config = config.clone();
     // Once per start, the whole tree: anything an older version or an operator's copy left
     // readable by others is narrowed, and a readable private key stops the start.
     crate::data_dir::open(&config, true)?;
@@ -109,6 +110,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         if !sftp_listen.trim().is_empty() {
             crate::sources::sftp::start(&sftp_config, sftp_listen.trim()).await?;
         }
+        crate::sources::mllp::start(&mllp_config, Arc::new(SystemClock)).await?;
         rocket
             .launch()
             .await

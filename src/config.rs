@@ -27,6 +27,7 @@ pub struct Config {
     pub feeds: FeedsConfig,
     pub access: AccessConfig,
     pub results: ResultsConfig,
+    pub mllp: crate::sources::mllp::MllpConfig,
 }
 
 /// How results are read (see `record::results`).
@@ -339,6 +340,7 @@ struct ConfigFile {
     feeds: FeedsConfig,
     access: AccessConfig,
     results: ResultsConfig,
+    mllp: crate::sources::mllp::MllpConfig,
 }
 
 impl Config {
@@ -360,6 +362,7 @@ impl Config {
         file.web
             .check()
             .and_then(|()| file.sftp.check())
+            .and_then(|()| file.mllp.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
@@ -370,6 +373,7 @@ impl Config {
             feeds: file.feeds,
             access: file.access,
             results: file.results,
+            mllp: file.mllp,
         })
     }
 

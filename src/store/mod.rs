@@ -19,6 +19,7 @@ mod files;
 mod links;
 #[cfg(test)]
 mod migration_tests;
+mod mllp;
 mod persons;
 mod read;
 mod region;
@@ -38,6 +39,7 @@ pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
+pub use mllp::MllpSource;
 pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
 pub use region::Linkage;
@@ -69,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_file_received.sql"),
     include_str!("migrations/0010_duties.sql"),
     include_str!("migrations/0011_alert_category.sql"),
+    include_str!("migrations/0012_source_mllp.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

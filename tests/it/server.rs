@@ -13,6 +13,8 @@ pub struct Server {
     pub base: String,
     /// The port of the embedded SFTP server (on 127.0.0.1).
     pub sftp_port: u16,
+    /// What the server printed before it listened (`mllp listening on …` lines among them).
+    pub banner: Vec<String>,
     child: Child,
 }
 
@@ -81,6 +83,7 @@ impl Server {
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
         let mut sftp_port = 0;
+        let mut banner = Vec::new();
         while !line.contains("sharedcare listening on") {
             line.clear();
             assert!(
@@ -90,6 +93,7 @@ impl Server {
             if let Some(addr) = line.trim().strip_prefix("sftp listening on ") {
                 sftp_port = addr.rsplit(':').next().unwrap().parse().unwrap();
             }
+            banner.push(line.trim().to_owned());
         }
         let base = line.trim().rsplit(' ').next().unwrap().to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
@@ -98,6 +102,7 @@ impl Server {
             env,
             base,
             sftp_port,
+            banner,
             child,
         }
     }
