@@ -48,9 +48,15 @@ impl Header {
     /// Reads the MSH segment at the start of a frame; `None` when the frame does not start
     /// with one (it is then not HL7 v2 at all).
     pub fn read(frame: &[u8]) -> Option<Self> {
-        let text = decode_text(frame);
-        let first = text.trim_start().split(['\r', '\n']).next()?;
-        let message = Message::parse(first).ok()?;
+        // Only the first segment is decoded: a frame may be megabytes long.
+        let start = frame.iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = frame.get(start..)?;
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(rest.len());
+        let first = decode_text(rest.get(..end)?);
+        let message = Message::parse(&first).ok()?;
         let msh = message.msh()?;
         let seps = message.separators();
         let raw = |n: usize| msh.field(n).raw().to_owned();
