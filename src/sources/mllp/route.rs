@@ -165,6 +165,51 @@ mod tests {
             .allows(ip("198.51.100.7")));
     }
 
+    fn listener(code: &str, org: &str, format: crate::model::Format) -> Listener {
+        Listener {
+            source: SourceRow {
+                id: 1,
+                code: code.into(),
+                name: code.into(),
+                org_code: org.into(),
+                org_name: org.into(),
+                kind: crate::model::SourceKind::Acute,
+                format,
+                mapping: None,
+                has_mapping: false,
+                created_at: String::new(),
+            },
+            allow: Allow::loopback(),
+        }
+    }
+
+    #[test]
+    fn routing_is_by_msh3_code_then_by_the_one_hl7_source_of_the_msh4_organisation() {
+        use crate::model::Format::{Fhir, Hl7v2};
+        let sources = [
+            listener("PAS", "RWF", Hl7v2),
+            listener("LAB", "RWF", Hl7v2),
+            listener("GP-FHIR", "G1", Fhir),
+            listener("GP-ADT", "G1", Hl7v2),
+        ];
+        let code = |app: &str, fac: &str| route(&sources, app, fac).map(|l| l.source.code.clone());
+        assert_eq!(code("lab", "RWF").unwrap(), "LAB");
+        assert_eq!(
+            code("EPIC", "G1").unwrap(),
+            "GP-ADT",
+            "the FHIR source is not a candidate"
+        );
+        assert!(code("EPIC", "RWF").unwrap_err().contains("MSH-3 must name"));
+        assert!(code("EPIC", "XYZ")
+            .unwrap_err()
+            .contains("no HL7 v2 source"));
+        assert!(
+            code("GP-FHIR", "").is_err(),
+            "a FHIR source is never routed to"
+        );
+        assert!(code("", "").is_err());
+    }
+
     #[test]
     fn a_bad_list_is_refused() {
         for bad in ["example.org", "10.0.0.0/33", "10.0.0.1/x", "::1/129"] {
