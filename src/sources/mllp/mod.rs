@@ -40,6 +40,14 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<()> {
         let Some(listen) = s.listen.as_deref().map(str::trim).filter(|l| !l.is_empty()) else {
             continue;
         };
+        if s.source.format != crate::model::Format::Hl7v2 {
+            return Err(Error::Invalid(format!(
+                "source {code} has an MLLP port but its format is {}: MLLP carries HL7 v2; \
+                 clear the port with `sharedcare source edit {code} --mllp \"\"`",
+                s.source.format.as_str(),
+                code = s.source.code
+            )));
+        }
         let listener = Listener::from_stored(s).map_err(Error::Invalid)?;
         own.push((listen.to_owned(), listener));
     }
