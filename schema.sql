@@ -1,4 +1,4 @@
--- The sharedcare schema at version 12, as the embedded migrations build it.
+-- The sharedcare schema at version 14, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -261,7 +261,7 @@ CREATE TABLE source (
     -- that may have moved.
     mapping TEXT,
     created_at TEXT NOT NULL
-, cadence TEXT, drop_folder TEXT) STRICT;
+, cadence TEXT, drop_folder TEXT, mllp_listen TEXT, mllp_allow TEXT) STRICT;
 
 CREATE TABLE source_key (
     id INTEGER PRIMARY KEY,

@@ -32,6 +32,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         .unwrap_or_else(|| config.sftp.listen.clone());
     let sftp_config = config.clone();
     let metrics_listen = config.metrics.listen.trim().to_owned();
+    let mllp_config = config.clone();
     // Once per start, the whole tree: anything an older version or an operator's copy left
     // readable by others is narrowed, and a readable private key stops the start.
     crate::data_dir::open(&config, true)?;
@@ -113,6 +114,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         if !metrics_listen.is_empty() {
             crate::ops::metrics_server::start(&metrics_listen, sftp_config.database_path()).await?;
         }
+        crate::sources::mllp::start(&mllp_config, Arc::new(SystemClock)).await?;
         rocket
             .launch()
             .await

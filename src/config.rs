@@ -30,6 +30,7 @@ pub struct Config {
     pub replication: ReplicationConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub mllp: crate::sources::mllp::MllpConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -392,6 +393,7 @@ struct ConfigFile {
     replication: ReplicationConfig,
     metrics: MetricsConfig,
     log: LogConfig,
+    mllp: crate::sources::mllp::MllpConfig,
 }
 
 impl Config {
@@ -414,6 +416,7 @@ impl Config {
             .check()
             .and_then(|()| file.sftp.check())
             .and_then(|()| crate::replication::check(&file.replication))
+            .and_then(|()| file.mllp.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
@@ -427,6 +430,7 @@ impl Config {
             replication: file.replication,
             metrics: file.metrics,
             log: file.log,
+            mllp: file.mllp,
         })
     }
 
@@ -460,6 +464,7 @@ mod tests {
         );
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
+        assert_eq!(file.mllp, defaults.mllp);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
         assert_eq!(
             file.sftp.source_quota_bytes,

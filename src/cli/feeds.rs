@@ -38,7 +38,7 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
         return Ok(0);
     }
     say!(
-        "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8}",
+        "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8} {:>7}",
         "SOURCE",
         "STATUS",
         "CADENCE",
@@ -48,12 +48,13 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
         "MESSAGES 1d/7d",
         "REJECTS 1d/7d",
         "WAITING",
-        "LAG"
+        "LAG",
+        "MSG/MIN"
     );
     for h in &rows {
         let c = &h.counts;
         say!(
-            "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8}",
+            "{:<20} {:<6} {:<16} {:<20} {:<20} {:>11} {:>13} {:>11} {:>7} {:>8} {:>7}",
             h.source,
             h.status,
             h.cadence.as_deref().unwrap_or("-"),
@@ -65,7 +66,8 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
             h.waiting,
             h.import_lag_seconds
                 .map(|s| format!("{s}s"))
-                .unwrap_or_else(|| "-".into())
+                .unwrap_or_else(|| "-".into()),
+            h.messages_per_minute
         );
     }
     for h in &rows {

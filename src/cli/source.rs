@@ -69,6 +69,14 @@ pub struct FeedArgs {
     /// A public key file (`id_*.pub`) authorised for the source's SFTP account; repeatable.
     #[arg(long)]
     sftp_key: Vec<PathBuf>,
+    /// `ADDR:PORT` of an MLLP port of the source's own, heard by `serve` (HL7 v2 sources
+    /// only); "" clears.
+    #[arg(long)]
+    mllp: Option<String>,
+    /// Who may send for the source over MLLP: addresses or networks, comma-separated
+    /// (`192.0.2.10,10.1.0.0/16`); "" is loopback only, as before any is set.
+    #[arg(long)]
+    mllp_allow: Option<String>,
 }
 
 pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
@@ -130,6 +138,8 @@ pub fn run(ctx: &mut Ctx, cmd: SourceCommand) -> Result<u8> {
                     .iter()
                     .map(|p| Ok((p.display().to_string(), read_text(p)?)))
                     .collect::<Result<_>>()?,
+                mllp: feed.mllp.clone(),
+                mllp_allow: feed.mllp_allow.clone(),
             };
             let now = CLOCK.now_text();
             let config = ctx.config.clone();

@@ -5,6 +5,7 @@
 
 mod apply;
 pub mod links;
+pub mod live;
 pub mod location;
 pub mod replay;
 mod summary;

@@ -34,6 +34,10 @@ pub struct FeedHealth {
     /// How long the oldest waiting file has waited, in seconds.
     pub import_lag_seconds: Option<i64>,
     pub quarantined: Vec<Quarantined>,
+    /// The source's own MLLP port, when it has one.
+    pub mllp: Option<String>,
+    /// Messages (live messages and files) received in the minute before now.
+    pub messages_per_minute: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +104,8 @@ pub fn feed_health(config: &Config, store: &Store, now: DateTime<Utc>) -> Result
             .into_iter()
             .map(|(file, reason)| Quarantined { file, reason })
             .collect();
+        let messages_per_minute =
+            store.messages_since(source.id, &text(now - Duration::minutes(1)))?;
         out.push(FeedHealth {
             source: source.code.clone(),
             name: source.name.clone(),
@@ -114,6 +120,8 @@ pub fn feed_health(config: &Config, store: &Store, now: DateTime<Utc>) -> Result
             waiting,
             import_lag_seconds,
             quarantined,
+            mllp: store.mllp_listen(source.id)?,
+            messages_per_minute,
         });
     }
     Ok(out)

@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod cadence;
 pub mod drop_folder;
+pub mod mllp;
 pub mod quarantine;
 pub mod settings;
 pub mod sftp;

@@ -36,6 +36,10 @@ pub struct SourceInput {
     pub drop_folder: Option<String>,
     /// (where each came from; its text): `.pub` files or pasted `authorized_keys` lines.
     pub keys: Vec<(String, String)>,
+    /// `ADDR:PORT` of its own MLLP port; `Some("")` clears.
+    pub mllp: Option<String>,
+    /// Addresses allowed to send over MLLP; `Some("")` is loopback only.
+    pub mllp_allow: Option<String>,
 }
 
 /// A checked source, ready to save.
@@ -51,6 +55,8 @@ pub struct ValidSource {
     cadence: Option<Option<String>>,
     drop_folder: Option<Option<String>>,
     pub keys: Vec<AuthorisedKey>,
+    mllp: Option<Option<String>>,
+    mllp_allow: Option<Option<String>>,
 }
 
 impl SourceInput {
@@ -99,6 +105,7 @@ impl SourceInput {
                     .into_owned(),
             )),
         };
+        let (mllp, mllp_allow) = self.validate_mllp(format)?;
         let mut keys = Vec::new();
         for (from, text) in &self.keys {
             keys.extend(
@@ -116,7 +123,43 @@ impl SourceInput {
             cadence,
             drop_folder,
             keys,
+            mllp,
+            mllp_allow,
         })
+    }
+
+    /// The MLLP port (`ADDR:PORT`, HL7 v2 only) and sender list, checked.
+    #[allow(clippy::type_complexity)]
+    fn validate_mllp(
+        &self,
+        format: Format,
+    ) -> Result<(Option<Option<String>>, Option<Option<String>>)> {
+        let mllp = match self.mllp.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(listen) => {
+                if format != Format::Hl7v2 {
+                    return Err(Error::Invalid(
+                        "--mllp is for HL7 v2 sources: MLLP carries HL7 v2 messages".into(),
+                    ));
+                }
+                listen.parse::<std::net::SocketAddr>().map_err(|_| {
+                    Error::Invalid(format!(
+                        "--mllp {listen}: expected ADDR:PORT, e.g. 0.0.0.0:2575"
+                    ))
+                })?;
+                Some(Some(listen.to_owned()))
+            }
+        };
+        let mllp_allow = match self.mllp_allow.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(list) => {
+                crate::sources::mllp::route::Allow::parse(Some(list)).map_err(Error::Invalid)?;
+                Some(Some(list.to_owned()))
+            }
+        };
+        Ok((mllp, mllp_allow))
     }
 }
 
@@ -145,6 +188,12 @@ impl ValidSource {
         }
         if let Some(d) = &self.drop_folder {
             tx.set_source_drop_folder(id, d.as_deref())?;
+        }
+        if let Some(m) = &self.mllp {
+            tx.set_source_mllp_listen(id, m.as_deref())?;
+        }
+        if let Some(a) = &self.mllp_allow {
+            tx.set_source_mllp_allow(id, a.as_deref())?;
         }
         let mut added = Vec::new();
         for k in &self.keys {
@@ -199,6 +248,16 @@ pub fn save_source(
     match &valid.cadence {
         Some(Some(cadence)) => detail.push_str(&format!("; cadence {cadence}")),
         Some(None) => detail.push_str("; no cadence"),
+        None => {}
+    }
+    match &valid.mllp {
+        Some(Some(listen)) => detail.push_str(&format!("; MLLP port {listen}")),
+        Some(None) => detail.push_str("; no MLLP port"),
+        None => {}
+    }
+    match &valid.mllp_allow {
+        Some(Some(allow)) => detail.push_str(&format!("; MLLP senders {allow}")),
+        Some(None) => detail.push_str("; MLLP senders loopback only"),
         None => {}
     }
     for k in &keys_added {

@@ -23,6 +23,7 @@ pub mod find_terms;
 mod links;
 #[cfg(test)]
 mod migration_tests;
+mod mllp;
 mod ops;
 mod persons;
 mod read;
@@ -44,6 +45,7 @@ pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
+pub use mllp::MllpSource;
 pub use ops::{check_database, readable, OpsFigures, SourceFigures};
 pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
@@ -78,6 +80,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_alert_category.sql"),
     include_str!("migrations/0012_audit_file.sql"),
     include_str!("migrations/0013_person_search_fts.sql"),
+    include_str!("migrations/0014_source_mllp.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).

@@ -28,6 +28,7 @@ mod fhir_api;
 mod fhir_uk_core;
 mod location;
 mod merges;
+mod mllp;
 mod nhs;
 mod no_access_page;
 mod operations;

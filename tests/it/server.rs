@@ -15,6 +15,8 @@ pub struct Server {
     pub sftp_port: u16,
     /// The port `/metrics` answers on, when `[metrics] listen` turned it on.
     pub metrics_port: Option<u16>,
+    /// What the server printed before it listened (`mllp listening on …` lines among them).
+    pub banner: Vec<String>,
     child: Child,
 }
 
@@ -84,6 +86,7 @@ impl Server {
         let mut reader = BufReader::new(stdout);
         let mut sftp_port = 0;
         let mut metrics_port = None;
+        let mut banner = Vec::new();
         while !line.contains("sharedcare listening on") {
             line.clear();
             assert!(
@@ -97,6 +100,7 @@ impl Server {
                 let addr = url.trim_end_matches("/metrics");
                 metrics_port = Some(addr.rsplit(':').next().unwrap().parse().unwrap());
             }
+            banner.push(line.trim().to_owned());
         }
         let base = line.trim().rsplit(' ').next().unwrap().to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
@@ -106,6 +110,7 @@ impl Server {
             base,
             sftp_port,
             metrics_port,
+            banner,
             child,
         }
     }

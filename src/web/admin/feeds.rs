@@ -41,6 +41,9 @@ pub struct HealthRow {
     pub quarantined: i64,
     pub waiting: usize,
     pub lag: String,
+    /// The source's own MLLP port, or empty.
+    pub mllp: String,
+    pub per_minute: i64,
 }
 
 impl HealthRow {
@@ -72,6 +75,8 @@ impl HealthRow {
                 .import_lag_seconds
                 .map(|s| format!("{s} s"))
                 .unwrap_or_else(|| "none".into()),
+            mllp: h.mllp.clone().unwrap_or_default(),
+            per_minute: h.messages_per_minute,
         }
     }
 }

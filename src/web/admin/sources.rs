@@ -151,6 +151,9 @@ fn save_source(
         keys: text(&form.keys)
             .map(|k| vec![("the public keys".to_owned(), k)])
             .unwrap_or_default(),
+        // MLLP ports and senders are set from the command line (`source edit --mllp`).
+        mllp: None,
+        mllp_allow: None,
     };
     let mut session = admin.0;
     let now = web.clock.now_text();

@@ -1,0 +1,58 @@
+//! The `[mllp]` section of `config.toml`.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MllpConfig {
+    /// `ADDR:PORT` of one port shared by every HL7 v2 source, each message routed to its source
+    /// by MSH-3 (the source's code) or else MSH-4 (its organisation's ODS code); blank (the
+    /// default) disables it. A source may also have a port of its own (`sharedcare source add
+    /// CODE --mllp ADDR:PORT`). Who may send for a source is that source's `--mllp-allow`
+    /// (loopback only until set).
+    pub listen: String,
+    /// The largest message one frame may carry, in bytes; a bigger frame closes its
+    /// connection. Default 4 MiB.
+    pub max_message_bytes: usize,
+    /// A connection silent this many seconds (between messages or inside one) is closed.
+    /// Default 300.
+    pub idle_timeout_seconds: u64,
+    /// At most this many MLLP connections are open at once, over all ports. Default 64.
+    pub max_connections: usize,
+    /// At most this many of them from any one address. Default 16.
+    pub max_connections_per_address: usize,
+    /// At most this many waiting messages are committed together in one transaction (group
+    /// commit); each is acknowledged after that commit. Default 512.
+    pub max_group: usize,
+}
+
+impl Default for MllpConfig {
+    fn default() -> Self {
+        Self {
+            listen: String::new(),
+            max_message_bytes: 4 << 20,
+            idle_timeout_seconds: 300,
+            max_connections: 64,
+            max_connections_per_address: 16,
+            max_group: 512,
+        }
+    }
+}
+
+impl MllpConfig {
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.max_message_bytes == 0
+            || self.idle_timeout_seconds == 0
+            || self.max_connections == 0
+            || self.max_connections_per_address == 0
+            || self.max_group == 0
+        {
+            return Err(
+                "[mllp] max_message_bytes, idle_timeout_seconds, max_connections, \
+                 max_connections_per_address and max_group must each be at least 1"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
