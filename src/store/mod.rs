@@ -12,6 +12,7 @@ mod access;
 mod audit;
 pub mod backup;
 mod bare;
+mod bulk;
 mod decode;
 mod entries;
 mod feeds;
@@ -34,6 +35,7 @@ mod users;
 pub use access::{AlertRow, NewAlert, ObjectionRow};
 pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
 pub use bare::BareLoad;
+pub use bulk::BuildFigures;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
@@ -69,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_file_received.sql"),
     include_str!("migrations/0010_duties.sql"),
     include_str!("migrations/0011_alert_category.sql"),
+    include_str!("migrations/0012_deferred_builds.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -79,6 +82,9 @@ pub struct Store {
     /// The key and head that audit events are chained with; without it no audit event can be
     /// written (see [`Store::with_audit`]).
     audit: Option<Arc<Chain>>,
+    /// A bulk load's index builds are pending (see [`bulk`]): transactions leave the
+    /// full-text indexes alone, since they will be built whole at the end.
+    deferring: bool,
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
@@ -86,6 +92,9 @@ pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     pending: std::cell::RefCell<search_index::Pending>,
     audit: audit::TxAudit,
+    deferring: bool,
+    /// Whether this transaction changed what the deferred full-text indexes would hold.
+    deferred_changes: std::cell::Cell<bool>,
 }
 
 impl Store {
@@ -104,10 +113,12 @@ impl Store {
             false => open_err(e),
         })?;
         migrate(&mut conn, path)?;
+        let deferring = bulk::pending(&conn)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             audit: None,
+            deferring,
         })
     }
 
@@ -124,6 +135,7 @@ impl Store {
             conn,
             path,
             audit: None,
+            deferring: false,
         })
     }
 
@@ -142,6 +154,8 @@ impl Store {
             tx,
             pending: Default::default(),
             audit: audit::TxAudit::new(self.audit.clone()),
+            deferring: self.deferring,
+            deferred_changes: Default::default(),
         })
     }
 

@@ -11,6 +11,7 @@ mod audit;
 mod audited_changes;
 mod bad_input;
 mod browser;
+mod bulk;
 mod cli_output;
 mod corpus;
 mod crash;
