@@ -78,22 +78,31 @@ pub(super) fn with_bulk<T>(
     }
     ctx.store.begin_deferred_builds(&CLOCK.now_text())?;
     let loaded = load(ctx)?;
-    ctx.store.for_bulk_import(BULK_CACHE_MIB)?;
+    ctx.store.for_bulk_import(bulk_cache_mib())?;
     let figures = ctx
         .store
         .finish_deferred_builds(&ctx.config.matching.precedence)?;
     Ok((loaded, Some(figures)))
 }
 
-/// The page cache of a command-line import.
+/// The page cache of a command-line import, in MiB; `SHAREDCARE_IMPORT_CACHE_MIB` overrides it
+/// (for measuring: see docs/performance.md).
 const BULK_CACHE_MIB: i64 = 1024;
+
+fn bulk_cache_mib() -> i64 {
+    std::env::var("SHAREDCARE_IMPORT_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|mib| *mib > 0)
+        .unwrap_or(BULK_CACHE_MIB)
+}
 
 pub(super) fn import_files(
     ctx: &mut Ctx,
     source: &crate::store::SourceRow,
     files: &[PathBuf],
 ) -> Result<Summary> {
-    ctx.store.for_bulk_import(BULK_CACHE_MIB)?;
+    ctx.store.for_bulk_import(bulk_cache_mib())?;
     // The reader's own connection, to skip parsing files already imported (a load run again).
     let reader = Store::open(ctx.store.path()).ok();
     let bar = progress_bar();

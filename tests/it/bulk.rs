@@ -2,21 +2,45 @@
 //! when killed at any point, the deferred index builds included; the server refuses a
 //! database whose builds are pending.
 
-use super::support::{links, Env};
+use super::support::{bin, links, Env};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The binary under test; `SHAREDCARE_BULK_BIN` names another (a release build, for running
+/// the crash test by hand at a region's size: `SHAREDCARE_BULK_PEOPLE`).
+fn sharedcare(env: &Env, args: &[&str]) -> Command {
+    let program = std::env::var("SHAREDCARE_BULK_BIN").unwrap_or_else(|_| bin().to_owned());
+    let mut c = Command::new(program);
+    c.arg("--data-dir").arg(env.data_dir()).args(args);
+    c.env_remove("SHAREDCARE_DATA_DIR");
+    c
+}
+
+fn people(default: u32) -> u32 {
+    std::env::var("SHAREDCARE_BULK_PEOPLE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn generate(env: &Env, people: u32) -> std::path::PathBuf {
     let out = env.dir.path().join("region");
-    env.ok(&[
-        "demo",
-        "generate",
-        "--people",
-        &people.to_string(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let status = sharedcare(
+        env,
+        &[
+            "demo",
+            "generate",
+            "--people",
+            &people.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .status()
+    .unwrap();
+    assert!(status.success());
     out
 }
 
@@ -25,9 +49,13 @@ fn generate(env: &Env, people: u32) -> std::path::PathBuf {
 fn load(env: &Env, region: &Path, flags: &[&str]) -> serde_json::Value {
     let mut args = vec!["--json", "demo", "load", region.to_str().unwrap()];
     args.extend(flags);
-    let r = env.run(&args);
-    assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
-    r.json()
+    let out = sharedcare(env, &args).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stdout}{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}{stderr}"))
 }
 
 fn rows(env: &Env, sql: &str) -> Vec<String> {
@@ -163,7 +191,7 @@ fn assert_same(normal: &Env, bulk: &Env) {
 #[test]
 fn bulk_and_normal_loads_of_one_region_give_the_same_record_and_search_answers() {
     let normal = Env::new();
-    let region = generate(&normal, 2000);
+    let region = generate(&normal, people(2000));
     let n = load(&normal, &region, &["--no-bulk"]);
     assert!(n.get("deferred_builds").is_none(), "{n}");
     let bulk = Env::new();
@@ -224,8 +252,7 @@ fn in_builds(env: &Env) -> bool {
 /// Starts a bulk load and kills it (SIGKILL) at a random moment of `phase`, within `span`.
 /// Returns whether the kill landed before the load finished.
 fn load_and_kill(env: &Env, region: &Path, phase: Phase, span: Duration, rng: &mut Lcg) -> bool {
-    let mut child = env
-        .command(&["demo", "load", region.to_str().unwrap(), "--bulk"])
+    let mut child = sharedcare(env, &["demo", "load", region.to_str().unwrap(), "--bulk"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -268,18 +295,20 @@ fn load_and_kill(env: &Env, region: &Path, phase: Phase, span: Duration, rng: &m
 
 /// The server will not start on a database whose builds are pending, and says what to do.
 fn assert_serve_refuses(env: &Env) {
-    let mut child = env
-        .command(&[
+    let mut child = sharedcare(
+        env,
+        &[
             "serve",
             "--listen",
             "127.0.0.1:0",
             "--sftp-listen",
             "127.0.0.1:0",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(60) {
@@ -314,7 +343,7 @@ fn a_bulk_load_killed_at_random_points_resumes_to_the_database_a_normal_load_giv
         });
     let mut rng = Lcg(seed);
     let normal = Env::new();
-    let region = generate(&normal, 1000);
+    let region = generate(&normal, people(1000));
     let started = Instant::now();
     load(&normal, &region, &["--no-bulk"]);
     let whole = started.elapsed();
