@@ -389,3 +389,39 @@ fn a_bulk_load_killed_at_random_points_resumes_to_the_database_a_normal_load_giv
     load(&bulk, &region, &[]);
     assert_same(&normal, &bulk);
 }
+
+#[test]
+fn a_bulk_backfill_into_a_loaded_database_gives_what_the_normal_path_gives() {
+    let (normal, bulk) = (Env::new(), Env::new());
+    let region = generate(&normal, 300);
+    let status = sharedcare(
+        &normal,
+        &[
+            "demo",
+            "generate",
+            "--people",
+            "300",
+            "--day",
+            "1",
+            "--out",
+            region.to_str().unwrap(),
+        ],
+    )
+    .stdout(Stdio::null())
+    .status()
+    .unwrap();
+    assert!(status.success());
+    for env in [&normal, &bulk] {
+        load(env, &region, &["--no-bulk"]);
+    }
+    // The day's changes: new entries and new versions of entries already indexed.
+    let n = load(&normal, &region.join("day-1"), &[]);
+    assert!(n.get("deferred_builds").is_none(), "{n}");
+    let b = load(&bulk, &region.join("day-1"), &["--bulk"]);
+    assert_eq!(b["deferred_builds"]["indexes"], 3, "{b}");
+    assert!(
+        bulk.count("SELECT count(*) FROM entry_history") > 0,
+        "the delta changed no entry"
+    );
+    assert_same(&normal, &bulk);
+}
