@@ -348,8 +348,8 @@ fn a_bulk_load_killed_at_random_points_resumes_to_the_database_a_normal_load_giv
     load(&normal, &region, &["--no-bulk"]);
     let whole = started.elapsed();
 
-    let bulk = Env::new();
-    let (mut landed, mut in_build, mut refused) = (0, 0, false);
+    let mut bulk = Env::new();
+    let (mut landed, mut in_build, mut refused, mut rounds) = (0, 0, false, 1);
     let mut runs = 0;
     while landed < kills_wanted {
         runs += 1;
@@ -364,23 +364,31 @@ fn a_bulk_load_killed_at_random_points_resumes_to_the_database_a_normal_load_giv
             Phase::Import => whole,
             Phase::Builds => whole / 10,
         };
-        if load_and_kill(&bulk, &region, phase, span, &mut rng) {
-            landed += 1;
-            if matches!(phase, Phase::Builds) {
-                in_build += 1;
-            }
-            assert_eq!(
-                rows(&bulk, "PRAGMA integrity_check"),
-                vec!["ok".to_string()],
-                "seed {seed}"
-            );
-            if !refused && bulk.count("SELECT count(*) FROM deferred_build") > 0 {
-                assert_serve_refuses(&bulk);
-                refused = true;
-            }
+        if !load_and_kill(&bulk, &region, phase, span, &mut rng) {
+            // The load finished before the kill: it must be whole; start a new round.
+            assert_same(&normal, &bulk);
+            bulk = Env::new();
+            rounds += 1;
+            continue;
+        }
+        landed += 1;
+        if matches!(phase, Phase::Builds) {
+            in_build += 1;
+        }
+        eprintln!("seed {seed}: kill {landed} landed ({phase:?}), round {rounds}");
+        assert_eq!(
+            rows(&bulk, "PRAGMA integrity_check"),
+            vec!["ok".to_string()],
+            "seed {seed}"
+        );
+        if !refused && bulk.count("SELECT count(*) FROM deferred_build") > 0 {
+            assert_serve_refuses(&bulk);
+            refused = true;
         }
     }
-    eprintln!("seed {seed}: {landed} kills landed ({in_build} inside the builds) in {runs} runs");
+    eprintln!(
+        "seed {seed}: {landed} kills landed ({in_build} inside the builds) in {runs} runs, {rounds} rounds"
+    );
     assert!(
         in_build > 0,
         "no kill landed inside the builds (seed {seed})"
