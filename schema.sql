@@ -1,4 +1,4 @@
--- The sharedcare schema at version 14, as the embedded migrations build it.
+-- The sharedcare schema at version 15, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -47,6 +47,15 @@ CREATE TABLE audit_outbox (
     ip TEXT,
     reason TEXT,
     profile TEXT
+) STRICT;
+
+CREATE TABLE deferred_build (
+    name TEXT PRIMARY KEY,
+    -- A secondary index dropped for the load: the statement that builds it again.
+    sql TEXT,
+    -- A full-text index being rebuilt: rows with smaller ids are indexed (NULL: not started).
+    next_id INTEGER,
+    started_at TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE "entry" (

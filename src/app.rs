@@ -40,6 +40,14 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     // before any request arrives. Every pooled connection shares one chain, so they agree on
     // the head.
     let store = Store::open(&config.database_path())?;
+    if store.deferred_builds_pending()? {
+        return Err(Error::Invalid(format!(
+            "the database {} has index builds pending from a bulk load that did not finish, \
+             so search would be incomplete; run the same load again (`sharedcare import \
+             --bulk …` or `sharedcare demo load …`): it resumes and finishes them",
+            config.database_path().display()
+        )));
+    }
     let chain = crate::audit::Chain::open(&config.data_dir, store.audit_chained()?)?;
     let mut store = store.with_audit(Arc::clone(&chain))?;
     let gate = Arc::new(crate::access::Gate::new(&config.access)?);

@@ -1,7 +1,8 @@
 //! `sharedcare demo`: a data directory built from the synthetic sample feeds.
 
+use super::import::{import_files, with_bulk};
 use super::text::say;
-use super::{import::import_files, print_json, Ctx, CLOCK};
+use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::model::{Format, SourceKind};
@@ -58,7 +59,9 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
         return super::demo_serve::run(data_dir, json, args);
     }
     let mut ctx = Ctx::open(data_dir, json)?;
-    let all = load_sources(&mut ctx, &args.from, &mut |_, _| {})?;
+    let (all, _) = with_bulk(&mut ctx, super::import::ImportPath::Chosen, |ctx| {
+        load_sources(ctx, &args.from, &mut |_, _| {})
+    })?;
     if json {
         print_json(&serde_json::json!({
             "data_dir": data_dir,

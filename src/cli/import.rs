@@ -1,9 +1,10 @@
 //! `sharedcare import --source CODE FILE...`
 
 use super::{print_json, Ctx, CLOCK};
+use crate::clock::Clock;
 use crate::error::Result;
 use crate::import::{Importer, Prepared, Summary};
-use crate::store::Store;
+use crate::store::{BuildFigures, Store};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -17,11 +18,19 @@ pub struct ImportArgs {
     /// Files to import, in order.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Take the bulk path (a backfill): the full-text and some secondary indexes are built
+    /// once at the end. A first load into an empty database takes it anyway.
+    #[arg(long, conflicts_with = "no_bulk")]
+    pub bulk: bool,
+    /// Take the normal path even for a first load (for comparing the two).
+    #[arg(long)]
+    pub no_bulk: bool,
 }
 
 pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<u8> {
     let source = ctx.store.source_by_code(&args.source)?;
-    let summary = import_files(ctx, &source, &args.files)?;
+    let path = ImportPath::choose(args.bulk, args.no_bulk);
+    let (summary, _) = with_bulk(ctx, path, |ctx| import_files(ctx, &source, &args.files))?;
     if ctx.json {
         print_json(&summary);
     } else {
@@ -30,15 +39,70 @@ pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<u8> {
     Ok(u8::from(summary.had_problems()))
 }
 
-/// The page cache of a command-line import.
+/// Which import path a command-line load takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ImportPath {
+    /// The bulk path for a first load into an empty database, the normal path otherwise.
+    Chosen,
+    Bulk,
+    Normal,
+}
+
+impl ImportPath {
+    pub(super) fn choose(bulk: bool, no_bulk: bool) -> Self {
+        match (bulk, no_bulk) {
+            (true, _) => Self::Bulk,
+            (false, true) => Self::Normal,
+            (false, false) => Self::Chosen,
+        }
+    }
+}
+
+/// Runs `load` on the bulk path (see `store::bulk`) when asked, when the database holds no
+/// entries yet (a first load), or whenever an earlier bulk load left its index builds to do;
+/// then does those builds. A load that fails leaves them pending, and the next run finishes
+/// them.
+pub(super) fn with_bulk<T>(
+    ctx: &mut Ctx,
+    path: ImportPath,
+    load: impl FnOnce(&mut Ctx) -> Result<T>,
+) -> Result<(T, Option<BuildFigures>)> {
+    let bulk = ctx.store.deferred_builds_pending()?
+        || match path {
+            ImportPath::Bulk => true,
+            ImportPath::Normal => false,
+            ImportPath::Chosen => ctx.store.holds_no_entries()?,
+        };
+    if !bulk {
+        return Ok((load(ctx)?, None));
+    }
+    ctx.store.begin_deferred_builds(&CLOCK.now_text())?;
+    let loaded = load(ctx)?;
+    ctx.store.for_bulk_import(bulk_cache_mib())?;
+    let figures = ctx
+        .store
+        .finish_deferred_builds(&ctx.config.matching.precedence)?;
+    Ok((loaded, Some(figures)))
+}
+
+/// The page cache of a command-line import, in MiB; `SHAREDCARE_IMPORT_CACHE_MIB` overrides it
+/// (for measuring: see docs/performance.md).
 const BULK_CACHE_MIB: i64 = 1024;
+
+fn bulk_cache_mib() -> i64 {
+    std::env::var("SHAREDCARE_IMPORT_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|mib| *mib > 0)
+        .unwrap_or(BULK_CACHE_MIB)
+}
 
 pub(super) fn import_files(
     ctx: &mut Ctx,
     source: &crate::store::SourceRow,
     files: &[PathBuf],
 ) -> Result<Summary> {
-    ctx.store.for_bulk_import(BULK_CACHE_MIB)?;
+    ctx.store.for_bulk_import(bulk_cache_mib())?;
     // The reader's own connection, to skip parsing files already imported (a load run again).
     let reader = Store::open(ctx.store.path()).ok();
     let bar = progress_bar();

@@ -6,7 +6,7 @@
 //! generator's `truth.csv` and prints recall and precision over pairs of source records.
 
 use super::text::{say, tell};
-use super::{demo::load_sources, print_json, Ctx};
+use super::{demo::load_sources, import::with_bulk, print_json, Ctx};
 use crate::error::{Error, Result};
 use crate::store::Linkage;
 use clap::Subcommand;
@@ -39,9 +39,17 @@ pub enum RegionCommand {
         /// Then write the same entry rows with a bare rusqlite loader, for the ratio.
         #[arg(long)]
         compare_bare: bool,
+        /// Take the bulk path even into a database that holds entries (a backfill); a first
+        /// load into an empty database takes it anyway.
+        #[arg(long, conflicts_with = "no_bulk")]
+        bulk: bool,
+        /// Take the normal path even for a first load (for comparing the two).
+        #[arg(long)]
+        no_bulk: bool,
     },
     /// Write this data directory's entry rows with a bare rusqlite loader (one prepared
-    /// INSERT, no matching or full-text index) into a scratch database, and print its rate.
+    /// INSERT with the same unique key, one secondary index, a full-text index over the same
+    /// text built at the end; no matching) into a scratch database, and print its rate.
     Bare,
     /// Recall and precision of the links in the database against DIR/truth.csv.
     Check { dir: PathBuf },
@@ -55,7 +63,18 @@ pub fn run(data_dir: &Path, json: bool, cmd: &RegionCommand) -> Result<u8> {
             seed,
             day,
         } => generate(json, *people, out, *seed, *day),
-        RegionCommand::Load { dir, compare_bare } => load(data_dir, json, dir, *compare_bare),
+        RegionCommand::Load {
+            dir,
+            compare_bare,
+            bulk,
+            no_bulk,
+        } => load(
+            data_dir,
+            json,
+            dir,
+            *compare_bare,
+            super::import::ImportPath::choose(*bulk, *no_bulk),
+        ),
         RegionCommand::Bare => {
             let ctx = Ctx::open(data_dir, json)?;
             let b = bare(&ctx)?;
@@ -128,6 +147,9 @@ struct LoadFigures {
     entries: i64,
     review_queue: i64,
     seconds: f64,
+    /// The index builds a bulk load did at its end (their time is part of `seconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deferred_builds: Option<crate::store::BuildFigures>,
     messages_per_second: f64,
     entries_per_second: f64,
     peak_rss_kib: Option<u64>,
@@ -173,15 +195,23 @@ fn render_bare(b: &crate::store::BareLoad, import_rate: Option<f64>) -> String {
     out
 }
 
-fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u8> {
+fn load(
+    data_dir: &Path,
+    json: bool,
+    dir: &Path,
+    compare_bare: bool,
+    path: super::import::ImportPath,
+) -> Result<u8> {
     let mut ctx = Ctx::open(data_dir, json)?;
     let started = std::time::Instant::now();
     let before = ctx.store.stats()?;
     let quiet = json || !std::io::stderr().is_terminal();
-    let summary = load_sources(&mut ctx, dir, &mut |code, files| {
-        if !quiet {
-            tell!("{code}: {files} files");
-        }
+    let (summary, builds) = with_bulk(&mut ctx, path, |ctx| {
+        load_sources(ctx, dir, &mut |code, files| {
+            if !quiet {
+                tell!("{code}: {files} files");
+            }
+        })
     })?;
     let seconds = started.elapsed().as_secs_f64();
     let stats = ctx.store.stats()?;
@@ -225,6 +255,7 @@ fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u
         entries: stats.entries,
         review_queue: stats.review_queue,
         seconds,
+        deferred_builds: builds,
         messages_per_second: messages as f64 / seconds.max(1e-9),
         entries_per_second,
         peak_rss_kib: crate::demo::peak_rss_kib(),
@@ -258,6 +289,15 @@ fn load(data_dir: &Path, json: bool, dir: &Path, compare_bare: bool) -> Result<u
         say!("entries           {}", figures.entries);
         say!("review queue      {}", figures.review_queue);
         say!("wall time         {:.1} s", figures.seconds);
+        if let Some(b) = &figures.deferred_builds {
+            say!(
+                "  index builds    {:.1} s ({} indexes, {} entries, {} persons)",
+                b.seconds,
+                b.indexes,
+                b.entries_indexed,
+                b.persons_indexed
+            );
+        }
         say!("messages/s        {:.0}", figures.messages_per_second);
         say!("entries/s         {:.0}", figures.entries_per_second);
         if let Some(kib) = figures.peak_rss_kib {

@@ -53,8 +53,11 @@ impl Tx<'_> {
             })
             .doing("looking up an entry")?;
         let Some((entry_id, stored_hash, version, stored_as_of, stored_draft)) = current else {
+            // Serialised once: the hash is taken over the draft's JSON, and the stored body
+            // is cut from it.
             let json = serde_json::to_string(draft).unwrap_or_default();
-            self.insert_entry(draft, origin, &content_hash(&json, origin.source_person_id))?;
+            let hash = content_hash(&json, origin.source_person_id);
+            self.insert_entry(draft, origin, &hash, &stored_body(&json, draft.category))?;
             return Ok(EntryWrite::Inserted);
         };
         // A stored version that cannot be read stops the write: replaced unread, it could
@@ -109,7 +112,7 @@ impl Tx<'_> {
                     draft.end,
                     draft.recorded_at,
                     draft.sensitive,
-                    body_json(draft),
+                    stored_body(&json, draft.category),
                     hash,
                     version + 1,
                     origin.as_of,
@@ -154,6 +157,7 @@ impl Tx<'_> {
         draft: &EntryDraft,
         origin: &EntryOrigin<'_>,
         hash: &[u8],
+        body: &str,
     ) -> Result<()> {
         self.conn()
             .prepare_cached(
@@ -177,7 +181,7 @@ impl Tx<'_> {
                     draft.end,
                     draft.recorded_at,
                     draft.sensitive,
-                    body_json(draft),
+                    body,
                     hash,
                     origin.as_of,
                     origin.file_id,
@@ -225,6 +229,9 @@ impl Tx<'_> {
     }
 
     fn index_entry(&self, entry_id: i64, draft: &EntryDraft, replace: bool) -> Result<()> {
+        if self.deferring_search_index() {
+            return Ok(());
+        }
         self.index_entry_later(entry_id, &draft.title, searchable_text(draft), replace);
         Ok(())
     }
@@ -272,15 +279,30 @@ fn fill_object(target: &mut serde_json::Value, earlier: &serde_json::Value) {
 /// The body alone, as stored in `entry.body`: without its `type` tag, which always equals the
 /// row's category (a test holds that true), saving some 20 bytes an entry. Readers put it back
 /// ([`super::read`], and `DRAFT_JSON` here).
+#[cfg(test)]
 fn body_json(draft: &EntryDraft) -> String {
-    let json = serde_json::to_string(&draft.body).unwrap_or_default();
-    let tag = format!("{{\"type\":\"{}\"", draft.category.as_str());
+    stored_body(
+        &serde_json::to_string(draft).unwrap_or_default(),
+        draft.category,
+    )
+}
+
+/// The stored body, cut from the JSON of its whole draft: the body is the draft's last field,
+/// and the key `"body":` cannot occur earlier (the other keys are fixed, and a quote inside a
+/// string value is escaped).
+fn stored_body(draft_json: &str, category: crate::model::Category) -> String {
+    const KEY: &str = ",\"body\":";
+    let json = draft_json
+        .find(KEY)
+        .and_then(|at| draft_json.get(at + KEY.len()..draft_json.len().saturating_sub(1)))
+        .unwrap_or("{}");
+    let tag = format!("{{\"type\":\"{}\"", category.as_str());
     match json.strip_prefix(&tag) {
         Some(rest) => match rest.strip_prefix(',') {
             Some(fields) => format!("{{{fields}"),
             None => "{}".to_owned(),
         },
-        None => json,
+        None => json.to_owned(),
     }
 }
 
@@ -307,18 +329,25 @@ fn content_hash(json: &str, source_person_id: i64) -> Vec<u8> {
 
 /// Every text value in the body, for full-text search.
 fn searchable_text(draft: &EntryDraft) -> String {
+    let body = serde_json::to_value(&draft.body).unwrap_or_default();
+    text_of(&body, draft.code.as_deref())
+}
+
+/// An entry's full-text document detail: the body's text values, then its code. The deferred
+/// build ([`super::bulk`]) makes it from the stored body; the write path from the draft.
+pub(super) fn text_of(body: &serde_json::Value, code: Option<&str>) -> String {
     let mut out = String::new();
-    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&draft.body) {
+    if let serde_json::Value::Object(map) = body {
         for (key, value) in map {
             if let serde_json::Value::String(s) = value {
                 if key != "type" {
-                    out.push_str(&s);
+                    out.push_str(s);
                     out.push(' ');
                 }
             }
         }
     }
-    if let Some(code) = &draft.code {
+    if let Some(code) = code {
         out.push_str(code);
     }
     out
@@ -343,6 +372,26 @@ mod tests {
             recorded_at: None,
             sensitive: false,
             body,
+        }
+    }
+
+    #[test]
+    fn the_body_cut_from_the_draft_json_equals_the_body_serialised_alone() {
+        let mut tricky = draft(EntryBody::Allergy(Allergy {
+            substance: Some(r#"x","body":{"a":1}"#.into()),
+            ..Allergy::default()
+        }));
+        tricky.title = r#"t,"body":{"type":"allergy"}"#.into();
+        tricky.code = Some(",\"body\":".into());
+        for d in [tricky, draft(EntryBody::Allergy(Allergy::default()))] {
+            let alone = serde_json::to_string(&d.body).unwrap();
+            let cut = body_json(&d);
+            let tag = format!("{{\"type\":\"{}\"", d.category.as_str());
+            let expected = match alone.strip_prefix(&tag).unwrap().strip_prefix(',') {
+                Some(fields) => format!("{{{fields}"),
+                None => "{}".to_owned(),
+            };
+            assert_eq!(cut, expected);
         }
     }
 

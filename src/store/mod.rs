@@ -14,6 +14,7 @@ pub mod audit_file;
 mod audit_write;
 pub mod backup;
 mod bare;
+mod bulk;
 mod decode;
 mod entries;
 mod feeds;
@@ -41,6 +42,7 @@ pub use access::{AlertRow, NewAlert, ObjectionRow};
 pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
 pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
+pub use bulk::BuildFigures;
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
@@ -81,6 +83,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_audit_file.sql"),
     include_str!("migrations/0013_person_search_fts.sql"),
     include_str!("migrations/0014_source_mllp.sql"),
+    include_str!("migrations/0015_deferred_builds.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
@@ -94,6 +97,9 @@ pub struct Store {
     /// The key and head that audit events are chained with; without it no audit event can be
     /// written (see [`Store::with_audit`]).
     audit: Option<Arc<Chain>>,
+    /// A bulk load's index builds are pending (see [`bulk`]): transactions leave the
+    /// full-text indexes alone, since they will be built whole at the end.
+    deferring: bool,
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
@@ -101,6 +107,9 @@ pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     pending: std::cell::RefCell<search_index::Pending>,
     audit: audit::TxAudit,
+    deferring: bool,
+    /// Whether this transaction changed what the deferred full-text indexes would hold.
+    deferred_changes: std::cell::Cell<bool>,
 }
 
 impl Store {
@@ -126,10 +135,12 @@ impl Store {
         audit_file::detach(&conn)?;
         audit_file::attach(&conn, path, false)?;
         audit_file::align_outbox_ids(&conn)?;
+        let deferring = bulk::pending(&conn)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             audit: None,
+            deferring,
         })
     }
 
@@ -147,6 +158,7 @@ impl Store {
             conn,
             path,
             audit: None,
+            deferring: false,
         })
     }
 
@@ -165,6 +177,8 @@ impl Store {
             tx,
             pending: Default::default(),
             audit: audit::TxAudit::new(self.audit.clone()),
+            deferring: self.deferring,
+            deferred_changes: Default::default(),
         })
     }
 

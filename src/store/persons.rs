@@ -1,5 +1,6 @@
 //! Source persons (what each source says) and persons (the golden record they link to).
 
+use super::find_terms::FindDoc;
 use super::{decode, Tx};
 use crate::error::{DbContext, Result};
 use crate::model::golden::{self, Ranked};
@@ -265,39 +266,8 @@ impl Tx<'_> {
     /// Recomputes a person's golden demographics, blocking keys and search index from the
     /// source persons linked to it now.
     pub fn refresh_person(&self, person_id: i64, precedence: &[SourceKind]) -> Result<()> {
-        // Every source's demographics must read: the golden record derived without an
-        // unreadable one could lose its S-flag or its objection.
-        let parsed: Vec<(usize, Option<String>, Demographics)> = self
-            .conn()
-            .prepare_cached(
-                "SELECT s.kind, sp.as_of, sp.demographics, sp.id FROM source_person sp
-                 JOIN source s ON s.id = sp.source_id
-                 WHERE sp.person_id = ?1 AND sp.demographics IS NOT NULL",
-            )
-            .and_then(|mut s| {
-                s.query_map([person_id], |r| {
-                    let (kind, json, id): (String, String, i64) = (r.get(0)?, r.get(2)?, r.get(3)?);
-                    let kind = SourceKind::parse(&kind)
-                        .ok_or_else(|| decode::unknown("source kind", id, 0))?;
-                    let d: Demographics = decode::json("source person demographics", id, 2, &json)?;
-                    let rank = precedence
-                        .iter()
-                        .position(|p| *p == kind)
-                        .unwrap_or(precedence.len());
-                    Ok((rank, r.get(1)?, d))
-                })?
-                .collect()
-            })
-            .doing("reading a person's sources")?;
-        let mut views: Vec<Ranked<'_>> = parsed
-            .iter()
-            .map(|(rank, as_of, d)| Ranked {
-                rank: *rank,
-                as_of: as_of.as_deref(),
-                demographics: d,
-            })
-            .collect();
-        let g = golden::derive(&mut views);
+        let parsed = self.person_sources(person_id, precedence)?;
+        let g = golden_of(&parsed);
         let keys = crate::matching::blocking_keys(&g);
         let verified_nhs = g.nhs_number.as_ref().and_then(|n| n.trusted());
         self.conn()
@@ -328,11 +298,64 @@ impl Tx<'_> {
                 ])
             })
             .doing("saving the golden record")?;
-        let doc = (!parsed.is_empty())
-            .then(|| super::find_terms::doc(&g, parsed.iter().map(|(_, _, d)| d)));
-        self.index_person_later(person_id, doc);
+        if !self.deferring_search_index() {
+            self.index_person_later(person_id, person_doc(&parsed, &g));
+        }
         Ok(())
     }
+
+    /// What each source linked to a person says of them, with the source's precedence rank.
+    /// Every source's demographics must read: the golden record derived without an
+    /// unreadable one could lose its S-flag or its objection.
+    pub(super) fn person_sources(
+        &self,
+        person_id: i64,
+        precedence: &[SourceKind],
+    ) -> Result<Vec<SourceView>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT s.kind, sp.as_of, sp.demographics, sp.id FROM source_person sp
+                 JOIN source s ON s.id = sp.source_id
+                 WHERE sp.person_id = ?1 AND sp.demographics IS NOT NULL",
+            )
+            .and_then(|mut s| {
+                s.query_map([person_id], |r| {
+                    let (kind, json, id): (String, String, i64) = (r.get(0)?, r.get(2)?, r.get(3)?);
+                    let kind = SourceKind::parse(&kind)
+                        .ok_or_else(|| decode::unknown("source kind", id, 0))?;
+                    let d: Demographics = decode::json("source person demographics", id, 2, &json)?;
+                    let rank = precedence
+                        .iter()
+                        .position(|p| *p == kind)
+                        .unwrap_or(precedence.len());
+                    Ok((rank, r.get(1)?, d))
+                })?
+                .collect()
+            })
+            .doing("reading a person's sources")
+    }
+}
+
+/// A source's view of a person: its precedence rank, as-of time and demographics.
+pub(super) type SourceView = (usize, Option<String>, Demographics);
+
+/// The golden record derived from the sources' views.
+pub(super) fn golden_of(parsed: &[SourceView]) -> Demographics {
+    let mut views: Vec<Ranked<'_>> = parsed
+        .iter()
+        .map(|(rank, as_of, d)| Ranked {
+            rank: *rank,
+            as_of: as_of.as_deref(),
+            demographics: d,
+        })
+        .collect();
+    golden::derive(&mut views)
+}
+
+/// A person's search index row: the golden record's facts and every source's names; `None`
+/// (out of the index) when no source describes them.
+pub(super) fn person_doc(parsed: &[SourceView], g: &Demographics) -> Option<FindDoc> {
+    (!parsed.is_empty()).then(|| super::find_terms::doc(g, parsed.iter().map(|(_, _, d)| d)))
 }
 
 /// True when `incoming` is known to be older than `stored`. Unknown times never count as older:

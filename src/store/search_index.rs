@@ -44,7 +44,18 @@ impl Tx<'_> {
         self.pending.borrow_mut().persons.insert(id, doc);
     }
 
+    /// Whether the full-text indexes are left to a bulk load's build at its end.
+    pub(super) fn deferring_search_index(&self) -> bool {
+        if self.deferring {
+            self.deferred_changes.set(true);
+        }
+        self.deferring
+    }
+
     pub(super) fn flush_search_index(&self) -> Result<()> {
+        if self.deferred_changes.get() {
+            return self.restart_deferred_builds();
+        }
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
         let conn = self.conn();
         for (id, doc) in pending.entries {

@@ -12,6 +12,7 @@ mod audit_split;
 mod audited_changes;
 mod bad_input;
 mod browser;
+mod bulk;
 mod cli_output;
 mod corpus;
 mod crash;
