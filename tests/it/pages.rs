@@ -402,4 +402,53 @@ fn a_search_matching_25_people_audits_only_the_20_shown_then_the_5_on_the_next_p
     // A search that lists no one writes nothing.
     search(&c, &s, "zzyzx");
     assert_eq!(audit_actions(&s, "clin").len(), 26);
+
+    // The FHIR API pages the same way, and never claims a total it has not counted
+    // (regression: a Bundle of the first 20 said "total": 20 of 25).
+    let token = s
+        .env
+        .ok(&["token", "create", "--user", "clin"])
+        .stdout
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let fhir = |url: &str| -> serde_json::Value {
+        c.get(url)
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let bundle = fhir(&s.url("/fhir/Patient?family=QUENBY"));
+    assert_eq!(
+        bundle["entry"].as_array().map(Vec::len),
+        Some(20),
+        "{bundle}"
+    );
+    assert!(bundle.get("total").is_none(), "{bundle}");
+    let next = bundle["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .and_then(|l| l["url"].as_str())
+        .unwrap_or_else(|| panic!("no next link: {bundle}"))
+        .to_owned();
+    assert!(
+        next.contains("_page=2") && next.contains("family=QUENBY"),
+        "{next}"
+    );
+    let rest = fhir(&next);
+    assert_eq!(rest["entry"].as_array().map(Vec::len), Some(5), "{rest}");
+    assert!(rest["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["relation"] != "next"));
+    // One page only: the total is the count.
+    let one = fhir(&s.url("/fhir/Patient?family=QUENBY&given=Agnes"));
+    assert_eq!(one["total"], 1, "{one}");
 }

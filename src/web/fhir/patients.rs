@@ -42,8 +42,11 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
         "name",
         "birthdate",
         "_count",
+        "_page",
     ])?)?;
-    let found = search::run(fhir.store(), &query(&c), 0)?.found;
+    let page = page_asked(&fhir.base.params)?;
+    let outcome = search::run(fhir.store(), &query(&c), page - 1)?;
+    let (found, more) = (outcome.found, outcome.more);
     let by_name_search = c.identifier.is_none();
     let mut people = Vec::new();
     let now = web.clock.now();
@@ -74,7 +77,52 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
     let ids: Vec<i64> = people.iter().map(|r| r.person_id).collect();
     fhir.audit(web, Action::SearchHit, &ids, "FHIR Patient search")?;
     let patients: Vec<Value> = people.iter().map(fhir_export::patient_resource).collect();
-    Ok(FhirJson::ok(searchset(&fhir.base, patients)))
+    let mut bundle = searchset(&fhir.base, patients);
+    paged(&mut bundle, &fhir.base, page, more);
+    Ok(FhirJson::ok(bundle))
+}
+
+/// The page `_page` asks for, from 1.
+fn page_asked(params: &[(String, String)]) -> Result<usize, FhirError> {
+    match params.iter().find(|(k, _)| k == "_page") {
+        None => Ok(1),
+        Some((_, v)) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=search::MAX_PAGE + 1).contains(n))
+            .ok_or_else(|| {
+                FhirError::invalid(format!(
+                    "_page must be a page number from 1 to {}.",
+                    search::MAX_PAGE + 1
+                ))
+            }),
+    }
+}
+
+/// Matches come twenty to a page, best first. While more follow, the Bundle says so with a
+/// `next` link and claims no `total` (it would count this page only); a later page claims
+/// none either.
+fn paged(bundle: &mut Value, base: &super::request::Base, page: usize, more: bool) {
+    let Some(b) = bundle.as_object_mut() else {
+        return;
+    };
+    if page > 1 || more {
+        b.remove("total");
+    }
+    if more {
+        let mut query: Vec<String> = base
+            .params
+            .iter()
+            .filter(|(k, _)| k != "_page")
+            .map(|(k, v)| format!("{}={}", crate::web::urlencode(k), crate::web::urlencode(v)))
+            .collect();
+        query.push(format!("_page={}", page + 1));
+        let next = format!("{}/Patient?{}", base.url, query.join("&"));
+        if let Some(Value::Array(links)) = b.get_mut("link") {
+            links.push(serde_json::json!({"relation": "next", "url": next}));
+        }
+    }
 }
 
 /// The search box's query for these parameters.
