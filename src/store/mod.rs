@@ -36,6 +36,7 @@ mod search_index;
 mod sftp;
 mod sources;
 mod stats;
+mod upgrade;
 mod users;
 
 pub use access::{AlertRow, NewAlert, ObjectionRow};
@@ -391,6 +392,38 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             supported: SCHEMA_VERSION,
         });
     }
+    // An existing database (not a new one) is copied, verified, before it changes.
+    let on_disk = conn.path().is_some_and(|p| !p.is_empty());
+    let copy = match (found > 0 && found < SCHEMA_VERSION, on_disk) {
+        (true, true) => {
+            let copy = upgrade::backup_before(conn, path, found, SCHEMA_VERSION)?;
+            log::warn!(
+                "upgrading the database from schema {found} to {SCHEMA_VERSION}; a verified \
+                 copy of it as it was is {}",
+                copy.display()
+            );
+            Some(copy)
+        }
+        _ => None,
+    };
+    let migrated = apply_migrations(conn, found);
+    if let (Err(e), Some(copy)) = (&migrated, &copy) {
+        upgrade::put_back(conn, copy).map_err(|put| {
+            Error::Invalid(format!(
+                "the upgrade failed ({e}) and the copy {} could not be put back ({put}): \
+                 restore it by hand",
+                copy.display()
+            ))
+        })?;
+        log::error!(
+            "the upgrade failed; the database is back at schema {found}, as it was ({})",
+            copy.display()
+        );
+    }
+    migrated
+}
+
+fn apply_migrations(conn: &mut Connection, found: i64) -> Result<()> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
         if version == AUDIT_SPLIT_VERSION {

@@ -82,6 +82,36 @@ fn a_data_directory_from_before_the_audit_file_is_migrated_with_every_event() {
     data_dir_at_schema_11(&env.data_dir(), 250);
     let r = env.ok(&["audit", "verify"]);
     assert_eq!(r.stdout.trim(), "audit chain ok: 250 events, last seq 250");
+    // Before it changed, a verified copy of the database as it was was taken, and named.
+    let copies: Vec<std::path::PathBuf> = std::fs::read_dir(env.data_dir().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("before-schema-")
+        })
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert!(
+        r.stderr.contains(&copies[0].display().to_string()),
+        "{}",
+        r.stderr
+    );
+    let copy = rusqlite::Connection::open(&copies[0]).unwrap();
+    let (version, events): (i64, i64) = copy
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version), count(*) FROM audit_event",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (version, events),
+        (11, 250),
+        "the copy is the database as it was"
+    );
     let conn = env.sql();
     assert!(!table_exists(&conn, "main", "audit_event"));
     assert!(table_exists(&conn, "main", "audit_outbox"));
@@ -120,6 +150,36 @@ fn a_data_directory_from_before_the_audit_file_is_migrated_with_every_event() {
         "{}",
         r.stdout
     );
+}
+
+#[test]
+fn an_upgrade_that_fails_part_way_leaves_the_database_as_the_older_version_wrote_it() {
+    let env = Env::new();
+    data_dir_at_schema_11(&env.data_dir(), 40);
+    // A column a later migration (MLLP settings) adds is there already: that migration fails
+    // after the audit file's and the search index's have been applied.
+    rusqlite::Connection::open(env.db())
+        .unwrap()
+        .execute_batch("ALTER TABLE source ADD COLUMN mllp_listen TEXT;")
+        .unwrap();
+    let r = env.run(&["audit", "verify"]);
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 11, "the database is back at the older schema");
+    let events: i64 = conn
+        .query_row("SELECT count(*) FROM audit_event", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        events, 40,
+        "its own audit events are back where the older version reads them"
+    );
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
 }
 
 #[test]
