@@ -306,46 +306,7 @@ impl Store {
                 e.operator_summary()
             );
         }
-        self.keep_outbox_ids_past_the_moved()?;
         Ok(self)
-    }
-
-    /// A restored pair of files (a backup, a replica) can hold an audit file that has moved
-    /// outbox ids this database never issued, when the audit file was copied later than the
-    /// database. An id issued twice would be taken as moved already and its change left
-    /// without an event in the chain; so the next id is always past the moved mark.
-    fn keep_outbox_ids_past_the_moved(&self) -> Result<()> {
-        let conn = self.conn();
-        let moved: i64 = conn
-            .query_row("SELECT last_id FROM audit.outbox_moved", [], |r| r.get(0))
-            .doing("reading the audit outbox mark")?;
-        let issued: Option<i64> = conn
-            .query_row(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'audit_outbox'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .doing("reading the audit outbox's last id")?;
-        match issued {
-            Some(issued) if issued >= moved => {}
-            Some(_) => {
-                conn.execute(
-                    "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'audit_outbox'",
-                    [moved],
-                )
-                .doing("moving the audit outbox's ids past the moved mark")?;
-            }
-            None if moved > 0 => {
-                conn.execute(
-                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_outbox', ?1)",
-                    [moved],
-                )
-                .doing("moving the audit outbox's ids past the moved mark")?;
-            }
-            None => {}
-        }
-        Ok(())
     }
 
     /// Whether any event carries a hash: the chain has been started, so its key must exist.

@@ -136,25 +136,7 @@ async fn journey(c: &Client, s: &Server) {
         .unwrap();
     wait_for(c, "img.trend").await;
     assert!(path(c).await.ends_with("/results"));
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let width = c
-            .execute(
-                "const i = document.querySelector('img.trend'); \
-                 return i.complete ? i.naturalWidth : 0;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if width.as_f64().unwrap_or(0.0) > 0.0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the trend chart img.trend did not load (naturalWidth {width})"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_chart(c).await;
     axe::assert_accessible(c, "results").await;
 
     // Sign out from the header; the session is dead afterwards.
@@ -203,6 +185,47 @@ fn add_follow_up_crp(s: &Server) {
 }
 
 /// The element, once the current page has it.
+/// Signs in through the login form as `user` (the test users' password) and lands on `/`.
+async fn sign_in_as(c: &Client, s: &Server, user: &str) {
+    c.goto(&s.url("/login")).await.unwrap();
+    find(c, "#username").await.send_keys(user).await.unwrap();
+    find(c, "#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    find(c, "main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "header .who").await;
+    assert_eq!(path(c).await, "/", "signing in as {user} did not land on /");
+}
+
+/// Waits until the page's first trend chart (`img.trend`) has loaded its picture.
+async fn wait_for_chart(c: &Client) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let width = c
+            .execute(
+                "const i = document.querySelector('img.trend'); \
+                 return i.complete ? i.naturalWidth : 0;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if width.as_f64().unwrap_or(0.0) > 0.0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the trend chart img.trend did not load (naturalWidth {width})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_for(c: &Client, css: &str) -> Element {
     match c.wait().at_most(WAIT).for_element(Locator::Css(css)).await {
         Ok(e) => e,

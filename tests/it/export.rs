@@ -1,33 +1,6 @@
 //! The FHIR export, checked by a third-party R4 validator (fhir.resources, pydantic models).
 
 use super::support::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn validate(bundle: &str) -> (bool, String) {
-    let mut child = Command::new("python3")
-        .arg(repo().join("tests/fhir_validate.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 is needed for the FHIR validator test (scripts/test installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(bundle.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 #[test]
 fn every_sample_persons_export_passes_a_third_party_fhir_validator() {
@@ -51,7 +24,7 @@ fn every_sample_persons_export_passes_a_third_party_fhir_validator() {
         for e in bundle["entry"].as_array().unwrap() {
             resource_types.insert(e["resource"]["resourceType"].as_str().unwrap().to_owned());
         }
-        let (ok, report) = validate(&out.stdout);
+        let (ok, report) = fhir_validate_bundle(&out.stdout);
         assert!(
             ok,
             "person {id}: the export is not valid FHIR R4:\n{report}"
@@ -104,6 +77,6 @@ fn export_by_nhs_number_has_the_nhs_number_identifier() {
                 && i["value"] == nhs.as_str()),
         "{patient}"
     );
-    let (ok, report) = validate(&bundle.to_string());
+    let (ok, report) = fhir_validate_bundle(&bundle.to_string());
     assert!(ok, "{report}");
 }

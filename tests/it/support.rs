@@ -280,3 +280,44 @@ pub fn adt(event: &str, facility: &str, control: &str, time: &str, segments: &[S
         segments.concat()
     )
 }
+
+/// Runs the third-party FHIR R4 validator (`tests/fhir_validate.py`, fhir.resources) over a
+/// Bundle: whether it is valid, and what the validator said.
+pub fn fhir_validate_bundle(bundle: &str) -> (bool, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("python3")
+        .arg(repo().join("tests/fhir_validate.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for the FHIR validator (scripts/test installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bundle.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Asserts that `v` is valid FHIR R4. The validator reads Bundles, so a single resource
+/// travels in a collection.
+pub fn assert_valid_fhir(v: &serde_json::Value) {
+    let bundle = if v["resourceType"] == "Bundle" {
+        v.clone()
+    } else {
+        serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": v}]})
+    };
+    let (ok, report) = fhir_validate_bundle(&bundle.to_string());
+    assert!(ok, "not valid FHIR R4:\n{report}\n{v:#}");
+}

@@ -4,7 +4,7 @@
 //! and the passwords printed the first time no longer work.
 
 use super::super::support::{bin, repo};
-use super::{driver, find, path, text, wait_for, Driver};
+use super::{driver, find, path, text, wait_for, wait_for_chart, Driver};
 use fantoccini::{Client, Locator};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -210,20 +210,5 @@ async fn open_margaret_with_allergy_and_chart(c: &Client, url: &str) {
         .await
         .unwrap();
     wait_for(c, "img.trend").await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let width = c
-            .execute(
-                "const i = document.querySelector('img.trend'); \
-                 return i.complete ? i.naturalWidth : 0;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        if width.as_f64().unwrap_or(0.0) > 0.0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the trend chart did not load");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_chart(c).await;
 }

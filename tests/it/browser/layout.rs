@@ -7,8 +7,8 @@
 //! then reported together with the widths of every page. Set `SHAREDCARE_LAYOUT_SCREENSHOTS` to
 //! a folder to keep a screenshot of each page at each size.
 
-use super::super::server::{self, Server, PASSWORD};
-use super::{axe, driver, find, wait_for, Driver};
+use super::super::server::{self, Server};
+use super::{axe, driver, sign_in_as, wait_for, Driver};
 use fantoccini::Client;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -85,7 +85,7 @@ fn every_page_fits_a_phone_and_200_percent_zoom_with_no_serious_accessibility_vi
         let mut findings = Findings::default();
         for (user, visits) in &rounds {
             if let Some(user) = user {
-                sign_in(&c, &s, user).await;
+                sign_in_as(&c, &s, user).await;
             }
             for v in visits {
                 check(&c, &s, user.unwrap_or("signed out"), v, &mut findings).await;
@@ -607,20 +607,4 @@ async fn form_faults(c: &Client) -> Vec<String> {
             .collect(),
         other => vec![format!("the form check failed: {other}")],
     }
-}
-
-async fn sign_in(c: &Client, s: &Server, user: &str) {
-    c.goto(&s.url("/login")).await.unwrap();
-    find(c, "#username").await.send_keys(user).await.unwrap();
-    find(c, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    find(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(c, "header .who").await;
 }

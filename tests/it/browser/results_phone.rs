@@ -2,8 +2,8 @@
 //! fits the screen with labels still 12 px or more as shown; at 1366 px it picks the wide one.
 //! axe-core checks the page at both sizes.
 
-use super::super::server::{Server, PASSWORD};
-use super::{axe, driver, find, path, wait_for, Driver, WAIT};
+use super::super::server::Server;
+use super::{axe, driver, sign_in_as, wait_for, Driver, WAIT};
 use fantoccini::Client;
 use std::time::Instant;
 
@@ -32,7 +32,7 @@ fn trend_charts_are_legible_on_a_390_px_phone_and_wide_on_a_desktop() {
         .unwrap();
     rt.block_on(async {
         let c = driver.session().await;
-        sign_in(&c, &s).await;
+        sign_in_as(&c, &s, "clin").await;
         for (width, height) in [(390, 844), (1366, 900)] {
             c.set_window_size(width, height).await.unwrap();
             c.goto(&s.url(&format!("/person/{margaret}/results")))
@@ -87,21 +87,4 @@ async fn loaded_chart(c: &Client) -> (f64, f64, String, f64) {
         assert!(Instant::now() < deadline, "the trend chart did not load");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-async fn sign_in(c: &Client, s: &Server) {
-    c.goto(&s.url("/login")).await.unwrap();
-    find(c, "#username").await.send_keys("clin").await.unwrap();
-    find(c, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    find(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(c, "header .who").await;
-    assert_eq!(path(c).await, "/");
 }

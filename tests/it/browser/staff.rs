@@ -2,9 +2,8 @@
 //! users and one user; the start page with its links and the header's profile switch; the alert
 //! queue, a "who looked" report, the reports page and a record viewed as another role.
 
-use super::super::server::{self, Server, PASSWORD};
-use super::{axe, driver, find, path, wait_for, Driver};
-use fantoccini::Client;
+use super::super::server::{self, Server};
+use super::{axe, driver, find, sign_in_as, wait_for, Driver};
 
 #[test]
 fn staff_pages_in_chromium_with_no_serious_accessibility_violations() {
@@ -41,7 +40,7 @@ fn staff_pages_in_chromium_with_no_serious_accessibility_violations() {
         .unwrap();
     rt.block_on(async {
         let c = driver.session().await;
-        sign_in(&c, &s, "it").await;
+        sign_in_as(&c, &s, "it").await;
         c.goto(&s.url("/admin/users")).await.unwrap();
         wait_for(&c, "table#users").await;
         axe::assert_accessible(&c, "users").await;
@@ -54,7 +53,7 @@ fn staff_pages_in_chromium_with_no_serious_accessibility_violations() {
         axe::assert_accessible(&c, "user").await;
         c.delete_all_cookies().await.unwrap();
 
-        sign_in(&c, &s, "po").await;
+        sign_in_as(&c, &s, "po").await;
         wait_for(&c, "header form.switch select").await;
         axe::assert_accessible(&c, "privacy officer's start").await;
         for (page, url, ready) in [
@@ -77,21 +76,4 @@ fn staff_pages_in_chromium_with_no_serious_accessibility_violations() {
         }
         c.close().await.unwrap();
     });
-}
-
-async fn sign_in(c: &Client, s: &Server, user: &str) {
-    c.goto(&s.url("/login")).await.unwrap();
-    find(c, "#username").await.send_keys(user).await.unwrap();
-    find(c, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    find(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(c, "header .who").await;
-    assert_eq!(path(c).await, "/", "signing in as {user} did not land on /");
 }

@@ -4,8 +4,8 @@
 //! hidden-field test: no page in the set shows one of the record's internal keys where a label
 //! exists.
 
-use super::super::server::{Server, PASSWORD};
-use super::{driver, find, wait_for, Driver};
+use super::super::server::Server;
+use super::{driver, find, sign_in_as, wait_for, Driver};
 use fantoccini::Client;
 use serde_json::{json, Value};
 
@@ -88,7 +88,7 @@ fn first_screen_holds_flags_directives_allergies_and_medications_at_phone_and_de
         .unwrap();
     rt.block_on(async {
         let c = driver.session().await;
-        sign_in(&c, &s).await;
+        sign_in_as(&c, &s, "clin").await;
         for (w, h) in SIZES {
             resize(&c, w, h).await;
             c.goto(&s.url(&format!("/person/{margaret}")))
@@ -241,26 +241,6 @@ fn the_hidden_field_check_finds_keys_as_words_only() {
     assert_eq!(keys_in("status entered-in-error"), ["entered-in-error"]);
     assert!(keys_in("Ward 5, bed_4").is_empty());
     assert_eq!(keys_in("care_coordinator: Sam"), ["care_coordinator"]);
-}
-
-async fn sign_in(c: &Client, s: &Server) {
-    sign_in_as(c, s, "clin").await;
-}
-
-async fn sign_in_as(c: &Client, s: &Server, user: &str) {
-    c.goto(&s.url("/login")).await.unwrap();
-    find(c, "#username").await.send_keys(user).await.unwrap();
-    find(c, "#password")
-        .await
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    find(c, "main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    wait_for(c, "header .who").await;
 }
 
 /// Makes the page's viewport (not the window) `w`×`h`. The window's frame is measured and
