@@ -216,7 +216,7 @@ CREATE TABLE person (
 CREATE VIRTUAL TABLE person_search_fts USING fts5(
     names, sounds, facts,
     content = '', contentless_delete = 1, detail = 'column', prefix = '1 2 3',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'ascii'
 );
 
 CREATE TABLE "privacy_alert" (
