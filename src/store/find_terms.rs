@@ -129,15 +129,15 @@ pub fn sound_token(word: &str) -> Option<String> {
 }
 
 pub fn year_token(year: i32) -> String {
-    format!("y{year:04}")
+    index_word(&format!("y{year:04}"))
 }
 
 pub fn date_token(d: NaiveDate) -> String {
-    format!("d{}", d.format("%Y%m%d"))
+    index_word(&format!("d{}", d.format("%Y%m%d")))
 }
 
 pub fn sex_token(s: Sex) -> String {
-    format!("sex{}", s.as_str())
+    index_word(&format!("sex{}", s.as_str()))
 }
 
 /// `key` is upper case without spaces; `district` keeps only its outward code.
@@ -145,10 +145,24 @@ pub fn postcode_token(key: &str, district: bool) -> String {
     let key = key.to_lowercase();
     if district {
         let split = key.len().saturating_sub(3);
-        format!("pc{}", key.get(..split).unwrap_or(""))
+        index_word(&format!("pc{}", key.get(..split).unwrap_or("")))
     } else {
-        format!("pk{key}")
+        index_word(&format!("pk{key}"))
     }
+}
+
+/// One index word as the index's tokenizer keeps it whole: it splits at any ASCII character
+/// that is not a letter or digit, so a word holding one (the minus of a year before 1 AD typed
+/// into the search box) would become a phrase, which this index cannot answer. A minus is
+/// spelt `n`; anything else of the kind is dropped, on both the index and the query side.
+pub fn index_word(word: &str) -> String {
+    word.chars()
+        .filter_map(|c| match c {
+            '-' => Some('n'),
+            c if c.is_ascii_alphanumeric() || !c.is_ascii() => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -205,6 +219,14 @@ mod tests {
             typed("ben smith"),
             [vec![vec!["ben", "smith"], vec!["bensmith"]]]
         );
+    }
+
+    #[test]
+    fn regression_a_year_before_1_ad_is_one_index_word_not_a_phrase() {
+        assert_eq!(year_token(-900), "yn900");
+        let d = NaiveDate::from_ymd_opt(-900, 2, 19).unwrap();
+        assert_eq!(date_token(d), "dn09000219");
+        assert_eq!(index_word("pc\"w;x3"), "pcwx3");
     }
 
     #[test]

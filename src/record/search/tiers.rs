@@ -7,7 +7,7 @@
 use super::{similar, Query, PAGE};
 use crate::error::Result;
 use crate::store::find_terms::{
-    date_token, postcode_token, sex_token, sound_token, typed_terms, year_token,
+    date_token, index_word, postcode_token, sex_token, sound_token, typed_terms, year_token,
 };
 use crate::store::Store;
 
@@ -111,8 +111,9 @@ fn add(out: &mut Vec<(i64, Tier)>, ids: Vec<i64>, tier: Tier, want: usize) {
     }
 }
 
+/// A token as an FTS5 string, kept to what the index holds as one word (see [`index_word`]).
 fn quoted(token: &str) -> String {
-    format!("\"{}\"", token.replace('"', "\"\""))
+    format!("\"{}\"", index_word(token))
 }
 
 /// A typed name term found by the names column: any of its ways, each way's words whole or
