@@ -1,6 +1,10 @@
 //! The systemd unit in `packaging/`: installed with the binary into a scratch root, it passes
 //! `systemd-analyze verify`, and `systemd-analyze security` rates its exposure "OK" (2.0 or
-//! less on its 0–10 scale), with the hardening the package promises written in it.
+//! less on its 0–10 scale), with the hardening the package promises written in it. The .deb
+//! (`cargo deb`, packaging the debug binary the tests built, so no release build is in the
+//! test path) has no lintian error, unpacks (`dpkg-deb -x`) into a scratch root where the unit
+//! verifies, and the packaged binary serves HTTPS. Whether the container file builds is not
+//! tested here (no container engine runs on the test machines): hadolint lints it.
 
 use super::support::{bin, repo};
 use std::path::Path;
@@ -137,6 +141,18 @@ fn the_deb_unpacks_into_a_scratch_root_where_the_unit_verifies_and_the_binary_se
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "deb"))
         .expect("no .deb written");
+    // lintian, Debian's package checker, finds no error in it.
+    let lint = Command::new("lintian")
+        .args(["--fail-on", "error", "--tag-display-limit", "0"])
+        .arg(&deb)
+        .output()
+        .expect("lintian is needed for the package test (scripts/test installs it)");
+    let said = String::from_utf8_lossy(&lint.stdout);
+    assert!(
+        lint.status.success() && !said.lines().any(|l| l.starts_with("E:")),
+        "lintian: {said}{}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
     let control = Command::new("dpkg-deb")
         .arg("-e")
         .arg(&deb)
@@ -165,6 +181,8 @@ fn the_deb_unpacks_into_a_scratch_root_where_the_unit_verifies_and_the_binary_se
         "usr/bin/sharedcare",
         "lib/systemd/system/sharedcare.service",
         "etc/sharedcare/config.toml",
+        "usr/share/doc/sharedcare/changelog.Debian.gz",
+        "usr/share/doc/sharedcare/copyright",
     ] {
         assert!(
             root.path().join(file).is_file(),
@@ -223,11 +241,16 @@ fn the_deb_unpacks_into_a_scratch_root_where_the_unit_verifies_and_the_binary_se
         .danger_accept_invalid_certs(true)
         .build()
         .unwrap();
-    let ready = client
-        .get(format!("{base}/readyz"))
-        .send()
-        .map(|r| r.status().as_u16());
+    let answer = |path: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .send()
+            .map(|r| r.status().as_u16())
+    };
+    let (health, ready) = (answer("/healthz"), answer("/readyz"));
     let _ = server.kill();
     let _ = server.wait();
+    assert!(base.starts_with("https://"), "{base}");
+    assert_eq!(health.unwrap(), 200);
     assert_eq!(ready.unwrap(), 200);
 }
