@@ -109,6 +109,10 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
     }
 }
 
+/// Jobs whose errors speak of files, keys and checks only, never of a record's contents: their
+/// run keeps the whole reason, which feed health shows (others keep the redacted summary).
+const SAYS_WHY: &[&str] = &["backup", "restore_drill"];
+
 /// Runs `work` as a recorded run of `job`: a `job_run` row before, its outcome after.
 pub fn run_recorded<T>(
     job: &str,
@@ -123,6 +127,7 @@ pub fn run_recorded<T>(
     let result = work();
     let (ok, message) = match &result {
         Ok((_, m)) => (true, m.clone()),
+        Err(e) if SAYS_WHY.contains(&job) => (false, e.to_string()),
         Err(e) => (false, e.operator_summary()),
     };
     let tx = store.begin()?;

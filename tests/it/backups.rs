@@ -108,6 +108,11 @@ fn an_encrypted_backup_is_copied_offsite_and_restores_only_with_its_identity() {
                 "{} is not an age file",
                 f.display()
             );
+            assert!(
+                !starts_with(f, SQLITE_MAGIC),
+                "{} is plain SQLite",
+                f.display()
+            );
             assert_eq!(
                 std::fs::metadata(f).unwrap().permissions().mode() & 0o077,
                 0,
