@@ -576,6 +576,18 @@ mod tests {
         assert_eq!(f.backups_keep, d.backups_keep);
         assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
         assert_eq!(file.results.lab_codes, defaults.results.lab_codes);
+        assert_eq!(
+            (
+                file.check.min_disk_free_percent,
+                file.check.max_replica_lag_seconds
+            ),
+            (
+                defaults.check.min_disk_free_percent,
+                defaults.check.max_replica_lag_seconds
+            )
+        );
+        let b = &file.backup;
+        assert!(b.recipient.is_none() && b.copy_to.is_none() && b.drill_identity.is_none());
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

@@ -254,3 +254,82 @@ fn the_deb_unpacks_into_a_scratch_root_where_the_unit_verifies_and_the_binary_se
     assert_eq!(health.unwrap(), 200);
     assert_eq!(ready.unwrap(), 200);
 }
+
+/// The package's postinst, run as `configure` with its paths moved under `root` and the
+/// account tools (`getent`, `adduser`, `install`, `chown`, `chmod`) replaced by stand-ins, so
+/// that its own logic runs without touching this machine's accounts.
+fn run_postinst(root: &Path) -> std::process::Output {
+    let script = std::fs::read_to_string(repo().join("packaging/debian/postinst")).unwrap();
+    let moved = script
+        .replace(
+            "/var/lib/sharedcare",
+            &format!("{}/var/lib/sharedcare", root.display()),
+        )
+        .replace(
+            "/etc/sharedcare",
+            &format!("{}/etc/sharedcare", root.display()),
+        );
+    let bin = root.join("stand-ins");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (tool, body) in [
+        ("getent", "exit 0"),
+        ("adduser", "exit 0"),
+        // As the real ones, they fail on a file that is not there.
+        ("chown", "for last; do :; done; [ -e \"$last\" ]"),
+        ("chmod", "for last; do :; done; [ -e \"$last\" ]"),
+        // `install -d -o U -g G -m M DIR`: the folder is the last argument.
+        ("install", "for last; do :; done; mkdir -p \"$last\""),
+    ] {
+        let path = bin.join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(&moved)
+        .arg("postinst")
+        .arg("configure")
+        .env("PATH", path)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn regression_an_upgrade_after_the_conffile_was_deleted_does_not_fail() {
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc/sharedcare");
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(etc.join("config.toml"), "# defaults\n").unwrap();
+    let link = root.path().join("var/lib/sharedcare/config.toml");
+
+    let first = run_postinst(root.path());
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(std::fs::read_link(&link).unwrap(), etc.join("config.toml"));
+
+    // The administrator deletes the conffile (the defaults then apply); dpkg does not bring
+    // it back on an upgrade, so postinst runs with it gone and the link dangling.
+    std::fs::remove_file(etc.join("config.toml")).unwrap();
+    assert!(!link.exists() && link.symlink_metadata().is_ok());
+    let upgrade = run_postinst(root.path());
+    assert!(
+        upgrade.status.success(),
+        "postinst failed without the conffile: {}",
+        String::from_utf8_lossy(&upgrade.stderr)
+    );
+    assert_eq!(std::fs::read_link(&link).unwrap(), etc.join("config.toml"));
+
+    // An operator's own config.toml in the data directory is left alone.
+    std::fs::remove_file(&link).unwrap();
+    std::fs::write(&link, "# the operator's\n").unwrap();
+    assert!(run_postinst(root.path()).status.success());
+    assert_eq!(
+        std::fs::read_to_string(&link).unwrap(),
+        "# the operator's\n"
+    );
+}
