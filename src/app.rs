@@ -120,7 +120,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
             crate::sources::sftp::start(&sftp_config, sftp_listen.trim()).await?;
         }
         if !metrics_listen.is_empty() {
-            crate::ops::metrics_server::start(&metrics_listen, sftp_config.database_path()).await?;
+            crate::ops::metrics_server::start(&metrics_listen, sftp_config.clone()).await?;
         }
         crate::sources::mllp::start(&mllp_config, Arc::new(SystemClock)).await?;
         rocket

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 ///   audit.key          the key the audit trail is chained with (0600; see audit)
 ///   audit.head         the audit chain's last (seq, hash), MACed (see audit)
 ///   inbox/ processing/ done/ quarantine/   feed files by stage and source (see sources)
-///   backups/           sharedcare-<timestamp>.db, verified copies (see jobs::backup)
+///   backups/           sharedcare-<timestamp>.db (or .db.age, encrypted), verified copies
+///                      (see jobs::backup)
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -31,6 +32,49 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub mllp: crate::sources::mllp::MllpConfig,
+    pub backup: BackupConfig,
+    pub check: CheckConfig,
+}
+
+/// Backups that survive the server (see `jobs::backup` and `jobs::drill`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// An age public key (`age1…`, from `age-keygen` or `rage-keygen`): every backup is
+    /// encrypted to it (`sharedcare-<time>.db.age` and its `-audit.db.age`), and no plain copy
+    /// is kept. Restoring one takes the matching identity file (`restore --identity FILE`),
+    /// which belongs off this server. None: backups are plain SQLite files, private to the
+    /// service.
+    pub recipient: Option<String>,
+    /// A second folder, on another disk or a mount of another machine, each backup pair is
+    /// copied to once it is whole (temp name, fsync, rename); it keeps as many as
+    /// `feeds.backups_keep`. None: backups stay in DATA_DIR/backups/ only.
+    pub copy_to: Option<PathBuf>,
+    /// The identity file the weekly restore drill (`jobs.restore_drill`) decrypts the newest
+    /// backup with. Only for the drill: keep it outside the data directory, 0600, readable by
+    /// the service alone; without it a drill of encrypted backups reports a failure.
+    pub drill_identity: Option<PathBuf>,
+}
+
+/// What `sharedcare check` calls needing attention.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckConfig {
+    /// Less free space than this percentage of the data directory's disk needs attention.
+    /// Default 10.
+    pub min_disk_free_percent: f64,
+    /// A replica further behind the database than this needs attention. Default 300 (five
+    /// minutes).
+    pub max_replica_lag_seconds: i64,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        Self {
+            min_disk_free_percent: 10.0,
+            max_replica_lag_seconds: 300,
+        }
+    }
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -144,6 +188,10 @@ pub struct JobsConfig {
     /// Verify the audit trail's HMAC chain and its head (`sharedcare audit verify`); a broken
     /// chain fails the run and is logged. Default 03:30 daily.
     pub audit_verify: String,
+    /// Restore the newest backup into a scratch directory and check it (`integrity_check`,
+    /// the audit chain, counts); the outcome shows on feed health and in `/metrics`
+    /// (`sharedcare restore-drill` runs it by hand). Default 05:00 on Sundays.
+    pub restore_drill: String,
 }
 
 impl Default for JobsConfig {
@@ -155,6 +203,7 @@ impl Default for JobsConfig {
             retention: "0 0 3 * * *".into(),
             fts_optimise: "0 0 4 * * Sun".into(),
             audit_verify: "0 30 3 * * *".into(),
+            restore_drill: "0 0 5 * * Sun".into(),
         }
     }
 }
@@ -394,6 +443,8 @@ struct ConfigFile {
     metrics: MetricsConfig,
     log: LogConfig,
     mllp: crate::sources::mllp::MllpConfig,
+    backup: BackupConfig,
+    check: CheckConfig,
 }
 
 impl Config {
@@ -417,6 +468,7 @@ impl Config {
             .and_then(|()| file.sftp.check())
             .and_then(|()| crate::replication::check(&file.replication))
             .and_then(|()| file.mllp.check())
+            .and_then(|()| crate::jobs::encrypted::check(&file.backup))
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
@@ -431,6 +483,8 @@ impl Config {
             metrics: file.metrics,
             log: file.log,
             mllp: file.mllp,
+            backup: file.backup,
+            check: file.check,
         })
     }
 
@@ -502,7 +556,8 @@ mod tests {
                 &j.backup,
                 &j.retention,
                 &j.fts_optimise,
-                &j.audit_verify
+                &j.audit_verify,
+                &j.restore_drill
             ),
             (
                 &d.inbox_scan,
@@ -510,7 +565,8 @@ mod tests {
                 &d.backup,
                 &d.retention,
                 &d.fts_optimise,
-                &d.audit_verify
+                &d.audit_verify,
+                &d.restore_drill
             )
         );
         let (f, d) = (&file.feeds, &defaults.feeds);
@@ -520,6 +576,18 @@ mod tests {
         assert_eq!(f.backups_keep, d.backups_keep);
         assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
         assert_eq!(file.results.lab_codes, defaults.results.lab_codes);
+        assert_eq!(
+            (
+                file.check.min_disk_free_percent,
+                file.check.max_replica_lag_seconds
+            ),
+            (
+                defaults.check.min_disk_free_percent,
+                defaults.check.max_replica_lag_seconds
+            )
+        );
+        let b = &file.backup;
+        assert!(b.recipient.is_none() && b.copy_to.is_none() && b.drill_identity.is_none());
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

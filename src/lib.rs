@@ -41,6 +41,7 @@ pub mod matching;
 pub mod model;
 pub mod ops;
 pub mod record;
+pub mod replica_lag;
 pub mod replication;
 pub mod slots;
 pub mod sources;

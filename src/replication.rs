@@ -105,6 +105,16 @@ pub fn databases(config: &Config) -> Vec<(&'static str, PathBuf)> {
     vec![("sharedcare", path), ("sharedcare-audit", audit)]
 }
 
+/// Where Litestream keeps database `name`'s replica, when it is a folder on this machine
+/// (`file://`); None when no replica is configured or it is on another server.
+pub fn local_replica(config: &Config, name: &str) -> Option<PathBuf> {
+    let url = config.replication.replica.as_deref()?;
+    match Replica::parse(url).ok()? {
+        Replica::File { path } => Some(Path::new(&path).join(name)),
+        Replica::Sftp { .. } => None,
+    }
+}
+
 /// A value as YAML reads it: a JSON string is a YAML double-quoted scalar.
 fn quoted(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()

@@ -33,6 +33,18 @@ pub fn feeds(ctx: &mut Ctx, args: &FeedsArgs) -> Result<u8> {
         print_json(&rows);
         return Ok(0);
     }
+    for s in health::safeguards(&ctx.store)? {
+        say!(
+            "{}: {}{}: {}",
+            s.label,
+            s.outcome.to_uppercase(),
+            s.last_run
+                .as_deref()
+                .map(|t| format!(" at {t}"))
+                .unwrap_or_default(),
+            s.message
+        );
+    }
     if rows.is_empty() {
         say!("no sources yet; add one with `sharedcare source add`");
         return Ok(0);
@@ -123,21 +135,61 @@ pub fn scan(ctx: &mut Ctx, args: &ScanArgs) -> Result<u8> {
     Ok(u8::from(report.had_problems()))
 }
 
+/// `restore-drill`: the weekly restore drill, now, recorded as the scheduled one is; exits 3
+/// when the restored copy fails a check.
+pub fn restore_drill(ctx: &mut Ctx) -> Result<u8> {
+    let config = ctx.config.clone();
+    let mut report = None;
+    let run = jobs::run_recorded("restore_drill", &config, &CLOCK, || {
+        let r = jobs::drill::restore_drill(&config, &CLOCK)?;
+        let (ok, summary) = (r.ok, r.summary());
+        report = Some(r);
+        match ok {
+            true => Ok(((), summary)),
+            false => Err(Error::Invalid(summary)),
+        }
+    });
+    let Some(report) = report else {
+        return run.map(|()| 0);
+    };
+    if ctx.json {
+        print_json(&report);
+    } else {
+        say!("{}", report.summary());
+        if let Some(dir) = &report.kept {
+            say!("the restored copy is kept in {}", dir.display());
+        }
+    }
+    Ok(if report.ok {
+        0
+    } else {
+        super::replication::FAILED
+    })
+}
+
 pub fn backup(ctx: &mut Ctx) -> Result<u8> {
     let config = ctx.config.clone();
     let report = jobs::run_recorded("backup", &config, &CLOCK, || {
         let r = backup::backup(&config, &ctx.store, &CLOCK)?;
-        let m = format!("{} ({} bytes)", r.path.display(), r.bytes);
+        let m = backup::summary(&r);
         Ok((r, m))
     })?;
     if ctx.json {
         print_json(&report);
     } else {
         say!(
-            "backed up to {} ({} bytes), integrity_check ok",
+            "backed up to {} ({} bytes{}), integrity_check ok",
             report.path.display(),
-            report.bytes
+            report.bytes,
+            if report.encrypted {
+                ", encrypted to [backup] recipient"
+            } else {
+                ""
+            }
         );
+        if let Some(copy) = &report.copied_to {
+            say!("copied to {}", copy.display());
+        }
         for p in &report.removed {
             say!("removed old backup {}", p.display());
         }
@@ -147,13 +199,24 @@ pub fn backup(ctx: &mut Ctx) -> Result<u8> {
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup to restore, e.g. DATA_DIR/backups/sharedcare-20250301T023000Z.db.
+    /// The backup to restore, e.g. DATA_DIR/backups/sharedcare-20250301T023000Z.db (or
+    /// .db.age, encrypted); its audit file is found beside it.
     pub file: PathBuf,
+    /// The age identity file that decrypts an encrypted backup (the private half of
+    /// [backup] recipient).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }
 
 /// Restores with no connection of our own open on the database.
 pub fn restore(config: &crate::config::Config, json: bool, args: &RestoreArgs) -> Result<u8> {
-    let report = backup::restore(config, &args.file, &crate::audit::Actor::operator(), &CLOCK)?;
+    let report = backup::restore(
+        config,
+        &args.file,
+        args.identity.as_deref(),
+        &crate::audit::Actor::operator(),
+        &CLOCK,
+    )?;
     if json {
         print_json(&report);
     } else {

@@ -8,6 +8,10 @@
 //! change the database copy holds (events still in the copy's outbox are either moved already,
 //! which the audit file's outbox mark says, or moved when the restored pair is first opened).
 //!
+//! With `[backup] recipient` set, the checked pair is encrypted in the age format before it
+//! takes its name (`….db.age`, see `jobs::encrypted`) and the plain copy removed; with
+//! `[backup] copy_to` set, the finished pair is copied there too and rotated alike.
+//!
 //! A restore trusts nothing it is given: the file is copied beside the database, and the copy
 //! must be a sharedcare database of a version this binary reads and pass `integrity_check`.
 //! Then, holding the live database exclusively (which fails while a server has it open), the
@@ -15,6 +19,7 @@
 //! audit file likewise, from the backup's pair (a backup from before the audit file has none:
 //! its events are inside it, and move into a new audit file when it is first opened).
 
+use super::encrypted::{self, SEALED};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -30,21 +35,29 @@ pub struct BackupReport {
     pub path: PathBuf,
     pub bytes: u64,
     pub integrity: &'static str,
+    /// Encrypted to `[backup] recipient` (the plain copy is gone).
+    pub encrypted: bool,
+    /// The copy in `[backup] copy_to`, when one is configured.
+    pub copied_to: Option<PathBuf>,
     pub removed: Vec<PathBuf>,
 }
 
 pub fn backup(config: &Config, store: &Store, clock: &dyn Clock) -> Result<BackupReport> {
     let dir = config.data_dir.join("backups");
     create_dir(&dir)?;
+    let sealed = config.backup.recipient.is_some();
     let stamp = clock.now().format("%Y%m%dT%H%M%SZ").to_string();
-    let mut path = dir.join(format!("sharedcare-{stamp}.db"));
+    let mut base = format!("sharedcare-{stamp}");
     let mut n = 2;
-    while path.exists() {
-        path = dir.join(format!("sharedcare-{stamp}-{n}.db"));
+    while [".db", ".db.age"]
+        .iter()
+        .any(|end| dir.join(format!("{base}{end}")).exists())
+    {
+        base = format!("sharedcare-{stamp}-{n}");
         n += 1;
     }
-    let partial = dir.join(format!(".sharedcare-{stamp}.db.partial"));
-    let audit_partial = dir.join(format!(".sharedcare-{stamp}-audit.db.partial"));
+    let partial = dir.join(format!(".{base}.db.partial"));
+    let audit_partial = dir.join(format!(".{base}-audit.db.partial"));
     let _ = std::fs::remove_file(&partial);
     let _ = std::fs::remove_file(&audit_partial);
     // The database first, then the audit file: see the module's note.
@@ -57,49 +70,111 @@ pub fn backup(config: &Config, store: &Store, clock: &dyn Clock) -> Result<Backu
     let checked = check_database_file(&partial).and_then(|_| check_audit_file(&audit_partial));
     if let Err(e) = checked {
         // Kept for inspection, under names that are never rotated into use.
-        let _ = std::fs::rename(&partial, dir.join(format!(".sharedcare-{stamp}.db.failed")));
-        let _ = std::fs::rename(
-            &audit_partial,
-            dir.join(format!(".sharedcare-{stamp}-audit.db.failed")),
-        );
+        let _ = std::fs::rename(&partial, dir.join(format!(".{base}.db.failed")));
+        let _ = std::fs::rename(&audit_partial, dir.join(format!(".{base}-audit.db.failed")));
         return Err(e);
     }
+    let path = dir.join(format!("{base}.db{}", if sealed { SEALED } else { "" }));
+    let audit_path = encrypted::pair_of(&path);
+    let (from, audit_from) = if sealed {
+        seal_checked_pair(config, &partial, &audit_partial)?
+    } else {
+        (partial, audit_partial)
+    };
     // The audit file first: a backup that shows is always whole.
-    let audit_path = crate::store::audit_file::audit_path(&path);
-    std::fs::rename(&audit_partial, &audit_path).map_err(|e| io("rename", &audit_partial, e))?;
-    std::fs::rename(&partial, &path).map_err(|e| io("rename", &partial, e))?;
+    std::fs::rename(&audit_from, &audit_path).map_err(|e| io("rename", &audit_from, e))?;
+    std::fs::rename(&from, &path).map_err(|e| io("rename", &from, e))?;
     let bytes = [&path, &audit_path]
         .iter()
         .filter_map(|p| p.metadata().ok())
         .map(|m| m.len())
         .sum();
-    let removed = rotate(&dir, config.feeds.backups_keep.max(1))?;
+    let keep = config.feeds.backups_keep.max(1);
+    let mut removed = rotate(&dir, keep)?;
+    let copied_to = match &config.backup.copy_to {
+        None => None,
+        Some(second) => {
+            let copy = encrypted::copy_pair(&path, second).map_err(|e| {
+                Error::Invalid(format!(
+                    "the backup {} is made, but copying it to [backup] copy_to failed: {}",
+                    path.display(),
+                    e.operator_summary()
+                ))
+            })?;
+            removed.extend(rotate(second, keep)?);
+            Some(copy)
+        }
+    };
     Ok(BackupReport {
         path,
         bytes,
         integrity: "ok",
+        encrypted: sealed,
+        copied_to,
         removed,
     })
 }
 
-/// Deletes all but the newest `keep` backups (the names sort by time).
-fn rotate(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+/// One line about a finished backup, for the job's record.
+pub fn summary(r: &BackupReport) -> String {
+    let mut out = format!(
+        "{} ({} bytes{}), integrity ok, {} old removed",
+        r.path.display(),
+        r.bytes,
+        if r.encrypted { ", encrypted" } else { "" },
+        r.removed.len()
+    );
+    if let Some(copy) = &r.copied_to {
+        out += &format!(", copied to {}", copy.display());
+    }
+    out
+}
+
+/// Encrypts a checked plain pair and removes it: only the sealed pair (still under hidden
+/// names) is left.
+fn seal_checked_pair(config: &Config, db: &Path, audit: &Path) -> Result<(PathBuf, PathBuf)> {
+    let sealed_db = PathBuf::from(format!("{}{SEALED}", db.display()));
+    let sealed_audit = PathBuf::from(format!("{}{SEALED}", audit.display()));
+    let done = encrypted::seal(&config.backup, db, &sealed_db)
+        .and_then(|()| encrypted::seal(&config.backup, audit, &sealed_audit));
+    for plain in [db, audit] {
+        let _ = std::fs::remove_file(plain);
+    }
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&sealed_db);
+        let _ = std::fs::remove_file(&sealed_audit);
+        return Err(e);
+    }
+    Ok((sealed_db, sealed_audit))
+}
+
+/// The backups in `dir` (each pair by its database file), oldest first: the names sort by time.
+pub fn backups_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io("list", dir, e))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| {
             p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| {
-                n.starts_with("sharedcare-") && n.ends_with(".db") && !n.ends_with("-audit.db")
+                let plain = n.strip_suffix(SEALED).unwrap_or(&n);
+                n.starts_with("sharedcare-")
+                    && plain.ends_with(".db")
+                    && !plain.ends_with("-audit.db")
             })
         })
         .collect();
     backups.sort();
+    Ok(backups)
+}
+
+/// Deletes all but the newest `keep` backups.
+fn rotate(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+    let backups = backups_in(dir)?;
     let excess = backups.len().saturating_sub(keep);
     let old: Vec<PathBuf> = backups.into_iter().take(excess).collect();
     for p in &old {
         std::fs::remove_file(p).map_err(|e| io("remove", p, e))?;
-        let audit = crate::store::audit_file::audit_path(p);
+        let audit = encrypted::pair_of(p);
         match std::fs::remove_file(&audit) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(io("remove", &audit, e))
@@ -118,16 +193,38 @@ pub struct RestoreReport {
 }
 
 /// Restores `file` (and the audit file beside it); `actor` is who asked, for the audit trail.
+/// An encrypted backup is decrypted with `identity` into private files beside the database
+/// first, and those are removed afterwards.
 pub fn restore(
     config: &Config,
     file: &Path,
+    identity: Option<&Path>,
     actor: &crate::audit::Actor,
     clock: &dyn Clock,
 ) -> Result<RestoreReport> {
     let name = file
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    restore_described(config, file, &format!("backup {name}"), actor, clock)
+    let described = format!("backup {name}");
+    let sealed = encrypted::is_sealed(file) || encrypted::looks_sealed(file);
+    match (sealed, identity) {
+        (false, _) => restore_described(config, file, &described, actor, clock),
+        (true, None) => Err(Error::Invalid(format!(
+            "{} is encrypted (age): give the identity file of [backup] recipient with \
+             --identity FILE",
+            file.display()
+        ))),
+        (true, Some(identity)) => {
+            let plain = config.data_dir.join(".restore-decrypted.db");
+            let written = encrypted::open_pair(file, identity, &plain)?;
+            let mut report = restore_described(config, &plain, &described, actor, clock);
+            written.iter().for_each(|p| drop(std::fs::remove_file(p)));
+            if let Ok(r) = &mut report {
+                r.restored_from = file.to_path_buf();
+            }
+            report
+        }
+    }
 }
 
 /// Restores `file`, which the audit trail calls `described` ("backup NAME", "replica URL").

@@ -186,3 +186,44 @@ fn subdirs(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
     }
     Ok(out)
 }
+
+/// How one of the jobs that keep the record recoverable last went, for feed health.
+#[derive(Debug, Serialize)]
+pub struct SafeguardHealth {
+    /// `backup` or `restore_drill`.
+    pub job: &'static str,
+    pub label: &'static str,
+    /// "passed", "failed" or "never".
+    pub outcome: &'static str,
+    pub last_run: Option<String>,
+    pub last_passed: Option<String>,
+    /// What the last run said (a file name and figures, or why it failed).
+    pub message: String,
+}
+
+/// The backup job's and the restore drill's last runs.
+pub fn safeguards(store: &Store) -> Result<Vec<SafeguardHealth>> {
+    let mut out = Vec::new();
+    for (job, label) in [("backup", "Backup"), ("restore_drill", "Restore drill")] {
+        let last = store.job_outcome(job)?;
+        out.push(match last {
+            None => SafeguardHealth {
+                job,
+                label,
+                outcome: "never",
+                last_run: None,
+                last_passed: None,
+                message: "has not run yet".into(),
+            },
+            Some(o) => SafeguardHealth {
+                job,
+                label,
+                outcome: if o.ok { "passed" } else { "failed" },
+                last_run: Some(o.finished_at),
+                last_passed: o.last_ok,
+                message: o.message.unwrap_or_default(),
+            },
+        });
+    }
+    Ok(out)
+}

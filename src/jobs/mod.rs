@@ -10,6 +10,8 @@
 //! `sharedcare backup`) go through [`run_recorded`] too.
 
 pub mod backup;
+pub mod drill;
+pub mod encrypted;
 pub mod health;
 pub mod inbox;
 
@@ -27,6 +29,7 @@ pub const JOBS: &[&str] = &[
     "retention",
     "fts_optimise",
     "audit_verify",
+    "restore_drill",
 ];
 
 fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
@@ -38,6 +41,7 @@ fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
         "retention" => &j.retention,
         "fts_optimise" => &j.fts_optimise,
         "audit_verify" => &j.audit_verify,
+        "restore_drill" => &j.restore_drill,
         _ => "",
     }
 }
@@ -72,12 +76,15 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
         "overdue_check" => health::overdue_check(config, &store, clock.now()),
         "backup" => {
             let r = backup::backup(config, &store, clock)?;
-            Ok(format!(
-                "{} ({} bytes), integrity ok, {} old removed",
-                r.path.display(),
-                r.bytes,
-                r.removed.len()
-            ))
+            Ok(backup::summary(&r))
+        }
+        "restore_drill" => {
+            drop(store);
+            let r = drill::restore_drill(config, clock)?;
+            match r.ok {
+                true => Ok(r.summary()),
+                false => Err(Error::Invalid(r.summary())),
+            }
         }
         "retention" => health::retention(config, &mut store, clock.now()),
         "fts_optimise" => {
@@ -102,6 +109,10 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
     }
 }
 
+/// Jobs whose errors speak of files, keys and checks only, never of a record's contents: their
+/// run keeps the whole reason, which feed health shows (others keep the redacted summary).
+const SAYS_WHY: &[&str] = &["backup", "restore_drill"];
+
 /// Runs `work` as a recorded run of `job`: a `job_run` row before, its outcome after.
 pub fn run_recorded<T>(
     job: &str,
@@ -116,6 +127,7 @@ pub fn run_recorded<T>(
     let result = work();
     let (ok, message) = match &result {
         Ok((_, m)) => (true, m.clone()),
+        Err(e) if SAYS_WHY.contains(&job) => (false, e.to_string()),
         Err(e) => (false, e.operator_summary()),
     };
     let tx = store.begin()?;

@@ -1,6 +1,8 @@
 //! `sharedcare check`: is this installation in a state to keep running? Config, the TLS
 //! certificate's expiry, the private keys' permissions, the database's integrity and schema,
-//! and the disk's free space, each reported as ok or needing attention.
+//! the disk's free space (`[check] min_disk_free_percent`) and how far behind its replica is
+//! (`[check] max_replica_lag_seconds`, see `replica_lag`), each reported as ok or needing
+//! attention.
 //!
 //! It reads and never changes: it does not make a missing key or tighten a permission (the
 //! server's start does those), so what it reports is what is there.
@@ -13,8 +15,6 @@ use std::path::{Path, PathBuf};
 
 /// A certificate expiring within this many days needs attention.
 pub const CERTIFICATE_WARNING_DAYS: i64 = 21;
-/// Less free space than this share of the disk needs attention.
-pub const MIN_FREE_FRACTION: f64 = 0.10;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -57,8 +57,43 @@ pub fn run(config: &Config, now: DateTime<Utc>) -> Vec<Finding> {
         out.push(key_permissions(what, &path));
     }
     out.push(database(config));
-    out.push(disk(dir));
+    out.push(disk(dir, config.check.min_disk_free_percent / 100.0));
+    out.extend(replication(config));
     out
+}
+
+/// One finding per replicated database: its lag where it can be measured.
+fn replication(config: &Config) -> Vec<Finding> {
+    let lags = crate::replica_lag::replica_lags(config);
+    if lags.is_empty() {
+        return vec![finding(
+            "replication",
+            true,
+            "not configured ([replication] replica): the last backup is the recovery point",
+        )];
+    }
+    let max = config.check.max_replica_lag_seconds;
+    lags.into_iter()
+        .map(|l| {
+            let local = crate::replication::local_replica(config, l.database).is_some();
+            let database_exists = config.database_path().exists();
+            let (ok, detail) = match l.seconds {
+                Some(s) if s > max => (
+                    false,
+                    format!(
+                        "{}: more than {max} s behind; is Litestream running and the replica's \
+                         disk writable?",
+                        l.detail
+                    ),
+                ),
+                Some(_) => (true, l.detail),
+                // An SFTP replica, or no database yet, cannot be judged from here; a local
+                // replica with nothing in it, beside a database, is behind.
+                None => (!(local && database_exists), l.detail),
+            };
+            finding("replication", ok, detail)
+        })
+        .collect()
 }
 
 fn tls_files(config: &Config) -> (PathBuf, PathBuf) {
@@ -169,18 +204,18 @@ fn database(config: &Config) -> Finding {
     }
 }
 
-fn disk(dir: &Path) -> Finding {
+fn disk(dir: &Path, min_free: f64) -> Finding {
     match rustix::fs::statvfs(dir) {
         Ok(s) => {
             let total = s.f_blocks.saturating_mul(s.f_frsize);
             let free = s.f_bavail.saturating_mul(s.f_frsize);
-            disk_finding(dir, free, total)
+            disk_finding(dir, free, total, min_free)
         }
         Err(e) => finding("disk", false, format!("{}: {e}", dir.display())),
     }
 }
 
-fn disk_finding(dir: &Path, free: u64, total: u64) -> Finding {
+fn disk_finding(dir: &Path, free: u64, total: u64, min_free: f64) -> Finding {
     let fraction = if total == 0 {
         0.0
     } else {
@@ -189,17 +224,21 @@ fn disk_finding(dir: &Path, free: u64, total: u64) -> Finding {
     let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
     finding(
         "disk",
-        fraction >= MIN_FREE_FRACTION,
+        fraction >= min_free,
         format!(
             "{:.1} GiB free of {:.1} GiB ({:.0} %) where {} is{}",
             gib(free),
             gib(total),
             fraction * 100.0,
             dir.display(),
-            if fraction < MIN_FREE_FRACTION {
-                ": under 10 % free; make room before imports and the audit trail cannot be written"
+            if fraction < min_free {
+                format!(
+                    ": under {:.0} % free; make room before imports and the audit trail cannot \
+                     be written",
+                    min_free * 100.0
+                )
             } else {
-                ""
+                String::new()
             }
         ),
     )
@@ -212,11 +251,12 @@ mod tests {
     #[test]
     fn less_than_a_tenth_of_the_disk_free_needs_attention() {
         let dir = Path::new("/data");
-        assert!(disk_finding(dir, 11, 100).ok);
-        assert!(disk_finding(dir, 10, 100).ok);
-        let low = disk_finding(dir, 9, 100);
+        let tenth = crate::config::CheckConfig::default().min_disk_free_percent / 100.0;
+        assert!(disk_finding(dir, 11, 100, tenth).ok);
+        assert!(disk_finding(dir, 10, 100, tenth).ok);
+        let low = disk_finding(dir, 9, 100, tenth);
         assert!(!low.ok);
         assert!(low.detail.contains("under 10 %"), "{}", low.detail);
-        assert!(!disk_finding(dir, 0, 0).ok);
+        assert!(!disk_finding(dir, 0, 0, tenth).ok);
     }
 }

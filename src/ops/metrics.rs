@@ -247,6 +247,68 @@ fn render_ops(out: &mut String, ops: &OpsFigures, now: DateTime<Utc>) {
             t.timestamp()
         );
     }
+    render_backups(out, ops);
+}
+
+/// The backup job's and the restore drill's last outcomes.
+fn render_backups(out: &mut String, ops: &OpsFigures) {
+    let seconds = |t: Option<&str>| {
+        t.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp())
+    };
+    header(
+        out,
+        "sharedcare_backup_last_success_timestamp_seconds",
+        "gauge",
+        "When the last backup that passed its checks was finished (absent until one has).",
+    );
+    if let Some(t) = seconds(ops.backup.as_ref().and_then(|b| b.last_ok.as_deref())) {
+        let _ = writeln!(out, "sharedcare_backup_last_success_timestamp_seconds {t}");
+    }
+    header(
+        out,
+        "sharedcare_restore_drill_passed",
+        "gauge",
+        "1 when the last restore drill restored the newest backup and it passed its checks, 0 \
+         when it failed (absent until a drill has run).",
+    );
+    if let Some(d) = &ops.restore_drill {
+        let _ = writeln!(out, "sharedcare_restore_drill_passed {}", u8::from(d.ok));
+    }
+    header(
+        out,
+        "sharedcare_restore_drill_last_run_timestamp_seconds",
+        "gauge",
+        "When the last restore drill finished, passed or failed.",
+    );
+    if let Some(t) = seconds(ops.restore_drill.as_ref().map(|d| d.finished_at.as_str())) {
+        let _ = writeln!(
+            out,
+            "sharedcare_restore_drill_last_run_timestamp_seconds {t}"
+        );
+    }
+}
+
+/// How far behind each replicated database's replica is, where that is known.
+pub fn render_replication(lags: &[crate::replica_lag::ReplicaLag]) -> String {
+    let mut out = String::new();
+    header(
+        &mut out,
+        "sharedcare_replication_lag_seconds",
+        "gauge",
+        "Seconds the Litestream replica is behind the database's last write, by database (file \
+         replicas only).",
+    );
+    for l in lags {
+        if let Some(s) = l.seconds {
+            let _ = writeln!(
+                out,
+                "sharedcare_replication_lag_seconds{{database=\"{}\"}} {s}",
+                escape(l.database)
+            );
+        }
+    }
+    out
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -296,6 +358,21 @@ mod tests {
             "sharedcare_http_request_duration_seconds_bucket{route=\"person\",le=\"+Inf\"} 3"
         ));
         assert!(text.contains("sharedcare_database_readable 0"));
+    }
+
+    #[test]
+    fn replication_lag_is_written_only_where_it_is_known() {
+        let lag = |database, seconds| crate::replica_lag::ReplicaLag {
+            database,
+            seconds,
+            replica_newest: None,
+            detail: String::new(),
+        };
+        let text =
+            render_replication(&[lag("sharedcare", Some(42)), lag("sharedcare-audit", None)]);
+        assert!(text.contains("sharedcare_replication_lag_seconds{database=\"sharedcare\"} 42\n"));
+        assert!(!text.contains("database=\"sharedcare-audit\""));
+        assert!(text.contains("# TYPE sharedcare_replication_lag_seconds gauge"));
     }
 
     #[test]

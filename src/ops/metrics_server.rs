@@ -5,12 +5,11 @@
 //! A deliberately small HTTP/1.1 responder: one `GET /metrics` per connection, the request
 //! head bounded in size and time, then the connection is closed.
 
-use super::metrics::{render, REQUESTS};
+use super::metrics::{render, render_replication, REQUESTS};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +18,8 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Binds `listen` and serves `/metrics` from it until the process ends; prints
 /// `metrics listening on ADDR`.
-pub async fn start(listen: &str, database: PathBuf) -> Result<()> {
+pub async fn start(listen: &str, config: crate::config::Config) -> Result<()> {
+    let config = Arc::new(config);
     let listener = TcpListener::bind(listen).await.map_err(|e| {
         Error::Invalid(format!(
             "[metrics] listen = {listen:?}: cannot listen there: {e}"
@@ -36,9 +36,9 @@ pub async fn start(listen: &str, database: PathBuf) -> Result<()> {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let (store, database) = (Arc::clone(&store), database.clone());
+            let (store, config) = (Arc::clone(&store), Arc::clone(&config));
             rocket::tokio::spawn(async move {
-                if let Err(e) = answer(stream, store, database).await {
+                if let Err(e) = answer(stream, store, config).await {
                     log::debug!("a metrics request failed: {e}");
                 }
             });
@@ -50,7 +50,7 @@ pub async fn start(listen: &str, database: PathBuf) -> Result<()> {
 async fn answer(
     mut stream: TcpStream,
     store: Arc<Mutex<Option<Store>>>,
-    database: PathBuf,
+    config: Arc<crate::config::Config>,
 ) -> std::io::Result<()> {
     let mut head = Vec::new();
     let read = rocket::tokio::time::timeout(HEAD_TIMEOUT, async {
@@ -73,9 +73,13 @@ async fn answer(
     let (method, target) = (words.next(), words.next());
     let (status, content_type, body) = match (method, target) {
         (Some(b"GET"), Some(b"/metrics")) => {
-            let text = rocket::tokio::task::spawn_blocking(move || scrape(&store, &database))
-                .await
-                .unwrap_or_default();
+            let text = rocket::tokio::task::spawn_blocking(move || {
+                let mut text = scrape(&store, &config.database_path());
+                text += &render_replication(&crate::replica_lag::replica_lags(&config));
+                text
+            })
+            .await
+            .unwrap_or_default();
             ("200 OK", "text/plain; version=0.0.4; charset=utf-8", text)
         }
         (Some(b"GET"), Some(_)) => ("404 Not Found", "text/plain", "not found\n".into()),

@@ -49,7 +49,7 @@ pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use mllp::MllpSource;
-pub use ops::{check_database, readable, OpsFigures, SourceFigures};
+pub use ops::{check_database, readable, JobOutcome, OpsFigures, SourceFigures};
 pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
 pub use region::Linkage;

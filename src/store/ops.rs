@@ -2,6 +2,7 @@
 
 use super::{Store, SCHEMA_VERSION};
 use crate::error::{DbContext, Result};
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 /// One source's traffic since the database began, for `/metrics`.
@@ -23,6 +24,20 @@ pub struct OpsFigures {
     pub quarantined_files: i64,
     /// When the audit chain last verified clean (the `audit_verify` job), if it has.
     pub audit_last_verified: Option<String>,
+    /// The backup job's last finished run, if it has run.
+    pub backup: Option<JobOutcome>,
+    /// The restore drill's last finished run, if it has run.
+    pub restore_drill: Option<JobOutcome>,
+}
+
+/// How a scheduled job last ended, and when it last succeeded.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobOutcome {
+    pub finished_at: String,
+    pub ok: bool,
+    /// The run's message: an outcome or a reason, never patient data.
+    pub message: Option<String>,
+    pub last_ok: Option<String>,
 }
 
 impl Store {
@@ -71,7 +86,40 @@ impl Store {
             sources,
             review_queue,
             audit_last_verified,
+            backup: self.job_outcome("backup")?,
+            restore_drill: self.job_outcome("restore_drill")?,
         })
+    }
+
+    /// How `job` last ended (runs still going are not counted), and when it last succeeded.
+    pub fn job_outcome(&self, job: &str) -> Result<Option<JobOutcome>> {
+        let last = self
+            .conn()
+            .query_row(
+                "SELECT finished_at, outcome = 'ok', message FROM job_run
+                 WHERE job = ?1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [job],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get(2)?)),
+            )
+            .optional()
+            .doing("reading a job's last run")?;
+        let Some((finished_at, ok, message)) = last else {
+            return Ok(None);
+        };
+        let last_ok = self
+            .conn()
+            .query_row(
+                "SELECT max(finished_at) FROM job_run WHERE job = ?1 AND outcome = 'ok'",
+                [job],
+                |r| r.get(0),
+            )
+            .doing("reading when a job last succeeded")?;
+        Ok(Some(JobOutcome {
+            finished_at,
+            ok,
+            message,
+            last_ok,
+        }))
     }
 }
 

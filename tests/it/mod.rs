@@ -10,6 +10,7 @@ mod admin_users;
 mod audit;
 mod audit_split;
 mod audited_changes;
+mod backups;
 mod bad_input;
 mod browser;
 mod bulk;

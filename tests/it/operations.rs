@@ -216,7 +216,7 @@ fn metrics_on_their_own_address_parse_as_prometheus_text_and_count_what_happened
 }
 
 /// The families the reference parser reads from `text` (it fails the test if it cannot).
-fn parse_prometheus(text: &str) -> Vec<serde_json::Value> {
+pub(super) fn parse_prometheus(text: &str) -> Vec<serde_json::Value> {
     let mut child = Command::new("python3")
         .arg(repo().join("tests/prometheus_parse.py"))
         .stdin(Stdio::piped())
@@ -240,7 +240,11 @@ fn parse_prometheus(text: &str) -> Vec<serde_json::Value> {
 }
 
 /// The value of the sample `name` whose labels include `labels`.
-fn sample(families: &[serde_json::Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(super) fn sample(
+    families: &[serde_json::Value],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
     families
         .iter()
         .flat_map(|f| f["samples"].as_array().unwrap())
@@ -365,4 +369,37 @@ fn check_reports_a_readable_audit_key_and_an_expired_certificate_and_exits_non_z
     assert!(!ok_of(&v, "certificate"));
     assert!(ok_of(&v, "TLS key"));
     assert!(v.to_string().contains("expired on 2021-01-01"), "{v}");
+}
+
+#[test]
+fn check_needs_attention_when_free_disk_is_under_the_configured_share() {
+    let env = Env::new();
+    env.load_sample_feeds();
+    let disk = |percent: &str| -> (i32, serde_json::Value) {
+        std::fs::write(
+            env.data_dir().join("config.toml"),
+            format!("[check]\nmin_disk_free_percent = {percent}\n"),
+        )
+        .unwrap();
+        let r = env.run(&["--json", "check"]);
+        let v = r.json();
+        let f = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["what"] == "disk")
+            .cloned()
+            .unwrap();
+        (r.code, f)
+    };
+    // No disk is wholly free: asking for 100 % finds less, and says how much there is.
+    let (code, f) = disk("100.0");
+    assert_eq!(code, 1, "{f}");
+    assert_eq!(f["ok"], false);
+    assert!(
+        f["detail"].as_str().unwrap().contains("under 100 % free"),
+        "{f}"
+    );
+    let (_, f) = disk("0.0");
+    assert_eq!(f["ok"], true, "{f}");
 }

@@ -199,3 +199,96 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// The `replication` findings of `sharedcare check --json`, and its exit code.
+fn replication_findings(env: &Env) -> (i32, Vec<serde_json::Value>) {
+    let r = env.run(&["--json", "check"]);
+    let v = r.json();
+    let found = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["what"] == "replication")
+        .cloned()
+        .collect();
+    (r.code, found)
+}
+
+#[test]
+fn check_reports_the_replicas_lag_and_one_more_than_five_minutes_behind_needs_attention() {
+    let litestream = litestream();
+    let place = tempfile::tempdir().unwrap();
+    let replica = place.path().join("replica");
+    let env = Env::new();
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        config(&replica, &litestream),
+    )
+    .unwrap();
+    env.add_source("PAS", "acute", "hl7v2");
+
+    // Configured, with nothing replicated yet: behind.
+    let (code, found) = replication_findings(&env);
+    assert_eq!(code, 1);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|f| f["ok"] == false), "{found:?}");
+    assert!(found[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("is Litestream running"));
+
+    let settings = place.path().join("litestream.yml");
+    std::fs::write(&settings, env.ok(&["replication", "config"]).stdout).unwrap();
+    let replicating = Replicating::start(&litestream, &settings);
+    super::server::add_user(&env, "clin", "clinician");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, found) = replication_findings(&env);
+        if found.iter().all(|f| f["ok"] == true) {
+            for f in &found {
+                assert!(f["detail"].as_str().unwrap().contains(" s behind"), "{f}");
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replica never caught up: {found:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    replicating.stop();
+
+    // The database written six minutes after the newest replicated transaction (its files'
+    // times moved on, as a write with Litestream stopped would leave them).
+    let later = std::time::SystemTime::now() + Duration::from_secs(6 * 60);
+    for file in [env.db(), env.data_dir().join("sharedcare.db-wal")] {
+        if file.exists() {
+            std::fs::File::options()
+                .append(true)
+                .open(&file)
+                .unwrap()
+                .set_modified(later)
+                .unwrap();
+        }
+    }
+    let (code, found) = replication_findings(&env);
+    assert_eq!(code, 1, "{found:?}");
+    let records = found
+        .iter()
+        .find(|f| f["detail"].as_str().unwrap().starts_with("sharedcare:"))
+        .unwrap();
+    assert_eq!(records["ok"], false, "{records}");
+    let detail = records["detail"].as_str().unwrap();
+    assert!(detail.contains("more than 300 s behind"), "{detail}");
+    let audit = found
+        .iter()
+        .find(|f| {
+            f["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("sharedcare-audit:")
+        })
+        .unwrap();
+    assert_eq!(audit["ok"], true, "only the records fell behind: {audit}");
+}

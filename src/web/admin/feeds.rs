@@ -87,11 +87,18 @@ pub struct FeedsPage {
     pub bar: Option<UserBar>,
     pub fingerprint: Option<String>,
     pub rows: Vec<HealthRow>,
+    /// The backup job's and the restore drill's last runs.
+    pub safeguards: Vec<health::SafeguardHealth>,
 }
 
 impl FeedsPage {
     pub fn user(&self) -> Option<&UserBar> {
         self.bar.as_ref()
+    }
+
+    /// A time as the page shows times.
+    pub fn when(&self, t: &Option<String>) -> String {
+        t.as_deref().map_or_else(|| "never".into(), when_text)
     }
 }
 
@@ -104,6 +111,7 @@ fn feeds_page(admin: Admin, web: &State<Web>) -> Result<Page<FeedsPage>, ServerE
         bar: UserBar::of(&session),
         fingerprint,
         rows: rows.iter().map(HealthRow::of).collect(),
+        safeguards: health::safeguards(session.store())?,
     }))
 }
 
