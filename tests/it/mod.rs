@@ -35,6 +35,7 @@ mod nhs;
 mod no_access_page;
 mod operations;
 mod packaging;
+mod packaging_install;
 mod pages;
 mod policy;
 mod privacy;
