@@ -109,6 +109,9 @@ pub struct AccessConfig {
     /// An API token made now works for this many days (`sharedcare token create --days`
     /// may ask for fewer). Default 90.
     pub api_token_days: i64,
+    /// The site's misuse rules, laid over the shipped ones key by key (tune a rule or turn it
+    /// off; see `misuse::rules` and `sharedcare misuse rules`). Default: shipped only.
+    pub misuse_rules: Option<PathBuf>,
 }
 
 impl Default for AccessConfig {
@@ -121,6 +124,7 @@ impl Default for AccessConfig {
             break_glass_hours: 4,
             break_glass_overrides_objection: false,
             api_token_days: 90,
+            misuse_rules: None,
         }
     }
 }
@@ -144,6 +148,9 @@ pub struct JobsConfig {
     /// Verify the audit trail's HMAC chain and its head (`sharedcare audit verify`); a broken
     /// chain fails the run and is logged. Default 03:30 daily.
     pub audit_verify: String,
+    /// Evaluate new audit events against the misuse rules (`sharedcare misuse check`).
+    /// Default every minute.
+    pub misuse_watch: String,
 }
 
 impl Default for JobsConfig {
@@ -155,6 +162,7 @@ impl Default for JobsConfig {
             retention: "0 0 3 * * *".into(),
             fts_optimise: "0 0 4 * * Sun".into(),
             audit_verify: "0 30 3 * * *".into(),
+            misuse_watch: "0 * * * * *".into(),
         }
     }
 }

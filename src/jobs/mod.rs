@@ -27,6 +27,7 @@ pub const JOBS: &[&str] = &[
     "retention",
     "fts_optimise",
     "audit_verify",
+    "misuse_watch",
 ];
 
 fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
@@ -38,6 +39,7 @@ fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
         "retention" => &j.retention,
         "fts_optimise" => &j.fts_optimise,
         "audit_verify" => &j.audit_verify,
+        "misuse_watch" => &j.misuse_watch,
         _ => "",
     }
 }
@@ -97,6 +99,10 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
                     Err(Error::Audit(summary))
                 }
             }
+        }
+        "misuse_watch" => {
+            let rules = crate::misuse::Rules::load(config.access.misuse_rules.as_deref())?;
+            Ok(crate::misuse::watch(&mut store, &rules, clock.now())?.summary())
         }
         other => Err(Error::Invalid(format!("no job called {other}"))),
     }
