@@ -107,7 +107,12 @@ impl Rules {
             return Err("unusual-hours from and until are hours, 0 to 23".into());
         }
         let m = &self.many_records;
-        if m.factor.is_nan() || m.factor < 1.0 || m.floor < 1 || m.baseline_days < 1 || m.min_history_hours < 1 {
+        if m.factor.is_nan()
+            || m.factor < 1.0
+            || m.floor < 1
+            || m.baseline_days < 1
+            || m.min_history_hours < 1
+        {
             return Err(
                 "many-records needs factor ≥ 1, and floor, baseline_days and min_history_hours ≥ 1"
                     .into(),
