@@ -196,7 +196,7 @@ CREATE TABLE misuse_evidence (
     alert_id INTEGER NOT NULL REFERENCES privacy_alert(id),
     seq INTEGER NOT NULL,
     PRIMARY KEY (alert_id, seq)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE TABLE misuse_watch (
     one INTEGER PRIMARY KEY CHECK (one = 1),

@@ -65,7 +65,7 @@ CREATE TABLE misuse_evidence (
     alert_id INTEGER NOT NULL REFERENCES privacy_alert(id),
     seq INTEGER NOT NULL,
     PRIMARY KEY (alert_id, seq)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- How far through the audit trail the misuse watch has looked: the last seq evaluated,
 -- advanced in the same transaction as the alerts it raised.
