@@ -74,3 +74,24 @@ impl MllpConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_needs_its_certificate_and_key_together_and_client_certificates_need_tls() {
+        let with = |cert: bool, key: bool, ca: bool| MllpConfig {
+            tls_cert: cert.then(|| "c.pem".into()),
+            tls_key: key.then(|| "k.pem".into()),
+            tls_client_ca: ca.then(|| "ca.pem".into()),
+            ..MllpConfig::default()
+        };
+        assert!(with(false, false, false).check().is_ok());
+        assert!(with(true, true, false).check().is_ok());
+        assert!(with(true, true, true).check().is_ok());
+        assert!(with(true, false, false).check().is_err());
+        assert!(with(false, true, false).check().is_err());
+        assert!(with(false, false, true).check().is_err());
+    }
+}

@@ -67,3 +67,25 @@ pub fn acceptor(config: &MllpConfig) -> Result<Option<TlsAcceptor>> {
 pub fn fingerprint(cert: &CertificateDer<'_>) -> String {
     hex::encode(Sha256::digest(cert.as_ref()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_off_without_files_and_a_missing_or_empty_file_stops_the_start() {
+        assert!(acceptor(&MllpConfig::default()).unwrap().is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        for cert in [dir.path().join("missing.pem"), empty] {
+            let config = MllpConfig {
+                tls_cert: Some(cert.clone()),
+                tls_key: Some(cert),
+                ..MllpConfig::default()
+            };
+            let e = acceptor(&config).unwrap_err().to_string();
+            assert!(e.contains("[mllp] tls_cert"), "{e}");
+        }
+    }
+}
