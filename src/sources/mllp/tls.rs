@@ -84,7 +84,10 @@ mod tests {
                 tls_key: Some(cert),
                 ..MllpConfig::default()
             };
-            let e = acceptor(&config).unwrap_err().to_string();
+            let Err(e) = acceptor(&config) else {
+                panic!("TLS started without its certificate");
+            };
+            let e = e.to_string();
             assert!(e.contains("[mllp] tls_cert"), "{e}");
         }
     }
