@@ -1,4 +1,4 @@
--- The sharedcare schema at version 15, as the embedded migrations build it.
+-- The sharedcare schema at version 16, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -186,6 +186,23 @@ CREATE TABLE match_review (
     UNIQUE (source_person_id, candidate_person_id)
 ) STRICT;
 
+CREATE TABLE misuse_alert (
+    alert_id INTEGER PRIMARY KEY REFERENCES privacy_alert(id),
+    rule TEXT NOT NULL,
+    dedup_key TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE TABLE misuse_evidence (
+    alert_id INTEGER NOT NULL REFERENCES privacy_alert(id),
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (alert_id, seq)
+) STRICT;
+
+CREATE TABLE misuse_watch (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    last_seq INTEGER NOT NULL
+) STRICT;
+
 CREATE TABLE organisation (
     id INTEGER PRIMARY KEY,
     ods_code TEXT NOT NULL UNIQUE,
@@ -223,7 +240,7 @@ CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,
     reference TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL CHECK (kind IN ('self-claim', 'break-glass', 'objection-override',
-                                       'role-grant', 'view-as')),
+                                       'role-grant', 'view-as', 'misuse')),
     grant_id INTEGER REFERENCES access_grant(id),
     user_id INTEGER NOT NULL REFERENCES app_user(id),
     person_id INTEGER REFERENCES person(id),
@@ -231,10 +248,12 @@ CREATE TABLE "privacy_alert" (
     closed_at TEXT,
     closed_by TEXT,
     note TEXT,
-    -- The user whose action raised it (NULL: the operator at the command line), and their name.
+    -- The user whose action raised it (NULL: the operator at the command line, or the misuse
+    -- watch), and their name.
     raised_by_user_id INTEGER REFERENCES app_user(id),
     raised_by TEXT,
-    -- What the alert says happened, without patient data (a role profile granted, a reason).
+    -- What the alert says happened, without patient data (a role profile granted, a reason,
+    -- the misuse rule that fired).
     detail TEXT
 ) STRICT;
 
@@ -315,10 +334,26 @@ CREATE TABLE source_sftp_password (
     set_at TEXT NOT NULL
 ) STRICT;
 
+CREATE TABLE staff_identity (
+    user_id INTEGER PRIMARY KEY REFERENCES app_user(id),
+    nhs_number TEXT,
+    family_name TEXT,
+    postcode TEXT,
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) STRICT;
+
 CREATE TABLE test_person (
     person_id INTEGER PRIMARY KEY REFERENCES person(id),
     marked_at TEXT NOT NULL,
     marked_by TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE watched_person (
+    person_id INTEGER PRIMARY KEY REFERENCES person(id),
+    kind TEXT NOT NULL CHECK (kind IN ('vip', 'staff')),
+    set_by TEXT NOT NULL,
+    set_at TEXT NOT NULL
 ) STRICT;
 
 CREATE TABLE web_session (

@@ -153,6 +153,9 @@ pub struct AccessConfig {
     /// An API token made now works for this many days (`sharedcare token create --days`
     /// may ask for fewer). Default 90.
     pub api_token_days: i64,
+    /// The site's misuse rules, laid over the shipped ones key by key (tune a rule or turn it
+    /// off; see `misuse::rules` and `sharedcare misuse rules`). Default: shipped only.
+    pub misuse_rules: Option<PathBuf>,
 }
 
 impl Default for AccessConfig {
@@ -165,6 +168,7 @@ impl Default for AccessConfig {
             break_glass_hours: 4,
             break_glass_overrides_objection: false,
             api_token_days: 90,
+            misuse_rules: None,
         }
     }
 }
@@ -192,6 +196,9 @@ pub struct JobsConfig {
     /// the audit chain, counts); the outcome shows on feed health and in `/metrics`
     /// (`sharedcare restore-drill` runs it by hand). Default 05:00 on Sundays.
     pub restore_drill: String,
+    /// Evaluate new audit events against the misuse rules (`sharedcare misuse check`).
+    /// Default every minute.
+    pub misuse_watch: String,
 }
 
 impl Default for JobsConfig {
@@ -204,6 +211,7 @@ impl Default for JobsConfig {
             fts_optimise: "0 0 4 * * Sun".into(),
             audit_verify: "0 30 3 * * *".into(),
             restore_drill: "0 0 5 * * Sun".into(),
+            misuse_watch: "0 * * * * *".into(),
         }
     }
 }

@@ -18,6 +18,8 @@
 //! 6. [`audit`] — the tamper-evident trail every view and change is written to: events
 //!    HMAC-chained under a key outside the database, a head file that shows a cut-off tail,
 //!    and the verification the `audit verify` command and a nightly job run.
+//! 7. [`misuse`] — rules over that trail (as data) that raise privacy officer alerts with the
+//!    events behind them: own record, same household, watched people, volume, hours, search.
 //!
 //! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
 //! entry categories and their typed bodies.
@@ -38,6 +40,7 @@ pub mod import;
 pub mod ingest;
 pub mod jobs;
 pub mod matching;
+pub mod misuse;
 pub mod model;
 pub mod ops;
 pub mod record;

@@ -75,6 +75,14 @@ actions! {
     /// A person marked (or unmarked) as a test person, whom view-as may show without a reason.
     PersonTestMark => "person-test-mark",
     PersonTestUnmark => "person-test-unmark",
+    /// The misuse watch raised an alert (see `misuse`).
+    MisuseAlertRaise => "misuse-alert-raise",
+    /// A privacy officer looked at a misuse alert and the audit events behind it.
+    MisuseAlertView => "misuse-alert-view",
+    /// Who a staff user is, for the misuse rules, set or cleared by an administrator.
+    StaffIdentitySet => "staff-identity-set",
+    /// A person flagged as a VIP or member of staff (or unflagged) for the misuse rules.
+    PersonWatchFlag => "person-watch-flag",
 
     // Users, roles and credentials.
     UserAdd => "user-add",

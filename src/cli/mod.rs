@@ -8,6 +8,7 @@ mod demo_serve;
 mod feeds;
 mod import;
 mod lab_codes;
+mod misuse;
 mod person;
 mod policy;
 mod region;
@@ -122,6 +123,10 @@ pub enum Command {
     /// The tamper-evident audit trail: verify its chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Watching for misuse: run the rules now, print them, say who a staff user is, flag a
+    /// VIP or member of staff.
+    #[command(subcommand)]
+    Misuse(misuse::MisuseCommand),
     /// Continuous replication by Litestream: its configuration, a standby brought up from the
     /// replica, a restore drill.
     #[command(subcommand)]
@@ -221,6 +226,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::RestoreDrill => feeds::restore_drill(&mut ctx),
         Command::Restore(_) | Command::Check => Ok(0),
         Command::Audit(c) => audit::run(&mut ctx, c),
+        Command::Misuse(c) => misuse::run(&mut ctx, c),
         Command::Replication(_) => Ok(0),
     }
 }

@@ -30,6 +30,7 @@ pub const JOBS: &[&str] = &[
     "fts_optimise",
     "audit_verify",
     "restore_drill",
+    "misuse_watch",
 ];
 
 fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
@@ -42,6 +43,7 @@ fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
         "fts_optimise" => &j.fts_optimise,
         "audit_verify" => &j.audit_verify,
         "restore_drill" => &j.restore_drill,
+        "misuse_watch" => &j.misuse_watch,
         _ => "",
     }
 }
@@ -104,6 +106,10 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
                     Err(Error::Audit(summary))
                 }
             }
+        }
+        "misuse_watch" => {
+            let rules = crate::misuse::Rules::load(config.access.misuse_rules.as_deref())?;
+            Ok(crate::misuse::watch(&mut store, &rules, clock.now())?.summary())
         }
         other => Err(Error::Invalid(format!("no job called {other}"))),
     }

@@ -74,6 +74,18 @@ impl Store {
             .collect()
     }
 
+    /// The source's own MLLP port and who may send for it, as stored (the admin form shows
+    /// them).
+    pub fn mllp_settings(&self, source_id: i64) -> Result<(Option<String>, Option<String>)> {
+        self.conn()
+            .query_row(
+                "SELECT mllp_listen, mllp_allow FROM source WHERE id = ?1",
+                [source_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .doing("reading a source's MLLP settings")
+    }
+
     /// The source's own MLLP port, when it has one.
     pub fn mllp_listen(&self, source_id: i64) -> Result<Option<String>> {
         self.conn()

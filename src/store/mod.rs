@@ -24,6 +24,7 @@ pub mod find_terms;
 mod links;
 #[cfg(test)]
 mod migration_tests;
+mod misuse;
 mod mllp;
 mod ops;
 mod persons;
@@ -48,6 +49,7 @@ pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
+pub use misuse::{EvidenceRow, NewMisuseAlert, PersonFacts, StaffIdentity, TrailEvent, TrailFacts};
 pub use mllp::MllpSource;
 pub use ops::{check_database, readable, JobOutcome, OpsFigures, SourceFigures};
 pub use persons::{DemographicsWrite, Subject};
@@ -85,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_person_search_fts.sql"),
     include_str!("migrations/0014_source_mllp.sql"),
     include_str!("migrations/0015_deferred_builds.sql"),
+    include_str!("migrations/0016_misuse_watch.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).

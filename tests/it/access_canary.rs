@@ -309,6 +309,8 @@ fn canaries_reach_no_page_answer_search_output_or_log_of_a_role_without_the_acti
             format!("/privacy/person?person={nhs}&format=csv"),
             format!("/privacy/user?user={role}&format=csv"),
             "/privacy/alerts?all=true".into(),
+            // A misuse alert's evidence (the privacy officer's alone; none may exist yet).
+            "/privacy/alerts/1".into(),
             format!("/privacy/view-as?role=clinician&org={TRUST}&person={person}"),
             "/dashboard".into(),
             "/admin/users".into(),

@@ -395,3 +395,105 @@ fn sources_are_created_and_edited_with_the_cli_checks() {
         "source NEW-LAB created; no drop folder; cadence daily-by 06:00"
     );
 }
+
+#[test]
+fn the_source_form_sets_a_sources_mllp_port_and_senders_as_the_cli_does() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let it = s.login("it");
+    let (status, edit) = get(&it, &s, "/admin/sources/WGH-PAS/edit");
+    assert_eq!(status, 200);
+    assert!(edit.contains("<label for=\"mllp\""), "{edit}");
+    assert!(edit.contains("id=\"mllp_allow\" name=\"mllp_allow\" value=\"\""));
+    let csrf = server::hidden(&edit, "csrf");
+    let form =
+        |code: &'static str, format: &'static str, mllp: &'static str, allow: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("existing", code.to_owned()),
+                ("code", code.to_owned()),
+                ("name", "Westshire General PAS".to_owned()),
+                ("org", "R9W".to_owned()),
+                ("org_name", String::new()),
+                ("kind", "acute".to_owned()),
+                ("format", format.to_owned()),
+                ("mapping", String::new()),
+                ("cadence", String::new()),
+                ("drop_folder", String::new()),
+                ("keys", String::new()),
+                ("mllp", mllp.to_owned()),
+                ("mllp_allow", allow.to_owned()),
+            ]
+        };
+    let send = |f: Vec<(&str, String)>| it.post(s.url("/admin/sources")).form(&f).send().unwrap();
+    // The CLI's checks refuse what the CLI refuses, and nothing is saved.
+    for (mllp, allow, why) in [
+        ("port 2575", "", "expected ADDR:PORT"),
+        (
+            "127.0.0.1:0",
+            "the hospital",
+            "is not an address or network",
+        ),
+    ] {
+        let r = send(form("WGH-PAS", "hl7v2", mllp, allow));
+        assert_eq!(r.status(), 422, "{mllp} {allow}");
+        assert!(r.text().unwrap().contains(why), "{why}");
+    }
+    let r = send(form("ORCHARD-GP", "fhir", "127.0.0.1:0", ""));
+    assert_eq!(r.status(), 422);
+    assert!(r.text().unwrap().contains("for HL7 v2 sources"));
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM source WHERE mllp_listen IS NOT NULL OR mllp_allow IS NOT NULL"
+        ),
+        0
+    );
+    // A port of its own, and senders that are not this machine.
+    let r = send(form(
+        "WGH-PAS",
+        "hl7v2",
+        "127.0.0.1:0",
+        "192.0.2.10, 10.1.0.0/16",
+    ));
+    assert_eq!(r.status(), 303);
+    let (_, edit) = get(&it, &s, "/admin/sources/WGH-PAS/edit");
+    assert!(edit.contains("value=\"127.0.0.1:0\""));
+    assert!(edit.contains("value=\"192.0.2.10, 10.1.0.0/16\""));
+    let saves = audits(&s, "feed-source-save");
+    assert!(
+        saves
+            .last()
+            .unwrap()
+            .2
+            .ends_with("; MLLP port 127.0.0.1:0; MLLP senders 192.0.2.10, 10.1.0.0/16"),
+        "{saves:?}"
+    );
+    // Heard from the next start: the port is bound, and loopback is not an allowed sender, so
+    // its connection is closed with no answer.
+    let s = Server::start_in(s.kill());
+    let port = super::mllp::mllp_port(&s, "WGH-PAS");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut frame = vec![0x0b];
+    frame.extend_from_slice(super::mllp::admission("form", 1).as_bytes());
+    frame.extend_from_slice(&[0x1c, 0x0d]);
+    let _ = conn.write_all(&frame);
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    // Emptied on the form: no port of its own, loopback only, as `--mllp ""` does.
+    let it = s.login("it");
+    let (_, edit) = get(&it, &s, "/admin/sources/WGH-PAS/edit");
+    let csrf = server::hidden(&edit, "csrf");
+    let mut f = form("WGH-PAS", "hl7v2", "", "");
+    f[0].1 = csrf;
+    let r = it.post(s.url("/admin/sources")).form(&f).send().unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM source WHERE mllp_listen IS NOT NULL OR mllp_allow IS NOT NULL"
+        ),
+        0
+    );
+}

@@ -30,6 +30,7 @@ mod fhir_api;
 mod fhir_uk_core;
 mod location;
 mod merges;
+mod misuse;
 mod mllp;
 mod nhs;
 mod no_access_page;

@@ -1,6 +1,7 @@
 //! The `[mllp]` section of `config.toml`.
 
 use serde::Deserialize;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -24,6 +25,14 @@ pub struct MllpConfig {
     /// At most this many waiting messages are committed together in one transaction (group
     /// commit); each is acknowledged after that commit. Default 512.
     pub max_group: usize,
+    /// PEM certificate chain and private key: when both are set, every MLLP port speaks TLS
+    /// (MLLP inside TLS; plain MLLP is refused there). Default: none, plain MLLP.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// PEM certificates of the CA(s) that issue senders' client certificates: when set (with
+    /// TLS), a sender must present one, and a source's `--mllp-allow` list may pin which
+    /// (`sha256:FINGERPRINT`). Default: none, no client certificates asked for.
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 impl Default for MllpConfig {
@@ -35,6 +44,9 @@ impl Default for MllpConfig {
             max_connections: 64,
             max_connections_per_address: 16,
             max_group: 512,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
         }
     }
 }
@@ -53,6 +65,33 @@ impl MllpConfig {
                     .into(),
             );
         }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("[mllp] tls_cert and tls_key are set together, or neither".into());
+        }
+        if self.tls_client_ca.is_some() && self.tls_cert.is_none() {
+            return Err("[mllp] tls_client_ca needs tls_cert and tls_key (TLS) as well".into());
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_needs_its_certificate_and_key_together_and_client_certificates_need_tls() {
+        let with = |cert: bool, key: bool, ca: bool| MllpConfig {
+            tls_cert: cert.then(|| "c.pem".into()),
+            tls_key: key.then(|| "k.pem".into()),
+            tls_client_ca: ca.then(|| "ca.pem".into()),
+            ..MllpConfig::default()
+        };
+        assert!(with(false, false, false).check().is_ok());
+        assert!(with(true, true, false).check().is_ok());
+        assert!(with(true, true, true).check().is_ok());
+        assert!(with(true, false, false).check().is_err());
+        assert!(with(false, true, false).check().is_err());
+        assert!(with(false, false, true).check().is_err());
     }
 }

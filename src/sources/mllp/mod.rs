@@ -8,6 +8,8 @@
 //! commits messages waiting together in one transaction, and only then lets the connection
 //! acknowledge (`ack`). Connections, timeouts and sender checks are in `server`.
 //!
+//! Every port may speak TLS instead of plain TCP, with client certificates as well (`tls`).
+//!
 //! Ports are bound when `serve` starts: a source given a port of its own while the server runs
 //! is heard on it after a restart (the shared port routes to a new source at once).
 
@@ -16,6 +18,7 @@ pub mod config;
 mod frame;
 pub mod route;
 mod server;
+mod tls;
 mod writer;
 
 pub use config::MllpConfig;
@@ -55,7 +58,9 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<()> {
     if own.is_empty() && shared_listen.is_empty() {
         return Ok(());
     }
+    let tls = tls::acceptor(&config.mllp)?;
     let shared = Arc::new(Shared {
+        tls,
         max_message_bytes: config.mllp.max_message_bytes,
         idle: Duration::from_secs(config.mllp.idle_timeout_seconds),
         slots: Slots::new(

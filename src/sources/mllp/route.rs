@@ -12,9 +12,25 @@
 use crate::store::{MllpSource, SourceRow};
 use std::net::IpAddr;
 
-/// Addresses and networks allowed to send.
+/// Addresses and networks allowed to send, and optionally the TLS client certificates
+/// (`sha256:` and the SHA-256 fingerprint of the certificate, hex, colons allowed) a sender must
+/// present as well: with any certificate listed, a sender needs an allowed address and one of
+/// them (so only over TLS with client certificates, `[mllp] tls_client_ca`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Allow(Vec<(IpAddr, u8)>);
+pub struct Allow {
+    nets: Vec<(IpAddr, u8)>,
+    certs: Vec<String>,
+}
+
+/// A typed fingerprint as stored for comparison: lower-case hex without colons.
+fn fingerprint(typed: &str) -> Option<String> {
+    let hex: String = typed
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_lowercase();
+    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit())).then_some(hex)
+}
 
 impl Allow {
     /// Parses a stored or typed list; blank is loopback only.
@@ -24,7 +40,17 @@ impl Allow {
             return Ok(Self::loopback());
         };
         let mut nets = Vec::new();
+        let mut certs = Vec::new();
         for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            if let Some(typed) = item.strip_prefix("sha256:") {
+                certs.push(fingerprint(typed).ok_or_else(|| {
+                    format!(
+                        "MLLP sender {item:?} is not a certificate fingerprint (sha256: and 64 \
+                         hex digits)"
+                    )
+                })?);
+                continue;
+            }
             let (addr, bits) = match item.split_once('/') {
                 Some((a, b)) => (a, Some(b)),
                 None => (item, None),
@@ -48,23 +74,37 @@ impl Allow {
             };
             nets.push((addr, bits));
         }
-        Ok(Self(nets))
+        if nets.is_empty() {
+            return Err(
+                "an MLLP sender list names at least one address or network (0.0.0.0/0 for any), \
+                 not certificates alone"
+                    .into(),
+            );
+        }
+        Ok(Self { nets, certs })
     }
 
     fn loopback() -> Self {
-        Self(vec![
-            (IpAddr::from([127, 0, 0, 1]), 8),
-            (IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), 128),
-        ])
+        Self {
+            nets: vec![
+                (IpAddr::from([127, 0, 0, 1]), 8),
+                (IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]), 128),
+            ],
+            certs: Vec::new(),
+        }
     }
 
-    /// Whether `peer` may send.
-    pub fn allows(&self, peer: IpAddr) -> bool {
+    /// Whether `peer`, presenting the client certificate with fingerprint `cert` (lower-case
+    /// hex; none without TLS client authentication), may send.
+    pub fn allows(&self, peer: IpAddr, cert: Option<&str>) -> bool {
         let peer = match peer {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, IpAddr::V4),
             v4 => v4,
         };
-        self.0.iter().any(|&(net, bits)| within(peer, net, bits))
+        let address = self.nets.iter().any(|&(net, bits)| within(peer, net, bits));
+        let certificate =
+            self.certs.is_empty() || cert.is_some_and(|c| self.certs.iter().any(|a| a == c));
+        address && certificate
     }
 }
 
@@ -146,23 +186,52 @@ mod tests {
     #[test]
     fn no_list_is_loopback_only() {
         let a = Allow::parse(None).unwrap();
-        assert!(a.allows(ip("127.0.0.1")) && a.allows(ip("::1")) && a.allows(ip("127.9.9.9")));
-        assert!(!a.allows(ip("192.0.2.1")) && !a.allows(ip("::2")));
+        assert!(
+            a.allows(ip("127.0.0.1"), None)
+                && a.allows(ip("::1"), None)
+                && a.allows(ip("127.9.9.9"), None)
+        );
+        assert!(!a.allows(ip("192.0.2.1"), None) && !a.allows(ip("::2"), None));
         assert_eq!(Allow::parse(Some("  ")).unwrap(), a);
     }
 
     #[test]
     fn addresses_and_networks_are_allowed_and_nothing_else() {
         let a = Allow::parse(Some("192.0.2.10, 10.1.0.0/16,2001:db8::/32")).unwrap();
-        assert!(a.allows(ip("192.0.2.10")));
-        assert!(!a.allows(ip("192.0.2.11")));
-        assert!(!a.allows(ip("127.0.0.1")), "a list replaces loopback");
-        assert!(a.allows(ip("10.1.200.3")) && !a.allows(ip("10.2.0.1")));
-        assert!(a.allows(ip("::ffff:10.1.0.9")), "IPv4 seen through IPv6");
-        assert!(a.allows(ip("2001:db8:1::5")) && !a.allows(ip("2001:db9::1")));
+        assert!(a.allows(ip("192.0.2.10"), None));
+        assert!(!a.allows(ip("192.0.2.11"), None));
+        assert!(!a.allows(ip("127.0.0.1"), None), "a list replaces loopback");
+        assert!(a.allows(ip("10.1.200.3"), None) && !a.allows(ip("10.2.0.1"), None));
+        assert!(
+            a.allows(ip("::ffff:10.1.0.9"), None),
+            "IPv4 seen through IPv6"
+        );
+        assert!(a.allows(ip("2001:db8:1::5"), None) && !a.allows(ip("2001:db9::1"), None));
         assert!(Allow::parse(Some("0.0.0.0/0"))
             .unwrap()
-            .allows(ip("198.51.100.7")));
+            .allows(ip("198.51.100.7"), None));
+    }
+
+    #[test]
+    fn a_listed_certificate_is_needed_as_well_as_an_allowed_address() {
+        let pin = "AB:".repeat(31) + "AB";
+        let a = Allow::parse(Some(&format!("10.1.0.0/16, sha256:{pin}"))).unwrap();
+        let theirs = "ab".repeat(32);
+        assert!(a.allows(ip("10.1.0.5"), Some(&theirs)));
+        assert!(!a.allows(ip("10.1.0.5"), None), "no certificate");
+        assert!(
+            !a.allows(ip("10.1.0.5"), Some(&"cd".repeat(32))),
+            "another certificate"
+        );
+        assert!(
+            !a.allows(ip("192.0.2.1"), Some(&theirs)),
+            "the address still counts"
+        );
+        assert!(Allow::parse(Some("10.1.0.0/16, sha256:abc")).is_err());
+        assert!(
+            Allow::parse(Some(&format!("sha256:{theirs}"))).is_err(),
+            "no address"
+        );
     }
 
     fn listener(code: &str, org: &str, format: crate::model::Format) -> Listener {

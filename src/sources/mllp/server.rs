@@ -12,7 +12,7 @@ use super::writer::Job;
 use crate::clock::Clock;
 use crate::slots::{Slot, Slots};
 use crate::store::Store;
-use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rocket::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use rocket::tokio::net::{TcpListener, TcpStream};
 use rocket::tokio::sync::{mpsc, oneshot};
 use rocket::tokio::time::timeout;
@@ -25,8 +25,14 @@ use std::time::Duration;
 /// Longest control id kept in a feed file's name.
 const MAX_NAME_ID_CHARS: usize = 64;
 
+/// A connection's byte stream: plain TCP, or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync> Stream for T {}
+
 /// What every connection shares.
 pub struct Shared {
+    /// Set when the MLLP ports speak TLS (`[mllp] tls_cert`; see `tls`).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub max_message_bytes: usize,
     pub idle: Duration,
     pub slots: Arc<Slots>,
@@ -76,9 +82,32 @@ async fn connection(
     shared: Arc<Shared>,
     _slot: Slot,
 ) {
+    let _ = stream.set_nodelay(true);
+    let (stream, cert): (Box<dyn Stream>, Option<String>) = match &shared.tls {
+        None => (Box::new(stream), None),
+        Some(acceptor) => match timeout(shared.idle, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => {
+                let cert = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(super::tls::fingerprint);
+                (Box::new(tls), cert)
+            }
+            Ok(Err(e)) => {
+                log::warn!("MLLP connection from {peer} closed: TLS handshake failed: {e}");
+                return;
+            }
+            Err(_) => {
+                log::warn!("MLLP connection from {peer} closed: no TLS handshake in time");
+                return;
+            }
+        },
+    };
     let sources = match &port {
         Port::Own(listener) => {
-            if !listener.allow.allows(peer.ip()) {
+            if !listener.allow.allows(peer.ip(), cert.as_deref()) {
                 log::warn!(
                     "MLLP connection from {peer} closed: not an allowed sender for {} \
                      (`sharedcare source edit {} --mllp-allow ADDR`)",
@@ -90,7 +119,13 @@ async fn connection(
             vec![Listener::clone(listener)]
         }
         Port::Shared => match registered(shared.database.clone()).await {
-            Ok(sources) if sources.iter().any(|l| l.allow.allows(peer.ip())) => sources,
+            Ok(sources)
+                if sources
+                    .iter()
+                    .any(|l| l.allow.allows(peer.ip(), cert.as_deref())) =>
+            {
+                sources
+            }
             Ok(_) => {
                 log::warn!(
                     "MLLP connection from {peer} closed: not an allowed sender for any source"
@@ -103,10 +138,10 @@ async fn connection(
             }
         },
     };
-    let _ = stream.set_nodelay(true);
     let mut conn = Connection {
         stream,
         peer,
+        cert,
         port,
         sources,
         shared,
@@ -138,8 +173,10 @@ async fn registered(database: PathBuf) -> Result<Vec<Listener>, String> {
 }
 
 struct Connection {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     peer: SocketAddr,
+    /// The fingerprint of the sender's TLS client certificate, when it presented one.
+    cert: Option<String>,
     port: Port,
     sources: Vec<Listener>,
     shared: Arc<Shared>,
@@ -220,9 +257,9 @@ impl Connection {
                 Err(why) => return Verdict::Refused(why),
             },
         };
-        if !listener.allow.allows(self.peer.ip()) {
+        if !listener.allow.allows(self.peer.ip(), self.cert.as_deref()) {
             return Verdict::Refused(format!(
-                "this sender's address is not allowed to send for source {}",
+                "this sender's address (or certificate) is not allowed to send for source {}",
                 listener.source.code
             ));
         }

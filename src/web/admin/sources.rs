@@ -1,7 +1,9 @@
 //! Creating and editing a source from the feed pages: `GET /admin/sources/new`,
 //! `GET /admin/sources/<code>/edit`, `POST /admin/sources`. The form is checked by the same
 //! [`settings::save_source`] as `sharedcare source add|edit` (check, save, audit, commit in one
-//! transaction), and a refusal shows the form again with what was typed and why.
+//! transaction), and a refusal shows the form again with what was typed and why. The form
+//! holds the source's MLLP settings too (a port of its own, the senders allowed), checked as
+//! `source edit --mllp ADDR:PORT --mllp-allow LIST` checks them.
 
 use super::{as_admin, csrf_ok, csrf_refused};
 use crate::error::Error;
@@ -38,6 +40,12 @@ pub struct SourceForm {
     cadence: String,
     drop_folder: String,
     keys: String,
+    /// `ADDR:PORT` of an MLLP port of the source's own; empty for none; absent (a form from
+    /// before these fields) leaves it as it is.
+    mllp: Option<String>,
+    /// Addresses and networks allowed to send over MLLP; empty for loopback only; absent
+    /// leaves it as it is.
+    mllp_allow: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -105,6 +113,7 @@ fn edit_source(
         )));
     };
     let feed = store.source_feed(s.id)?;
+    let (mllp, mllp_allow) = store.mllp_settings(s.id)?;
     let form = SourceForm {
         existing: Some(s.code.clone()),
         code: s.code.clone(),
@@ -115,6 +124,8 @@ fn edit_source(
         format: s.format.as_str().to_owned(),
         cadence: feed.cadence.unwrap_or_default(),
         drop_folder: feed.drop_folder.unwrap_or_default(),
+        mllp: Some(mllp.unwrap_or_default()),
+        mllp_allow: Some(mllp_allow.unwrap_or_default()),
         ..Default::default()
     };
     let mut page = SourceFormPage::new(&admin, true, form);
@@ -151,9 +162,10 @@ fn save_source(
         keys: text(&form.keys)
             .map(|k| vec![("the public keys".to_owned(), k)])
             .unwrap_or_default(),
-        // MLLP ports and senders are set from the command line (`source edit --mllp`).
-        mllp: None,
-        mllp_allow: None,
+        // As for the cadence: the form shows the current values, so empty means none (no port
+        // of its own; loopback only). A port takes effect when the server next starts.
+        mllp: form.mllp.clone(),
+        mllp_allow: form.mllp_allow.clone(),
     };
     let mut session = admin.0;
     let now = web.clock.now_text();

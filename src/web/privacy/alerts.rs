@@ -1,5 +1,5 @@
 //! `GET /privacy/alerts`: the privacy officer's queue of self-claims, broken glass and
-//! objection overrides, newest first (`?all=1` shows closed ones too), and
+//! objection overrides and misuse alerts (each linking to its evidence), newest first (`?all=1` shows closed ones too), and
 //! `POST /privacy/alerts/<id>/close` to close one with a note (required, audited
 //! `alert-close`). People appear by id only.
 
@@ -66,7 +66,9 @@ fn alerts_page(
     reviewer: AlertReviewer,
     all: Option<bool>,
     closed: Option<&str>,
+    web: &State<Web>,
 ) -> Result<Page<AlertsPage>, ServerError> {
+    let mut session = reviewer.0;
     // Only a reference goes back into the page, never free text from the address.
     let done = closed
         .filter(|r| {
@@ -74,7 +76,8 @@ fn alerts_page(
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         })
         .map(|r| format!("Alert {r} closed."));
-    let page = render(&reviewer.0, all.unwrap_or(false), done, None)?;
+    let page = render(&session, all.unwrap_or(false), done, None)?;
+    super::misuse::audit_listed(&mut session, web, &page.alerts)?;
     Ok(Page::ok(page))
 }
 
@@ -120,5 +123,6 @@ fn close_alert(
         Err(e) => return Err(e.into()),
     };
     let page = render(&session, false, None, Some(sentence(&why)))?;
+    super::misuse::audit_listed(&mut session, web, &page.alerts)?;
     Ok(Either::Right(Either::Left(Page(status, page))))
 }

@@ -4,6 +4,8 @@
 //!   self-claims, broken glass and objection overrides, each closed with a note
 //!   (`alert-close`). The queue names a person by id only, never by name: the reference
 //!   (`PA-000123`) is what notifications carry, and the "who looked" report is one click away.
+//! - Misuse alerts (`review-alerts`) in the same queue, each with the rule that fired and the
+//!   audit events behind it at `/privacy/alerts/<id>`; every view audited (`misuse-alert-view`).
 //! - Reports ([`Auditor`](crate::web::guards::Auditor), `audit-reports`): "who looked at this
 //!   person" and "what did this user look at", with date filters, pages and a CSV download.
 //!   Running one is itself audited (`audit-report`).
@@ -14,6 +16,7 @@
 
 mod alerts;
 mod csv_export;
+mod misuse;
 mod objections;
 mod reports;
 mod view_as;
@@ -29,6 +32,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(reports::routes());
     all.extend(view_as::routes());
     all.extend(objections::routes());
+    all.extend(misuse::routes());
     all
 }
 

@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod stream;
+mod tls;
 
 use super::server::Server;
 use super::support::*;

@@ -78,6 +78,10 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
             },
             |c| c.gated(ReviewAlerts, "404"),
         ),
+        "GET /privacy/alerts/<id>" => once(
+            |_| get(format!("/privacy/alerts/{MISSING_ID}")),
+            |c| c.gated(ReviewAlerts, "404"),
+        ),
         "GET /privacy/reports" => once(
             |_| get("/privacy/reports".into()),
             |c| c.gated(AuditReports, "200"),

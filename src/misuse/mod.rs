@@ -1,0 +1,123 @@
+//! Watching for misuse: rules over the audit trail that raise privacy officer alerts.
+//!
+//! Every look at a person is already an audit event. The rules (`rules.toml`, shipped; a site
+//! tunes or turns them off in its own file, see [`rules`]) read those events and raise an alert
+//! of kind `misuse` in the privacy officer's queue, naming the rule that fired and keeping the
+//! events behind it as evidence (`/privacy/alerts/<id>`):
+//!
+//! - `own-record`: a user opens their own record (the NHS number an administrator set as the
+//!   user's, `sharedcare misuse link-user`);
+//! - `same-household`: a user opens the record of someone with their family name and postcode;
+//! - `watched-person`: anyone else opens the record of a person an administrator flagged as a
+//!   VIP or a member of staff (`sharedcare misuse flag`);
+//! - `many-records`: a user looks at many more people in an hour than their own baseline or
+//!   their role's;
+//! - `unusual-hours`: looks at records at night (hours configurable);
+//! - `search-without-relationship`: a record opened under a claimed relationship (self-claim
+//!   or broken glass) after the person was found by search rather than through a care event.
+//!
+//! When: a scheduled job (`[jobs] misuse_watch`, every minute by default; `sharedcare misuse
+//! check` runs it now) reads the events after the last one it evaluated. Not the audit writer:
+//! every page view waits on that writer's group commit, it holds the records database
+//! read-only, and the rules read people, users and the trail's past — work that belongs off
+//! the path of a page view. The cost is that an alert follows the event by up to a minute.
+//!
+//! Exactly once: the watch's place in the trail (`misuse_watch.last_seq`) advances in the same
+//! transaction as the alerts it raised from the events before it, so each event is evaluated
+//! once whatever stops the process; and each alert has a key (rule, user, and the person, hour
+//! or night it is about), so a later event of the same key joins the standing alert's evidence
+//! instead of raising another. The first run reads the trail from its beginning.
+
+pub mod evaluate;
+pub mod identity;
+pub mod rules;
+
+pub use rules::Rules;
+
+use crate::audit::{Action, Actor};
+use crate::error::Result;
+use crate::store::{AuditEvent, NewMisuseAlert, Store};
+use chrono::{DateTime, SecondsFormat, Utc};
+use evaluate::Evaluator;
+
+/// Events read and evaluated per transaction.
+const BATCH: usize = 2000;
+
+/// What one run of the watch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub events: usize,
+    /// References of the alerts raised, in order.
+    pub raised: Vec<String>,
+    /// Findings that joined an alert already standing.
+    pub joined: usize,
+}
+
+impl Report {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} audit events evaluated, {} misuse alerts raised{}",
+            self.events,
+            self.raised.len(),
+            if self.raised.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", self.raised.join(", "))
+            }
+        )
+    }
+}
+
+/// Evaluates every audit event after the watch's place, raising alerts, in batches.
+pub fn watch(store: &mut Store, rules: &Rules, now: DateTime<Utc>) -> Result<Report> {
+    let now = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let actor = Actor::system("misuse_watch");
+    let mut report = Report::default();
+    loop {
+        let tx = store.begin()?;
+        let from = tx.misuse_cursor()?;
+        let events = tx.trail().events_after(from, BATCH)?;
+        let Some(last) = events.last().map(|e| e.seq) else {
+            break;
+        };
+        let mut evaluator = Evaluator::new(rules, tx.trail());
+        for event in &events {
+            for f in evaluator.event(event)? {
+                if let Some(standing) = tx.misuse_alert_by_key(&f.key)? {
+                    tx.add_misuse_evidence(standing, &f.evidence)?;
+                    report.joined += 1;
+                    continue;
+                }
+                let alert = NewMisuseAlert {
+                    rule: f.rule,
+                    dedup_key: &f.key,
+                    user_id: f.user_id,
+                    person_id: f.person_id,
+                    detail: &f.detail,
+                };
+                let (id, reference) = tx.raise_misuse_alert(&alert, &now)?;
+                tx.add_misuse_evidence(id, &f.evidence)?;
+                let detail = format!("{reference} {}", f.rule);
+                tx.audit(
+                    &AuditEvent {
+                        person_id: f.person_id,
+                        detail: Some(&detail),
+                        ..actor.event(Action::MisuseAlertRaise)
+                    },
+                    &now,
+                )?;
+                report.raised.push(reference);
+            }
+        }
+        tx.set_misuse_cursor(last)?;
+        tx.commit()?;
+        report.events += events.len();
+        if events.len() < BATCH {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

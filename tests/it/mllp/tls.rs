@@ -1,0 +1,154 @@
+//! MLLP over TLS with client certificates: a sender with a certificate from the configured CA
+//! and pinned on the source is heard and acknowledged; plain MLLP, a certificate from another
+//! issuer, and a certificate of the right CA that the source did not pin are cut off with no
+//! acknowledgement, and nothing of theirs is applied.
+
+use super::*;
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::{self, pki_types};
+
+struct Made {
+    cert_pem: String,
+    key_pem: String,
+    der: Vec<u8>,
+}
+
+fn leaf(
+    names: &[&str],
+    usage: ExtendedKeyUsagePurpose,
+    issuer: &CertifiedIssuer<'_, KeyPair>,
+) -> Made {
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    params.extended_key_usages = vec![usage];
+    let cert = params.signed_by(&key, issuer).unwrap();
+    Made {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        der: cert.der().to_vec(),
+    }
+}
+
+fn ca() -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+}
+
+/// Sends one message over TLS as `client` (trusting `server_ca`); returns the acknowledgement,
+/// or `None` when the connection was cut off without one.
+fn send_tls(port: u16, server_ca: &str, client: &Made, message: &str) -> Option<String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in pki_types::CertificateDer::pem_slice_iter(server_ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let chain = vec![pki_types::CertificateDer::from(client.der.clone())];
+    let key = pki_types::PrivateKeyDer::from_pem_slice(client.key_pem.as_bytes()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+    let name = pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    exchange(&mut tls, message)
+}
+
+fn exchange(stream: &mut impl ReadWrite, message: &str) -> Option<String> {
+    let mut frame = vec![0x0b];
+    frame.extend_from_slice(message.as_bytes());
+    frame.extend_from_slice(&[0x1c, 0x0d]);
+    stream.write_all(&frame).ok()?;
+    stream.flush().ok()?;
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(&[0x1c, 0x0d]) {
+        match stream.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+#[test]
+fn mllp_over_tls_hears_only_senders_with_a_pinned_certificate_from_the_configured_ca() {
+    let env = Env::new();
+    let ca = ca();
+    let server = leaf(&["localhost"], ExtendedKeyUsagePurpose::ServerAuth, &ca);
+    let pinned = leaf(&["lab-sender"], ExtendedKeyUsagePurpose::ClientAuth, &ca);
+    let unpinned = leaf(&["other-sender"], ExtendedKeyUsagePurpose::ClientAuth, &ca);
+    let stranger = leaf(
+        &["stranger"],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        &ca_other(),
+    );
+    let dir = env.data_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let config = format!(
+        "[mllp]\ntls_cert = {:?}\ntls_key = {:?}\ntls_client_ca = {:?}\n",
+        write("mllp-cert.pem", &server.cert_pem),
+        write("mllp-key.pem", &server.key_pem),
+        write("mllp-ca.pem", &ca.pem()),
+    );
+    std::fs::write(dir.join("config.toml"), config).unwrap();
+    live_source(&env, "TLS-LAB");
+    let pin = hex::encode(Sha256::digest(&pinned.der));
+    env.ok(&[
+        "source",
+        "edit",
+        "TLS-LAB",
+        "--mllp-allow",
+        &format!("127.0.0.1, sha256:{pin}"),
+    ]);
+    let s = Server::start_in(env);
+    let port = mllp_port(&s, "TLS-LAB");
+    let ack = send_tls(port, &ca.pem(), &pinned, &admission("tls", 1)).expect("no ACK");
+    assert!(ack.contains("MSA|AA|tls-00001"), "{ack}");
+    // Plain MLLP on a TLS port: no answer.
+    let mut plain = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert_eq!(exchange(&mut plain, &admission("tls", 2)), None);
+    // A certificate of another issuer, and one of the CA's that the source did not pin.
+    assert_eq!(
+        send_tls(port, &ca.pem(), &stranger, &admission("tls", 3)),
+        None
+    );
+    assert_eq!(
+        send_tls(port, &ca.pem(), &unpinned, &admission("tls", 4)),
+        None
+    );
+    // Only the first message was applied.
+    assert_eq!(
+        s.env.count("SELECT count(*) FROM feed_file f JOIN source s ON s.id = f.source_id WHERE s.code = 'TLS-LAB'"),
+        1
+    );
+}
+
+fn ca_other() -> CertifiedIssuer<'static, KeyPair> {
+    ca()
+}
