@@ -31,6 +31,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub mllp: crate::sources::mllp::MllpConfig,
+    pub notifications: crate::notify::NotificationsConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -394,6 +395,7 @@ struct ConfigFile {
     metrics: MetricsConfig,
     log: LogConfig,
     mllp: crate::sources::mllp::MllpConfig,
+    notifications: crate::notify::NotificationsConfig,
 }
 
 impl Config {
@@ -418,6 +420,10 @@ impl Config {
             .and_then(|()| crate::replication::check(&file.replication))
             .and_then(|()| file.mllp.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
+        let notifications = file
+            .notifications
+            .load()
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             matching: file.matching,
@@ -431,6 +437,7 @@ impl Config {
             metrics: file.metrics,
             log: file.log,
             mllp: file.mllp,
+            notifications,
         })
     }
 

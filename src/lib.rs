@@ -39,6 +39,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod matching;
 pub mod model;
+pub mod notify;
 pub mod ops;
 pub mod record;
 pub mod replication;

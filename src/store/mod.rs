@@ -25,6 +25,7 @@ mod links;
 #[cfg(test)]
 mod migration_tests;
 mod mllp;
+mod notifications;
 mod ops;
 mod persons;
 mod read;
@@ -49,6 +50,7 @@ pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use mllp::MllpSource;
+pub use notifications::{MailRow, NewNotification, NotificationRow};
 pub use ops::{check_database, readable, OpsFigures, SourceFigures};
 pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
@@ -85,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_person_search_fts.sql"),
     include_str!("migrations/0014_source_mllp.sql"),
     include_str!("migrations/0015_deferred_builds.sql"),
+    include_str!("migrations/0016_notifications.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
