@@ -31,6 +31,7 @@ mod location;
 mod merges;
 mod mllp;
 mod nhs;
+mod notify;
 mod no_access_page;
 mod operations;
 mod packaging;
