@@ -251,3 +251,106 @@ pub fn start(
 fn path_placeholder() -> std::path::PathBuf {
     std::path::PathBuf::from("notification-mail")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewNotification;
+    use std::sync::Mutex;
+
+    /// A relay that records what it is given, or refuses while `down`.
+    #[derive(Default)]
+    struct Recorder {
+        down: Mutex<bool>,
+        sent: Mutex<Vec<(String, String, String, String)>>,
+    }
+
+    impl Relay for Recorder {
+        fn send(&self, mail: Mail<'_>) -> std::result::Result<(), String> {
+            if *self.down.lock().unwrap() {
+                return Err("connection refused".into());
+            }
+            self.sent.lock().unwrap().push((
+                mail.to.to_owned(),
+                mail.subject,
+                mail.body,
+                mail.message_id,
+            ));
+            Ok(())
+        }
+    }
+
+    fn notify(store: &mut Store, key: &str, recipient: &str) {
+        let tx = store.begin().unwrap();
+        tx.add_notification(
+            &NewNotification {
+                rule: "r",
+                event_key: key,
+                event: "admission",
+                recipient,
+                person_id: None,
+                source_id: None,
+                reference: None,
+            },
+            "2026-12-01T10:00:00Z",
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+
+    fn config() -> NotificationsConfig {
+        let mut addresses = std::collections::BTreeMap::new();
+        addresses.insert("X99001".to_owned(), "orchard@example.org".to_owned());
+        NotificationsConfig {
+            smtp_relay: "relay.example.org".into(),
+            from: "sharedcare@example.org".into(),
+            addresses,
+            batch_seconds: 60,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn new_notifications_are_batched_into_one_e_mail_per_inbox_and_sent_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let relay = Recorder::default();
+        let t0 = chrono::Utc::now();
+        let link = "https://care.example.org/notifications";
+        notify(&mut store, "a", "org:X99001");
+        notify(&mut store, "b", "org:X99001");
+        notify(&mut store, "b", "org:X99001"); // the same event again: no second one
+        notify(&mut store, "c", "org:X99002"); // no address: inbox only
+        let done = round(&mut store, &config(), &relay, link, t0).unwrap();
+        assert_eq!((done.queued, done.sent, done.failed), (1, 1, 0));
+        let sent = relay.sent.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, "orchard@example.org");
+        assert_eq!(sent[0].1, "You have 2 new notifications in sharedcare");
+        assert!(sent[0].2.contains(link));
+        assert!(sent[0].3.ends_with("@care.example.org>"), "{}", sent[0].3);
+        let again = round(&mut store, &config(), &relay, link, t0).unwrap();
+        assert_eq!(again, Round::default());
+        assert_eq!(relay.sent.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_relay_that_is_down_is_tried_again_later_and_the_e_mail_goes_once() {
+        let mut store = Store::open_in_memory().unwrap();
+        let relay = Recorder::default();
+        *relay.down.lock().unwrap() = true;
+        let t0 = chrono::Utc::now();
+        notify(&mut store, "a", "org:X99001");
+        let first = round(&mut store, &config(), &relay, "https://x/n", t0).unwrap();
+        assert_eq!((first.queued, first.sent, first.failed), (1, 0, 1));
+        // Before the pause (one round after the first failure) nothing is tried.
+        *relay.down.lock().unwrap() = false;
+        let early = round(&mut store, &config(), &relay, "https://x/n", t0).unwrap();
+        assert_eq!(early, Round::default());
+        let later = t0 + Duration::seconds(120);
+        let retried = round(&mut store, &config(), &relay, "https://x/n", later).unwrap();
+        assert_eq!((retried.queued, retried.sent), (0, 1));
+        let after = round(&mut store, &config(), &relay, "https://x/n", later).unwrap();
+        assert_eq!(after, Round::default());
+        assert_eq!(relay.sent.lock().unwrap().len(), 1);
+    }
+}
