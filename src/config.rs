@@ -527,6 +527,23 @@ mod tests {
         assert_eq!(f.backups_keep, d.backups_keep);
         assert_eq!(f.drop_folder_roots, d.drop_folder_roots);
         assert_eq!(file.results.lab_codes, defaults.results.lab_codes);
+        let (n, d) = (&file.notifications, &defaults.notifications);
+        assert_eq!(
+            (
+                &n.rules,
+                &n.smtp_relay,
+                n.smtp_port,
+                n.smtp_tls,
+                n.batch_seconds
+            ),
+            (
+                &d.rules,
+                &d.smtp_relay,
+                d.smtp_port,
+                d.smtp_tls,
+                d.batch_seconds
+            )
+        );
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

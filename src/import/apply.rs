@@ -6,8 +6,8 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::Extract;
 use crate::matching::{self, Outcome};
-use crate::notify::evaluate as notify;
 use crate::model::{Category, Demographics, ReportedNhsNumber, SourceKind};
+use crate::notify::evaluate as notify;
 use crate::store::{DemographicsWrite, EntryOrigin, EntryWrite, SourceRow, Subject, Tx};
 
 pub(super) fn apply(
@@ -40,7 +40,10 @@ pub(super) fn apply(
             (_, None) => link_new(tx, precedence, subject.source_person_id, d, now, summary)?,
             (_, Some(person)) => tx.refresh_person(person, precedence)?,
         }
-        if !matches!(written, DemographicsWrite::ArrivedLate | DemographicsWrite::Unchanged) {
+        if !matches!(
+            written,
+            DemographicsWrite::ArrivedLate | DemographicsWrite::Unchanged
+        ) {
             notify::death_stored(tx, rules, &by, d)?;
         }
     }

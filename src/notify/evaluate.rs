@@ -128,12 +128,12 @@ pub fn death_stored(
     by: &StoredBy<'_>,
     demographics: &Demographics,
 ) -> Result<()> {
-    if !(demographics.deceased || demographics.death_date.is_some())
-        || !rules.wants(Event::Death)
-    {
+    if !(demographics.deceased || demographics.death_date.is_some()) || !rules.wants(Event::Death) {
         return Ok(());
     }
-    let date = demographics.death_date.map(|d| d.format("%Y-%m-%d").to_string());
+    let date = demographics
+        .death_date
+        .map(|d| d.format("%Y-%m-%d").to_string());
     if too_old(rules, date.as_deref(), by.now) {
         return Ok(());
     }

@@ -91,7 +91,11 @@ impl NotificationsConfig {
     /// Reads the rules file and refuses settings that would only fail later.
     pub fn load(mut self) -> crate::error::Result<Self> {
         self.loaded = Arc::new(Rules::load(self.rules.as_deref())?);
-        let invalid = |why: String| Err(crate::error::Error::Invalid(format!("[notifications] {why}")));
+        let invalid = |why: String| {
+            Err(crate::error::Error::Invalid(format!(
+                "[notifications] {why}"
+            )))
+        };
         if self.batch_seconds == 0 {
             return invalid("batch_seconds must be at least 1".into());
         }

@@ -165,9 +165,16 @@ impl Rules {
                     "{origin}: rule {name} names no events"
                 )));
             }
-            let privacy = rule.events.iter().any(|e| Event::of_alert(e.as_str()).is_some());
+            let privacy = rule
+                .events
+                .iter()
+                .any(|e| Event::of_alert(e.as_str()).is_some());
             if privacy != (rule.notify == Recipient::PrivacyOfficer)
-                || (privacy && rule.events.iter().any(|e| Event::of_alert(e.as_str()).is_none()))
+                || (privacy
+                    && rule
+                        .events
+                        .iter()
+                        .any(|e| Event::of_alert(e.as_str()).is_none()))
             {
                 return Err(Error::Invalid(format!(
                     "{origin}: rule {name}: break-glass, self-claim and objection-override go to \

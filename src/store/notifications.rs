@@ -116,7 +116,11 @@ impl Tx<'_> {
 
     /// ODS codes of the organisations whose feeds of the given kinds (any when empty) know the
     /// person at all.
-    pub fn organisations_knowing(&self, person_id: i64, source_kinds: &[&str]) -> Result<Vec<String>> {
+    pub fn organisations_knowing(
+        &self,
+        person_id: i64,
+        source_kinds: &[&str],
+    ) -> Result<Vec<String>> {
         let kinds = match source_kinds.is_empty() {
             true => String::new(),
             false => format!("AND s.kind IN ({})", placeholders(source_kinds.len(), 2)),
@@ -165,7 +169,8 @@ impl Tx<'_> {
              WHERE id = ?1 AND read_at IS NULL AND recipient IN ({})",
             placeholders(recipients.len(), 4)
         );
-        let mut values: Vec<rusqlite::types::Value> = vec![id.into(), now.to_owned().into(), by.to_owned().into()];
+        let mut values: Vec<rusqlite::types::Value> =
+            vec![id.into(), now.to_owned().into(), by.to_owned().into()];
         values.extend(recipients.iter().map(|r| r.clone().into()));
         let n = self
             .conn()
@@ -189,7 +194,8 @@ impl Tx<'_> {
              WHERE read_at IS NULL AND recipient IN ({})",
             placeholders(recipients.len(), 3)
         );
-        let mut values: Vec<rusqlite::types::Value> = vec![now.to_owned().into(), by.to_owned().into()];
+        let mut values: Vec<rusqlite::types::Value> =
+            vec![now.to_owned().into(), by.to_owned().into()];
         values.extend(recipients.iter().map(|r| r.clone().into()));
         self.conn()
             .execute(&sql, params_from_iter(values))

@@ -7,7 +7,11 @@ use super::*;
 
 fn unread(env: &Env, id: i64) -> bool {
     env.sql()
-        .query_row("SELECT read_at IS NULL FROM notification WHERE id = ?1", [id], |r| r.get(0))
+        .query_row(
+            "SELECT read_at IS NULL FROM notification WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
         .unwrap()
 }
 
@@ -50,13 +54,26 @@ fn an_organisation_reads_and_marks_only_its_own_inbox_and_the_header_counts_it()
     assert!(!html.contains(&row), "{html}");
     assert!(html.contains("No unread notifications"));
     assert!(!html.contains("class=\"unread\""));
-    for path in [format!("/notifications/{id}/read"), "/notifications/read".into()] {
-        let r = gp2.post(s.url(&path)).form(&[("csrf", csrf.as_str())]).send().unwrap();
+    for path in [
+        format!("/notifications/{id}/read"),
+        "/notifications/read".into(),
+    ] {
+        let r = gp2
+            .post(s.url(&path))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .unwrap();
         assert_eq!(r.status(), 303);
     }
-    assert!(unread(&s.env, id), "another organisation marked the notification read");
+    assert!(
+        unread(&s.env, id),
+        "another organisation marked the notification read"
+    );
     // The notification is no reason to be let into the record.
-    let record = gp2.get(s.url(&format!("/person/{margaret}"))).send().unwrap();
+    let record = gp2
+        .get(s.url(&format!("/person/{margaret}")))
+        .send()
+        .unwrap();
     assert_eq!(record.status(), 403);
 
     // Orchard Surgery: listed, counted in the header, opened through the gate, marked read.
@@ -86,8 +103,16 @@ fn an_organisation_reads_and_marks_only_its_own_inbox_and_the_header_counts_it()
     let (_, html) = csrf_of(&s, &clin);
     assert!(!html.contains("class=\"unread\""), "{html}");
     assert!(!html.contains(&row));
-    let all = clin.get(s.url("/notifications?all=true")).send().unwrap().text().unwrap();
-    assert!(all.contains(&row) && all.contains("by clinician@X99001"), "{all}");
+    let all = clin
+        .get(s.url("/notifications?all=true"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        all.contains(&row) && all.contains("by clinician@X99001"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -108,15 +133,30 @@ fn a_self_claim_reaches_the_privacy_officer_s_inbox_and_no_clinician_s() {
         .unwrap();
     assert_eq!(recipient, "privacy-officer");
     assert_eq!(
-        s.env.count("SELECT count(*) FROM privacy_alert WHERE kind = 'self-claim'"),
+        s.env
+            .count("SELECT count(*) FROM privacy_alert WHERE kind = 'self-claim'"),
         1
     );
     let po = s.login("po");
-    let page = po.get(s.url("/notifications")).send().unwrap().text().unwrap();
+    let page = po
+        .get(s.url("/notifications"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     assert!(page.contains(&format!("Alert {reference}")), "{page}");
     assert!(page.contains("Self-claimed relationship"));
     for user in ["clin", "gp2"] {
-        let page = s.login(user).get(s.url("/notifications")).send().unwrap().text().unwrap();
-        assert!(!page.contains(&reference), "{user} sees the privacy officer's inbox");
+        let page = s
+            .login(user)
+            .get(s.url("/notifications"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(
+            !page.contains(&reference),
+            "{user} sees the privacy officer's inbox"
+        );
     }
 }

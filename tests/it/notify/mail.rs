@@ -21,7 +21,11 @@ fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
         .unwrap()
         .signed_by(&key, &ca)
         .unwrap();
-    let paths = (dir.join("ca.pem"), dir.join("relay.pem"), dir.join("relay.key"));
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("relay.pem"),
+        dir.join("relay.key"),
+    );
     std::fs::write(&paths.0, ca.pem()).unwrap();
     std::fs::write(&paths.1, cert.pem()).unwrap();
     std::fs::write(&paths.2, key.serialize_pem()).unwrap();
@@ -58,7 +62,10 @@ impl Relay {
             .expect("python3 with aiosmtpd (scripts/test installs it)");
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "aiosmtpd did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "aiosmtpd did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Self {
@@ -92,7 +99,10 @@ impl Drop for Relay {
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < Duration::from_secs(40), "timed out: {what}");
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "timed out: {what}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -134,7 +144,9 @@ fn e_mail_through_a_starttls_relay_names_nobody_and_a_restart_delivers_exactly_o
     let s = Server::start_in(env);
     wait_until("the e-mail", || relay.messages().len() == 1);
     wait_until("the mark", || {
-        s.env.count("SELECT count(*) FROM notification_mail WHERE sent_at IS NOT NULL") == 1
+        s.env
+            .count("SELECT count(*) FROM notification_mail WHERE sent_at IS NOT NULL")
+            == 1
     });
     // Killed and started again with nothing new: nothing is sent again.
     let env = s.kill();
@@ -145,7 +157,10 @@ fn e_mail_through_a_starttls_relay_names_nobody_and_a_restart_delivers_exactly_o
 
     let mail = relay.messages().remove(0);
     assert!(mail.contains("To: orchard-surgery@example.org"), "{mail}");
-    assert!(mail.contains("You have 1 new notification in sharedcare"), "{mail}");
+    assert!(
+        mail.contains("You have 1 new notification in sharedcare"),
+        "{mail}"
+    );
     assert!(mail.contains("/notifications"), "{mail}");
     let lower = mail.to_lowercase();
     for detail in [

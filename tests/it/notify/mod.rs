@@ -127,7 +127,13 @@ pub fn adt_sent(
     if discharged {
         pv1.push((45, now.as_str()));
     }
-    adt(event, "R9W", control, &now, &[segment("PID", &pid), segment("PV1", &pv1)])
+    adt(
+        event,
+        "R9W",
+        control,
+        &now,
+        &[segment("PID", &pid), segment("PV1", &pv1)],
+    )
 }
 
 /// The sample region, loaded.

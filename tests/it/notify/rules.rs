@@ -23,14 +23,18 @@ fn the_sample_region_is_old_news_and_raises_no_notification() {
 }
 
 #[test]
-fn a_looked_after_child_or_one_on_a_protection_plan_at_hospital_tells_their_social_care_team_once() {
+fn a_looked_after_child_or_one_on_a_protection_plan_at_hospital_tells_their_social_care_team_once()
+{
     let env = region();
     let tyler = person_with_nhs(&env, TYLER.nhs);
     let chloe = person_with_nhs(&env, CHLOE.nhs);
     let attendance = adt_of("A04", "N-T1", &TYLER, "E", "V-T1", false, false);
     feed(&env, "WGH-PAS", "t1.hl7", &attendance);
     // The children's social care feed (WCC-CHILDREN) belongs to L9W01.
-    assert_eq!(of_rule(&env, CHILD), [row("attendance", "org:L9W01", tyler)]);
+    assert_eq!(
+        of_rule(&env, CHILD),
+        [row("attendance", "org:L9W01", tyler)]
+    );
     // The same message again, re-sent under a new control id: nothing new.
     let again = adt_of("A04", "N-T1-RESENT", &TYLER, "E", "V-T1", false, false);
     feed(&env, "WGH-PAS", "t1-again.hl7", &again);
@@ -59,7 +63,6 @@ fn a_looked_after_child_or_one_on_a_protection_plan_at_hospital_tells_their_soci
     assert_eq!(of_rule(&env, CHILD).len(), 2);
 }
 
-
 #[test]
 fn a_registered_patient_admitted_discharged_and_dying_tells_their_practice_once_each() {
     let env = region();
@@ -78,7 +81,11 @@ fn a_registered_patient_admitted_discharged_and_dying_tells_their_practice_once_
         "a01-again.hl7",
         &adt_of("A01", "N-M1-RESENT", &MARGARET, "I", "V-M1", false, false),
     );
-    assert_eq!(of_rule(&env, GP).len(), 1, "a re-sent admission notified again");
+    assert_eq!(
+        of_rule(&env, GP).len(),
+        1,
+        "a re-sent admission notified again"
+    );
     feed(
         &env,
         "WGH-PAS",
@@ -174,7 +181,11 @@ fn orchard_bundle(resources: &[serde_json::Value]) -> String {
         .unwrap()
         .clone();
     let mut entries = vec![patient];
-    entries.extend(resources.iter().map(|r| serde_json::json!({ "resource": r })));
+    entries.extend(
+        resources
+            .iter()
+            .map(|r| serde_json::json!({ "resource": r })),
+    );
     serde_json::json!({ "resourceType": "Bundle", "type": "collection", "entry": entries })
         .to_string()
 }
@@ -233,10 +244,24 @@ fn a_new_safeguarding_alert_and_a_dnacpr_recorded_and_withdrawn_tell_the_care_ne
     let dog = flag("os-fl-8", "safety", "Two large dogs at home");
     feed(&env, "ORCHARD-GP", "dog.json", &orchard_bundle(&[dog]));
     assert_eq!(of_rule(&env, NETWORK), []);
-    let alert = flag("os-fl-9", "safeguarding", "Adult at risk: financial abuse suspected");
-    feed(&env, "ORCHARD-GP", "alert.json", &orchard_bundle(&[alert.clone()]));
+    let alert = flag(
+        "os-fl-9",
+        "safeguarding",
+        "Adult at risk: financial abuse suspected",
+    );
+    feed(
+        &env,
+        "ORCHARD-GP",
+        "alert.json",
+        &orchard_bundle(std::slice::from_ref(&alert)),
+    );
     assert_eq!(told("safeguarding-alert"), network);
-    feed(&env, "ORCHARD-GP", "dnacpr.json", &orchard_bundle(&[dnacpr("active")]));
+    feed(
+        &env,
+        "ORCHARD-GP",
+        "dnacpr.json",
+        &orchard_bundle(&[dnacpr("active")]),
+    );
     assert_eq!(told("directive-recorded"), network);
     // The same bundle again (with the alert): nothing new.
     feed(
