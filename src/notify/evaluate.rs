@@ -155,15 +155,16 @@ fn fire(tx: &Tx<'_>, rules: &Rules, by: &StoredBy<'_>, event: Event, key: &str) 
         }
         for org in recipients(tx, rule, person, today)? {
             // An organisation is not told what its own feed has just said.
-            if org == by.source.org_code {
+            if org.eq_ignore_ascii_case(&by.source.org_code) {
                 continue;
             }
+            let recipient = format!("org:{}", org.trim().to_ascii_uppercase());
             tx.add_notification(
                 &NewNotification {
                     rule: &rule.name,
                     event_key: key,
                     event: event.as_str(),
-                    recipient: &format!("org:{org}"),
+                    recipient: &recipient,
                     person_id: Some(person),
                     source_id: Some(by.source.id),
                     reference: None,
