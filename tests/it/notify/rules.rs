@@ -280,3 +280,25 @@ fn a_new_safeguarding_alert_and_a_dnacpr_recorded_and_withdrawn_tell_the_care_ne
     assert_eq!(told("directive-withdrawn"), network);
     assert_eq!(of_rule(&env, NETWORK).len(), 3 * network.len());
 }
+
+#[test]
+fn an_admission_over_mllp_sent_twice_notifies_the_practice_once() {
+    use super::super::mllp::{acks, mllp_port, send_file, stream_file};
+    use super::super::server::Server;
+    let env = region();
+    env.ok(&["source", "edit", "WGH-PAS", "--mllp", "127.0.0.1:0"]);
+    let margaret = person_with_nhs(&env, MARGARET.nhs);
+    let s = Server::start_in(env);
+    let port = mllp_port(&s, "WGH-PAS");
+    let message = adt_of("A01", "N-L1", &MARGARET, "I", "V-L1", false, false);
+    let file = stream_file(&s.env, "live.mllp", &[message.clone(), message]);
+    let (ok, out) = send_file(port, &file);
+    assert!(ok, "{}", String::from_utf8_lossy(&out));
+    let answers = acks(&out);
+    assert_eq!(answers.len(), 2);
+    assert!(answers.iter().all(|(code, _)| code == "AA"), "{answers:?}");
+    assert_eq!(
+        of_rule(&s.env, GP),
+        [row("admission", "org:X99001", margaret)]
+    );
+}
