@@ -50,7 +50,10 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     }
     let chain = crate::audit::Chain::open(&config.data_dir, store.audit_chained()?)?;
     let mut store = store.with_audit(Arc::clone(&chain))?;
-    let gate = Arc::new(crate::access::Gate::new(&config.access)?);
+    let gate = Arc::new(
+        crate::access::Gate::new(&config.access)?
+            .with_notifications(Arc::clone(&config.notifications.loaded)),
+    );
     let lab_codes = Arc::new(crate::record::results::LabCodes::load(
         config.results.lab_codes.as_deref(),
     )?);
@@ -88,6 +91,11 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
         "https"
     };
     let jobs = crate::jobs::fairing(config.clone())?;
+    let inbox_link = format!(
+        "{}/notifications",
+        config.web.public_base(public.ip(), public.port())
+    );
+    crate::notify::mail::start(&config, inbox_link, Arc::new(SystemClock))?;
     let database = config.database_path();
     let state = Web {
         config,

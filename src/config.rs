@@ -75,6 +75,7 @@ impl Default for CheckConfig {
             max_replica_lag_seconds: 300,
         }
     }
+    pub notifications: crate::notify::NotificationsConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -453,6 +454,7 @@ struct ConfigFile {
     mllp: crate::sources::mllp::MllpConfig,
     backup: BackupConfig,
     check: CheckConfig,
+    notifications: crate::notify::NotificationsConfig,
 }
 
 impl Config {
@@ -478,6 +480,10 @@ impl Config {
             .and_then(|()| file.mllp.check())
             .and_then(|()| crate::jobs::encrypted::check(&file.backup))
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
+        let notifications = file
+            .notifications
+            .load()
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
             matching: file.matching,
@@ -493,6 +499,7 @@ impl Config {
             mllp: file.mllp,
             backup: file.backup,
             check: file.check,
+            notifications,
         })
     }
 
@@ -596,6 +603,23 @@ mod tests {
         );
         let b = &file.backup;
         assert!(b.recipient.is_none() && b.copy_to.is_none() && b.drill_identity.is_none());
+        let (n, d) = (&file.notifications, &defaults.notifications);
+        assert_eq!(
+            (
+                &n.rules,
+                &n.smtp_relay,
+                n.smtp_port,
+                n.smtp_tls,
+                n.batch_seconds
+            ),
+            (
+                &d.rules,
+                &d.smtp_relay,
+                d.smtp_port,
+                d.smtp_tls,
+                d.batch_seconds
+            )
+        );
         let (a, d) = (&file.access, &defaults.access);
         assert_eq!(
             (

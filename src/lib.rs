@@ -42,6 +42,7 @@ pub mod jobs;
 pub mod matching;
 pub mod misuse;
 pub mod model;
+pub mod notify;
 pub mod ops;
 pub mod record;
 pub mod replica_lag;

@@ -87,6 +87,8 @@ pub struct Gate {
     pub policy: Policy,
     pub sensitive: SensitiveCodes,
     pub config: AccessConfig,
+    /// The notification rules a privacy alert raised here runs (see `notify`).
+    pub notifications: std::sync::Arc<crate::notify::Rules>,
 }
 
 impl Gate {
@@ -95,7 +97,14 @@ impl Gate {
             policy: Policy::load(config.policy.as_deref())?,
             sensitive: SensitiveCodes::load(config.sensitive_codes.as_deref())?,
             config: config.clone(),
+            notifications: std::sync::Arc::new(crate::notify::Rules::shipped()?),
         })
+    }
+
+    /// The gate with the notification rules in force (the config's, not the shipped ones).
+    pub fn with_notifications(mut self, rules: std::sync::Arc<crate::notify::Rules>) -> Self {
+        self.notifications = rules;
+        self
     }
 
     /// A fingerprint of the policy and sensitive-code list in force, so that a change between

@@ -7,6 +7,7 @@ use super::Profile;
 use crate::audit::{Action, Actor};
 use crate::error::{Error, Result};
 use crate::model::Demographics;
+use crate::notify::evaluate as notify;
 use crate::store::{AuditEvent, NewAlert, Store};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
@@ -182,6 +183,8 @@ impl Gate {
             detail: None,
         };
         let reference = tx.raise_alert(&alert, &now_text)?;
+        let rules = &self.notifications;
+        notify::privacy_alert_raised(&tx, rules, alert.kind, &reference, Some(live), &now_text)?;
         let detail = format!("{reference} {reason_code}: {reason}");
         let why = format!("{reason_code}: {reason}");
         tx.audit(
@@ -194,16 +197,11 @@ impl Gate {
             &now_text,
         )?;
         if claim == Claim::BreakGlass && objection && self.config.break_glass_overrides_objection {
-            tx.raise_alert(
-                &NewAlert {
-                    kind: "objection-override",
-                    ..alert
-                },
-                &now_text,
-            )?;
+            let kind = "objection-override";
+            let override_ref = tx.raise_alert(&NewAlert { kind, ..alert }, &now_text)?;
+            notify::privacy_alert_raised(&tx, rules, kind, &override_ref, Some(live), &now_text)?;
         }
         tx.commit()?;
-        log::info!("access alert {reference} raised ({})", claim.as_str());
         Ok(Claimed {
             reference,
             expires_at,

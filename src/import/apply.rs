@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::ingest::Extract;
 use crate::matching::{self, Outcome};
 use crate::model::{Category, Demographics, ReportedNhsNumber, SourceKind};
+use crate::notify::evaluate as notify;
 use crate::store::{DemographicsWrite, EntryOrigin, EntryWrite, SourceRow, Subject, Tx};
 
 pub(super) fn apply(
@@ -25,6 +26,12 @@ pub(super) fn apply(
         .demographics
         .clone()
         .or_else(|| implied_by_subject(&extract.subject, &subject));
+    let rules = &config.notifications.loaded;
+    let by = notify::StoredBy {
+        source,
+        source_person_id: subject.source_person_id,
+        now,
+    };
     if let Some(d) = &demographics {
         let written = tx.write_demographics(subject.source_person_id, d, as_of, file_id, now)?;
         match (written, subject.person_id) {
@@ -32,6 +39,12 @@ pub(super) fn apply(
             (DemographicsWrite::Unchanged, Some(_)) => {}
             (_, None) => link_new(tx, precedence, subject.source_person_id, d, now, summary)?,
             (_, Some(person)) => tx.refresh_person(person, precedence)?,
+        }
+        if !matches!(
+            written,
+            DemographicsWrite::ArrivedLate | DemographicsWrite::Unchanged
+        ) {
+            notify::death_stored(tx, rules, &by, d)?;
         }
     }
     if let Some(retired_local) = &extract.merge_from {
@@ -57,6 +70,7 @@ pub(super) fn apply(
     };
     for draft in &extract.entries {
         let written = tx.write_entry(draft, &origin)?;
+        notify::entry_stored(tx, rules, &by, draft, written)?;
         count(summary, draft.category, written);
     }
     if let Some(event) = &extract.location_event {

@@ -26,6 +26,7 @@ mod links;
 mod migration_tests;
 mod misuse;
 mod mllp;
+mod notifications;
 mod ops;
 mod persons;
 mod read;
@@ -52,6 +53,7 @@ pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use misuse::{EvidenceRow, NewMisuseAlert, PersonFacts, StaffIdentity, TrailEvent, TrailFacts};
 pub use mllp::MllpSource;
 pub use ops::{check_database, readable, JobOutcome, OpsFigures, SourceFigures};
+pub use notifications::{MailRow, NewNotification, NotificationRow};
 pub use persons::{DemographicsWrite, Subject};
 pub use read::PersonHit;
 pub use region::Linkage;
@@ -88,6 +90,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_source_mllp.sql"),
     include_str!("migrations/0015_deferred_builds.sql"),
     include_str!("migrations/0016_misuse_watch.sql"),
+    include_str!("migrations/0017_notifications.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).

@@ -20,6 +20,8 @@ pub struct Session {
     pub profile: Profile,
     pub ip: Option<String>,
     pub db: r2d2::PooledConnection<super::pool::StoreManager>,
+    /// The notification inboxes this profile reads (see `notify::inbox`).
+    pub inboxes: Vec<String>,
 }
 
 impl Session {
@@ -173,7 +175,9 @@ impl<'r> FromRequest<'r> for Session {
             log::error!("session update failed: {}", e.operator_summary());
             return Outcome::Error((Status::InternalServerError, ()));
         }
+        let reviews_alerts = web.gate.allows(&profile, Activity::ReviewAlerts);
         Outcome::Success(Session {
+            inboxes: crate::notify::inbox::inboxes_of(&profile, reviews_alerts),
             row,
             profile,
             ip: super::address::client_address(req, web).map(|ip| ip.to_string()),

@@ -34,6 +34,7 @@ mod misuse;
 mod mllp;
 mod nhs;
 mod no_access_page;
+mod notify;
 mod operations;
 mod packaging;
 mod packaging_install;

@@ -7,6 +7,7 @@ mod dashboard;
 mod duplicates;
 mod home;
 mod no_access;
+mod notifications;
 pub(crate) mod record;
 mod results;
 mod search;
@@ -28,6 +29,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(results::routes());
     all.extend(access::routes());
     all.extend(dashboard::routes());
+    all.extend(notifications::routes());
     all
 }
 
@@ -41,6 +43,8 @@ pub struct UserBar {
     /// Every profile the user holds, for the switch in the header (shown when there are two
     /// or more).
     pub profiles: Vec<ProfileChoice>,
+    /// Unread notifications in the profile's inboxes (see `notify::inbox`).
+    pub unread: i64,
 }
 
 pub struct ProfileChoice {
@@ -59,7 +63,16 @@ impl UserBar {
                 log::error!("reading role profiles failed: {}", e.operator_summary());
                 Vec::new()
             });
+        // Without the count the header only loses its number; the page itself still works.
+        let unread = session
+            .store()
+            .unread_notifications(&session.inboxes)
+            .unwrap_or_else(|e| {
+                log::error!("counting notifications failed: {}", e.operator_summary());
+                0
+            });
         Some(Self {
+            unread,
             name: session.row.user.username.clone(),
             role: session.profile.role.clone(),
             org: session.profile.label(),

@@ -58,6 +58,12 @@ fn staff_pages_in_chromium_with_no_serious_accessibility_violations() {
         axe::assert_accessible(&c, "privacy officer's start").await;
         for (page, url, ready) in [
             ("alerts", "/privacy/alerts".to_owned(), "table#alerts"),
+            // The self-claim above reached the privacy officer's inbox.
+            (
+                "notifications",
+                "/notifications".to_owned(),
+                "table#notifications",
+            ),
             ("reports", "/privacy/reports".to_owned(), "#h-person-form"),
             (
                 "who looked",

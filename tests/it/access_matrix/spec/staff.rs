@@ -9,6 +9,17 @@ use sharedcare::access::Activity;
 pub(super) fn spec(key: &str) -> Option<Spec> {
     use Activity::*;
     let s = match key {
+        // Notifications: every signed-in user reads their own organisation's inbox; an id not
+        // in it marks nothing (and says nothing about whether it exists).
+        "GET /notifications" => once(|_| get("/notifications".into()), |_| "200".into()),
+        "POST /notifications/<id>/read" => once(
+            |c| with_csrf(format!("/notifications/{MISSING_ID}/read"), c, &[]),
+            |_| "303".into(),
+        ),
+        "POST /notifications/read" => once(
+            |c| with_csrf("/notifications/read".into(), c, &[]),
+            |_| "303".into(),
+        ),
         // Counts only.
         "GET /dashboard" => once(|_| get("/dashboard".into()), |c| c.gated(Dashboards, "200")),
         // Users and their role profiles; the forms name no one who exists, so nothing changes.
