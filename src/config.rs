@@ -31,6 +31,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub mllp: crate::sources::mllp::MllpConfig,
+    pub database: crate::store::tuning::DatabaseConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -394,6 +395,7 @@ struct ConfigFile {
     metrics: MetricsConfig,
     log: LogConfig,
     mllp: crate::sources::mllp::MllpConfig,
+    database: crate::store::tuning::DatabaseConfig,
 }
 
 impl Config {
@@ -417,6 +419,7 @@ impl Config {
             .and_then(|()| file.sftp.check())
             .and_then(|()| crate::replication::check(&file.replication))
             .and_then(|()| file.mllp.check())
+            .and_then(|()| file.database.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
@@ -431,6 +434,7 @@ impl Config {
             metrics: file.metrics,
             log: file.log,
             mllp: file.mllp,
+            database: file.database,
         })
     }
 
@@ -465,6 +469,7 @@ mod tests {
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
         assert_eq!(file.mllp, defaults.mllp);
+        assert_eq!(file.database, defaults.database);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
         assert_eq!(
             file.sftp.source_quota_bytes,

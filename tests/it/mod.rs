@@ -38,6 +38,7 @@ mod pages;
 mod policy;
 mod privacy;
 mod private_files;
+mod readers;
 mod region;
 mod replication;
 mod results_trends;
