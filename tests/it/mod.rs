@@ -26,6 +26,7 @@ mod fail_closed;
 mod feeds;
 mod feeds_dir;
 mod fhir_api;
+mod fhir_count;
 mod fhir_uk_core;
 mod location;
 mod merges;
