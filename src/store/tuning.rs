@@ -6,6 +6,10 @@
 //! cache. Every connection then shares one copy of each page, and a connection whose cache
 //! another connection's commit has just invalidated finds its pages again without a read.
 //! Pages still in the write-ahead log are read from the log as before.
+//!
+//! The price: a read error on a mapped page (a failing disk) stops the process with SIGBUS
+//! rather than returning an error to one request, as SQLite documents. The file is never cut
+//! short under a running server: a restore swaps it only with no connection open.
 
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
