@@ -36,6 +36,7 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     // Once per start, the whole tree: anything an older version or an operator's copy left
     // readable by others is narrowed, and a readable private key stops the start.
     crate::data_dir::open(&config, true)?;
+    config.database.apply();
     // Opening once migrates the database (and seals any audit events from before the chain)
     // before any request arrives. Every pooled connection shares one chain, so they agree on
     // the head.
@@ -59,7 +60,11 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     )?);
     audit_policy(&mut store, &gate, &config)?;
     drop(store);
-    let pool = web::pool::open(config.database_path(), Arc::clone(&chain))?;
+    let pool = web::pool::open(
+        config.database_path(),
+        Arc::clone(&chain),
+        config.database.read_connections(),
+    )?;
     // Clients reach the front door; Rocket listens on a loopback port of its own behind it.
     let front_door = web::front_door::bind((&address, port)).map_err(|e| {
         Error::Invalid(format!(

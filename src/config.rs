@@ -76,6 +76,7 @@ impl Default for CheckConfig {
         }
     }
     pub notifications: crate::notify::NotificationsConfig,
+    pub database: crate::store::tuning::DatabaseConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -455,6 +456,7 @@ struct ConfigFile {
     backup: BackupConfig,
     check: CheckConfig,
     notifications: crate::notify::NotificationsConfig,
+    database: crate::store::tuning::DatabaseConfig,
 }
 
 impl Config {
@@ -479,6 +481,7 @@ impl Config {
             .and_then(|()| crate::replication::check(&file.replication))
             .and_then(|()| file.mllp.check())
             .and_then(|()| crate::jobs::encrypted::check(&file.backup))
+            .and_then(|()| file.database.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         let notifications = file
             .notifications
@@ -500,6 +503,7 @@ impl Config {
             backup: file.backup,
             check: file.check,
             notifications,
+            database: file.database,
         })
     }
 
@@ -534,6 +538,7 @@ mod tests {
         assert_eq!(file.web.session_max_hours, defaults.web.session_max_hours);
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
         assert_eq!(file.mllp, defaults.mllp);
+        assert_eq!(file.database, defaults.database);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
         assert_eq!(
             file.sftp.source_quota_bytes,

@@ -224,6 +224,22 @@ fn rss_mib(pid: u32, field: &str) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+/// The server's highest own memory (`RssAnon`: not the file pages a memory map shares), in
+/// MiB, sampled every 100 ms until told to stop.
+fn own_memory_peak(
+    pid: u32,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<f64> {
+    std::thread::spawn(move || {
+        let mut peak: f64 = 0.0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = peak.max(rss_mib(pid, "RssAnon:"));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        peak.max(rss_mib(pid, "RssAnon:"))
+    })
+}
+
 /// p50 and p99 of the record read without and with the access gate, in microseconds.
 fn policy_overhead(dir: &std::path::Path, people: u64, samples: u64) -> [(f64, f64); 2] {
     let config = Config::load(dir).unwrap();
@@ -432,6 +448,7 @@ fn main() {
         }
     };
     let (mut server, base) = start_server(&dir);
+    let own_memory = own_memory_peak(server.id(), Arc::clone(&stop));
 
     let phases = [
         run_phase(
@@ -504,9 +521,14 @@ fn main() {
         );
     }
     println!(
-        "server RSS now {:.0} MiB, peak {:.0} MiB",
+        "server RSS now {:.0} MiB, peak {:.0} MiB; of it the server's own memory (RssAnon) now \
+         {:.0} MiB, peak {:.0} MiB, and mapped database pages, the shared file cache (RssFile), \
+         now {:.0} MiB",
         rss_mib(server.id(), "VmRSS:"),
-        rss_mib(server.id(), "VmHWM:")
+        rss_mib(server.id(), "VmHWM:"),
+        rss_mib(server.id(), "RssAnon:"),
+        own_memory.join().unwrap(),
+        rss_mib(server.id(), "RssFile:")
     );
     let _ = server.kill();
     let _ = server.wait();

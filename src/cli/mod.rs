@@ -150,6 +150,7 @@ impl Ctx {
         let config = Config::load(data_dir)?;
         crate::ops::log::configure(config.log.format);
         crate::data_dir::open(&config, false)?;
+        config.database.apply();
         if config.replication.replica.is_some() {
             crate::store::leave_checkpoints_to_litestream();
         }

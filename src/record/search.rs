@@ -282,11 +282,19 @@ pub struct Outcome {
 /// Runs a parsed query and returns page `page` (from 0) of its results. Only the people on that
 /// page are read from the store.
 pub fn run(store: &Store, q: &Query, page: usize) -> Result<Outcome> {
-    let page = page.min(MAX_PAGE);
-    let listed = (page + 1) * PAGE;
+    run_sized(store, q, page, PAGE)
+}
+
+/// As [`run`], with pages of `size` people (1 to [`MAX_SIZE`]; the same ranking, so page 0 of
+/// size 5 is the first five of page 0 of size 20). No page reaches past the
+/// `(MAX_PAGE + 1) * PAGE` best matches: see [`last_page`].
+pub fn run_sized(store: &Store, q: &Query, page: usize, size: usize) -> Result<Outcome> {
+    let size = size.clamp(1, MAX_SIZE);
+    let page = page.min(last_page(size));
+    let listed = (page + 1) * size;
     let ranked = tiers::candidates(store, q, listed + 1)?;
     let more = ranked.len() > listed;
-    let shown: Vec<(i64, Tier)> = ranked.into_iter().skip(page * PAGE).take(PAGE).collect();
+    let shown: Vec<(i64, Tier)> = ranked.into_iter().skip(page * size).take(size).collect();
     let ids: Vec<i64> = shown.iter().map(|(id, _)| *id).collect();
     let found = store
         .search_people(&ids)?
@@ -301,6 +309,15 @@ pub fn run(store: &Store, q: &Query, page: usize) -> Result<Outcome> {
 
 /// The last page a search offers: past it, a search needs another term.
 pub const MAX_PAGE: usize = 49;
+
+/// The most people one page lists when a caller chooses the size (FHIR `_count`).
+pub const MAX_SIZE: usize = 100;
+
+/// The last page (from 0) of `size` people a search offers: pages never reach past the
+/// `(MAX_PAGE + 1) * PAGE` best matches.
+pub fn last_page(size: usize) -> usize {
+    ((MAX_PAGE + 1) * PAGE / size.clamp(1, MAX_SIZE)).saturating_sub(1)
+}
 
 /// The NHS number typed, when it fails its check digit (so the user can look again).
 pub fn invalid_nhs_number(q: &Query) -> Option<String> {

@@ -361,11 +361,8 @@ impl Store {
     /// Whether a person is marked as a test person (view-as shows them without a reason).
     pub fn is_test_person(&self, person_id: i64) -> Result<bool> {
         self.conn()
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM test_person WHERE person_id = ?1)",
-                [person_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM test_person WHERE person_id = ?1)")
+            .and_then(|mut s| s.query_row([person_id], |r| r.get(0)))
             .doing("reading test persons")
     }
 
@@ -430,24 +427,16 @@ impl Store {
     /// The name of an organisation we hold a source for, by ODS code.
     pub fn organisation_name(&self, ods_code: &str) -> Result<Option<String>> {
         self.conn()
-            .query_row(
-                "SELECT name FROM organisation WHERE ods_code = ?1",
-                [ods_code],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT name FROM organisation WHERE ods_code = ?1")
+            .and_then(|mut s| s.query_row([ods_code], |r| r.get(0)).optional())
             .doing("reading an organisation")
     }
 
     /// Whether a person row with this id exists (live or merged away).
     pub fn person_exists(&self, person_id: i64) -> Result<bool> {
         self.conn()
-            .query_row(
-                "SELECT 1 FROM person WHERE id = ?1",
-                [person_id],
-                |_| Ok(()),
-            )
-            .optional()
+            .prepare_cached("SELECT 1 FROM person WHERE id = ?1")
+            .and_then(|mut s| s.query_row([person_id], |_| Ok(())).optional())
             .map(|o| o.is_some())
             .doing("reading a person")
     }

@@ -38,6 +38,7 @@ mod search_index;
 mod sftp;
 mod sources;
 mod stats;
+pub mod tuning;
 mod upgrade;
 mod users;
 
@@ -63,7 +64,7 @@ pub use search::SearchPerson;
 pub use sftp::{SftpAccount, SftpKeyRow};
 pub use sources::{NewSource, SourceRow};
 pub use stats::Stats;
-pub use users::{SessionInfo, SessionRow, UserRow};
+pub use users::{SessionInfo, SessionRow, TokenUse, UserRow};
 
 use crate::audit::Chain;
 use crate::error::{is_disk_full, DbContext, Error, Result};
@@ -348,6 +349,9 @@ pub fn yield_to_waiting_writers(limit: std::time::Duration) {
     }
 }
 
+/// Prepared statements each connection keeps for reuse.
+const STATEMENT_CACHE: usize = 256;
+
 /// Every connection-level setting, in one place.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
@@ -370,7 +374,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     if checkpoints_left_to_litestream() {
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
     }
-    conn.set_prepared_statement_cache_capacity(128);
+    // Pages are read where the operating system caches them, not copied (see `tuning`).
+    conn.execute_batch(&format!("PRAGMA mmap_size = {};", tuning::mmap_bytes()))?;
+    // Room for every statement of the hot paths (record page, search tiers, gate, session,
+    // FHIR) so that none is compiled again per request: well over the hundred or so there are.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // Wait for a busy database (another connection or sharedcare process holds the write lock)
     // rather than fail at once: up to 10 s, trying again every millisecond. SQLite's own
     // busy_timeout backs off to 100 ms sleeps, so a page view's audit write could lose the

@@ -49,10 +49,8 @@ impl Store {
         for _ in 0..64 {
             let row: Option<Option<i64>> = self
                 .conn()
-                .query_row("SELECT merged_into FROM person WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()
+                .prepare_cached("SELECT merged_into FROM person WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
                 .doing("reading a person")?;
             match row {
                 None => return Ok(None),
@@ -68,14 +66,12 @@ impl Store {
     pub fn entry_person(&self, entry_id: i64) -> Result<Option<i64>> {
         let person: Option<Option<i64>> = self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT sp.person_id FROM entry e
                  JOIN source_person sp ON sp.id = e.source_person_id
                  WHERE e.id = ?1",
-                [entry_id],
-                |r| r.get(0),
             )
-            .optional()
+            .and_then(|mut s| s.query_row([entry_id], |r| r.get(0)).optional())
             .doing("finding whom an entry is about")?;
         match person.flatten() {
             Some(id) => self.resolve_person(id),
@@ -139,19 +135,15 @@ impl Store {
     fn record_of(&self, person_id: i64, categories: Option<&str>) -> Result<Option<PersonRecord>> {
         let golden: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT demographics FROM person WHERE id = ?1",
-                [person_id],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT demographics FROM person WHERE id = ?1")
+            .and_then(|mut s| s.query_row([person_id], |r| r.get(0)).optional())
             .doing("reading a person")?;
         let Some(golden) = golden else {
             return Ok(None);
         };
         let sources = self
             .conn()
-            .prepare(
+            .prepare_cached(
                 "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of,
                         o.ods_code, s.kind
                  FROM source_person sp JOIN source s ON s.id = sp.source_id
@@ -185,7 +177,7 @@ impl Store {
             .doing("reading a person's sources")?;
         let mut entries: Vec<StoredEntry> = self
             .conn()
-            .prepare(
+            .prepare_cached(
                 "SELECT e.id, e.version, e.source_ref, e.category, e.code_system, e.code, e.title,
                         e.status, e.start_at, e.end_at, e.recorded_at, e.sensitive, e.body,
                         s.code, s.name, o.name, s.format, f.name, e.message_ref, e.received_at,
@@ -232,7 +224,7 @@ impl Store {
             return Ok(Vec::new());
         }
         self.conn()
-            .prepare(
+            .prepare_cached(
                 "SELECT f.rowid FROM entry_fts f
                  JOIN entry e ON e.id = f.rowid
                  JOIN source_person sp ON sp.id = e.source_person_id

@@ -220,6 +220,24 @@ impl Tx<'_> {
     }
 }
 
+/// A live API token's id and when it was last used (kept to the minute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    pub id: i64,
+    pub last_used_at: Option<String>,
+}
+
+impl TokenUse {
+    /// Whether its last use is older than `used_before` (or unknown), so that recording this
+    /// use changes the row. A use within the same minute writes nothing, and then the request
+    /// need not take the write lock at all.
+    pub fn is_stale(&self, used_before: &str) -> bool {
+        self.last_used_at
+            .as_deref()
+            .is_none_or(|last| last < used_before)
+    }
+}
+
 /// An API token as an administrator sees it (never the token).
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenInfo {
@@ -365,14 +383,14 @@ impl Store {
             .doing("reading a session")
     }
 
-    /// The id of a live API token (not revoked, not lapsed at `now`), the user it belongs to,
-    /// and the role profile it acts in (`None` once that profile has been removed). A token
-    /// without an expiry is not live: every token has one since migration 10.
+    /// A live API token (not revoked, not lapsed at `now`): its id and last use, the user it
+    /// belongs to, and the role profile it acts in (`None` once that profile has been
+    /// removed). A token without an expiry is not live: every token has one since migration 10.
     pub fn user_by_api_token(
         &self,
         token_hash: &[u8],
         now: &str,
-    ) -> Result<Option<(i64, UserRow, Option<Profile>)>> {
+    ) -> Result<Option<(TokenUse, UserRow, Option<Profile>)>> {
         self.conn()
             .prepare_cached(
                 &format!(
@@ -383,14 +401,18 @@ impl Store {
                 )
                 .replace(
                     " FROM app_user u",
-                    ", p.id, p.role, p.org, p.team, o.name, t.id FROM app_user u",
+                    ", p.id, p.role, p.org, p.team, o.name, t.id, t.last_used_at FROM app_user u",
                 ),
             )
             .and_then(|mut s| {
                 s.query_row(params![token_hash, now], |r| {
                     let user = user(r)?;
                     let profile = super::access::profile_at(r, 7, &user)?;
-                    Ok((r.get(12)?, user, profile))
+                    let token = TokenUse {
+                        id: r.get(12)?,
+                        last_used_at: r.get(13)?,
+                    };
+                    Ok((token, user, profile))
                 })
                 .optional()
             })

@@ -32,11 +32,12 @@ impl r2d2::ManageConnection for StoreManager {
     }
 }
 
-/// One connection per core plus a few for requests waiting on I/O.
-pub fn open(path: PathBuf, chain: Arc<Chain>) -> Result<Pool, Error> {
-    let size = std::thread::available_parallelism().map_or(4, |n| n.get() as u32 * 2 + 2);
+/// `size` connections (see `store::tuning::DatabaseConfig::read_connections`). Requests run
+/// on one worker thread per core, so more connections than workers only helps requests that
+/// wait while holding one; each more costs its own page cache and statement cache.
+pub fn open(path: PathBuf, chain: Arc<Chain>, size: u32) -> Result<Pool, Error> {
     r2d2::Pool::builder()
-        .max_size(size)
+        .max_size(size.max(1))
         .build(StoreManager { path, chain })
         .map_err(|e| Error::Invalid(format!("could not open the database pool: {e}")))
 }

@@ -69,7 +69,8 @@ pub fn candidates(store: &Store, q: &Query, want: usize) -> Result<Vec<(i64, Tie
             want,
         );
     }
-    if out.len() >= PAGE {
+    // A page of the first pass, or all that was asked for (a smaller page), needs no fallback.
+    if out.len() >= PAGE.min(want) {
         return Ok(out);
     }
     // Fewer than a page: the fallbacks.

@@ -5,7 +5,8 @@
 //! first: any source's spelling, sound-alike and misspelt names only when too few match
 //! otherwise). `family` and `given` then keep only people whose golden name part starts with
 //! the value, as FHIR string search does; `name` alongside an identifier does the same over
-//! every name part. `birthdate` is a date, year-month or year (prefix `eq` only). Each Patient
+//! every name part. `birthdate` is a date, year-month or year (prefix `eq` only). `_count` sets
+//! how many Patients a page holds (default 20, at most 100), `_page` which page. Each Patient
 //! listed writes one `search-hit` audit event.
 
 use super::outcome::FhirError;
@@ -44,8 +45,9 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
         "_count",
         "_page",
     ])?)?;
-    let page = page_asked(&fhir.base.params)?;
-    let outcome = search::run(fhir.store(), &query(&c), page - 1)?;
+    let size = count_asked(&fhir.base.params)?;
+    let page = page_asked(&fhir.base.params, size)?;
+    let outcome = search::run_sized(fhir.store(), &query(&c), page - 1, size)?;
     let (found, more) = (outcome.found, outcome.more);
     let by_name_search = c.identifier.is_none();
     let mut people = Vec::new();
@@ -82,25 +84,43 @@ pub fn search_patients(mut fhir: FhirRequest, web: &State<Web>) -> Result<FhirJs
     Ok(FhirJson::ok(bundle))
 }
 
-/// The page `_page` asks for, from 1.
-fn page_asked(params: &[(String, String)]) -> Result<usize, FhirError> {
+/// How many Patients a page holds: `_count`, at most [`search::MAX_SIZE`] (a larger count is
+/// given that many, as FHIR lets a server do), else twenty.
+fn count_asked(params: &[(String, String)]) -> Result<usize, FhirError> {
+    match params.iter().find(|(k, _)| k == "_count") {
+        None => Ok(search::PAGE),
+        Some((_, v)) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .map(|n| n.min(search::MAX_SIZE))
+            .ok_or_else(|| {
+                FhirError::invalid(format!(
+                    "_count must be a number of Patients from 1 (at most {} are given).",
+                    search::MAX_SIZE
+                ))
+            }),
+    }
+}
+
+/// The page `_page` asks for, from 1, of pages of `size`.
+fn page_asked(params: &[(String, String)], size: usize) -> Result<usize, FhirError> {
+    let last = search::last_page(size) + 1;
     match params.iter().find(|(k, _)| k == "_page") {
         None => Ok(1),
         Some((_, v)) => v
             .trim()
             .parse::<usize>()
             .ok()
-            .filter(|n| (1..=search::MAX_PAGE + 1).contains(n))
+            .filter(|n| (1..=last).contains(n))
             .ok_or_else(|| {
-                FhirError::invalid(format!(
-                    "_page must be a page number from 1 to {}.",
-                    search::MAX_PAGE + 1
-                ))
+                FhirError::invalid(format!("_page must be a page number from 1 to {last}."))
             }),
     }
 }
 
-/// Matches come twenty to a page, best first. While more follow, the Bundle says so with a
+/// Matches come `_count` (or twenty) to a page, best first. While more follow, the Bundle says so with a
 /// `next` link and claims no `total` (it would count this page only); a later page claims
 /// none either.
 fn paged(bundle: &mut Value, base: &super::request::Base, page: usize, more: bool) {
