@@ -31,6 +31,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub mllp: crate::sources::mllp::MllpConfig,
+    pub citizen: crate::citizen::CitizenConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -394,6 +395,7 @@ struct ConfigFile {
     metrics: MetricsConfig,
     log: LogConfig,
     mllp: crate::sources::mllp::MllpConfig,
+    citizen: crate::citizen::CitizenConfig,
 }
 
 impl Config {
@@ -417,6 +419,7 @@ impl Config {
             .and_then(|()| file.sftp.check())
             .and_then(|()| crate::replication::check(&file.replication))
             .and_then(|()| file.mllp.check())
+            .and_then(|()| file.citizen.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         Ok(Self {
             data_dir: data_dir.to_path_buf(),
@@ -431,6 +434,7 @@ impl Config {
             metrics: file.metrics,
             log: file.log,
             mllp: file.mllp,
+            citizen: file.citizen,
         })
     }
 

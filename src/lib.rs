@@ -25,6 +25,7 @@
 pub mod access;
 pub mod app;
 pub mod audit;
+pub mod citizen;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -246,7 +246,7 @@ impl Gate {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn filter(
+    pub(super) fn filter(
         &self,
         who: &Profile,
         role: &RoleDef,

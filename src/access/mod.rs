@@ -13,6 +13,7 @@
 //! themselves.
 
 pub mod alerts;
+pub mod citizen;
 pub mod duplicates;
 #[cfg(test)]
 mod fixture;

@@ -15,6 +15,7 @@ mod audit_write;
 pub mod backup;
 mod bare;
 mod bulk;
+mod citizens;
 mod decode;
 mod entries;
 mod feeds;
@@ -44,6 +45,7 @@ pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, Store
 pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use bulk::BuildFigures;
+pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
@@ -85,6 +87,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_person_search_fts.sql"),
     include_str!("migrations/0014_source_mllp.sql"),
     include_str!("migrations/0015_deferred_builds.sql"),
+    include_str!("migrations/0016_citizens.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
