@@ -45,7 +45,7 @@ pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, Store
 pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use bulk::BuildFigures;
-pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
+pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow, LookRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};

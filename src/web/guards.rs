@@ -270,3 +270,9 @@ activity_guard!(
     RoleViewer,
     Activity::ViewAsRole
 );
+
+activity_guard!(
+    /// Issuing citizens their invitation codes (and lost-device resets).
+    CitizenInviter,
+    Activity::InviteCitizens
+);
