@@ -95,15 +95,7 @@ impl Gate {
             activities: [Activity::ViewRecord, Activity::ViewSensitive].into(),
             categories: policy.categories(),
         };
-        let mut visible = self.filter(
-            &me,
-            &role,
-            record,
-            Vec::new(),
-            false,
-            true,
-            true,
-        );
+        let mut visible = self.filter(&me, &role, record, Vec::new(), false, true, true);
         let mut held = CitizenHeld::default();
         visible.record.entries.retain(|e| {
             if e.entry.not_for_patient {

@@ -189,7 +189,9 @@ pub fn redeem(
     let username = username.trim();
     if username.chars().count() < 3
         || username.chars().count() > 100
-        || username.chars().any(|c| c.is_control() || c.is_whitespace())
+        || username
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
     {
         return Err(Error::Invalid(
             "choose a sign-in name of 3 to 100 characters, without spaces".into(),

@@ -41,7 +41,9 @@ pub fn setup_link(secret: &str, account: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
         .collect();
-    format!("otpauth://totp/sharedcare:{label}?secret={secret}&issuer=sharedcare&digits=6&period=30")
+    format!(
+        "otpauth://totp/sharedcare:{label}?secret={secret}&issuer=sharedcare&digits=6&period=30"
+    )
 }
 
 #[cfg(test)]
@@ -55,7 +57,11 @@ mod tests {
         let secret = Secret::new_stack(*b"12345678901234567890").to_base32();
         assert_eq!(code_at(&secret, 59).as_deref(), Some("287082"));
         assert_eq!(check(&secret, "287 082", 59), Some(1));
-        assert_eq!(check(&secret, "287082", 59 + 30), Some(1), "one step of drift");
+        assert_eq!(
+            check(&secret, "287082", 59 + 30),
+            Some(1),
+            "one step of drift"
+        );
         assert_eq!(check(&secret, "287082", 59 + 90), None);
         assert_eq!(check(&secret, "28708", 59), None);
         assert_eq!(check(&secret, "abcdef", 59), None);

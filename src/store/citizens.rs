@@ -236,7 +236,14 @@ impl Tx<'_> {
                 "INSERT INTO citizen_error_report
                      (account_id, person_id, entry_id, organisation_code, report, reported_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![account_id, person_id, entry_id, organisation_code, text, now],
+                params![
+                    account_id,
+                    person_id,
+                    entry_id,
+                    organisation_code,
+                    text,
+                    now
+                ],
             )
             .doing("recording an error report")?;
         Ok(self.conn().last_insert_rowid())
@@ -352,7 +359,10 @@ impl Store {
     }
 
     /// The reports queued for an organisation, open ones first.
-    pub fn citizen_error_reports_for(&self, organisation_code: &str) -> Result<Vec<ErrorReportRow>> {
+    pub fn citizen_error_reports_for(
+        &self,
+        organisation_code: &str,
+    ) -> Result<Vec<ErrorReportRow>> {
         self.conn()
             .prepare(&format!(
                 "{REPORT} WHERE r.organisation_code = ?1 COLLATE NOCASE
@@ -416,24 +426,21 @@ impl Store {
         self.conn()
             .prepare(&sql)
             .and_then(|mut s| {
-                s.query_map(
-                    params![person_id, from, until, super::as_i64(limit)],
-                    |r| {
-                        Ok(LookRow {
-                            at: r.get(0)?,
-                            actor: r.get(1)?,
-                            role: r.get(2)?,
-                            org: r.get(3)?,
-                            action: r.get(4)?,
-                            detail: r.get(5)?,
-                            grant_kind: r.get(6)?,
-                            grant_reason_code: r.get(7)?,
-                            grant_reason: r.get(8)?,
-                            alert_closed_at: r.get(9)?,
-                            alert_note: r.get(10)?,
-                        })
-                    },
-                )?
+                s.query_map(params![person_id, from, until, super::as_i64(limit)], |r| {
+                    Ok(LookRow {
+                        at: r.get(0)?,
+                        actor: r.get(1)?,
+                        role: r.get(2)?,
+                        org: r.get(3)?,
+                        action: r.get(4)?,
+                        detail: r.get(5)?,
+                        grant_kind: r.get(6)?,
+                        grant_reason_code: r.get(7)?,
+                        grant_reason: r.get(8)?,
+                        alert_closed_at: r.get(9)?,
+                        alert_note: r.get(10)?,
+                    })
+                })?
                 .collect()
             })
             .doing("reading who has looked at a record")

@@ -13,6 +13,7 @@ mod audited_changes;
 mod bad_input;
 mod browser;
 mod bulk;
+mod citizens;
 mod cli_output;
 mod corpus;
 mod crash;

@@ -110,8 +110,8 @@ async fn load(req: &Request<'_>, stage: &str) -> Outcome<Citizen, ()> {
     if row.stage != stage {
         return Outcome::Error((Status::Forbidden, ()));
     }
-    let minute_ago = (now - chrono::Duration::minutes(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let minute_ago =
+        (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if row.last_seen_at < minute_ago {
         let touched = db.begin().and_then(|tx| {
             tx.touch_citizen_session(row.id, &web.clock.now_text())?;

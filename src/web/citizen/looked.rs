@@ -63,21 +63,36 @@ fn look(row: LookRow, web: &Web) -> Look {
         None => "System operator".to_owned(),
     };
     let broken_glass = row.grant_kind.as_deref() == Some("break-glass")
-        || row.detail.as_deref().is_some_and(|d| d.contains("break-glass"));
+        || row
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("break-glass"));
     let reason = row.grant_reason.clone().unwrap_or_default();
     let why = match row.grant_kind.as_deref() {
         Some("break-glass") => format!(
             "Emergency access (“broken glass”): {}{}",
-            label(&GLASS_REASONS, row.grant_reason_code.as_deref().unwrap_or("")),
-            if reason.is_empty() { String::new() } else { format!(" — “{reason}”") }
+            label(
+                &GLASS_REASONS,
+                row.grant_reason_code.as_deref().unwrap_or("")
+            ),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" — “{reason}”")
+            }
         ),
         Some(_) => format!(
             "They said they are involved in your care: {}",
-            label(&CLAIM_REASONS, row.grant_reason_code.as_deref().unwrap_or(""))
+            label(
+                &CLAIM_REASONS,
+                row.grant_reason_code.as_deref().unwrap_or("")
+            )
         ),
         None if broken_glass => "Emergency access (“broken glass”)".to_owned(),
         None if row.role.is_none() => "Work on the system itself".to_owned(),
-        None if row.action == "view-as-role" => "Checking what staff can see (privacy review)".to_owned(),
+        None if row.action == "view-as-role" => {
+            "Checking what staff can see (privacy review)".to_owned()
+        }
         None => "They are involved in your care (from your care records)".to_owned(),
     };
     let decision = broken_glass.then(|| match (&row.alert_closed_at, &row.alert_note) {
@@ -93,7 +108,9 @@ fn look(row: LookRow, web: &Web) -> Look {
     });
     Look {
         when: plain_time(&row.at),
-        organisation: row.org.unwrap_or_else(|| "The shared record service".into()),
+        organisation: row
+            .org
+            .unwrap_or_else(|| "The shared record service".into()),
         role,
         who: if web.gate.policy.citizen.show_staff_names {
             row.actor
@@ -108,9 +125,8 @@ fn look(row: LookRow, web: &Web) -> Look {
 }
 
 fn range(from: Option<&str>, until: Option<&str>) -> (Option<String>, Option<String>) {
-    let day = |d: Option<&str>| {
-        d.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
-    };
+    let day =
+        |d: Option<&str>| d.and_then(|d| NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok());
     (
         day(from).map(|d| format!("{d}T00:00:00Z")),
         day(until)

@@ -60,15 +60,17 @@ fn report_form(
     id: i64,
     web: &State<Web>,
 ) -> Result<Option<Page<ReportPage>>, ServerError> {
-    Ok(own_item(&citizen, web, id)?.map(|(title, organisation, _)| {
-        Page::ok(ReportPage {
-            session_csrf: citizen.row.csrf_token.clone(),
-            entry_id: id,
-            title,
-            organisation,
-            message: None,
-        })
-    }))
+    Ok(
+        own_item(&citizen, web, id)?.map(|(title, organisation, _)| {
+            Page::ok(ReportPage {
+                session_csrf: citizen.row.csrf_token.clone(),
+                entry_id: id,
+                title,
+                organisation,
+                message: None,
+            })
+        }),
+    )
 }
 
 #[derive(FromForm)]
@@ -137,7 +139,8 @@ pub struct ReportsPage {
 }
 
 #[get("/reports")]
-fn reports_page(citizen: Citizen) -> Result<Page<ReportsPage>, ServerError> {
+fn reports_page(mut citizen: Citizen, web: &State<Web>) -> Result<Page<ReportsPage>, ServerError> {
+    super::record::audit_own(&mut citizen, web, "error reports")?;
     let reports = citizen
         .db
         .citizen_error_reports_of(citizen.person_id)?

@@ -58,12 +58,18 @@ fn object(
     web: &State<Web>,
 ) -> Result<Either<Redirect, Page<SharingPage>>, ServerError> {
     if !citizen.csrf_ok(form.csrf) {
-        return Ok(Either::Right(page(&citizen, Some("The form had expired. Nothing was changed.".into()))?));
+        return Ok(Either::Right(page(
+            &citizen,
+            Some("The form had expired. Nothing was changed.".into()),
+        )?));
     }
     if !form.understood {
         return Ok(Either::Right(page(
             &citizen,
-            Some("Please tick the box to say you have read what changes. Nothing was changed.".into()),
+            Some(
+                "Please tick the box to say you have read what changes. Nothing was changed."
+                    .into(),
+            ),
         )?));
     }
     let now = web.clock.now();
@@ -87,7 +93,10 @@ fn withdraw(
     web: &State<Web>,
 ) -> Result<Either<Redirect, Page<SharingPage>>, ServerError> {
     if !citizen.csrf_ok(form.csrf) {
-        return Ok(Either::Right(page(&citizen, Some("The form had expired. Nothing was changed.".into()))?));
+        return Ok(Either::Right(page(
+            &citizen,
+            Some("The form had expired. Nothing was changed.".into()),
+        )?));
     }
     let actor = citizen.actor();
     let person = citizen.person_id;

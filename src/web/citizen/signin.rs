@@ -82,7 +82,7 @@ fn form_csrf_ok(cookies: &CookieJar<'_>, given: &str) -> bool {
 #[get("/login")]
 fn login_form(cookies: &CookieJar<'_>) -> Result<Page<LoginPage>, ServerError> {
     Ok(Page::ok(LoginPage {
-            session_csrf: String::new(),
+        session_csrf: String::new(),
         csrf: form_csrf(cookies)?,
         message: None,
     }))
@@ -145,7 +145,7 @@ fn login(
 #[get("/start")]
 fn start_form(cookies: &CookieJar<'_>) -> Result<Page<StartPage>, ServerError> {
     Ok(Page::ok(StartPage {
-            session_csrf: String::new(),
+        session_csrf: String::new(),
         csrf: form_csrf(cookies)?,
         message: None,
     }))

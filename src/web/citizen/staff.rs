@@ -39,7 +39,11 @@ impl InvitePage {
     }
 }
 
-fn invite_page(session: &Session, issued: Option<IssuedView>, message: Option<String>) -> InvitePage {
+fn invite_page(
+    session: &Session,
+    issued: Option<IssuedView>,
+    message: Option<String>,
+) -> InvitePage {
     InvitePage {
         bar: UserBar::of(session),
         csrf: session.row.csrf_token.clone(),
@@ -98,7 +102,8 @@ fn issue_invite(
     ) {
         Ok(i) => i,
         Err(crate::error::Error::NotFound(_)) => {
-            let message = "No single person has that id or NHS number. No code was issued.".to_owned();
+            let message =
+                "No single person has that id or NHS number. No code was issued.".to_owned();
             return Ok(Page::ok(invite_page(&session, None, Some(message))));
         }
         Err(e) => return Err(e.into()),

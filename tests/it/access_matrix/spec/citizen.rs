@@ -18,7 +18,11 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
             |_| {
                 forged(
                     "/citizen/login",
-                    &[("username", "nobody"), ("password", "x"), ("code", "123456")],
+                    &[
+                        ("username", "nobody"),
+                        ("password", "x"),
+                        ("code", "123456"),
+                    ],
                 )
             },
             |_| "200".into(),
@@ -71,7 +75,13 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
             |_| TO_CITIZEN_SIGN_IN.into(),
         ),
         "POST /citizen/sharing/object" => once(
-            |c| with_csrf("/citizen/sharing/object".into(), c, &[("understood", "true")]),
+            |c| {
+                with_csrf(
+                    "/citizen/sharing/object".into(),
+                    c,
+                    &[("understood", "true")],
+                )
+            },
             |_| TO_CITIZEN_SIGN_IN.into(),
         ),
         "POST /citizen/sharing/withdraw" => once(
@@ -99,7 +109,13 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
             |c| c.gated(InviteCitizens, "200"),
         ),
         "POST /admin/citizens" => once(
-            |c| with_csrf("/admin/citizens".into(), c, &[("person", &MISSING_ID.to_string())]),
+            |c| {
+                with_csrf(
+                    "/admin/citizens".into(),
+                    c,
+                    &[("person", &MISSING_ID.to_string())],
+                )
+            },
             |c| c.gated(InviteCitizens, "200"),
         ),
         "GET /admin/citizen-reports" => once(
