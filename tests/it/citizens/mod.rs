@@ -120,3 +120,16 @@ pub fn page(s: &Server, c: &Client, path: &str) -> String {
     assert_eq!(r.status(), 200, "{path}");
     r.text().unwrap()
 }
+
+/// Person `nhs` signs up and says no to sharing on the citizens' pages.
+pub fn object_as_citizen(s: &Server, nhs: &str) {
+    let (c, _) = sign_up(s, nhs, "objector");
+    let sharing = page(s, &c, "/citizen/sharing");
+    let csrf = hidden(&sharing, "csrf");
+    let r = c
+        .post(s.url("/citizen/sharing/object"))
+        .form(&[("csrf", csrf.as_str()), ("understood", "true")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+}
