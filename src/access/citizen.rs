@@ -125,3 +125,45 @@ impl Gate {
         (visible, held)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Policy;
+
+    #[test]
+    fn the_shipped_citizen_policy_withholds_safeguarding_delays_nothing_and_names_no_one() {
+        let p = Policy::shipped().unwrap().citizen;
+        assert_eq!(p, CitizenPolicy::default());
+        assert!(!p.categories().contains(&Category::Safeguarding));
+        assert_eq!(p.categories().len(), Category::ALL.len() - 1);
+        assert!(p.delay_hours.is_empty() && !p.show_staff_names);
+        assert!(Policy::shipped()
+            .unwrap()
+            .allows("admin", Activity::InviteCitizens));
+        assert!(!Policy::shipped()
+            .unwrap()
+            .allows("clinician", Activity::InviteCitizens));
+    }
+
+    #[test]
+    fn a_policy_file_sets_delays_and_a_negative_delay_is_refused() {
+        let roles = "[roles.nurse]\nlabel='x'\nactivities=[]\ncategories=[]\n";
+        let p = Policy::parse(
+            &format!("{roles}[citizen]\nwithheld=[]\ndelay_hours={{ result = 48 }}\n"),
+            "p",
+        )
+        .unwrap();
+        assert_eq!(p.citizen.delay_hours.get(&Category::Result), Some(&48));
+        assert!(p.citizen.withheld.is_empty());
+        let e = Policy::parse(
+            &format!("{roles}[citizen]\ndelay_hours={{ result = -1 }}\n"),
+            "p",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("negative"), "{e}");
+        let e =
+            Policy::parse(&format!("{roles}[citizen]\nwithheld=['gossip']\n"), "p").unwrap_err();
+        assert!(e.to_string().contains("gossip"), "{e}");
+    }
+}
