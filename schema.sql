@@ -84,6 +84,21 @@ CREATE TABLE citizen_invite (
     used_at TEXT
 ) STRICT;
 
+CREATE TABLE citizen_proxy (
+    id INTEGER PRIMARY KEY,
+    proxy_person_id INTEGER NOT NULL REFERENCES person(id),
+    for_person_id INTEGER NOT NULL REFERENCES person(id),
+    legal_basis TEXT NOT NULL CHECK (legal_basis IN (
+        'parental-responsibility', 'lpa-health-welfare', 'court-deputy', 'consent')),
+    starts_on TEXT NOT NULL,
+    ends_on TEXT,
+    evidence TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_by TEXT
+) STRICT;
+
 CREATE TABLE citizen_session (
     id INTEGER PRIMARY KEY,
     token_hash BLOB NOT NULL UNIQUE,
@@ -93,7 +108,7 @@ CREATE TABLE citizen_session (
     created_at TEXT NOT NULL,
     last_seen_at TEXT NOT NULL,
     ended_at TEXT
-) STRICT;
+, acting_for INTEGER REFERENCES person(id)) STRICT;
 
 CREATE TABLE deferred_build (
     name TEXT PRIMARY KEY,
@@ -381,6 +396,8 @@ CREATE TABLE web_session (
 CREATE INDEX access_grant_person ON access_grant(person_id, profile_id);
 
 CREATE INDEX citizen_error_report_org ON citizen_error_report(organisation_code, handled_at);
+
+CREATE INDEX citizen_proxy_proxy ON citizen_proxy(proxy_person_id);
 
 CREATE INDEX citizen_session_account ON citizen_session(account_id);
 

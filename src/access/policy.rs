@@ -29,10 +29,11 @@ pub enum Activity {
     RecordObjections,
     Dashboards,
     InviteCitizens,
+    RecordProxies,
 }
 
 impl Activity {
-    pub const ALL: [Activity; 16] = [
+    pub const ALL: [Activity; 17] = [
         Self::Search,
         Self::ViewRecord,
         Self::ViewRestricted,
@@ -49,6 +50,7 @@ impl Activity {
         Self::RecordObjections,
         Self::Dashboards,
         Self::InviteCitizens,
+        Self::RecordProxies,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +71,7 @@ impl Activity {
             Self::RecordObjections => "record-objections",
             Self::Dashboards => "dashboards",
             Self::InviteCitizens => "invite-citizens",
+            Self::RecordProxies => "record-proxies",
         }
     }
 }

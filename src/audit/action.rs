@@ -118,6 +118,11 @@ actions! {
     CitizenErrorReport => "citizen-error-report",
     /// An organisation's administrator marked a citizen's error report handled.
     CitizenErrorHandled => "citizen-error-handled",
+    /// Staff recorded that one person may act for another (proxy access), or ended it.
+    ProxyRecord => "proxy-record",
+    ProxyEnd => "proxy-end",
+    /// A citizen's session switched to acting for someone (or back to themselves).
+    ProxySwitch => "proxy-switch",
 
     // The system itself.
     /// The access policy in force changed (recorded at start).

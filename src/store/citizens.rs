@@ -391,16 +391,20 @@ pub struct LookRow {
     pub alert_note: Option<String>,
 }
 
-/// The audited actions that showed a person's data to someone other than the person.
+/// The audited actions that showed a person's data to someone other than the person (a proxy's
+/// `citizen-view` among them), and the recording or ending of someone's proxy access to it.
 const LOOKS: &str = "('view-record', 'view-timeline', 'view-results', 'view-results-chart',
-    'search-hit', 'view-as-role', 'fhir-read', 'cli-show', 'cli-search', 'cli-export', 'cli-list')";
+    'search-hit', 'view-as-role', 'fhir-read', 'cli-show', 'cli-search', 'cli-export', 'cli-list',
+    'citizen-view', 'proxy-record', 'proxy-end')";
 
 impl Store {
     /// Every look at person `person_id` (and those merged into them) by anyone but the person
-    /// themselves, newest first, at or after `from` and before `until` (stored text form).
+    /// themselves (`own_actor`, their citizen account's audit name), newest first, at or after
+    /// `from` and before `until` (stored text form).
     pub fn looks_at(
         &self,
         person_id: i64,
+        own_actor: &str,
         from: Option<&str>,
         until: Option<&str>,
         limit: usize,
@@ -419,28 +423,31 @@ impl Store {
              LEFT JOIN privacy_alert a ON a.grant_id = g.id
              LEFT JOIN organisation o ON o.ods_code = e.org
              WHERE e.person_id IN (SELECT id FROM ids) AND e.action IN {LOOKS}
-               AND e.outcome = 'ok' AND coalesce(e.role, '') != 'citizen'
+               AND e.outcome = 'ok' AND coalesce(e.actor, '') != ?5
                AND (?2 IS NULL OR e.at >= ?2) AND (?3 IS NULL OR e.at < ?3)
              ORDER BY e.seq DESC LIMIT ?4"
         );
         self.conn()
             .prepare(&sql)
             .and_then(|mut s| {
-                s.query_map(params![person_id, from, until, super::as_i64(limit)], |r| {
-                    Ok(LookRow {
-                        at: r.get(0)?,
-                        actor: r.get(1)?,
-                        role: r.get(2)?,
-                        org: r.get(3)?,
-                        action: r.get(4)?,
-                        detail: r.get(5)?,
-                        grant_kind: r.get(6)?,
-                        grant_reason_code: r.get(7)?,
-                        grant_reason: r.get(8)?,
-                        alert_closed_at: r.get(9)?,
-                        alert_note: r.get(10)?,
-                    })
-                })?
+                s.query_map(
+                    params![person_id, from, until, super::as_i64(limit), own_actor],
+                    |r| {
+                        Ok(LookRow {
+                            at: r.get(0)?,
+                            actor: r.get(1)?,
+                            role: r.get(2)?,
+                            org: r.get(3)?,
+                            action: r.get(4)?,
+                            detail: r.get(5)?,
+                            grant_kind: r.get(6)?,
+                            grant_reason_code: r.get(7)?,
+                            grant_reason: r.get(8)?,
+                            alert_closed_at: r.get(9)?,
+                            alert_note: r.get(10)?,
+                        })
+                    },
+                )?
                 .collect()
             })
             .doing("reading who has looked at a record")

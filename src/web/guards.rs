@@ -276,3 +276,9 @@ activity_guard!(
     CitizenInviter,
     Activity::InviteCitizens
 );
+
+activity_guard!(
+    /// Recording and ending proxy access (one person acting for another on the citizens' pages).
+    ProxyRecorder,
+    Activity::RecordProxies
+);

@@ -55,6 +55,7 @@ pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
         (citizen::public_routes(), "/citizen", true),
         (citizen::routes(), "/citizen", false),
         (citizen::staff::routes(), "/admin", false),
+        (citizen::staff_proxies::routes(), "/admin", false),
     ]
 }
 

@@ -58,3 +58,25 @@ CREATE TABLE citizen_error_report (
     note TEXT
 ) STRICT;
 CREATE INDEX citizen_error_report_org ON citizen_error_report(organisation_code, handled_at);
+
+-- Proxy access: a citizen (`proxy_person_id`, by their own person) acts for another person,
+-- on a legal basis staff have seen evidence of, from `starts_on` until `ends_on` (inclusive;
+-- NULL: no end) or until ended.
+CREATE TABLE citizen_proxy (
+    id INTEGER PRIMARY KEY,
+    proxy_person_id INTEGER NOT NULL REFERENCES person(id),
+    for_person_id INTEGER NOT NULL REFERENCES person(id),
+    legal_basis TEXT NOT NULL CHECK (legal_basis IN (
+        'parental-responsibility', 'lpa-health-welfare', 'court-deputy', 'consent')),
+    starts_on TEXT NOT NULL,
+    ends_on TEXT,
+    evidence TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_by TEXT
+) STRICT;
+CREATE INDEX citizen_proxy_proxy ON citizen_proxy(proxy_person_id);
+
+-- The person a citizen's session is acting for (NULL: themselves), checked on every request.
+ALTER TABLE citizen_session ADD COLUMN acting_for INTEGER REFERENCES person(id);

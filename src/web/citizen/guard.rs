@@ -18,8 +18,13 @@ pub const CITIZEN_COOKIE: &str = "__Host-sharedcare-citizen";
 /// A signed-in citizen whose second factor is confirmed.
 pub struct Citizen {
     pub row: CitizenSessionRow,
-    /// The live person this citizen is (a merged-away person leads to the one it joined).
+    /// The live person whose record the pages show: the citizen's own, or the person they act
+    /// for through a proxy relationship in force today (checked on every request).
     pub person_id: i64,
+    /// The live person this citizen is (a merged-away person leads to the one it joined).
+    pub own_person_id: i64,
+    /// The proxy relationship the session acts through, if any.
+    pub acting: Option<crate::store::ProxyRow>,
     pub ip: Option<String>,
     pub db: r2d2::PooledConnection<crate::web::pool::StoreManager>,
 }
@@ -110,6 +115,13 @@ async fn load(req: &Request<'_>, stage: &str) -> Outcome<Citizen, ()> {
     if row.stage != stage {
         return Outcome::Error((Status::Forbidden, ()));
     }
+    let acting = match acting_for(&mut db, &row, person_id, now) {
+        Ok(a) => a,
+        Err(e) => {
+            log::error!("citizen proxy lookup failed: {}", e.operator_summary());
+            return Outcome::Error((Status::InternalServerError, ()));
+        }
+    };
     let minute_ago =
         (now - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     if row.last_seen_at < minute_ago {
@@ -124,10 +136,37 @@ async fn load(req: &Request<'_>, stage: &str) -> Outcome<Citizen, ()> {
     }
     Outcome::Success(Citizen {
         row,
-        person_id,
+        person_id: acting.as_ref().map_or(person_id, |(live, _)| *live),
+        own_person_id: person_id,
+        acting: acting.map(|(_, p)| p),
         ip: crate::web::address::client_address(req, web).map(|ip| ip.to_string()),
         db,
     })
+}
+
+/// The person the session acts for and the relationship it acts through, when one is in force
+/// today; a lapsed or ended one is cleared, and the session is back to the citizen's own record.
+fn acting_for(
+    db: &mut crate::store::Store,
+    row: &CitizenSessionRow,
+    own: i64,
+    now: DateTime<Utc>,
+) -> crate::error::Result<Option<(i64, crate::store::ProxyRow)>> {
+    let Some(wanted) = db.citizen_acting_for(row.id)? else {
+        return Ok(None);
+    };
+    let today = now.date_naive().to_string();
+    for p in db.proxies_of(own, &today)? {
+        if let Some(live) = db.resolve_person(p.for_person_id)? {
+            if live == wanted || p.for_person_id == wanted {
+                return Ok(Some((live, p)));
+            }
+        }
+    }
+    let tx = db.begin()?;
+    tx.set_citizen_acting_for(row.id, None)?;
+    tx.commit()?;
+    Ok(None)
 }
 
 #[rocket::async_trait]

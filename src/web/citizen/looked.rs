@@ -49,12 +49,16 @@ fn what(action: &str) -> &'static str {
         "view-as-role" => "Privacy review of what a role would see",
         "fhir-read" => "Read your record through a connected system",
         "cli-export" => "Exported your record at the server",
+        "citizen-view" => "Looked at your record, acting for you",
+        "proxy-record" => "Recorded that someone may act for you",
+        "proxy-end" => "Ended someone's access to act for you",
         _ => "Looked at your record at the server",
     }
 }
 
 fn look(row: LookRow, web: &Web) -> Look {
     let role = match row.role.as_deref() {
+        Some("citizen") => "Someone who acts for you (proxy)".to_owned(),
         Some(r) => web
             .gate
             .policy
@@ -92,6 +96,12 @@ fn look(row: LookRow, web: &Web) -> Look {
         None if row.role.is_none() => "Work on the system itself".to_owned(),
         None if row.action == "view-as-role" => {
             "Checking what staff can see (privacy review)".to_owned()
+        }
+        None if row.role.as_deref() == Some("citizen") => {
+            "They act for you (proxy access recorded by staff)".to_owned()
+        }
+        None if row.action.starts_with("proxy-") => {
+            "Proxy access, with the evidence staff saw".to_owned()
         }
         None => "They are involved in your care (from your care records)".to_owned(),
     };
@@ -143,9 +153,18 @@ fn looks(
     what: &str,
 ) -> Result<Vec<Look>, ServerError> {
     let (from, until) = range(from, until);
-    let rows = citizen
-        .db
-        .looks_at(citizen.person_id, from.as_deref(), until.as_deref(), LIMIT)?;
+    // The person's own looks are left out: their account's, whoever is signed in now.
+    let own = match citizen.db.citizen_account_of(citizen.person_id)? {
+        Some(account) => crate::citizen::invite::actor(account, None).name,
+        None => String::new(),
+    };
+    let rows = citizen.db.looks_at(
+        citizen.person_id,
+        &own,
+        from.as_deref(),
+        until.as_deref(),
+        LIMIT,
+    )?;
     super::record::audit_own(citizen, web, what)?;
     Ok(rows.into_iter().map(|r| look(r, web)).collect())
 }

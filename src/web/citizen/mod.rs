@@ -6,11 +6,13 @@
 
 pub mod guard;
 mod looked;
+mod people;
 mod record;
 mod reports;
 mod sharing;
 mod signin;
 pub mod staff;
+pub mod staff_proxies;
 
 use crate::web::pages::ErrorPage;
 use rocket::http::Status;
@@ -31,6 +33,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(looked::routes());
     all.extend(sharing::routes());
     all.extend(reports::routes());
+    all.extend(people::routes());
     all
 }
 

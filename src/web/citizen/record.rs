@@ -35,11 +35,15 @@ pub fn open_own(
 pub fn audit_own(citizen: &mut Citizen, web: &Web, what: &str) -> Result<(), ServerError> {
     let actor = citizen.actor();
     let person = citizen.person_id;
+    let what = match &citizen.acting {
+        Some(p) => format!("{what}; as proxy {}", p.id),
+        None => what.to_owned(),
+    };
     citizen.db.audit_seen(
         &actor,
         Action::CitizenView,
         &[person],
-        Some(what),
+        Some(&what),
         None,
         &web.clock.now_text(),
     )?;
@@ -56,6 +60,8 @@ pub struct RecordPage {
     sections: Vec<Section>,
     delayed: usize,
     next_release: Option<String>,
+    /// The legal basis, when the citizen is looking as someone's proxy.
+    acting_as: Option<&'static str>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -92,6 +98,10 @@ fn record_page(
         sections,
         delayed: held.delayed,
         next_release: held.next_release.map(crate::record::when::local_text),
+        acting_as: citizen
+            .acting
+            .as_ref()
+            .map(|p| crate::access::proxy::basis_label(&p.legal_basis)),
     })))
 }
 

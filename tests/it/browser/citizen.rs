@@ -126,6 +126,7 @@ fn a_citizen_signs_in_by_code_and_totp_on_a_phone_and_sees_the_clinicians_look()
             "/citizen/looked".to_owned(),
             "/citizen/sharing".to_owned(),
             "/citizen/reports".to_owned(),
+            "/citizen/people".to_owned(),
             format!("/citizen/item/{entry}/report"),
         ];
         for (w, h) in [PHONE, DESKTOP] {

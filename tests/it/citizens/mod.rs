@@ -3,6 +3,7 @@
 
 mod canaries;
 mod looked;
+mod proxy;
 mod signin;
 
 use super::server::*;

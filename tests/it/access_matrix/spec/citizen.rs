@@ -103,6 +103,47 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
             |_| get("/citizen/reports".into()),
             |_| TO_CITIZEN_SIGN_IN.into(),
         ),
+        "GET /citizen/people" => once(
+            |_| get("/citizen/people".into()),
+            |_| TO_CITIZEN_SIGN_IN.into(),
+        ),
+        "POST /citizen/act-as" => per_person(
+            |c| {
+                with_csrf(
+                    "/citizen/act-as".into(),
+                    c,
+                    &[("person", &c.person.id.to_string())],
+                )
+            },
+            |_| TO_CITIZEN_SIGN_IN.into(),
+        ),
+        // Proxy access, recorded by staff (people no one is: nothing is recorded or ended).
+        "GET /admin/proxies" => once(
+            |_| get("/admin/proxies".into()),
+            |c| c.gated(RecordProxies, "200"),
+        ),
+        "POST /admin/proxies" => once(
+            |c| {
+                let missing = MISSING_ID.to_string();
+                with_csrf(
+                    "/admin/proxies".into(),
+                    c,
+                    &[
+                        ("proxy", &missing),
+                        ("person", &missing),
+                        ("basis", "consent"),
+                        ("starts_on", ""),
+                        ("ends_on", ""),
+                        ("evidence", "signed form"),
+                    ],
+                )
+            },
+            |c| c.gated(RecordProxies, "200"),
+        ),
+        "POST /admin/proxies/<id>/end" => once(
+            |c| with_csrf(format!("/admin/proxies/{MISSING_ID}/end"), c, &[]),
+            |c| c.gated(RecordProxies, "404"),
+        ),
         // Staff: invitations (a person no one is: nothing is issued) and the report queue.
         "GET /admin/citizens" => once(
             |_| get("/admin/citizens".into()),
