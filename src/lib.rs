@@ -18,6 +18,9 @@
 //! 6. [`audit`] — the tamper-evident trail every view and change is written to: events
 //!    HMAC-chained under a key outside the database, a head file that shows a cut-off tail,
 //!    and the verification the `audit verify` command and a nightly job run.
+//! 7. [`citizen`] — residents' own accounts (invitation codes, a TOTP second factor); what they
+//!    see of their record is the access gate's `citizen` reading (`access::citizen`), proxies
+//!    are `access::proxy`, the pages `web::citizen`.
 //!
 //! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
 //! entry categories and their typed bodies.
