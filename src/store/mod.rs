@@ -23,6 +23,7 @@ mod files;
 mod find;
 pub mod find_terms;
 mod links;
+mod looks;
 #[cfg(test)]
 mod migration_tests;
 mod mllp;
@@ -46,11 +47,12 @@ pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, Store
 pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use bulk::BuildFigures;
-pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow, LookRow};
+pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
+pub use looks::LookRow;
 pub use mllp::MllpSource;
 pub use ops::{check_database, readable, OpsFigures, SourceFigures};
 pub use persons::{DemographicsWrite, Subject};
