@@ -49,6 +49,67 @@ CREATE TABLE audit_outbox (
     profile TEXT
 ) STRICT;
 
+CREATE TABLE citizen_account (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL UNIQUE REFERENCES person(id),
+    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,
+    totp_secret TEXT NOT NULL,
+    totp_confirmed INTEGER NOT NULL DEFAULT 0,
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    reset_at TEXT
+) STRICT;
+
+CREATE TABLE citizen_error_report (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES citizen_account(id),
+    person_id INTEGER NOT NULL REFERENCES person(id),
+    entry_id INTEGER NOT NULL REFERENCES entry(id),
+    organisation_code TEXT NOT NULL,
+    report TEXT NOT NULL,
+    reported_at TEXT NOT NULL,
+    handled_at TEXT,
+    handled_by TEXT,
+    note TEXT
+) STRICT;
+
+CREATE TABLE citizen_invite (
+    id INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES person(id),
+    code_hash BLOB NOT NULL UNIQUE,
+    issued_by TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+) STRICT;
+
+CREATE TABLE citizen_proxy (
+    id INTEGER PRIMARY KEY,
+    proxy_person_id INTEGER NOT NULL REFERENCES person(id),
+    for_person_id INTEGER NOT NULL REFERENCES person(id),
+    legal_basis TEXT NOT NULL CHECK (legal_basis IN (
+        'parental-responsibility', 'lpa-health-welfare', 'court-deputy', 'consent')),
+    starts_on TEXT NOT NULL,
+    ends_on TEXT,
+    evidence TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_by TEXT
+) STRICT;
+
+CREATE TABLE citizen_session (
+    id INTEGER PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    account_id INTEGER NOT NULL REFERENCES citizen_account(id),
+    stage TEXT NOT NULL CHECK (stage IN ('setup', 'full')),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    ended_at TEXT
+, acting_for INTEGER REFERENCES person(id)) STRICT;
+
 CREATE TABLE deferred_build (
     name TEXT PRIMARY KEY,
     -- A secondary index dropped for the load: the statement that builds it again.
@@ -81,7 +142,7 @@ CREATE TABLE "entry" (
     as_of TEXT,
     feed_file_id INTEGER REFERENCES feed_file(id),
     message_ref TEXT,
-    received_at TEXT NOT NULL,
+    received_at TEXT NOT NULL, not_for_patient INTEGER NOT NULL DEFAULT 0,
     UNIQUE (source_id, source_ref)
 ) STRICT;
 
@@ -368,6 +429,12 @@ CREATE TABLE web_session (
 , profile_id INTEGER REFERENCES role_profile(id)) STRICT;
 
 CREATE INDEX access_grant_person ON access_grant(person_id, profile_id);
+
+CREATE INDEX citizen_error_report_org ON citizen_error_report(organisation_code, handled_at);
+
+CREATE INDEX citizen_proxy_proxy ON citizen_proxy(proxy_person_id);
+
+CREATE INDEX citizen_session_account ON citizen_session(account_id);
 
 CREATE INDEX entry_history_entry ON entry_history(entry_id);
 

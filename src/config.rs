@@ -77,6 +77,7 @@ impl Default for CheckConfig {
     }
     pub notifications: crate::notify::NotificationsConfig,
     pub database: crate::store::tuning::DatabaseConfig,
+    pub citizen: crate::citizen::CitizenConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).
@@ -457,6 +458,7 @@ struct ConfigFile {
     check: CheckConfig,
     notifications: crate::notify::NotificationsConfig,
     database: crate::store::tuning::DatabaseConfig,
+    citizen: crate::citizen::CitizenConfig,
 }
 
 impl Config {
@@ -482,6 +484,7 @@ impl Config {
             .and_then(|()| file.mllp.check())
             .and_then(|()| crate::jobs::encrypted::check(&file.backup))
             .and_then(|()| file.database.check())
+            .and_then(|()| file.citizen.check())
             .map_err(|why| Error::Invalid(format!("{}: {why}", path.display())))?;
         let notifications = file
             .notifications
@@ -504,6 +507,7 @@ impl Config {
             check: file.check,
             notifications,
             database: file.database,
+            citizen: file.citizen,
         })
     }
 
@@ -539,6 +543,7 @@ mod tests {
         assert_eq!(file.sftp.listen, defaults.sftp.listen);
         assert_eq!(file.mllp, defaults.mllp);
         assert_eq!(file.database, defaults.database);
+        assert_eq!(file.citizen, defaults.citizen);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
         assert_eq!(
             file.sftp.source_quota_bytes,

@@ -20,6 +20,9 @@
 //!    and the verification the `audit verify` command and a nightly job run.
 //! 7. [`misuse`] — rules over that trail (as data) that raise privacy officer alerts with the
 //!    events behind them: own record, same household, watched people, volume, hours, search.
+//! 8. [`citizen`] — residents' own accounts (invitation codes, a TOTP second factor); what they
+//!    see of their record is the access gate's `citizen` reading (`access::citizen`), proxies
+//!    are `access::proxy`, the pages `web::citizen`.
 //!
 //! [`model`] holds the plain domain types they share: [`model::NhsNumber`], demographics, the
 //! entry categories and their typed bodies.
@@ -27,6 +30,7 @@
 pub mod access;
 pub mod app;
 pub mod audit;
+pub mod citizen;
 pub mod cli;
 pub mod clock;
 pub mod config;

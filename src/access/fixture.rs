@@ -32,6 +32,7 @@ pub fn entry(id: i64, org: &str, body: EntryBody) -> StoredEntry {
             end: None,
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body,
         },
         provenance: Provenance {

@@ -255,7 +255,7 @@ impl Gate {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn filter(
+    pub(super) fn filter(
         &self,
         who: &Profile,
         role: &RoleDef,

@@ -13,6 +13,7 @@
 //! themselves.
 
 pub mod alerts;
+pub mod citizen;
 pub mod duplicates;
 #[cfg(test)]
 mod fixture;
@@ -22,6 +23,7 @@ pub mod open;
 pub mod password;
 pub mod policy;
 pub mod profile;
+pub mod proxy;
 pub mod relationship;
 pub mod secret;
 pub mod sensitive;

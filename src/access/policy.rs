@@ -28,10 +28,12 @@ pub enum Activity {
     ReviewMatches,
     RecordObjections,
     Dashboards,
+    InviteCitizens,
+    RecordProxies,
 }
 
 impl Activity {
-    pub const ALL: [Activity; 15] = [
+    pub const ALL: [Activity; 17] = [
         Self::Search,
         Self::ViewRecord,
         Self::ViewRestricted,
@@ -47,6 +49,8 @@ impl Activity {
         Self::ReviewMatches,
         Self::RecordObjections,
         Self::Dashboards,
+        Self::InviteCitizens,
+        Self::RecordProxies,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,8 @@ impl Activity {
             Self::ReviewMatches => "review-matches",
             Self::RecordObjections => "record-objections",
             Self::Dashboards => "dashboards",
+            Self::InviteCitizens => "invite-citizens",
+            Self::RecordProxies => "record-proxies",
         }
     }
 }
@@ -95,6 +101,8 @@ struct PolicyFile {
     roles: BTreeMap<String, RoleFile>,
     #[serde(default)]
     duties: Option<Duties>,
+    #[serde(default)]
+    citizen: Option<super::citizen::CitizenPolicy>,
 }
 
 /// Separation of duties as data (the `[duties]` table). The rules that no one changes their
@@ -148,6 +156,8 @@ struct RoleFile {
 pub struct Policy {
     roles: BTreeMap<String, RoleDef>,
     pub duties: Duties,
+    /// What citizens see of their own record (the `[citizen]` table).
+    pub citizen: super::citizen::CitizenPolicy,
 }
 
 impl Policy {
@@ -217,9 +227,12 @@ impl Policy {
             };
             roles.insert(name, def);
         }
+        let citizen = file.citizen.unwrap_or_default();
+        citizen.check(origin)?;
         Ok(Self {
             roles,
             duties: file.duties.unwrap_or_default(),
+            citizen,
         })
     }
 

@@ -125,6 +125,7 @@ mod tests {
             end: None,
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body: EntryBody::Problem(Problem::default()),
         }
     }

@@ -112,6 +112,26 @@ actions! {
     ReviewReject => "review-reject",
     Unmerge => "unmerge",
 
+    // The citizens' side (src/citizen).
+    /// An invitation code issued for a person (a new account, or a lost-device reset).
+    CitizenInvite => "citizen-invite",
+    /// An invitation code redeemed: the account made or reset (refusals are `denied`).
+    CitizenRegister => "citizen-register",
+    /// A citizen's sign-in (password and one-time code), successful or not.
+    CitizenLogin => "citizen-login",
+    CitizenLogout => "citizen-logout",
+    /// A citizen saw their own record, its download, or who has looked at it.
+    CitizenView => "citizen-view",
+    /// A citizen reported an item of their record as wrong.
+    CitizenErrorReport => "citizen-error-report",
+    /// An organisation's administrator marked a citizen's error report handled.
+    CitizenErrorHandled => "citizen-error-handled",
+    /// Staff recorded that one person may act for another (proxy access), or ended it.
+    ProxyRecord => "proxy-record",
+    ProxyEnd => "proxy-end",
+    /// A citizen's session switched to acting for someone (or back to themselves).
+    ProxySwitch => "proxy-switch",
+
     // The system itself.
     /// The access policy in force changed (recorded at start).
     PolicyChange => "policy-change",

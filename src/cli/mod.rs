@@ -3,6 +3,7 @@
 //! 3 the audit trail is broken or cannot be written.
 
 mod audit;
+mod citizen;
 mod demo;
 mod demo_serve;
 mod feeds;
@@ -131,6 +132,9 @@ pub enum Command {
     /// replica, a restore drill.
     #[command(subcommand)]
     Replication(replication::ReplicationCommand),
+    /// Residents who see their own record: invitation codes.
+    #[command(subcommand)]
+    Citizen(citizen::CitizenCommand),
 }
 
 /// What every command needs.
@@ -229,6 +233,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Audit(c) => audit::run(&mut ctx, c),
         Command::Misuse(c) => misuse::run(&mut ctx, c),
         Command::Replication(_) => Ok(0),
+        Command::Citizen(c) => citizen::run(&mut ctx, c),
     }
 }
 

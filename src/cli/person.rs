@@ -272,6 +272,11 @@ fn load(ctx: &mut Ctx, key: &str, reason: &ReasonArg, action: Action) -> Result<
 }
 
 /// A person by id or NHS number, following merges.
+/// The live person an id or NHS number names, without reading their record.
+pub fn find_id(ctx: &Ctx, key: &str) -> Result<i64> {
+    find(ctx, key).map(|r| r.person_id)
+}
+
 fn find(ctx: &Ctx, key: &str) -> Result<PersonRecord> {
     let compact: String = key.chars().filter(|c| !c.is_whitespace()).collect();
     let person_id = if compact.len() == 10 && compact.bytes().all(|b| b.is_ascii_digit()) {

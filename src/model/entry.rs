@@ -34,6 +34,11 @@ pub struct EntryDraft {
     /// Marked sensitive by the source (or by code list, later): withheld by default.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sensitive: bool,
+    /// Marked by the source as not for the patient's own view (third-party information, a
+    /// result to be explained first): never shown to the citizen. See the README for each
+    /// format's marker.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_for_patient: bool,
     pub body: EntryBody,
 }
 

@@ -96,7 +96,7 @@ impl Tx<'_> {
                     code = ?5, title = ?6, status = ?7, start_at = ?8, end_at = ?9,
                     recorded_at = ?10, sensitive = ?11, body = ?12, content_hash = ?13,
                     version = ?14, as_of = ?15, feed_file_id = ?16, message_ref = ?17,
-                    received_at = ?18
+                    received_at = ?18, not_for_patient = ?19
                  WHERE id = ?1",
             )
             .and_then(|mut s| {
@@ -118,7 +118,8 @@ impl Tx<'_> {
                     origin.as_of,
                     origin.file_id,
                     origin.message_ref,
-                    origin.received_at
+                    origin.received_at,
+                    draft.not_for_patient
                 ])
             })
             .doing("updating an entry")?;
@@ -163,9 +164,10 @@ impl Tx<'_> {
             .prepare_cached(
                 "INSERT INTO entry (source_id, source_ref, source_person_id, category, code_system,
                     code, title, status, start_at, end_at, recorded_at, sensitive, body,
-                    content_hash, version, as_of, feed_file_id, message_ref, received_at)
+                    content_hash, version, as_of, feed_file_id, message_ref, received_at,
+                    not_for_patient)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15,
-                    ?16, ?17, ?18)",
+                    ?16, ?17, ?18, ?19)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -186,7 +188,8 @@ impl Tx<'_> {
                     origin.as_of,
                     origin.file_id,
                     origin.message_ref,
-                    origin.received_at
+                    origin.received_at,
+                    draft.not_for_patient
                 ])
             })
             .doing("inserting an entry")?;
@@ -242,6 +245,7 @@ const DRAFT_JSON: &str = "json_object('source_ref', source_ref, 'category', cate
     'code_system', code_system, 'code', code, 'title', title, 'status', status,
     'start', start_at, 'end', end_at, 'recorded_at', recorded_at,
     'sensitive', json(CASE sensitive WHEN 1 THEN 'true' ELSE 'false' END),
+    'not_for_patient', json(CASE not_for_patient WHEN 1 THEN 'true' ELSE 'false' END),
     'body', json_set(body, '$.type', category))";
 
 /// The draft with every field it leaves out taken from the stored version (JSON of a draft).
@@ -371,6 +375,7 @@ mod tests {
             end: None,
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body,
         }
     }

@@ -15,6 +15,7 @@ mod audit_write;
 pub mod backup;
 mod bare;
 mod bulk;
+mod citizens;
 mod decode;
 mod entries;
 mod feeds;
@@ -22,6 +23,7 @@ mod files;
 mod find;
 pub mod find_terms;
 mod links;
+mod looks;
 #[cfg(test)]
 mod migration_tests;
 mod misuse;
@@ -29,6 +31,7 @@ mod mllp;
 mod notifications;
 mod ops;
 mod persons;
+mod proxies;
 mod read;
 mod region;
 mod replay;
@@ -47,15 +50,18 @@ pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, Store
 pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use bulk::BuildFigures;
+pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use misuse::{EvidenceRow, NewMisuseAlert, PersonFacts, StaffIdentity, TrailEvent, TrailFacts};
+pub use looks::LookRow;
 pub use mllp::MllpSource;
 pub use ops::{check_database, readable, JobOutcome, OpsFigures, SourceFigures};
 pub use notifications::{MailRow, NewNotification, NotificationRow};
 pub use persons::{DemographicsWrite, Subject};
+pub use proxies::ProxyRow;
 pub use read::PersonHit;
 pub use region::Linkage;
 pub use replay::{FileListRow, RejectRow};
@@ -92,6 +98,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_deferred_builds.sql"),
     include_str!("migrations/0016_misuse_watch.sql"),
     include_str!("migrations/0017_notifications.sql"),
+    include_str!("migrations/0018_citizens.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).

@@ -181,7 +181,7 @@ impl Store {
                 "SELECT e.id, e.version, e.source_ref, e.category, e.code_system, e.code, e.title,
                         e.status, e.start_at, e.end_at, e.recorded_at, e.sensitive, e.body,
                         s.code, s.name, o.name, s.format, f.name, e.message_ref, e.received_at,
-                        e.as_of, o.ods_code
+                        e.as_of, o.ods_code, e.not_for_patient
                  FROM entry e
                  JOIN source_person sp ON sp.id = e.source_person_id
                  JOIN source s ON s.id = e.source_id
@@ -268,6 +268,7 @@ fn stored_entry(r: &Row<'_>) -> rusqlite::Result<StoredEntry> {
             end: r.get(9)?,
             recorded_at: r.get(10)?,
             sensitive: r.get(11)?,
+            not_for_patient: r.get(22)?,
             body,
         },
         provenance: Provenance {

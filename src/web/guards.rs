@@ -274,3 +274,15 @@ activity_guard!(
     RoleViewer,
     Activity::ViewAsRole
 );
+
+activity_guard!(
+    /// Issuing citizens their invitation codes (and lost-device resets).
+    CitizenInviter,
+    Activity::InviteCitizens
+);
+
+activity_guard!(
+    /// Recording and ending proxy access (one person acting for another on the citizens' pages).
+    ProxyRecorder,
+    Activity::RecordProxies
+);

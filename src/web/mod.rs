@@ -7,6 +7,7 @@ pub mod address;
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod citizen;
 pub mod fhir;
 pub mod front_door;
 pub mod guards;
@@ -51,12 +52,17 @@ pub fn routes() -> Vec<(Vec<Route>, &'static str, bool)> {
         (admin::routes(), "/admin", false),
         (review::routes(), "/review", false),
         (privacy::routes(), "/privacy", false),
+        (citizen::public_routes(), "/citizen", true),
+        (citizen::routes(), "/citizen", false),
+        (citizen::staff::routes(), "/admin", false),
+        (citizen::staff_proxies::routes(), "/admin", false),
     ]
 }
 
 pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
     let mut rocket = rocket::custom(figment)
         .manage(web)
+        .manage(citizen::CitizenThrottle::default())
         .attach(headers::SecurityHeaders)
         .attach(health::RequestFigures)
         .register(
@@ -70,7 +76,9 @@ pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
             ],
         )
         // The API answers every error, 401 included, with a JSON OperationOutcome.
-        .register("/fhir", fhir::catchers());
+        .register("/fhir", fhir::catchers())
+        // Citizens go to their own sign-in, never the staff one.
+        .register("/citizen", citizen::catchers());
     for (routes, base, _) in routes() {
         rocket = rocket.mount(base, routes);
     }

@@ -101,6 +101,24 @@ fn overrides(env: &Env) -> i64 {
 
 #[test]
 fn an_objection_leaves_each_organisation_its_own_and_break_glass_follows_the_setting() {
+    objection_leaves_each_organisation_its_own(Recorder::Staff);
+}
+
+/// The same objection, recorded by the person on the citizens' pages, holds the same way.
+#[test]
+fn an_objection_the_citizen_records_leaves_each_organisation_its_own_too() {
+    objection_leaves_each_organisation_its_own(Recorder::Citizen);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recorder {
+    /// The operator at the command line (as the privacy officer's page does).
+    Staff,
+    /// The person themselves, signed in as a citizen.
+    Citizen,
+}
+
+fn objection_leaves_each_organisation_its_own(by: Recorder) {
     let env = Env::new();
     env.load_sample_feeds();
     let person = person_with_nhs(&env, MARGARET);
@@ -116,16 +134,21 @@ fn an_objection_leaves_each_organisation_its_own_and_break_glass_follows_the_set
         orgs.len() >= 3 && !own.is_empty(),
         "Margaret's record should come from several organisations: {orgs:?}"
     );
-    env.ok(&[
-        "person",
-        "object",
-        &person.to_string(),
-        "--reason",
-        "Objection form received 2026-11-20",
-    ]);
+    if by == Recorder::Staff {
+        env.ok(&[
+            "person",
+            "object",
+            &person.to_string(),
+            "--reason",
+            "Objection form received 2026-11-20",
+        ]);
+    }
     add_user_at(&env, "gp", "gp-clinician", "X99001");
     add_user_at(&env, "ed", "acute-clinician", "R1X");
     let s = Server::start_in(env);
+    if by == Recorder::Citizen {
+        super::citizens::object_as_citizen(&s, MARGARET);
+    }
     let gp = Reader {
         s: &s,
         c: s.login("gp"),

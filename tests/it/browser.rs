@@ -5,6 +5,7 @@
 //! they are missing; only `SHAREDCARE_SKIP_BROWSER=1` skips it.
 
 mod axe;
+mod citizen;
 mod demo;
 mod driver;
 mod layout;

@@ -25,13 +25,20 @@ fn every_route_but_login_and_assets_refuses_anonymous_requests() {
             if public {
                 assert!(status < 500, "{} {path}: {status}", route.method);
             } else {
+                // The citizens' pages send anyone not signed in as a citizen to their own
+                // sign-in page, never the staff one.
+                let sign_in = if path.starts_with("/citizen") {
+                    "/citizen/login"
+                } else {
+                    "/login"
+                };
                 let refused = status == 401
                     || status == 403
                     || (status == 303
                         && r.headers()["location"]
                             .to_str()
                             .unwrap()
-                            .starts_with("/login"));
+                            .starts_with(sign_in));
                 assert!(
                     refused,
                     "{} {path} answered {status} to an anonymous request",

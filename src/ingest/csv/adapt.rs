@@ -367,6 +367,7 @@ fn entry(row: &Row<'_>, map: &EntryMap) -> Result<EntryDraft, String> {
         .text(&map.title)?
         .ok_or_else(|| format!("the title ({}) is empty", map.title.describe()))?;
     let sensitive = row.opt_flag(map.sensitive.as_ref())?;
+    let not_for_patient = row.opt_flag(map.not_for_patient.as_ref())?;
     let body = match entry_body(row, map)? {
         // An alert whose words say safeguarding is kept to the roles that see safeguarding.
         EntryBody::Alert(a) => alerts::body(
@@ -391,6 +392,7 @@ fn entry(row: &Row<'_>, map: &EntryMap) -> Result<EntryDraft, String> {
         end: row.opt_date(map.end.as_ref())?,
         recorded_at: row.opt_date(map.recorded_at.as_ref())?,
         sensitive,
+        not_for_patient,
         body,
     })
 }

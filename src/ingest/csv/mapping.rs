@@ -50,7 +50,7 @@
 //! source_ref = "{subject}/package/{package_id}"  # unique and stable; must use a column
 //! when = { column = "package_id" }   # only rows where it is non-empty (or `equals = "Y"`/[…])
 //! title = "service_desc"   # required; code_system, code, status, start, end (dates),
-//! start = "start_date"     # recorded_at (a date) and sensitive (yes/no) are optional
+//! start = "start_date"     # recorded_at (a date), sensitive and not_for_patient (yes/no) are optional
 //! [entry.body]             # the category's typed fields, named as in model::entry
 //! service = { value = "adults" }
 //! kind = { value = "package of care" }   # fixed lists read `Package of care` as `package-of-care`
@@ -212,6 +212,8 @@ pub(super) struct EntryMap {
     pub end: Option<Field>,
     pub recorded_at: Option<Field>,
     pub sensitive: Option<Field>,
+    /// A yes/no column: the row is not for the patient's own view (citizens never see it).
+    pub not_for_patient: Option<Field>,
     /// Body fields in the model's order, each with what it holds.
     pub body: Vec<(body::BodyField, Field)>,
 }
@@ -226,6 +228,7 @@ impl EntryMap {
             &self.end,
             &self.recorded_at,
             &self.sensitive,
+            &self.not_for_patient,
         ];
         [&self.source_ref, &self.title]
             .into_iter()
@@ -274,6 +277,7 @@ struct EntryToml {
     end: Option<Field>,
     recorded_at: Option<Field>,
     sensitive: Option<Field>,
+    not_for_patient: Option<Field>,
     #[serde(default)]
     body: BTreeMap<String, Field>,
 }
@@ -465,6 +469,7 @@ fn entry(raw: EntryToml) -> Result<EntryMap, String> {
         end: raw.end,
         recorded_at: raw.recorded_at,
         sensitive: raw.sensitive,
+        not_for_patient: raw.not_for_patient,
         body: fields,
     })
 }

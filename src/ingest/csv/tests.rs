@@ -583,3 +583,24 @@ fn regression_csv_alerts_land_as_alerts_with_their_kind() {
     assert!(matches!(cp.body, EntryBody::Safeguarding(_)));
     assert!(reason(&file.units[2]).contains("risk-to-staff, clinical, other"));
 }
+
+#[test]
+fn a_not_for_patient_column_marks_the_row_entry() {
+    let map = r#"
+        name = "notes"
+        subject = "id"
+        [[entry]]
+        category = "problem"
+        source_ref = "{id}/problem/{item}"
+        title = "title"
+        not_for_patient = "third_party"
+        [entry.body]
+        name = "title"
+    "#;
+    let file = parse(
+        map,
+        b"id,item,title,third_party\n1,A,Told by neighbour,Y\n2,B,Asthma,N\n",
+    );
+    assert!(ok(&file.units[0]).entries[0].not_for_patient);
+    assert!(!ok(&file.units[1]).entries[0].not_for_patient);
+}

@@ -33,6 +33,8 @@ pub(super) struct Base<'a> {
     pub full_url: Option<&'a str>,
     pub id: Option<String>,
     pub sensitive: bool,
+    /// `meta.security` holds HL7 v3 `NOPAT` (no disclosure to the patient).
+    pub not_for_patient: bool,
     pub restricted: bool,
     /// The keys other resources may use to reference this one: fullUrl and `Type/id`.
     pub keys: Vec<String>,
@@ -53,6 +55,7 @@ impl Base<'_> {
             end: None,
             recorded_at: None,
             sensitive: self.sensitive,
+            not_for_patient: self.not_for_patient,
             body,
         }
     }
@@ -99,6 +102,7 @@ pub(super) fn adapt(
         id,
         sensitive: header.meta.security.iter().any(is_sensitive),
         restricted: header.meta.security.iter().any(is_restricted),
+        not_for_patient: header.meta.security.iter().any(is_not_for_patient),
         keys,
         last_updated: header.meta.last_updated,
     };
@@ -135,6 +139,14 @@ fn is_restricted(c: &Coding) -> bool {
         code.as_str(),
         "R" | "V" | "REDACTED" | "RESTRICTED" | "VERY RESTRICTED"
     )
+}
+
+/// The HL7 v3 ActCode `NOPAT`, "no disclosure to patient, family or caregivers without
+/// attending provider's authorization": the entry is never shown to the citizen.
+fn is_not_for_patient(c: &Coding) -> bool {
+    c.code
+        .as_deref()
+        .is_some_and(|code| code.trim().eq_ignore_ascii_case("NOPAT"))
 }
 
 /// HL7 v3 sensitivity codes that mark information withheld by default (mental health,

@@ -774,3 +774,20 @@ fn observations_carry_the_panel_of_their_report_or_grouping_observation() {
     );
     assert_eq!(panel("Glucose"), (None, None));
 }
+
+#[test]
+fn the_nopat_security_label_marks_an_entry_not_for_the_patient() {
+    let mut o = observation("o", json!({"reference": "Patient/p1"}));
+    o["meta"] = json!({"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "NOPAT"}]});
+    let x = parse(o).units.remove(0).unwrap();
+    assert!(x.entries[0].not_for_patient);
+    assert!(
+        !x.entries[0].sensitive,
+        "not for the patient is not sensitive"
+    );
+    let x = parse(observation("o", json!({"reference": "Patient/p1"})))
+        .units
+        .remove(0)
+        .unwrap();
+    assert!(!x.entries[0].not_for_patient);
+}

@@ -250,6 +250,7 @@ pub fn draft(source_ref: String, title: String, body: EntryBody) -> EntryDraft {
         end: None,
         recorded_at: None,
         sensitive: false,
+        not_for_patient: false,
         body,
     }
 }

@@ -214,6 +214,10 @@ impl Results<'_> {
         let mut entry = draft(key.clone(), title, EntryBody::Result(body));
         entry.code = code;
         entry.code_system = system;
+        // OBX-13 (user defined access checks) holding `NOPAT`: not for the patient's view.
+        entry.not_for_patient = obx
+            .text(13, 1)
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("NOPAT"));
         entry.status = obx
             .text(11, 1)
             .or_else(|| order.and_then(|o| o.status.clone()))

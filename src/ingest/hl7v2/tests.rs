@@ -751,3 +751,21 @@ fn regression_zal_and_obx_coded_alerts_land_as_alerts_of_their_kind() {
     };
     assert_eq!(a.recorded_by.as_deref(), Some("Dr Ruth Okoye"));
 }
+
+#[test]
+fn obx_13_nopat_marks_a_result_not_for_the_patient() {
+    let segments = [
+        "PID|||40800000^^^RX1^MR",
+        "OBR|1|P1|F1|BX^Biopsy^L||20240305090000|20240305091500",
+        "OBX|1|TX|BX^Biopsy^L||see report||||||F||nopat",
+        "OBX|2|NM|HB^Haemoglobin^L||131|g/L|120-150|N|||F",
+    ];
+    let x = only_extract(&message("ORU^R01", "R9", &segments));
+    let marks: Vec<(&str, bool)> = x
+        .entries
+        .iter()
+        .filter(|e| e.category == Category::Result)
+        .map(|e| (e.title.as_str(), e.not_for_patient))
+        .collect();
+    assert_eq!(marks, [("Biopsy", true), ("Haemoglobin", false)]);
+}

@@ -25,6 +25,7 @@ fn stored(id: i64, title: &str, status: Option<String>, body: EntryBody) -> Stor
             end: None,
             recorded_at: Some("2024-01-05T10:00:00Z".into()),
             sensitive: false,
+            not_for_patient: false,
             body,
         },
         provenance: Provenance {

@@ -49,6 +49,7 @@ fn result(id: i64, lab: &Lab, r: R) -> StoredEntry {
             end: None,
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body: EntryBody::Result(LabResult {
                 value: opt(r.value),
                 numeric: r.value.parse().ok(),

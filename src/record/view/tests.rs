@@ -30,6 +30,7 @@ pub(super) fn entry(
             end: None,
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body,
         },
         provenance: Provenance {

@@ -26,6 +26,7 @@ fn entry(id: i64, source: &str, title: &str, start: Option<&str>, body: EntryBod
             end: None,
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body,
         },
         provenance: Provenance {

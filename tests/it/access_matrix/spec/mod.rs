@@ -1,6 +1,7 @@
 //! What every route is asked and what the policy says it answers ([`spec`]), and how an
 //! answer is read for the table.
 
+mod citizen;
 mod fhir;
 mod records;
 mod staff;
@@ -85,6 +86,7 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
     records::spec(key)
         .or_else(|| staff::spec(key))
         .or_else(|| fhir::spec(key))
+        .or_else(|| citizen::spec(key))
 }
 
 pub(crate) fn claim_form(c: &Case, action: &str) -> (String, Form) {
