@@ -1,4 +1,4 @@
--- The sharedcare schema at version 16, as the embedded migrations build it.
+-- The sharedcare schema at version 18, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -264,6 +264,41 @@ CREATE TABLE misuse_watch (
     last_seq INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE notification (
+    id INTEGER PRIMARY KEY,
+    -- The rule that fired (its name in the rules file).
+    rule TEXT NOT NULL,
+    -- What happened, stable across re-deliveries: `entry/<source id>/<source ref>/<event>`,
+    -- `death/<source person id>`, `alert/<privacy alert reference>`.
+    event_key TEXT NOT NULL,
+    -- `admission`, `discharge`, `attendance`, `death`, `safeguarding-alert`, …
+    event TEXT NOT NULL,
+    -- Whose inbox: `org:<ODS code>` or `privacy-officer`.
+    recipient TEXT NOT NULL,
+    person_id INTEGER REFERENCES person(id),
+    -- The source whose feed told us (none for a privacy alert).
+    source_id INTEGER REFERENCES source(id),
+    -- The privacy alert's reference, for a privacy-officer notification.
+    reference TEXT,
+    created_at TEXT NOT NULL,
+    read_at TEXT,
+    read_by TEXT,
+    -- The e-mail that announced it; NULL until one is queued.
+    mail_id INTEGER REFERENCES notification_mail(id)
+) STRICT;
+
+CREATE TABLE notification_mail (
+    id INTEGER PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    address TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    sent_at TEXT
+) STRICT;
+
 CREATE TABLE organisation (
     id INTEGER PRIMARY KEY,
     ods_code TEXT NOT NULL UNIQUE,
@@ -445,6 +480,14 @@ CREATE INDEX feed_file_received ON feed_file(source_id, state, received_at);
 CREATE INDEX job_run_job ON job_run(job, started_at);
 
 CREATE INDEX match_review_open ON match_review(state) WHERE state = 'open';
+
+CREATE INDEX notification_inbox ON notification(recipient, id);
+
+CREATE INDEX notification_mail_due ON notification_mail(next_attempt_at) WHERE sent_at IS NULL;
+
+CREATE UNIQUE INDEX notification_once ON notification(event_key, rule, recipient);
+
+CREATE INDEX notification_unmailed ON notification(recipient) WHERE mail_id IS NULL;
 
 CREATE INDEX person_birth_date ON person(birth_date) WHERE merged_into IS NULL;
 

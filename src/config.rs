@@ -34,6 +34,9 @@ pub struct Config {
     pub mllp: crate::sources::mllp::MllpConfig,
     pub backup: BackupConfig,
     pub check: CheckConfig,
+    pub notifications: crate::notify::NotificationsConfig,
+    pub database: crate::store::tuning::DatabaseConfig,
+    pub citizen: crate::citizen::CitizenConfig,
 }
 
 /// Backups that survive the server (see `jobs::backup` and `jobs::drill`).
@@ -75,9 +78,6 @@ impl Default for CheckConfig {
             max_replica_lag_seconds: 300,
         }
     }
-    pub notifications: crate::notify::NotificationsConfig,
-    pub database: crate::store::tuning::DatabaseConfig,
-    pub citizen: crate::citizen::CitizenConfig,
 }
 
 /// Continuous replication of the databases by Litestream (see `replication`).

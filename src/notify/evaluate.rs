@@ -261,6 +261,7 @@ mod tests {
             end: end.map(str::to_owned),
             recorded_at: None,
             sensitive: false,
+            not_for_patient: false,
             body: EntryBody::Contact(Contact {
                 kind,
                 organisation: None,
