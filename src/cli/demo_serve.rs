@@ -28,6 +28,9 @@ const DEMO_USERS: &[(&str, &str, &str)] = &[
     ("analyst", "demo-analyst", ACUTE_TRUST),
 ];
 
+/// The sample resident a demo invitation is for: Margaret Thompson of the sample feeds.
+const DEMO_CITIZEN_NHS: &str = "9994837567";
+
 /// The generated region's seed: the same people on every machine.
 const REGION_SEED: u64 = 1;
 
@@ -55,6 +58,7 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
     }
     let stats = ctx.store.stats()?;
     let logins = demo_logins(&mut ctx)?;
+    let invitation = demo_citizen_invitation(&mut ctx)?;
     let fingerprint = crate::app::certificate_fingerprint(&ctx.config)?;
     let config = ctx.config.clone();
     drop(ctx);
@@ -69,6 +73,9 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
             "logins": logins.iter().map(|l| serde_json::json!({
                 "role": l.role, "username": l.username, "password": l.password,
             })).collect::<Vec<_>>(),
+            "citizen_invitation": invitation.as_ref().map(|code| serde_json::json!({
+                "nhs_number": DEMO_CITIZEN_NHS, "code": code,
+            })),
         }));
     } else {
         say!("Demo data directory: {}", data_dir.display());
@@ -84,6 +91,13 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
         say!("Demo users (passwords are new on every run of `sharedcare demo`; this is the only place they are shown):");
         for l in &logins {
             say!("login {} {} {}", l.role, l.username, l.password);
+        }
+        if let Some(code) = &invitation {
+            say!(
+                "A resident's view: open /citizen/start and sign up as Margaret Thompson with \
+                 this one-time invitation code (it replaces any account made on an earlier run):"
+            );
+            say!("citizen-invitation {DEMO_CITIZEN_NHS} {code}");
         }
         say!("Stop the demo with Ctrl-C; run `sharedcare demo` again to start it over this data.");
     }
@@ -126,6 +140,22 @@ struct Login {
     role: &'static str,
     username: &'static str,
     password: String,
+}
+
+/// A one-time invitation code for the sample resident, so the citizens' pages can be tried;
+/// `None` when the sample feeds were not loaded (no such person).
+fn demo_citizen_invitation(ctx: &mut Ctx) -> Result<Option<String>> {
+    let Ok(person) = super::person::find_id(ctx, DEMO_CITIZEN_NHS) else {
+        return Ok(None);
+    };
+    let issued = crate::citizen::invite::issue(
+        &mut ctx.store,
+        &Actor::operator(),
+        person,
+        ctx.config.citizen.invite_valid_hours,
+        CLOCK.now(),
+    )?;
+    Ok(Some(issued.code))
 }
 
 /// Creates each demo user, or gives an existing one a new password (which ends their

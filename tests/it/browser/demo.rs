@@ -20,6 +20,8 @@ struct Demo {
     child: Child,
     url: String,
     logins: Vec<(String, String, String)>,
+    /// The sample resident's NHS number and one-time invitation code.
+    invitation: Option<(String, String)>,
     fingerprint: String,
 }
 
@@ -45,6 +47,7 @@ impl Demo {
             .unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let (mut logins, mut fingerprint, mut seen) = (Vec::new(), String::new(), String::new());
+        let mut invitation = None;
         let url = loop {
             let mut line = String::new();
             assert!(
@@ -55,6 +58,9 @@ impl Demo {
             let words: Vec<&str> = line.split_whitespace().collect();
             if let ["login", role, user, password] = words[..] {
                 logins.push((role.to_owned(), user.to_owned(), password.to_owned()));
+            }
+            if let ["citizen-invitation", nhs, code] = words[..] {
+                invitation = Some((nhs.to_owned(), code.to_owned()));
             }
             if let Some(f) = line
                 .trim()
@@ -71,6 +77,7 @@ impl Demo {
             child,
             url,
             logins,
+            invitation,
             fingerprint,
         }
     }
@@ -135,6 +142,43 @@ fn demo_prints_logins_and_a_clinician_sees_a_record_with_allergies_and_a_chart()
             took.as_secs_f64()
         );
         assert!(took < LIMIT, "the demo took {took:?} to show a record");
+        c.close().await.unwrap();
+
+        // The printed invitation signs the sample resident up, and she sees her own record.
+        let (nhs, code) = demo.invitation.clone().expect("no citizen-invitation line");
+        assert_eq!(nhs, "9994837567");
+        let c = driver.session().await;
+        c.goto(&format!("{}/citizen/start", demo.url))
+            .await
+            .unwrap();
+        for (css, text) in [
+            ("#code", code.as_str()),
+            ("#username", "margaret"),
+            ("#password", "a demo resident's passphrase"),
+            ("#password2", "a demo resident's passphrase"),
+        ] {
+            find(&c, css).await.send_keys(text).await.unwrap();
+        }
+        find(&c, "main form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let secret = wait_for(&c, "#totp-secret").await.text().await.unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let totp = sharedcare::citizen::totp::code_at(secret.trim(), now).unwrap();
+        find(&c, "#code").await.send_keys(&totp).await.unwrap();
+        find(&c, "main form button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for(&c, "#cat-allergy").await;
+        assert_eq!(path(&c).await, "/citizen");
+        assert!(text(&find(&c, "main").await).await.contains("Thompson"));
         c.close().await.unwrap();
     });
 
