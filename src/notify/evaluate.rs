@@ -199,7 +199,14 @@ fn recipients(tx: &Tx<'_>, rule: &Rule, person: i64, today: &str) -> Result<Vec<
             &social_care_kinds(rule),
             today,
         ),
-        Recipient::RegisteredGp => tx.organisations_knowing(person, &["gp"]),
+        // The practice the person is registered with now, as the access gate reads it: a
+        // practice the person has left is told nothing.
+        Recipient::RegisteredGp => {
+            let sources = tx.source_views_of(person)?;
+            Ok(crate::access::relationship::registered_practice(&sources)
+                .map(|practice| vec![practice.to_owned()])
+                .unwrap_or_default())
+        }
         Recipient::CaseloadTeam => tx.organisations_holding(
             person,
             &["community", "mental-health"],

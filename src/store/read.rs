@@ -141,40 +141,7 @@ impl Store {
         let Some(golden) = golden else {
             return Ok(None);
         };
-        let sources = self
-            .conn()
-            .prepare_cached(
-                "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of,
-                        o.ods_code, s.kind
-                 FROM source_person sp JOIN source s ON s.id = sp.source_id
-                 JOIN organisation o ON o.id = s.organisation_id
-                 WHERE sp.person_id = ?1 ORDER BY sp.id",
-            )
-            .and_then(|mut s| {
-                s.query_map([person_id], |r| {
-                    let id: i64 = r.get(0)?;
-                    let demographics: Option<String> = r.get(4)?;
-                    let kind: String = r.get(8)?;
-                    Ok(SourcePersonView {
-                        source_person_id: id,
-                        source_code: r.get(1)?,
-                        source_name: r.get(2)?,
-                        local_id: r.get(3)?,
-                        // No demographics stated is empty; stated but unreadable is an error.
-                        demographics: match demographics {
-                            Some(d) => decode::json("source person demographics", id, 4, &d)?,
-                            None => Demographics::default(),
-                        },
-                        source_kind: SourceKind::parse(&kind)
-                            .ok_or_else(|| decode::unknown("source kind", id, 8))?,
-                        link_kind: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                        updated_at: r.get(6)?,
-                        organisation_code: r.get(7)?,
-                    })
-                })?
-                .collect()
-            })
-            .doing("reading a person's sources")?;
+        let sources = source_views(self.conn(), person_id)?;
         let mut entries: Vec<StoredEntry> = self
             .conn()
             .prepare_cached(
@@ -283,4 +250,48 @@ fn stored_entry(r: &Row<'_>) -> rusqlite::Result<StoredEntry> {
             organisation_code: r.get(21)?,
         },
     })
+}
+
+/// What each source linked to the person says of them, oldest link first.
+fn source_views(conn: &rusqlite::Connection, person_id: i64) -> Result<Vec<SourcePersonView>> {
+    conn.prepare_cached(
+        "SELECT sp.id, s.code, s.name, sp.local_id, sp.demographics, sp.link_kind, sp.as_of,
+                    o.ods_code, s.kind
+             FROM source_person sp JOIN source s ON s.id = sp.source_id
+             JOIN organisation o ON o.id = s.organisation_id
+             WHERE sp.person_id = ?1 ORDER BY sp.id",
+    )
+    .and_then(|mut s| {
+        s.query_map([person_id], |r| {
+            let id: i64 = r.get(0)?;
+            let demographics: Option<String> = r.get(4)?;
+            let kind: String = r.get(8)?;
+            Ok(SourcePersonView {
+                source_person_id: id,
+                source_code: r.get(1)?,
+                source_name: r.get(2)?,
+                local_id: r.get(3)?,
+                // No demographics stated is empty; stated but unreadable is an error.
+                demographics: match demographics {
+                    Some(d) => decode::json("source person demographics", id, 4, &d)?,
+                    None => Demographics::default(),
+                },
+                source_kind: SourceKind::parse(&kind)
+                    .ok_or_else(|| decode::unknown("source kind", id, 8))?,
+                link_kind: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                updated_at: r.get(6)?,
+                organisation_code: r.get(7)?,
+            })
+        })?
+        .collect()
+    })
+    .doing("reading a person's sources")
+}
+
+impl super::Tx<'_> {
+    /// The person's sources as the record shows them, read inside this transaction (the
+    /// notification rules ask who the registered practice is as the entry is stored).
+    pub fn source_views_of(&self, person_id: i64) -> Result<Vec<SourcePersonView>> {
+        source_views(self.conn(), person_id)
+    }
 }

@@ -302,3 +302,90 @@ fn an_admission_over_mllp_sent_twice_notifies_the_practice_once() {
         [row("admission", "org:X99001", margaret)]
     );
 }
+
+/// An A08 (demographics, no visit) from a GP system `facility` about `who`, registering them
+/// with `practice` (PD1-3), sent at `time`.
+fn registration(facility: &str, control: &str, time: &str, who: &Who, practice: &str) -> String {
+    let ids = format!("{}^^^{facility}^MR~{}^^^NHS^NH", who.mrn, who.nhs);
+    let pid = segment(
+        "PID",
+        &[
+            (1, "1"),
+            (3, ids.as_str()),
+            (5, who.name),
+            (7, who.dob),
+            (8, who.sex),
+            (11, who.address),
+        ],
+    );
+    adt(
+        "A08",
+        facility,
+        control,
+        time,
+        &[pid, segment("PD1", &[(3, practice)])],
+    )
+}
+
+#[test]
+fn regression_a_practice_the_patient_has_left_is_not_told_of_their_admission() {
+    let env = Env::new();
+    for (code, org, name, kind) in [
+        ("ORCHARD-GP", "X99001", "Orchard Surgery", "gp"),
+        ("RIVERSIDE-GP", "X99002", "Riverside Medical Centre", "gp"),
+        ("WGH-PAS", "R9W", "Westshire General Hospital", "acute"),
+    ] {
+        env.ok(&[
+            "source",
+            "add",
+            code,
+            "--name",
+            code,
+            "--org",
+            org,
+            "--org-name",
+            name,
+            "--kind",
+            kind,
+            "--format",
+            "hl7v2",
+        ]);
+    }
+    // Registered at Orchard a month ago; then Riverside's system registers her.
+    feed(
+        &env,
+        "ORCHARD-GP",
+        "orchard.hl7",
+        &registration(
+            "X99001",
+            "OR1",
+            &hl7_time(60 * 24 * 30),
+            &MARGARET,
+            "Orchard Surgery^^X99001",
+        ),
+    );
+    feed(
+        &env,
+        "RIVERSIDE-GP",
+        "riverside.hl7",
+        &registration(
+            "X99002",
+            "RV1",
+            &hl7_time(60 * 24),
+            &MARGARET,
+            "Riverside Medical Centre^^X99002",
+        ),
+    );
+    let margaret = person_with_nhs(&env, MARGARET.nhs);
+    feed(
+        &env,
+        "WGH-PAS",
+        "a01.hl7",
+        &adt_of("A01", "N-M1", &MARGARET, "I", "V-M1", false, false),
+    );
+    assert_eq!(
+        of_rule(&env, GP),
+        [row("admission", "org:X99002", margaret)],
+        "only the practice she is registered with now is told"
+    );
+}
