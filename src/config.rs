@@ -147,6 +147,11 @@ pub struct AccessConfig {
     /// After a discharge, an attendance or the end of a social-care case, the organisation
     /// keeps its care relationship for this many hours. Default 72.
     pub relationship_grace_hours: i64,
+    /// A notification to a user's organisation about a person (see `notify`) opens that
+    /// person's record to the organisation for this many hours after it was raised. 0 (the
+    /// default): a notification is never a reason to open a record; the care relationships the
+    /// record shows, a self-claim or broken glass are.
+    pub notification_relationship_hours: i64,
     /// A self-claimed relationship lasts this many hours. Default 168 (one week).
     pub self_claim_hours: i64,
     /// Broken glass gives access for this many hours. Default 4.
@@ -167,6 +172,7 @@ impl Default for AccessConfig {
             policy: None,
             sensitive_codes: None,
             relationship_grace_hours: 72,
+            notification_relationship_hours: 0,
             self_claim_hours: 168,
             break_glass_hours: 4,
             break_glass_overrides_objection: false,

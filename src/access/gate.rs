@@ -13,11 +13,15 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+/// The kind of the grant a notification stands for (see [`Gate::notification_grant`]).
+pub const NOTIFICATION_GRANT: &str = "notification";
+
 /// A self-claim or broken glass in force for one profile and person.
 #[derive(Debug, Clone, Serialize)]
 pub struct Grant {
     pub id: i64,
-    /// `self-claim` or `break-glass`.
+    /// `self-claim`, `break-glass`, or `notification` (a notification to the organisation,
+    /// where the access settings make it a reason: see [`Gate::notification_grant`]).
     pub kind: String,
     pub reason_code: String,
     pub reason: String,
@@ -127,6 +131,10 @@ impl Gate {
         self.policy.allows(&who.role, activity)
     }
 
+    pub(super) fn notification_hours(&self) -> i64 {
+        self.config.notification_relationship_hours
+    }
+
     fn grace(&self) -> Duration {
         Duration::hours(self.config.relationship_grace_hours)
     }
@@ -142,10 +150,10 @@ impl Gate {
         let mut out = relationship::infer(record, who, now, self.grace());
         out.extend(grants.iter().filter_map(|g| {
             let until = relationship::time_of(&g.expires_at)?;
-            let basis = if g.kind == "break-glass" {
-                Basis::BreakGlass
-            } else {
-                Basis::SelfClaim
+            let basis = match g.kind.as_str() {
+                "break-glass" => Basis::BreakGlass,
+                NOTIFICATION_GRANT => Basis::Notified,
+                _ => Basis::SelfClaim,
             };
             (until > now).then_some(Relationship {
                 basis,

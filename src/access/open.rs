@@ -1,7 +1,8 @@
 //! Reading a person through the gate, and recording the access a profile gives itself
 //! (self-claim, broken glass). Every reader calls these rather than the store.
 
-use super::gate::{Gate, HitLevel, Opened, Restrictions};
+use super::gate::{Gate, Grant, HitLevel, Opened, Restrictions, NOTIFICATION_GRANT};
+use super::relationship::time_of;
 use super::relationship::EVIDENCE;
 use super::Profile;
 use crate::audit::{Action, Actor};
@@ -62,7 +63,8 @@ impl Gate {
             return Ok(self.open(who, None, &[], &Restrictions::default(), now, false));
         };
         let record = store.person_record(live)?;
-        let grants = store.grants(who.id, live, &text(now))?;
+        let mut grants = store.grants(who.id, live, &text(now))?;
+        grants.extend(self.notification_grant(store, who, live, now)?);
         let restrictions = Restrictions {
             objection: store.objects_to_sharing(live)?,
         };
@@ -91,6 +93,38 @@ impl Gate {
         }))
     }
 
+    /// The latest notification to `who`'s organisation about person `person_id` as a grant in
+    /// force until `notification_relationship_hours` after it, where the access settings make
+    /// a notification a reason to open the record; `None` otherwise.
+    pub fn notification_grant(
+        &self,
+        store: &Store,
+        who: &Profile,
+        person_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Grant>> {
+        let hours = self.notification_hours();
+        if hours <= 0 {
+            return Ok(None);
+        }
+        let since = now - Duration::hours(hours);
+        let Some(raised) =
+            store.latest_notification_to(&format!("org:{}", who.org), person_id, &text(since))?
+        else {
+            return Ok(None);
+        };
+        let Some(until) = time_of(&raised).map(|t| t + Duration::hours(hours)) else {
+            return Ok(None);
+        };
+        Ok(Some(Grant {
+            id: 0,
+            kind: NOTIFICATION_GRANT.to_owned(),
+            reason_code: String::new(),
+            reason: String::new(),
+            expires_at: text(until),
+        }))
+    }
+
     /// Whether `who` has a care relationship (inferred or granted) with a live person: what a
     /// search hit may show depends on it.
     pub fn related(
@@ -103,7 +137,8 @@ impl Gate {
         let Some(record) = store.person_record_of(person_id, &EVIDENCE)? else {
             return Ok(false);
         };
-        let grants = store.grants(who.id, person_id, &text(now))?;
+        let mut grants = store.grants(who.id, person_id, &text(now))?;
+        grants.extend(self.notification_grant(store, who, person_id, now)?);
         Ok(!self.relationships(who, &record, &grants, now).is_empty())
     }
 

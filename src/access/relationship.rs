@@ -33,6 +33,9 @@ pub enum Basis {
     CareNetwork,
     SelfClaim,
     BreakGlass,
+    /// The organisation was notified of an event about the person, where the access
+    /// settings make that a reason (`notification_relationship_hours`).
+    Notified,
 }
 
 impl Basis {
@@ -48,6 +51,7 @@ impl Basis {
             Self::CareNetwork => "care network",
             Self::SelfClaim => "self-claimed relationship",
             Self::BreakGlass => "broken glass",
+            Self::Notified => "notified of an event",
         }
     }
 }

@@ -301,6 +301,23 @@ fn organisations_holding(
 }
 
 impl Store {
+    /// When the latest notification to inbox `recipient` about `person_id` raised after
+    /// `since` was raised; `None` when there is none.
+    pub fn latest_notification_to(
+        &self,
+        recipient: &str,
+        person_id: i64,
+        since: &str,
+    ) -> Result<Option<String>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT max(created_at) FROM notification
+                 WHERE recipient = ?1 AND person_id = ?2 AND created_at > ?3",
+            )
+            .and_then(|mut s| s.query_row(params![recipient, person_id, since], |r| r.get(0)))
+            .doing("reading the notifications about a person")
+    }
+
     /// Unread notifications in `recipients`' inboxes.
     pub fn unread_notifications(&self, recipients: &[String]) -> Result<i64> {
         if recipients.is_empty() {

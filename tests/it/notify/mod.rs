@@ -6,6 +6,7 @@
 
 mod inbox;
 mod mail;
+mod relationship;
 mod rules;
 
 use super::support::*;

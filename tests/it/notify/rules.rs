@@ -167,7 +167,7 @@ fn a_person_on_a_mental_health_caseload_admitted_tells_that_team_and_no_one_else
 
 /// A FHIR bundle from Orchard Surgery: Margaret's Patient resource (as the sample sends it)
 /// and `resources`.
-fn orchard_bundle(resources: &[serde_json::Value]) -> String {
+pub(super) fn orchard_bundle(resources: &[serde_json::Value]) -> String {
     let sample: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("sample-feeds/gp/01-orchard-surgery-20240301.json"))
             .unwrap(),
@@ -190,7 +190,7 @@ fn orchard_bundle(resources: &[serde_json::Value]) -> String {
         .to_string()
 }
 
-fn flag(id: &str, category: &str, text: &str) -> serde_json::Value {
+pub(super) fn flag(id: &str, category: &str, text: &str) -> serde_json::Value {
     serde_json::json!({
         "resourceType": "Flag", "id": id, "status": "active",
         "subject": { "reference": "Patient/os-1001" },
