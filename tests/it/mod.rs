@@ -48,6 +48,7 @@ mod readers;
 mod region;
 mod replication;
 mod replication_kill;
+mod replication_sftp;
 mod results_trends;
 mod review_page;
 mod schema;

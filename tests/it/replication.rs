@@ -52,7 +52,7 @@ impl Replicating {
         Self(child)
     }
 
-    fn stop(mut self) {
+    pub(super) fn stop(mut self) {
         // SIGTERM: Litestream finishes its last sync before it exits.
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(20);
