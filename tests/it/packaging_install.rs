@@ -93,11 +93,7 @@ fn the_deb_installs_serves_upgrades_and_purges_in_a_minimal_debian() {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    rustix::process::getuid().is_root()
 }
 
 /// The package of the debug binary the tests run, with the given Debian revision.

@@ -37,6 +37,22 @@ pub(super) fn config(replica: &Path, litestream: &Path) -> String {
     )
 }
 
+/// A data directory of its own whose `config.toml` is `config`.
+pub(super) fn configured(config: &str) -> Env {
+    let env = Env::new();
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    std::fs::write(env.data_dir().join("config.toml"), config).unwrap();
+    env
+}
+
+/// The primary's audit key copied by hand to a standby (0600), as the README says to.
+pub(super) fn copy_audit_key(primary: &Env, standby: &Env) {
+    let key = standby.data_dir().join("audit.key");
+    std::fs::copy(primary.data_dir().join("audit.key"), &key).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 /// Runs Litestream replicating with `settings` until dropped (it syncs once more on SIGTERM).
 pub(super) struct Replicating(Child);
 
@@ -78,13 +94,7 @@ fn a_server_replicated_by_litestream_is_restored_on_a_standby_whole() {
     let litestream = litestream();
     let place = tempfile::tempdir().unwrap();
     let replica = place.path().join("replica");
-    let env = Env::new();
-    std::fs::create_dir_all(env.data_dir()).unwrap();
-    std::fs::write(
-        env.data_dir().join("config.toml"),
-        config(&replica, &litestream),
-    )
-    .unwrap();
+    let env = configured(&config(&replica, &litestream));
     env.load_sample_feeds();
     add_user(&env, "clin", "clinician");
 
@@ -136,13 +146,7 @@ fn a_server_replicated_by_litestream_is_restored_on_a_standby_whole() {
     assert_eq!(d["restored"]["counts"]["entries"], d["live"]["entries"]);
 
     // A standby: without the primary's audit key it refuses, saying what to do.
-    let standby = Env::new();
-    std::fs::create_dir_all(standby.data_dir()).unwrap();
-    std::fs::write(
-        standby.data_dir().join("config.toml"),
-        config(&replica, &litestream),
-    )
-    .unwrap();
+    let standby = configured(&config(&replica, &litestream));
     let refused = standby.run(&["replication", "restore"]);
     assert_ne!(refused.code, 0);
     assert!(
@@ -153,10 +157,7 @@ fn a_server_replicated_by_litestream_is_restored_on_a_standby_whole() {
     );
     assert!(!standby.db().exists(), "a database was made without a key");
     // With the key copied by hand (0600), it comes up whole.
-    let standby_key = standby.data_dir().join("audit.key");
-    std::fs::write(&standby_key, &key).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&standby_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    copy_audit_key(&s.env, &standby);
     let restored = standby.ok(&["replication", "restore", "--json"]).json();
     assert_eq!(restored["integrity"], "ok");
     assert_eq!(restored["audit_ok"], true, "{restored}");
@@ -219,13 +220,7 @@ fn check_reports_the_replicas_lag_and_one_more_than_five_minutes_behind_needs_at
     let litestream = litestream();
     let place = tempfile::tempdir().unwrap();
     let replica = place.path().join("replica");
-    let env = Env::new();
-    std::fs::create_dir_all(env.data_dir()).unwrap();
-    std::fs::write(
-        env.data_dir().join("config.toml"),
-        config(&replica, &litestream),
-    )
-    .unwrap();
+    let env = configured(&config(&replica, &litestream));
     env.add_source("PAS", "acute", "hl7v2");
 
     // Configured, with nothing replicated yet: behind.

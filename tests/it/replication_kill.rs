@@ -4,7 +4,7 @@
 //! passes `integrity_check` and `audit verify`, holds every file whose import had finished more
 //! than `RPO_SECONDS` before the kill, and serves. The test prints the lag it saw.
 
-use super::replication::{config, litestream, Replicating};
+use super::replication::{config, configured, copy_audit_key, litestream, Replicating};
 use super::server::*;
 use super::support::*;
 use chrono::{DateTime, Utc};
@@ -51,13 +51,7 @@ fn killed_mid_import_the_replica_holds_every_file_finished_before_the_last_sync_
     let litestream = litestream();
     let place = tempfile::tempdir().unwrap();
     let replica = place.path().join("replica");
-    let env = Env::new();
-    std::fs::create_dir_all(env.data_dir()).unwrap();
-    std::fs::write(
-        env.data_dir().join("config.toml"),
-        config(&replica, &litestream),
-    )
-    .unwrap();
+    let env = configured(&config(&replica, &litestream));
     env.load_sample_feeds();
     add_user(&env, "clin", "clinician");
     let region = place.path().join("region");
@@ -164,17 +158,8 @@ fn killed_mid_import_the_replica_holds_every_file_finished_before_the_last_sync_
     assert!(finished.len() as i64 > already, "nothing was imported");
 
     // A standby, with the primary's audit key copied by hand.
-    let standby = Env::new();
-    std::fs::create_dir_all(standby.data_dir()).unwrap();
-    std::fs::write(
-        standby.data_dir().join("config.toml"),
-        config(&replica, &litestream),
-    )
-    .unwrap();
-    let key = standby.data_dir().join("audit.key");
-    std::fs::copy(primary.data_dir().join("audit.key"), &key).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let standby = configured(&config(&replica, &litestream));
+    copy_audit_key(&primary, &standby);
     let restored = standby.ok(&["replication", "restore", "--json"]).json();
     assert_eq!(restored["integrity"], "ok", "{restored}");
     assert_eq!(restored["audit_ok"], true, "{restored}");

@@ -3,8 +3,7 @@
 //! standby restores from there whole. Needs root (sshd's privilege separation) and Debian's
 //! `openssh-server`, which scripts/test installs.
 
-use super::replication::{litestream, Replicating};
-use super::support::*;
+use super::replication::{configured, copy_audit_key, litestream, Replicating};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,10 +83,8 @@ fn a_standby_restores_whole_from_a_replica_on_another_server_over_sftp() {
     let litestream = litestream();
     let place = tempfile::tempdir().unwrap();
     let (_sshd, port) = start_sshd(place.path());
-    let env = Env::new();
-    std::fs::create_dir_all(env.data_dir()).unwrap();
     let config = sftp_config(place.path(), port, &litestream);
-    std::fs::write(env.data_dir().join("config.toml"), &config).unwrap();
+    let env = configured(&config);
     env.load_sample_feeds();
     let settings = place.path().join("litestream.yml");
     std::fs::write(&settings, env.ok(&["replication", "config"]).stdout).unwrap();
@@ -107,13 +104,8 @@ fn a_standby_restores_whole_from_a_replica_on_another_server_over_sftp() {
     let persons = env.count("SELECT count(*) FROM person");
     let entries = env.count("SELECT count(*) FROM entry");
 
-    let standby = Env::new();
-    std::fs::create_dir_all(standby.data_dir()).unwrap();
-    std::fs::write(standby.data_dir().join("config.toml"), &config).unwrap();
-    let key = standby.data_dir().join("audit.key");
-    std::fs::copy(env.data_dir().join("audit.key"), &key).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let standby = configured(&config);
+    copy_audit_key(&env, &standby);
     let restored = standby.ok(&["replication", "restore", "--json"]).json();
     assert_eq!(restored["integrity"], "ok", "{restored}");
     assert_eq!(restored["audit_ok"], true, "{restored}");
