@@ -234,9 +234,8 @@ pub fn restore(config: &Config, clock: &dyn Clock) -> Result<RestoreReport> {
     );
     remove_pair();
     restored?;
-    let store = crate::audit::open_store(config)?;
-    let integrity = store.integrity_check()?;
-    let report = crate::audit::verify(&store, &mut |_| {})?;
+    let checked = crate::jobs::backup::RestoredCheck::of(config)?;
+    let report = checked.audit;
     let audit_ok = report.broken.is_none();
     let mut audit = report.summary();
     if report
@@ -249,10 +248,14 @@ pub fn restore(config: &Config, clock: &dyn Clock) -> Result<RestoreReport> {
     Ok(RestoreReport {
         data_dir: config.data_dir.clone(),
         replica: config.replication.replica.clone().unwrap_or_default(),
-        integrity: if integrity == "ok" { "ok" } else { "failed" },
+        integrity: if checked.integrity == "ok" {
+            "ok"
+        } else {
+            "failed"
+        },
         audit,
         audit_ok,
-        counts: store.stats()?,
+        counts: checked.counts,
     })
 }
 

@@ -227,6 +227,25 @@ pub fn restore(
     }
 }
 
+/// A restored data directory, checked as every restore is: SQLite's `integrity_check`, the
+/// audit chain (with the data directory's own key) and the counts.
+pub struct RestoredCheck {
+    pub integrity: String,
+    pub audit: crate::audit::Report,
+    pub counts: crate::store::Stats,
+}
+
+impl RestoredCheck {
+    pub fn of(config: &Config) -> Result<Self> {
+        let store = crate::audit::open_store(config)?;
+        Ok(Self {
+            integrity: store.integrity_check()?,
+            audit: crate::audit::verify(&store, &mut |_| {})?,
+            counts: store.stats()?,
+        })
+    }
+}
+
 /// Restores `file`, which the audit trail calls `described` ("backup NAME", "replica URL").
 pub fn restore_described(
     config: &Config,

@@ -8,7 +8,7 @@
 //! The live database is never touched. A scratch copy that passed is removed; one that failed
 //! is kept for inspection under DATA_DIR/drill/.
 
-use super::backup::{backups_in, restore_described};
+use super::backup::{backups_in, restore_described, RestoredCheck};
 use super::encrypted;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -131,20 +131,16 @@ fn drill_into(
     );
     written.iter().for_each(|p| drop(std::fs::remove_file(p)));
     restored?;
-    let store = crate::audit::open_store(&scratch_config)?;
-    let integrity = store.integrity_check()?;
-    let verified = crate::audit::verify(&store, &mut |_| {})?;
-    let audit_ok = verified.broken.is_none();
-    let counts = store.stats()?;
-    drop(store);
-    let ok = integrity == "ok" && audit_ok;
+    let checked = RestoredCheck::of(&scratch_config)?;
+    let audit_ok = checked.audit.broken.is_none();
+    let ok = checked.integrity == "ok" && audit_ok;
     Ok(DrillReport {
         backup: backup.to_path_buf(),
         encrypted: sealed,
-        integrity,
-        audit: verified.summary(),
+        integrity: checked.integrity,
+        audit: checked.audit.summary(),
         audit_ok,
-        counts,
+        counts: checked.counts,
         ok,
         kept: (!ok).then(|| scratch.to_path_buf()),
     })
