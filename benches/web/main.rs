@@ -6,6 +6,8 @@
 //!
 //! `cargo bench --bench web -- --region-data DATA --deltas REGION` serves a region loaded with
 //! `sharedcare demo load` instead (see `region`), while its generated day deltas are imported.
+//! `--region-data DATA --day` runs the same requests as clinicians' working days and then the
+//! misuse watch over them (see `day`).
 //!
 //! Before the server starts, the same run measures what the access policy costs a record read
 //! in-process: the read path without the gate (resolve, load, build the page model, audit) and
@@ -19,6 +21,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod day;
 mod region;
 
 use sharedcare::access::{password, secret, Gate, Opened};
@@ -406,6 +409,17 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .map(std::path::PathBuf::from)
     };
+    if args.iter().any(|a| a == "--day") {
+        let data = path_arg("--region-data")
+            .expect("--day needs --region-data DATA (a region loaded with `sharedcare demo load`)");
+        scan_every_second(&data);
+        let (mut server, base) = start_server(&data);
+        day::run(&data, &base, &args, PASSWORD, move || {
+            let _ = server.kill();
+            let _ = server.wait();
+        });
+        return;
+    }
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let scratch = tempfile::tempdir().unwrap();
     let (dir, who, overhead, described, importer) = match path_arg("--region-data") {
