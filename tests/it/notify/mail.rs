@@ -48,14 +48,39 @@ struct Relay {
 
 impl Relay {
     fn start(port: u16, cert: &Path, key: &Path, maildir: &Path) -> Self {
-        let child = Command::new("python3")
+        let mut relay = Command::new("python3");
+        relay
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
             .arg("--tlscert")
             .arg(cert)
             .arg("--tlskey")
             .arg(key)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
+            .arg(maildir);
+        Self::spawn(relay, port, maildir)
+    }
+
+    /// A relay that also demands a login after STARTTLS: `user` with the password in
+    /// `password_file` (aiosmtpd's own command line cannot, so a short script starts it).
+    fn start_with_login(
+        port: u16,
+        (cert, key): (&Path, &Path),
+        maildir: &Path,
+        user: &str,
+        password_file: &Path,
+    ) -> Self {
+        let mut relay = Command::new("python3");
+        relay
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_login_relay.py"))
+            .arg(port.to_string())
+            .args([cert, key, maildir])
+            .arg(user)
+            .arg(password_file);
+        Self::spawn(relay, port, maildir)
+    }
+
+    fn spawn(mut relay: Command, port: u16, maildir: &Path) -> Self {
+        let child = relay
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -179,4 +204,77 @@ fn e_mail_through_a_starttls_relay_names_nobody_and_a_restart_delivers_exactly_o
     ] {
         assert!(!lower.contains(detail), "the e-mail says {detail}:\n{mail}");
     }
+}
+
+#[test]
+fn e_mail_through_a_relay_that_demands_a_login_signs_in_from_the_password_file_and_logs_no_password(
+) {
+    let env = region();
+    let dir = env.data_dir().parent().unwrap().join("relay");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = certificates(&dir);
+    let port = free_port();
+    let relays = dir.join("relay-password");
+    std::fs::write(&relays, "correct horse battery staple 7\n").unwrap();
+    let ours = env.data_dir().join("smtp-password");
+    std::fs::write(&ours, "an out of date password 3\n").unwrap();
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        format!(
+            "[notifications]\nsmtp_relay = \"127.0.0.1\"\nsmtp_port = {port}\n\
+             smtp_ca = \"{}\"\nsmtp_username = \"sharedcare\"\nsmtp_password_file = \"{}\"\n\
+             from = \"sharedcare@care.example.org\"\nbatch_seconds = 1\n\
+             [notifications.addresses]\nX99001 = \"orchard-surgery@example.org\"\n",
+            ca.display(),
+            ours.display()
+        ),
+    )
+    .unwrap();
+    let relay = Relay::start_with_login(
+        port,
+        (&cert, &key),
+        &dir.join("maildir"),
+        "sharedcare",
+        &relays,
+    );
+    let log = dir.join("server.log");
+
+    // With the wrong password the relay refuses the login: nothing is sent, the e-mail waits.
+    let s = Server::start_logged(env, &log);
+    feed(
+        &s.env,
+        "WGH-PAS",
+        "a01.hl7",
+        &adt_of("A01", "N-L1", &MARGARET, "I", "V-L1", false, false),
+    );
+    wait_until("a refused attempt", || {
+        s.env
+            .count("SELECT count(*) FROM notification_mail WHERE attempts > 0 AND sent_at IS NULL")
+            >= 1
+    });
+    assert!(relay.messages().is_empty());
+    let env = s.kill();
+
+    // The operator puts the right password in the file; the restarted server signs in and
+    // delivers the waiting e-mail once.
+    std::fs::write(&ours, "correct horse battery staple 7\n").unwrap();
+    let s = Server::start_logged(env, &log);
+    wait_until("the e-mail", || relay.messages().len() == 1);
+    wait_until("the mark", || {
+        s.env
+            .count("SELECT count(*) FROM notification_mail WHERE sent_at IS NOT NULL")
+            == 1
+    });
+    // The log lives in the test's directory, which the environment owns: keep it.
+    let _env = s.kill();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("not sent (attempt 1)"),
+        "the refused login is in the log:\n{logged}"
+    );
+    for secret in ["correct horse", "out of date password"] {
+        assert!(!logged.contains(secret), "the log holds a password");
+    }
+    let mail = relay.messages().remove(0);
+    assert!(mail.contains("To: orchard-surgery@example.org"), "{mail}");
 }
