@@ -35,7 +35,8 @@ use std::time::Duration;
 
 /// Binds every configured MLLP port and serves them in the background on the current Tokio
 /// runtime; prints `mllp listening on ADDR:PORT for CODE` (or `for every HL7 v2 source`) for
-/// each once bound. Does nothing when no port is configured.
+/// each once bound, with ` (TLS)` after it when the ports speak TLS. Does nothing when no port
+/// is configured.
 pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<()> {
     let stored = Store::open(&config.database_path())?.mllp_sources()?;
     let mut own = Vec::new();
@@ -71,11 +72,16 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<()> {
         database: config.database_path(),
         clock,
     });
+    // Said on the banner, so an operator sees which kind of sender the port expects.
+    let over = if shared.tls.is_some() { " (TLS)" } else { "" };
     for (listen, listener) in own {
         let code = listener.source.code.clone();
         let hint = format!("change it with `sharedcare source edit {code} --mllp ADDR:PORT`");
         let bound = bind(&listen, &hint).await?;
-        println!("mllp listening on {} for {code}", local(&bound, &listen)?);
+        println!(
+            "mllp listening on {} for {code}{over}",
+            local(&bound, &listen)?
+        );
         rocket::tokio::spawn(server::serve(
             bound,
             Port::Own(Arc::new(listener)),
@@ -85,7 +91,7 @@ pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<()> {
     if !shared_listen.is_empty() {
         let bound = bind(shared_listen, "change [mllp] listen in config.toml").await?;
         println!(
-            "mllp listening on {} for every HL7 v2 source",
+            "mllp listening on {} for every HL7 v2 source{over}",
             local(&bound, shared_listen)?
         );
         rocket::tokio::spawn(server::serve(bound, Port::Shared, shared));

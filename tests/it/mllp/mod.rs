@@ -65,7 +65,11 @@ pub fn mllp_port(server: &Server, what: &str) -> u16 {
     let line = server
         .banner
         .iter()
-        .find(|l| l.starts_with("mllp listening on ") && l.ends_with(&format!(" for {what}")))
+        .find(|l| {
+            l.starts_with("mllp listening on ")
+                && l.trim_end_matches(" (TLS)")
+                    .ends_with(&format!(" for {what}"))
+        })
         .unwrap_or_else(|| panic!("no MLLP port for {what} in {:?}", server.banner));
     let addr = line.split(' ').nth(3).unwrap();
     addr.rsplit(':').next().unwrap().parse().unwrap()

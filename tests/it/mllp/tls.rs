@@ -1,7 +1,8 @@
 //! MLLP over TLS with client certificates: a sender with a certificate from the configured CA
 //! and pinned on the source is heard and acknowledged; plain MLLP, a certificate from another
 //! issuer, and a certificate of the right CA that the source did not pin are cut off with no
-//! acknowledgement, and nothing of theirs is applied.
+//! acknowledgement, and nothing of theirs is applied. OpenSSL's `s_client`, a TLS client not
+//! written here, is heard and cut off the same way.
 
 use super::*;
 use rcgen::{
@@ -30,6 +31,11 @@ fn leaf(
     let mut params =
         CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
     params.extended_key_usages = vec![usage];
+    // A name of its own: with rcgen's default, the same as its issuer's, OpenSSL takes the
+    // certificate for a self-signed one.
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
     let cert = params.signed_by(&key, issuer).unwrap();
     Made {
         cert_pem: cert.pem(),
@@ -41,6 +47,9 @@ fn leaf(
 fn ca() -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "sharedcare test senders' CA");
     CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
 }
 
@@ -66,6 +75,49 @@ fn send_tls(port: u16, server_ca: &str, client: &Made, message: &str) -> Option<
     tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     exchange(&mut tls, message)
+}
+
+/// Sends one message with OpenSSL's own client (`openssl s_client`), a TLS client not written
+/// here, presenting the certificate and key in the files given and checking the server's
+/// certificate against `ca_file`; returns the acknowledgement, or `None` without one.
+fn send_openssl(
+    port: u16,
+    ca_file: &str,
+    (cert, key): (&str, &str),
+    message: &str,
+) -> Option<String> {
+    let mut client = std::process::Command::new("openssl")
+        .args(["s_client", "-quiet", "-verify_return_error"])
+        .args(["-connect", &format!("127.0.0.1:{port}")])
+        .args(["-servername", "localhost", "-verify_hostname", "localhost"])
+        .args(["-CAfile", ca_file, "-cert", cert, "-key", key])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl (scripts/test installs it)");
+    let mut frame = vec![0x0b];
+    frame.extend_from_slice(message.as_bytes());
+    frame.extend_from_slice(&[0x1c, 0x0d]);
+    client.stdin.take()?.write_all(&frame).ok()?;
+    let mut out = client.stdout.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(&[0x1c, 0x0d]) {
+            match out.read(&mut byte) {
+                Ok(1) => got.push(byte[0]),
+                _ => break,
+            }
+        }
+        let _ = tx.send(got);
+    });
+    let got = rx.recv_timeout(Duration::from_secs(20)).ok();
+    let _ = client.kill();
+    let _ = client.wait();
+    let got = got.filter(|g| g.ends_with(&[0x1c, 0x0d]))?;
+    Some(String::from_utf8_lossy(&got).into_owned())
 }
 
 fn exchange(stream: &mut impl ReadWrite, message: &str) -> Option<String> {
@@ -142,10 +194,44 @@ fn mllp_over_tls_hears_only_senders_with_a_pinned_certificate_from_the_configure
         send_tls(port, &ca.pem(), &unpinned, &admission("tls", 4)),
         None
     );
-    // Only the first message was applied.
+    // OpenSSL's client: heard with the pinned certificate, cut off with the stranger's.
+    let ca_file = write("sender-ca.pem", &ca.pem());
+    let pinned_files = (
+        write("pinned.pem", &pinned.cert_pem),
+        write("pinned.key", &pinned.key_pem),
+    );
+    let stranger_files = (
+        write("stranger.pem", &stranger.cert_pem),
+        write("stranger.key", &stranger.key_pem),
+    );
+    let ack = send_openssl(
+        port,
+        &ca_file,
+        (&pinned_files.0, &pinned_files.1),
+        &admission("tls", 5),
+    )
+    .expect("no ACK to openssl s_client");
+    assert!(ack.contains("MSA|AA|tls-00005"), "{ack}");
+    assert_eq!(
+        send_openssl(
+            port,
+            &ca_file,
+            (&stranger_files.0, &stranger_files.1),
+            &admission("tls", 6)
+        ),
+        None
+    );
+    // Only the pinned sender's two messages were applied.
     assert_eq!(
         s.env.count("SELECT count(*) FROM feed_file f JOIN source s ON s.id = f.source_id WHERE s.code = 'TLS-LAB'"),
-        1
+        2
+    );
+    assert!(
+        s.banner
+            .iter()
+            .any(|l| l.starts_with("mllp listening on ") && l.ends_with(" for TLS-LAB (TLS)")),
+        "{:?}",
+        s.banner
     );
 }
 
