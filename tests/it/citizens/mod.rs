@@ -2,6 +2,8 @@
 //! citizen's own record (and nothing else), who has looked, saying no, reporting an error.
 
 mod canaries;
+mod oidc;
+pub mod provider;
 mod looked;
 mod proxy;
 mod signin;
