@@ -5,34 +5,44 @@ use super::{Store, Tx};
 use rusqlite::params;
 use crate::error::{DbContext, Result};
 
-/// A person whose record carries an NHS number.
+/// A person an NHS number leads to: through their own (golden) NHS number, or through a source
+/// record that sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NhsHolder {
     pub person_id: i64,
     /// Merged into another person: their record is now under that one.
     pub merged: bool,
+    /// The person's own (verified) NHS number is another one: the number came only through a
+    /// source record, as after a merge the retired person's records carry their old number
+    /// into the surviving person.
+    pub other_number: bool,
     /// A source sent this number for this person as verified (traced against the national
     /// register, or not said otherwise).
     pub verified: bool,
 }
 
 impl Store {
-    /// Every person, live or merged away, whose record carries `nhs` as their NHS number.
+    /// Every person, live or merged away, whom `nhs` leads to.
     pub fn persons_with_nhs_number(&self, nhs: &str) -> Result<Vec<NhsHolder>> {
         self.conn()
             .prepare_cached(
-                "SELECT p.id, p.merged_into IS NOT NULL,
-                        EXISTS (SELECT 1 FROM source_person sp
-                                WHERE sp.person_id = p.id AND sp.nhs_number = ?1
-                                  AND sp.nhs_number_status = 'verified')
-                 FROM person p WHERE p.nhs_number = ?1 ORDER BY p.id LIMIT 20",
+                "SELECT p.id, p.merged_into IS NOT NULL, p.nhs_number IS NOT NULL AND p.nhs_number IS NOT ?1,
+                        EXISTS (SELECT 1 FROM source_person v
+                                WHERE v.person_id = p.id AND v.nhs_number = ?1
+                                  AND v.nhs_number_status = 'verified')
+                 FROM person p
+                 WHERE p.id IN (SELECT id FROM person WHERE nhs_number = ?1
+                                UNION SELECT person_id FROM source_person
+                                WHERE nhs_number = ?1 AND person_id IS NOT NULL)
+                 ORDER BY p.id LIMIT 20",
             )
             .and_then(|mut s| {
                 s.query_map([nhs], |r| {
                     Ok(NhsHolder {
                         person_id: r.get(0)?,
                         merged: r.get(1)?,
-                        verified: r.get(2)?,
+                        other_number: r.get(2)?,
+                        verified: r.get(3)?,
                     })
                 })?
                 .collect()

@@ -74,16 +74,22 @@ pub fn audit_refused(
     )
 }
 
-/// The one live person `nhs` leads to, or why none.
+/// The one live person `nhs` leads to, or why none. Only a live person whose own NHS number it
+/// is, verified, is signed in to (the person's own number is stored only when verified: a
+/// person with none whose source sent this one unverified is "unverified"); a record that carried it and was merged into someone with
+/// another number (or none) is "merged", never followed.
 pub fn person_for(store: &Store, nhs: &str) -> Result<std::result::Result<i64, NotLinked>> {
     let holders = store.persons_with_nhs_number(nhs)?;
-    let live: Vec<_> = holders.iter().filter(|h| !h.merged).collect();
-    let verified: Vec<i64> = live
+    let carriers: Vec<_> = holders
+        .iter()
+        .filter(|h| !h.merged && !h.other_number)
+        .collect();
+    let verified: Vec<i64> = carriers
         .iter()
         .filter(|h| h.verified)
         .map(|h| h.person_id)
         .collect();
-    Ok(match (verified.as_slice(), live.is_empty(), holders.is_empty()) {
+    Ok(match (verified.as_slice(), carriers.is_empty(), holders.is_empty()) {
         ([one], _, _) => Ok(*one),
         ([_, _, ..], _, _) => Err(NotLinked::MoreThanOne),
         ([], false, _) => Err(NotLinked::Unverified),

@@ -244,7 +244,11 @@ async fn callback(
     };
     let Some(flow_state) = taken.filter(|_| config.enabled()) else {
         refuse("unknown, used or expired state")?;
-        attempt.failed(Instant::now());
+        // A state that matches nothing is a guess (or a replay) to slow down; a visit with no
+        // state at all guesses nothing.
+        if state.is_some() {
+            attempt.failed(Instant::now());
+        }
         return Ok(Either::Right(result(
             Status::Forbidden,
             "This sign-in has expired",
