@@ -2,8 +2,8 @@
 //! `crate::citizen::oidc::link`).
 
 use super::{Store, Tx};
-use rusqlite::params;
 use crate::error::{DbContext, Result};
+use rusqlite::params;
 
 /// A person an NHS number leads to: through their own (golden) NHS number, or through a source
 /// record that sent it.

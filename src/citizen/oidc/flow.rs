@@ -91,7 +91,11 @@ async fn discover(
         metadata.userinfo_endpoint().map(|u| u.as_str()),
         Some(metadata.jwks_uri().as_str()),
     ];
-    if endpoints.into_iter().flatten().any(|u| allowed_url(u).is_err()) {
+    if endpoints
+        .into_iter()
+        .flatten()
+        .any(|u| allowed_url(u).is_err())
+    {
         return Err(Refused::Provider(
             "an endpoint is not https (or plain http on loopback)",
         ));
@@ -217,7 +221,10 @@ pub async fn finish(
         .request_async(&http)
         .await
         .map_err(|e| {
-            log::warn!("OpenID Connect token request refused: {}", token_error_kind(&e));
+            log::warn!(
+                "OpenID Connect token request refused: {}",
+                token_error_kind(&e)
+            );
             Refused::TokenRequest
         })?;
     let id_token: IdTokenWithClaims = response
@@ -267,7 +274,10 @@ pub async fn finish(
             .request_async(&http)
             .await
             .map_err(|e| {
-                log::warn!("OpenID Connect user-info request failed: {}", userinfo_kind(&e));
+                log::warn!(
+                    "OpenID Connect user-info request failed: {}",
+                    userinfo_kind(&e)
+                );
                 Refused::Provider("user-info request failed")
             })?;
         let extra = info.additional_claims();

@@ -89,13 +89,15 @@ pub fn person_for(store: &Store, nhs: &str) -> Result<std::result::Result<i64, N
         .filter(|h| h.verified)
         .map(|h| h.person_id)
         .collect();
-    Ok(match (verified.as_slice(), carriers.is_empty(), holders.is_empty()) {
-        ([one], _, _) => Ok(*one),
-        ([_, _, ..], _, _) => Err(NotLinked::MoreThanOne),
-        ([], false, _) => Err(NotLinked::Unverified),
-        ([], true, false) => Err(NotLinked::Merged),
-        ([], true, true) => Err(NotLinked::NoRecord),
-    })
+    Ok(
+        match (verified.as_slice(), carriers.is_empty(), holders.is_empty()) {
+            ([one], _, _) => Ok(*one),
+            ([_, _, ..], _, _) => Err(NotLinked::MoreThanOne),
+            ([], false, _) => Err(NotLinked::Unverified),
+            ([], true, false) => Err(NotLinked::Merged),
+            ([], true, true) => Err(NotLinked::NoRecord),
+        },
+    )
 }
 
 /// Signs in the citizen the identity leads to, or says why not; audited either way.

@@ -63,7 +63,9 @@ const LEVELS: [&str; 3] = ["P0", "P5", "P9"];
 
 /// A level's rank; None for anything that is not a known level.
 pub fn level_rank(level: &str) -> Option<usize> {
-    LEVELS.iter().position(|l| l.eq_ignore_ascii_case(level.trim()))
+    LEVELS
+        .iter()
+        .position(|l| l.eq_ignore_ascii_case(level.trim()))
 }
 
 impl OidcConfig {

@@ -10,8 +10,8 @@
 use super::guard::cookie;
 use super::CitizenThrottle;
 use crate::access::secret;
-use crate::citizen::oidc::link::{self, NotLinked};
 use crate::citizen::oidc::flow;
+use crate::citizen::oidc::link::{self, NotLinked};
 use crate::web::address::ClientAddress;
 use crate::web::auth::throttled_message;
 use crate::web::pages::Page;
@@ -157,11 +157,15 @@ async fn start(
     let started = match flow::begin(config, &redirect_url).await {
         Ok(s) => s,
         Err(why) => {
-            log::warn!("OpenID Connect sign-in could not start: {}", why.audit_text());
+            log::warn!(
+                "OpenID Connect sign-in could not start: {}",
+                why.audit_text()
+            );
             return Ok(Either::Right(unavailable()));
         }
     };
-    let browser = secret::new_token().map_err(|e| ServerError::from(crate::error::Error::Invalid(e)))?;
+    let browser =
+        secret::new_token().map_err(|e| ServerError::from(crate::error::Error::Invalid(e)))?;
     let kept = pending.put(
         started.state,
         Pending {

@@ -73,16 +73,26 @@ fn a_citizen_signs_in_through_the_openid_connect_provider_on_a_phone() {
         at_provider(&c, "partly-proved").await;
         wait_for(&c, "#oidc-message").await;
         let refused = body_text(&c).await;
-        assert!(refused.contains("You need to prove who you are first"), "{refused}");
+        assert!(
+            refused.contains("You need to prove who you are first"),
+            "{refused}"
+        );
         axe::assert_accessible(&c, "OpenID Connect refusal at phone size").await;
         c.goto(&s.url("/citizen")).await.unwrap();
         wait_for(&c, "#username").await;
         assert_eq!(path(&c).await, "/citizen/login", "no session");
 
-        // Proved to P9: their record.
+        // Proved to P9 (the provider's session of the last user forgotten; it runs on the same
+        // host, so its cookies are this page's too): their record.
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&s.url("/citizen/login")).await.unwrap();
+        wait_for(&c, "#oidc-sign-in").await;
         axe::assert_accessible(&c, "citizen sign-in with NHS login at phone size").await;
         let button = find(&c, "#oidc-sign-in").await;
-        assert_eq!(button.text().await.unwrap().trim(), "Sign in with NHS login");
+        assert_eq!(
+            button.text().await.unwrap().trim(),
+            "Sign in with NHS login"
+        );
         button.click().await.unwrap();
         at_provider(&c, "margaret").await;
         wait_for(&c, "#cat-allergy").await;

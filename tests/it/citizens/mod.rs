@@ -2,9 +2,9 @@
 //! citizen's own record (and nothing else), who has looked, saying no, reporting an error.
 
 mod canaries;
+mod looked;
 mod oidc;
 pub mod provider;
-mod looked;
 mod proxy;
 mod signin;
 

@@ -77,8 +77,9 @@ fn a_citizen_signs_in_through_the_provider_and_reaches_only_their_own_record() {
     assert_eq!(audit_details(&s.env, "ok"), vec!["OpenID Connect"]);
     assert_eq!(s.env.count("SELECT count(*) FROM citizen_account"), 1);
     assert_eq!(
-        s.env
-            .count("SELECT count(*) FROM citizen_session WHERE ended_at IS NULL AND stage = 'full'"),
+        s.env.count(
+            "SELECT count(*) FROM citizen_session WHERE ended_at IS NULL AND stage = 'full'"
+        ),
         1
     );
 
@@ -246,7 +247,10 @@ fn failed_callbacks_are_throttled_per_address_and_the_button_shows_only_when_con
     let s = Server::start();
     let c = s.client();
     let login = page(&s, &c, "/citizen/login");
-    assert!(!login.contains("/citizen/oidc/start"), "no button without a provider");
+    assert!(
+        !login.contains("/citizen/oidc/start"),
+        "no button without a provider"
+    );
     assert_eq!(
         c.get(s.url("/citizen/oidc/start")).send().unwrap().status(),
         404

@@ -51,7 +51,10 @@ impl Provider {
         loop {
             line.clear();
             let n = self.stdout.read_line(&mut line).unwrap();
-            assert!(n > 0, "the OpenID Connect provider exited before {prefix:?}");
+            assert!(
+                n > 0,
+                "the OpenID Connect provider exited before {prefix:?}"
+            );
             if line.starts_with(prefix) {
                 return line;
             }
