@@ -160,6 +160,31 @@ fn tokens_that_fail_a_check_and_replayed_callbacks_are_refused_with_no_session()
         .any(|d| d == "OpenID Connect: unknown, used or expired state"));
 }
 
+/// RFC 9207: an answer that names another issuer (a mix-up) is refused, and spends the sign-in.
+#[test]
+fn an_answer_naming_another_issuer_is_refused_and_spends_the_sign_in() {
+    let (s, _provider) = start_with_provider(
+        json!({"margaret": user(MARGARET, "P9", None)}),
+        |_| {},
+        None,
+    );
+    let c = s.client();
+    let callback = callback_from_provider(&s, &c, "margaret");
+    let (before, after) = callback.split_once("iss=").unwrap();
+    let rest = after
+        .split_once('&')
+        .map_or(String::new(), |(_, r)| format!("&{r}"));
+    let mixed_up = format!("{before}iss=https%3A%2F%2Fevil.example{rest}");
+    let r = c.get(&mixed_up).send().unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().unwrap().contains("You have not been signed in"));
+    assert_eq!(c.get(&callback).send().unwrap().status(), 403);
+    assert!(!has_session(&s, &c));
+    assert!(audit_details(&s.env, "denied")
+        .iter()
+        .any(|d| d == "OpenID Connect: the answer came from another issuer"));
+}
+
 /// Two people by HL7: one whose record is merged into another's (so their NHS number's person
 /// is merged away), and a FHIR Patient whose NHS number the source says is not verified.
 fn prepare_people(env: &Env, merged: &str, survivor: &str, unverified: &str) {

@@ -145,6 +145,16 @@ pub struct Finished {
 /// Signs in at the provider's own login and consent pages as `login`, starting from the
 /// service's "Sign in with NHS login", following every redirect by hand.
 pub fn sign_in_at_provider(s: &Server, c: &Client, login: &str) -> Finished {
+    walk(s, c, login, false)
+}
+
+/// As [`sign_in_at_provider`], stopping where the provider sends the browser back: the
+/// callback address, not yet visited.
+pub fn callback_from_provider(s: &Server, c: &Client, login: &str) -> String {
+    walk(s, c, login, true).callback
+}
+
+fn walk(s: &Server, c: &Client, login: &str, stop_at_callback: bool) -> Finished {
     let mut at = reqwest::Url::parse(&s.url("/citizen/oidc/start")).unwrap();
     let mut r: Response = c.get(at.clone()).send().unwrap();
     let mut callback = String::new();
@@ -154,6 +164,13 @@ pub fn sign_in_at_provider(s: &Server, c: &Client, login: &str) -> Finished {
             at = at.join(&location).unwrap();
             if at.path() == "/citizen/oidc/callback" {
                 callback = at.to_string();
+                if stop_at_callback {
+                    return Finished {
+                        status: 0,
+                        page: String::new(),
+                        callback,
+                    };
+                }
             }
             r = c.get(at.clone()).send().unwrap();
             continue;
