@@ -9,8 +9,13 @@
 //   line on standard input:
 //     {"client_id": "...", "redirect_uri": "...", "jwk": {public JWK of the client},
 //      "users": {"login": {"nhs_number": "...", "identity_proofing_level": "P9",
-//                          "tamper": "signature" | "audience" | "expired" (optional)}}}
+//                          "tamper": "signature" | "audience" | "expired" (optional)}},
+//      "claims_in_id_token": false}
 //   and prints `oidc provider ready` once it answers.
+//
+// With `claims_in_id_token` the ID token carries the users' claims (as NHS login's does) and
+// the user-info endpoint answers 503, so a test knows the claims came from the token; without
+// it (the package's default for the code flow) they come from the user-info endpoint only.
 //
 // `tamper` drives the provider into handing out a bad ID token for that user, to test that the
 // service refuses it: "audience" and "expired" re-sign a changed token with the provider's own
@@ -64,6 +69,7 @@ const provider = new Provider(issuer, {
   enabledJWA: { clientAuthSigningAlgValues: ['RS512', 'RS256'] },
   cookies: { keys: ['sharedcare test provider cookie key'] },
   features: { devInteractions: { enabled: true } },
+  conformIdTokenClaims: !setup.claims_in_id_token,
   async findAccount(ctx, id) {
     const user = users[id];
     if (!user) return undefined;
@@ -79,6 +85,17 @@ const provider = new Provider(issuer, {
     };
   },
 });
+
+if (setup.claims_in_id_token) {
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/me') {
+      ctx.status = 503;
+      ctx.body = 'user-info is off';
+      return;
+    }
+    await next();
+  });
+}
 
 // The tampering hook: after the token endpoint has answered, rewrite that user's ID token.
 provider.use(async (ctx, next) => {

@@ -160,6 +160,29 @@ fn tokens_that_fail_a_check_and_replayed_callbacks_are_refused_with_no_session()
         .any(|d| d == "OpenID Connect: unknown, used or expired state"));
 }
 
+/// NHS login puts the proofing level (and the NHS number) in the ID token itself: read from
+/// there, the user-info endpoint is not needed (the provider's is off here).
+#[test]
+fn claims_in_the_id_token_itself_are_read_from_it() {
+    let (s, _provider) = start_with_provider_claims(
+        json!({
+            "margaret": user(MARGARET, "P9", None),
+            "low": user(MARGARET, "P5", None),
+        }),
+        |_| {},
+        None,
+        true,
+    );
+    let c = s.client();
+    let done = sign_in_at_provider(&s, &c, "margaret");
+    assert_eq!(done.status, 200, "{}", done.page);
+    assert!(has_session(&s, &c));
+    let low = s.client();
+    let done = sign_in_at_provider(&s, &low, "low");
+    assert!(done.page.contains("You need to prove who you are first"));
+    assert!(!has_session(&s, &low));
+}
+
 /// RFC 9207: an answer that names another issuer (a mix-up) is refused, and spends the sign-in.
 #[test]
 fn an_answer_naming_another_issuer_is_refused_and_spends_the_sign_in() {

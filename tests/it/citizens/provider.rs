@@ -61,13 +61,21 @@ impl Provider {
         }
     }
 
-    /// Registers the client (redirect address and public key) and the users.
-    pub fn configure(&mut self, redirect_uri: &str, jwk: &Value, users: &Value) {
+    /// Registers the client (redirect address and public key) and the users; with
+    /// `claims_in_id_token` their claims are in the ID token and the user-info endpoint is off.
+    pub fn configure(
+        &mut self,
+        redirect_uri: &str,
+        jwk: &Value,
+        users: &Value,
+        claims_in_id_token: bool,
+    ) {
         let setup = json!({
             "client_id": CLIENT_ID,
             "redirect_uri": redirect_uri,
             "jwk": jwk,
             "users": users,
+            "claims_in_id_token": claims_in_id_token,
         });
         let stdin = self.stdin.as_mut().unwrap();
         writeln!(stdin, "{setup}").unwrap();
@@ -101,6 +109,16 @@ pub fn start_with_provider(
     prepare: impl FnOnce(&Env),
     log: Option<&Path>,
 ) -> (Server, Provider) {
+    start_with_provider_claims(users, prepare, log, false)
+}
+
+/// As [`start_with_provider`], the claims in the ID token when `claims_in_id_token`.
+pub fn start_with_provider_claims(
+    users: Value,
+    prepare: impl FnOnce(&Env),
+    log: Option<&Path>,
+    claims_in_id_token: bool,
+) -> (Server, Provider) {
     let mut provider = Provider::start();
     let env = Env::new();
     std::fs::create_dir_all(env.data_dir()).unwrap();
@@ -123,7 +141,12 @@ pub fn start_with_provider(
     };
     let printed = cli(&s.env, &["citizen", "oidc-jwk"]);
     let jwk: Value = serde_json::from_str(printed.trim()).unwrap();
-    provider.configure(&s.url("/citizen/oidc/callback"), &jwk, &users);
+    provider.configure(
+        &s.url("/citizen/oidc/callback"),
+        &jwk,
+        &users,
+        claims_in_id_token,
+    );
     (s, provider)
 }
 
