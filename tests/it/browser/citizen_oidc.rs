@@ -11,6 +11,7 @@ use fantoccini::Client;
 use serde_json::json;
 
 const PHONE: (u32, u32) = (390, 844);
+const DESKTOP: (u32, u32) = (1366, 900);
 
 async fn body_text(c: &Client) -> String {
     c.execute("return document.body.innerText;", vec![])
@@ -78,6 +79,9 @@ fn a_citizen_signs_in_through_the_openid_connect_provider_on_a_phone() {
             "{refused}"
         );
         axe::assert_accessible(&c, "OpenID Connect refusal at phone size").await;
+        c.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+        axe::assert_accessible(&c, "OpenID Connect refusal at desktop size").await;
+        c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
         c.goto(&s.url("/citizen")).await.unwrap();
         wait_for(&c, "#username").await;
         assert_eq!(path(&c).await, "/citizen/login", "no session");
@@ -88,6 +92,9 @@ fn a_citizen_signs_in_through_the_openid_connect_provider_on_a_phone() {
         c.goto(&s.url("/citizen/login")).await.unwrap();
         wait_for(&c, "#oidc-sign-in").await;
         axe::assert_accessible(&c, "citizen sign-in with NHS login at phone size").await;
+        c.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+        axe::assert_accessible(&c, "citizen sign-in with NHS login at desktop size").await;
+        c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
         let button = find(&c, "#oidc-sign-in").await;
         assert_eq!(
             button.text().await.unwrap().trim(),
