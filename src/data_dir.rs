@@ -128,6 +128,10 @@ pub fn private_keys(config: &Config) -> Vec<(&'static str, PathBuf)> {
             "SFTP host key",
             crate::sources::sftp::keys::host_key_path(&config.data_dir),
         ),
+        (
+            "OpenID Connect client key",
+            crate::citizen::oidc::key::key_path(&config.data_dir),
+        ),
     ]
 }
 

@@ -9,6 +9,7 @@
 //! never this module's; the pages are in `web::citizen`.
 
 pub mod invite;
+pub mod oidc;
 pub mod signin;
 pub mod totp;
 
@@ -25,6 +26,8 @@ pub struct CitizenConfig {
     pub session_idle_minutes: i64,
     /// A citizen's session ends this many hours after sign-in, however active. Default 4.
     pub session_max_hours: i64,
+    /// `[citizen.oidc]`: signing in with an OpenID Connect provider such as NHS login.
+    pub oidc: oidc::OidcConfig,
 }
 
 impl Default for CitizenConfig {
@@ -33,6 +36,7 @@ impl Default for CitizenConfig {
             invite_valid_hours: 72,
             session_idle_minutes: 15,
             session_max_hours: 4,
+            oidc: oidc::OidcConfig::default(),
         }
     }
 }
@@ -45,6 +49,6 @@ impl CitizenConfig {
         {
             return Err("[citizen] durations must be at least 1".into());
         }
-        Ok(())
+        self.oidc.check()
     }
 }

@@ -18,10 +18,23 @@ pub enum CitizenCommand {
         /// A person id or an NHS number.
         id: String,
     },
+    /// Print the public key (a JWK) this service signs its OpenID Connect client assertions
+    /// with (`private_key_jwt`), for registration with the provider; made on first use.
+    OidcJwk,
 }
 
 pub fn run(ctx: &mut Ctx, command: CitizenCommand) -> Result<u8> {
     match command {
+        CitizenCommand::OidcJwk => {
+            let key = crate::citizen::oidc::key::ClientKey::load_or_create(&ctx.config.data_dir)?;
+            let jwk = key.public_jwk();
+            if ctx.json {
+                super::print_json(&serde_json::json!({ "keys": [jwk] }));
+            } else {
+                println!("{jwk}");
+            }
+            Ok(0)
+        }
         CitizenCommand::Invite { id } => {
             let person = super::person::find_id(ctx, &id)?;
             let issued = invite::issue(

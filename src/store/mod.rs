@@ -15,6 +15,7 @@ mod audit_write;
 pub mod backup;
 mod bare;
 mod bulk;
+mod citizen_links;
 mod citizens;
 mod decode;
 mod entries;
@@ -50,6 +51,7 @@ pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, Store
 pub use audit_write::HeadCheck;
 pub use bare::BareLoad;
 pub use bulk::BuildFigures;
+pub use citizen_links::NhsHolder;
 pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
 pub use entries::{EntryOrigin, EntryWrite};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};

@@ -63,6 +63,7 @@ pub fn build(web: Web, figment: rocket::figment::Figment) -> Rocket<Build> {
     let mut rocket = rocket::custom(figment)
         .manage(web)
         .manage(citizen::CitizenThrottle::default())
+        .manage(citizen::oidc::OidcPending::default())
         .attach(headers::SecurityHeaders)
         .attach(health::RequestFigures)
         .register(

@@ -6,6 +6,7 @@
 
 pub mod guard;
 mod looked;
+pub mod oidc;
 mod people;
 mod record;
 mod reports;
@@ -24,7 +25,9 @@ use rocket::{catch, catchers, Catcher, Route};
 pub struct CitizenThrottle(pub crate::web::throttle::Throttle);
 
 pub fn public_routes() -> Vec<Route> {
-    signin::public_routes()
+    let mut all = signin::public_routes();
+    all.extend(oidc::public_routes());
+    all
 }
 
 pub fn routes() -> Vec<Route> {

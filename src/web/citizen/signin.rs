@@ -40,6 +40,8 @@ pub struct LoginPage {
     session_csrf: String,
     csrf: String,
     message: Option<String>,
+    /// The OpenID Connect button's words, when that sign-in is set up.
+    oidc_label: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -79,12 +81,18 @@ fn form_csrf_ok(cookies: &CookieJar<'_>, given: &str) -> bool {
         .is_some_and(|c| secret::equal(c.value(), given))
 }
 
+fn oidc_label(web: &Web) -> Option<String> {
+    let oidc = &web.config.citizen.oidc;
+    oidc.enabled().then(|| oidc.button_label.clone())
+}
+
 #[get("/login")]
-fn login_form(cookies: &CookieJar<'_>) -> Result<Page<LoginPage>, ServerError> {
+fn login_form(cookies: &CookieJar<'_>, web: &State<Web>) -> Result<Page<LoginPage>, ServerError> {
     Ok(Page::ok(LoginPage {
         session_csrf: String::new(),
         csrf: form_csrf(cookies)?,
         message: None,
+        oidc_label: oidc_label(web),
     }))
 }
 
@@ -109,6 +117,7 @@ fn login(
             session_csrf: String::new(),
             csrf: form_csrf(cookies)?,
             message: Some(message),
+            oidc_label: oidc_label(web),
         })))
     };
     if !form_csrf_ok(cookies, form.csrf) {

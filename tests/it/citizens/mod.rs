@@ -3,6 +3,8 @@
 
 mod canaries;
 mod looked;
+mod oidc;
+pub mod provider;
 mod proxy;
 mod signin;
 
