@@ -112,11 +112,13 @@ pub(super) fn import_files(
         config: &ctx.config,
         clock: &CLOCK,
     };
-    // The next file is read and parsed on another thread while this one is stored: parsing
-    // is a fifth of an import's work and needs no database. The reader hands over one file at
-    // a time, so memory holds two parsed files whatever the number of files.
+    // A second thread reads and parses the files, adapts their units, and serialises their
+    // entries and makes their match keys, a few batches ahead of this one, which stores them
+    // (see `import::ahead`). It hands over one file at a time and prepares at most one file
+    // ahead of the one being stored, so memory holds two parsed files whatever their number.
+    let with_search_text = !importer.store.search_index_deferred();
     std::thread::scope(|scope| -> Result<()> {
-        let (ahead, ready) = std::sync::mpsc::sync_channel(0);
+        let (ahead, ready) = std::sync::mpsc::sync_channel(1);
         scope.spawn(move || {
             let known = |sha256: &str| {
                 reader
@@ -124,11 +126,15 @@ pub(super) fn import_files(
                     .is_some_and(|r| r.file_already_imported(source.id, sha256).unwrap_or(false))
             };
             for path in files {
-                if ahead
-                    .send((path, Prepared::read(source, path, &known)))
-                    .is_err()
-                {
+                let (prepared, feed) = match Prepared::read(source, path, &known) {
+                    Ok((prepared, feed)) => (Ok(prepared), feed),
+                    Err(e) => (Err(e), None),
+                };
+                if ahead.send((path, prepared)).is_err() {
                     break;
+                }
+                if let Some(feed) = feed {
+                    feed.run(with_search_text);
                 }
             }
         });

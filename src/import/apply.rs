@@ -5,10 +5,12 @@ use super::summary::FileSummary;
 use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::Extract;
-use crate::matching::{self, Outcome};
+use crate::matching::{self, BlockingKeys, Outcome};
 use crate::model::{Category, Demographics, ReportedNhsNumber, SourceKind};
 use crate::notify::evaluate as notify;
-use crate::store::{DemographicsWrite, EntryOrigin, EntryWrite, SourceRow, Subject, Tx};
+use crate::store::{
+    DemographicsWrite, EntryOrigin, EntryWrite, SerialisedEntry, SourceRow, Subject, Tx,
+};
 
 pub(super) fn apply(
     tx: &Tx<'_>,
@@ -16,6 +18,34 @@ pub(super) fn apply(
     source: &SourceRow,
     file_id: i64,
     extract: &Extract,
+    now: &str,
+    summary: &mut FileSummary,
+) -> Result<()> {
+    let (entries, keys) = super::ahead::made_ahead(extract, !tx.search_index_deferred());
+    apply_prepared(
+        tx,
+        config,
+        source,
+        file_id,
+        extract,
+        &entries,
+        keys.as_ref(),
+        now,
+        summary,
+    )
+}
+
+/// [`apply`], with the unit's entries serialised and its match keys made ahead (`entries`:
+/// one for each of the extract's entries; `keys`: those of its demographics).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn apply_prepared(
+    tx: &Tx<'_>,
+    config: &Config,
+    source: &SourceRow,
+    file_id: i64,
+    extract: &Extract,
+    entries: &[SerialisedEntry],
+    keys: Option<&BlockingKeys>,
     now: &str,
     summary: &mut FileSummary,
 ) -> Result<()> {
@@ -37,7 +67,23 @@ pub(super) fn apply(
         match (written, subject.person_id) {
             (DemographicsWrite::ArrivedLate, _) => summary.demographics_arrived_late += 1,
             (DemographicsWrite::Unchanged, Some(_)) => {}
-            (_, None) => link_new(tx, precedence, subject.source_person_id, d, now, summary)?,
+            (_, None) => {
+                // The keys made ahead are those of the unit's own demographics; implied ones
+                // (an NHS number alone) have none worth making ahead.
+                let keys = match (keys, &extract.demographics) {
+                    (Some(keys), Some(_)) => keys.clone(),
+                    _ => matching::blocking_keys(d),
+                };
+                link_new(
+                    tx,
+                    precedence,
+                    subject.source_person_id,
+                    d,
+                    &keys,
+                    now,
+                    summary,
+                )?
+            }
             (_, Some(person)) => tx.refresh_person(person, precedence)?,
         }
         if !matches!(
@@ -68,8 +114,11 @@ pub(super) fn apply(
         received_at: now,
         fill_missing: source.format == crate::model::Format::Hl7v2,
     };
-    for draft in &extract.entries {
-        let written = tx.write_entry(draft, &origin)?;
+    for (at, draft) in extract.entries.iter().enumerate() {
+        let written = match entries.get(at) {
+            Some(serialised) => tx.write_serialised_entry(draft, serialised, &origin)?,
+            None => tx.write_entry(draft, &origin)?,
+        };
         notify::entry_stored(tx, rules, &by, draft, written)?;
         count(summary, draft.category, written);
     }
@@ -110,6 +159,7 @@ fn link_new(
     precedence: &[SourceKind],
     source_person_id: i64,
     d: &Demographics,
+    keys: &BlockingKeys,
     now: &str,
     summary: &mut FileSummary,
 ) -> Result<()> {
@@ -127,7 +177,7 @@ fn link_new(
             return tx.refresh_person(person, precedence);
         }
     }
-    let candidates = tx.match_candidates(&matching::blocking_keys(d), verified_nhs)?;
+    let candidates = tx.match_candidates(keys, verified_nhs)?;
     let decision = matching::decide(d, &candidates);
     let explanation = decision.best.as_ref().map(|(_, s)| s.explain());
     let score = decision.best.as_ref().map(|(_, s)| s.total);

@@ -3,6 +3,7 @@
 //! file's progress mark, so an import killed at any point resumes after its last commit, and a
 //! file already imported is recognised by its SHA-256 and changes nothing.
 
+pub mod ahead;
 mod apply;
 pub mod links;
 pub mod live;
@@ -17,6 +18,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ingest::{self, csv::Mapping};
 use crate::store::{FileBegin, SourceRow, Store};
+use ahead::Units;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::path::Path;
@@ -29,6 +31,14 @@ const BATCH: usize = 4000;
 /// A transaction is also committed once it has been open this long, so that writers of other
 /// processes (a server beside a command-line import) wait for at most one batch.
 const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A bulk load (see `store::bulk`) commits less often: it is a first load or a backfill that
+/// no server serves from meanwhile (one refuses the database until the load's builds are
+/// done), and every commit of a database under 1 GiB costs SQLite a walk of the whole page
+/// cache (its B-tree balancing borrows the page number at 1 GiB as a temporary name, which
+/// makes the commit's cache truncation scan every slot; see docs/performance.md).
+const BULK_BATCH: usize = 20_000;
+const BULK_BATCH_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Every page a clinician opens writes its audit event through the same single writer. When a
 /// writer of this process (a page view, while the server imports) is waiting, the batch is
@@ -61,12 +71,18 @@ impl Importer<'_> {
         progress: Progress<'_>,
     ) -> Result<FileSummary> {
         let sha256 = hex::encode(Sha256::digest(bytes));
+        let with_search_text = !self.store.search_index_deferred();
         self.import_with(
             source,
             name,
             &sha256,
             bytes.len(),
-            || read(source, Cow::Borrowed(bytes)),
+            || {
+                read(source, Cow::Borrowed(bytes)).map(|units| Units::Here {
+                    units,
+                    with_search_text,
+                })
+            },
             progress,
         )
     }
@@ -84,9 +100,14 @@ impl Importer<'_> {
             len,
             parsed,
         } = prepared;
+        let with_search_text = !self.store.search_index_deferred();
         let read = || match parsed {
-            Parsed::Done(result) => result,
-            Parsed::Later(bytes) => read(source, Cow::Owned(bytes)),
+            Parsed::Ahead { slots, chunks } => Ok(Units::ahead(slots, chunks)),
+            Parsed::Failed(reason) => Err(reason),
+            Parsed::Later(bytes) => read(source, Cow::Owned(bytes)).map(|units| Units::Here {
+                units,
+                with_search_text,
+            }),
         };
         self.import_with(source, &name, &sha256, len, read, progress)
     }
@@ -100,7 +121,7 @@ impl Importer<'_> {
         name: &str,
         sha256: &str,
         len: usize,
-        read: impl FnOnce() -> std::result::Result<ingest::FileUnits<'b>, String>,
+        read: impl FnOnce() -> std::result::Result<Units<'b>, String>,
         progress: Progress<'_>,
     ) -> Result<FileSummary> {
         let now = self.clock.now_text();
@@ -133,25 +154,32 @@ impl Importer<'_> {
         let slots = units.slots();
         // Resuming: the units before the last commit were stored; read past them again.
         let mut index = 0;
-        while index < first_unit && units.next_unit().is_some() {
+        while index < first_unit && units.next_unit().map_err(stopped)?.is_some() {
             index += 1;
         }
         progress(index, slots);
-        let mut next = units.next_unit();
+        let mut next = units.next_unit().map_err(stopped)?;
+        let (batch, batch_time) = if self.store.search_index_deferred() {
+            (BULK_BATCH, BULK_BATCH_TIME)
+        } else {
+            (BATCH, BATCH_TIME)
+        };
         while next.is_some() {
             let now = self.clock.now_text();
             let tx = self.store.begin()?;
             let opened = std::time::Instant::now();
             let (mut accepted, mut rejected, mut taken) = (0, 0, 0);
-            while let Some(unit) = next.take() {
-                match unit {
+            while let Some(prepared) = next.take() {
+                match prepared.unit {
                     Ok(extract) => {
-                        apply::apply(
+                        apply::apply_prepared(
                             &tx,
                             self.config,
                             source,
                             file_id,
                             &extract,
+                            &prepared.entries,
+                            prepared.keys.as_ref(),
                             &now,
                             &mut summary,
                         )?;
@@ -171,8 +199,8 @@ impl Importer<'_> {
                 }
                 index += 1;
                 taken += 1;
-                next = units.next_unit();
-                if taken >= BATCH || time_to_commit(opened.elapsed()) {
+                next = units.next_unit().map_err(stopped)?;
+                if taken >= batch || time_to_commit(opened.elapsed(), batch_time) {
                     break;
                 }
             }
@@ -180,14 +208,14 @@ impl Importer<'_> {
             tx.commit()?;
             summary.accepted += accepted;
             progress(index, slots.max(index));
-            if taken < BATCH && next.is_some() {
+            if taken < batch && next.is_some() {
                 std::thread::sleep(YIELD_TIME);
             }
             crate::store::yield_to_waiting_writers(YIELD_LIMIT);
         }
         let total = index;
         summary.units = total;
-        summary.skipped = units.skipped().clone();
+        summary.skipped = units.skipped();
         progress(total, total);
         let tx = self.store.begin()?;
         tx.finish_file(file_id, total, &self.clock.now_text())?;
@@ -197,14 +225,21 @@ impl Importer<'_> {
     }
 }
 
-fn time_to_commit(open_for: std::time::Duration) -> bool {
-    open_for >= BATCH_TIME
+/// The thread preparing a file's units stopped before its end: the import stops with an
+/// error (the file resumes from its last commit when imported again), rather than taking the
+/// units so far for the whole file.
+fn stopped(_: ahead::ReaderStopped) -> Error {
+    Error::Invalid("the thread reading the file stopped before its end".into())
+}
+
+fn time_to_commit(open_for: std::time::Duration, batch_time: std::time::Duration) -> bool {
+    open_for >= batch_time
         || (open_for >= BATCH_TIME_WHEN_WAITED_FOR && crate::store::writers_waiting())
 }
 
 /// A file read, fingerprinted and parsed, ready for the writer. Preparing needs no write
-/// access, so a caller with several files prepares the next on another core while the writer
-/// stores this one.
+/// access, so a caller with several files prepares them on another core while the writer
+/// stores: [`Prepared::read`] reads one and gives back the [`Feed`] that prepares its units.
 pub struct Prepared {
     name: String,
     sha256: String,
@@ -213,10 +248,31 @@ pub struct Prepared {
 }
 
 enum Parsed {
-    Done(std::result::Result<ingest::FileUnits<'static>, String>),
+    /// The units arrive prepared through this channel (see [`ahead`]).
+    Ahead {
+        slots: usize,
+        chunks: std::sync::mpsc::Receiver<ahead::Chunk>,
+    },
+    /// The file cannot be read at all: the importer quarantines it with this reason.
+    Failed(String),
     /// A re-delivery of a file already imported when it was read is not parsed ahead: the
     /// importer will find it a duplicate (and parses it after all if it is not).
     Later(Vec<u8>),
+}
+
+/// The preparing of one file's units, for the reading thread to run once it has handed the
+/// [`Prepared`] file to the writer.
+pub struct Feed {
+    units: ingest::FileUnits<'static>,
+    to: std::sync::mpsc::SyncSender<ahead::Chunk>,
+}
+
+impl Feed {
+    /// Prepares every unit, a few batches ahead of the writer; `with_search_text` as in
+    /// [`ahead::PreparedUnit::of`].
+    pub fn run(self, with_search_text: bool) {
+        ahead::send(self.units, with_search_text, &self.to);
+    }
 }
 
 impl Prepared {
@@ -225,7 +281,7 @@ impl Prepared {
         source: &SourceRow,
         path: &Path,
         already_imported: &dyn Fn(&str) -> bool,
-    ) -> Result<Self> {
+    ) -> Result<(Self, Option<Feed>)> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
             doing: "read",
             path: path.to_path_buf(),
@@ -237,17 +293,25 @@ impl Prepared {
             .unwrap_or_else(|| path.display().to_string());
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let len = bytes.len();
-        let parsed = if already_imported(&sha256) {
-            Parsed::Later(bytes)
+        let (parsed, feed) = if already_imported(&sha256) {
+            (Parsed::Later(bytes), None)
         } else {
-            Parsed::Done(read(source, Cow::Owned(bytes)))
+            match read(source, Cow::Owned(bytes)) {
+                Ok(units) => {
+                    let (to, chunks) = ahead::channel();
+                    let slots = units.slots();
+                    (Parsed::Ahead { slots, chunks }, Some(Feed { units, to }))
+                }
+                Err(reason) => (Parsed::Failed(reason), None),
+            }
         };
-        Ok(Self {
+        let prepared = Self {
             name,
             sha256,
             len,
             parsed,
-        })
+        };
+        Ok((prepared, feed))
     }
 }
 

@@ -60,6 +60,12 @@ impl Store {
         pending(&self.conn)
     }
 
+    /// Whether this connection leaves the full-text indexes to a bulk load's builds (an
+    /// import then need not make the entries' search text).
+    pub fn search_index_deferred(&self) -> bool {
+        self.deferring
+    }
+
     /// Whether the database holds no entries yet: a first load takes the bulk path.
     pub fn holds_no_entries(&self) -> Result<bool> {
         self.conn

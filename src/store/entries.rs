@@ -35,8 +35,46 @@ pub struct EntryOrigin<'a> {
 /// draft as JSON when the caller fills missing fields from it.
 type StoredVersion = (i64, Vec<u8>, i64, Option<String>, Option<String>);
 
+/// An entry draft turned into what the writer stores, ahead of the write: its JSON (what the
+/// content hash is taken over), the stored body cut from it, and its full-text detail. None of
+/// it needs the database, so an import makes it on another core while the writer stores the
+/// batch before (see `import::ahead`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialisedEntry {
+    json: String,
+    body: String,
+    /// `None` when the full-text index is built at the end of a bulk load instead.
+    search_text: Option<String>,
+}
+
+impl SerialisedEntry {
+    /// `with_search_text`: whether the writer will index the entry as it stores it.
+    pub fn of(draft: &EntryDraft, with_search_text: bool) -> Self {
+        let json = serde_json::to_string(draft).unwrap_or_default();
+        Self {
+            body: stored_body(&json, draft.category),
+            json,
+            search_text: with_search_text.then(|| searchable_text(draft)),
+        }
+    }
+}
+
 impl Tx<'_> {
+    /// Writes an entry, serialising it here (see [`Self::write_serialised_entry`]).
     pub fn write_entry(&self, draft: &EntryDraft, origin: &EntryOrigin<'_>) -> Result<EntryWrite> {
+        let serialised = SerialisedEntry::of(draft, !self.search_index_deferred());
+        self.write_serialised_entry(draft, &serialised, origin)
+    }
+
+    /// Writes an entry: a new one, a newer version of a stored one (the old kept in history),
+    /// an older one (kept in history only) or the same one again (nothing). `serialised` is
+    /// [`SerialisedEntry::of`] this draft.
+    pub fn write_serialised_entry(
+        &self,
+        draft: &EntryDraft,
+        serialised: &SerialisedEntry,
+        origin: &EntryOrigin<'_>,
+    ) -> Result<EntryWrite> {
         let fill_missing = origin.fill_missing && draft.category.keeps_missing_fields();
         let current: Option<StoredVersion> = self
             .conn()
@@ -55,9 +93,8 @@ impl Tx<'_> {
         let Some((entry_id, stored_hash, version, stored_as_of, stored_draft)) = current else {
             // Serialised once: the hash is taken over the draft's JSON, and the stored body
             // is cut from it.
-            let json = serde_json::to_string(draft).unwrap_or_default();
-            let hash = content_hash(&json, origin.source_person_id);
-            self.insert_entry(draft, origin, &hash, &stored_body(&json, draft.category))?;
+            let hash = content_hash(&serialised.json, origin.source_person_id);
+            self.insert_entry(draft, origin, &hash, serialised)?;
             return Ok(EntryWrite::Inserted);
         };
         // A stored version that cannot be read stops the write: replaced unread, it could
@@ -67,14 +104,17 @@ impl Tx<'_> {
             .map(|stored| filled_from(draft, stored, entry_id))
             .transpose()
             .doing("reading an entry's stored version")?;
+        let refilled = filled
+            .as_ref()
+            .map(|filled| SerialisedEntry::of(filled, serialised.search_text.is_some()));
         let draft = filled.as_ref().unwrap_or(draft);
-        let json = serde_json::to_string(draft).unwrap_or_default();
-        let hash = content_hash(&json, origin.source_person_id);
+        let serialised = refilled.as_ref().unwrap_or(serialised);
+        let hash = content_hash(&serialised.json, origin.source_person_id);
         if stored_hash == hash {
             return Ok(EntryWrite::Unchanged);
         }
         if is_older(origin.as_of, stored_as_of.as_deref()) {
-            let added = self.keep_late_version(entry_id, draft, origin, &hash)?;
+            let added = self.keep_late_version(entry_id, serialised, origin, &hash)?;
             return Ok(if added {
                 EntryWrite::ArrivedLate
             } else {
@@ -112,7 +152,7 @@ impl Tx<'_> {
                     draft.end,
                     draft.recorded_at,
                     draft.sensitive,
-                    stored_body(&json, draft.category),
+                    serialised.body,
                     hash,
                     version + 1,
                     origin.as_of,
@@ -123,7 +163,7 @@ impl Tx<'_> {
                 ])
             })
             .doing("updating an entry")?;
-        self.index_entry(entry_id, draft, true)?;
+        self.index_entry(entry_id, draft, serialised, true);
         Ok(EntryWrite::Updated)
     }
 
@@ -158,7 +198,7 @@ impl Tx<'_> {
         draft: &EntryDraft,
         origin: &EntryOrigin<'_>,
         hash: &[u8],
-        body: &str,
+        serialised: &SerialisedEntry,
     ) -> Result<()> {
         self.conn()
             .prepare_cached(
@@ -183,7 +223,7 @@ impl Tx<'_> {
                     draft.end,
                     draft.recorded_at,
                     draft.sensitive,
-                    body,
+                    serialised.body,
                     hash,
                     origin.as_of,
                     origin.file_id,
@@ -194,7 +234,8 @@ impl Tx<'_> {
             })
             .doing("inserting an entry")?;
         let id = self.conn().last_insert_rowid();
-        self.index_entry(id, draft, false)
+        self.index_entry(id, draft, serialised, false);
+        Ok(())
     }
 
     /// Keeps a version older than the stored one in history (it never had a version number of
@@ -202,7 +243,7 @@ impl Tx<'_> {
     fn keep_late_version(
         &self,
         entry_id: i64,
-        draft: &EntryDraft,
+        serialised: &SerialisedEntry,
         origin: &EntryOrigin<'_>,
         hash: &[u8],
     ) -> Result<bool> {
@@ -219,7 +260,7 @@ impl Tx<'_> {
                 s.execute(params![
                     entry_id,
                     origin.source_person_id,
-                    serde_json::to_string(draft).unwrap_or_default(),
+                    serialised.json,
                     hash,
                     origin.as_of,
                     origin.file_id,
@@ -231,12 +272,21 @@ impl Tx<'_> {
         Ok(n > 0)
     }
 
-    fn index_entry(&self, entry_id: i64, draft: &EntryDraft, replace: bool) -> Result<()> {
+    fn index_entry(
+        &self,
+        entry_id: i64,
+        draft: &EntryDraft,
+        serialised: &SerialisedEntry,
+        replace: bool,
+    ) {
         if self.deferring_search_index() {
-            return Ok(());
+            return;
         }
-        self.index_entry_later(entry_id, &draft.title, searchable_text(draft), replace);
-        Ok(())
+        let detail = match &serialised.search_text {
+            Some(text) => text.clone(),
+            None => searchable_text(draft),
+        };
+        self.index_entry_later(entry_id, &draft.title, detail, replace);
     }
 }
 

@@ -53,7 +53,7 @@ pub use bare::BareLoad;
 pub use bulk::BuildFigures;
 pub use citizen_links::NhsHolder;
 pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
-pub use entries::{EntryOrigin, EntryWrite};
+pub use entries::{EntryOrigin, EntryWrite, SerialisedEntry};
 pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};

@@ -44,6 +44,12 @@ impl Tx<'_> {
         self.pending.borrow_mut().persons.insert(id, doc);
     }
 
+    /// Whether the full-text indexes are left to a bulk load's build at its end (asking
+    /// changes nothing; [`Self::deferring_search_index`] also notes a change they miss).
+    pub fn search_index_deferred(&self) -> bool {
+        self.deferring
+    }
+
     /// Whether the full-text indexes are left to a bulk load's build at its end.
     pub(super) fn deferring_search_index(&self) -> bool {
         if self.deferring {
