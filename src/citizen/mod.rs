@@ -9,6 +9,7 @@
 //! never this module's; the pages are in `web::citizen`.
 
 pub mod invite;
+pub mod secret_key;
 pub mod signin;
 pub mod totp;
 
