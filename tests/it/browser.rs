@@ -6,6 +6,7 @@
 
 mod axe;
 mod citizen;
+mod citizen_states;
 mod demo;
 mod driver;
 mod layout;
