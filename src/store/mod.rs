@@ -99,6 +99,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_misuse_watch.sql"),
     include_str!("migrations/0017_notifications.sql"),
     include_str!("migrations/0018_citizens.sql"),
+    include_str!("migrations/0019_person_merged_into_index.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
