@@ -1,4 +1,4 @@
--- The sharedcare schema at version 18, as the embedded migrations build it.
+-- The sharedcare schema at version 19, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -490,6 +490,8 @@ CREATE UNIQUE INDEX notification_once ON notification(event_key, rule, recipient
 CREATE INDEX notification_unmailed ON notification(recipient) WHERE mail_id IS NULL;
 
 CREATE INDEX person_birth_date ON person(birth_date) WHERE merged_into IS NULL;
+
+CREATE INDEX person_merged_into ON person(merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE INDEX person_nhs_number ON person(nhs_number) WHERE nhs_number IS NOT NULL;
 

@@ -14,11 +14,16 @@
 //! with it (the gate also reads grants and objections, infers relationships and filters),
 //! alternating over the same people, so "before" and "after" share one machine state.
 //!
+//! `--citizens N` (with `--region-data`) measures the citizens' side instead: N residents sign
+//! up through the real invitation and TOTP path and read their record and "who has looked"
+//! pages while the clinicians read their practices' records (see `citizens`).
+//!
 //! While the phases run, a delta import goes on beside them (files of new results for people
 //! already loaded, dropped into the server's inbox and imported by its scan job), as on a live
 //! server; `--no-import` turns it off.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod citizens;
 #[path = "../common/mod.rs"]
 mod common;
 mod day;
@@ -461,8 +466,62 @@ fn main() {
             )
         }
     };
+    let residents = match arg(&args, "--citizens", 0) {
+        0 => None,
+        n => {
+            assert!(
+                path_arg("--region-data").is_some() && n <= clients,
+                "--citizens N needs --region-data and at most --clients N"
+            );
+            Some(citizens::invite(&dir, &who[..n as usize]))
+        }
+    };
     let (mut server, base) = start_server(&dir);
     let own_memory = own_memory_peak(server.id(), Arc::clone(&stop));
+    if let Some(residents) = residents {
+        let mixed = citizens::run(&base, &who, &residents, seconds);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let imported = importer.map(|h| h.join().unwrap());
+        println!(
+            "\nsharedcare web benchmark, citizens' side: {described}; {} citizens (signed up by \
+             invitation code and TOTP) beside {clients} clinicians, over HTTPS, {seconds} s",
+            residents.len()
+        );
+        if let Some((messages, took)) = imported {
+            println!(
+                "during the phase the server imported deltas: {messages} messages in {:.0} s",
+                took.as_secs_f64()
+            );
+        }
+        println!(
+            "{:<24} {:>9} {:>9} {:>10} {:>8}",
+            "pages", "p50 ms", "p99 ms", "pages/s", "errors"
+        );
+        for p in [
+            &mixed.citizen_record,
+            &mixed.citizen_looked,
+            &mixed.clinician_record,
+        ] {
+            println!(
+                "{:<24} {:>9.2} {:>9.2} {:>10.0} {:>8}",
+                p.name,
+                percentile(&p.latencies, 0.5),
+                percentile(&p.latencies, 0.99),
+                p.latencies.len() as f64 / p.elapsed.as_secs_f64(),
+                p.errors
+            );
+        }
+        println!(
+            "rows on the first citizen's \"who has looked\" page at the end: {}; server RSS peak \
+             {:.0} MiB, own memory peak {:.0} MiB",
+            mixed.looked_rows,
+            rss_mib(server.id(), "VmHWM:"),
+            own_memory.join().unwrap()
+        );
+        let _ = server.kill();
+        let _ = server.wait();
+        return;
+    }
 
     let phases = [
         run_phase(

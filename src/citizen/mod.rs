@@ -10,6 +10,7 @@
 
 pub mod invite;
 pub mod oidc;
+pub mod secret_key;
 pub mod signin;
 pub mod totp;
 

@@ -48,6 +48,10 @@ pub fn run(config: &Config, now: DateTime<Utc>) -> Vec<Finding> {
     let mut keys = vec![
         ("audit key", dir.join(crate::audit::key::KEY_FILE)),
         (
+            "citizens' secret key",
+            dir.join(crate::citizen::secret_key::KEY_FILE),
+        ),
+        (
             "SFTP host key",
             crate::sources::sftp::keys::host_key_path(dir),
         ),

@@ -1,9 +1,129 @@
 //! Citizens' accounts, invitation codes, sessions and error reports (see `crate::citizen`).
 
 use super::{Store, Tx};
-use crate::error::{DbContext, Result};
-use rusqlite::{params, OptionalExtension, Row};
+use crate::citizen::secret_key::{is_sealed, SecretKey};
+use crate::error::{DbContext, Error, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The key citizens' TOTP secrets are sealed with (`citizen::secret_key`), read from the
+/// database's data directory at first need and kept for the connection's life. The store
+/// seals a secret as it writes it and opens it as it reads it: nothing else sees it sealed.
+pub(crate) struct SecretKeyCell {
+    /// The data directory; none for an in-memory database, whose key lives as long as it.
+    dir: Option<PathBuf>,
+    key: OnceLock<SecretKey>,
+}
+
+impl SecretKeyCell {
+    /// The key of the data directory `database` is in.
+    pub(crate) fn beside(database: &Path) -> Self {
+        let dir = match database.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Self {
+            dir: Some(dir),
+            key: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn in_memory() -> Self {
+        Self {
+            dir: None,
+            key: OnceLock::new(),
+        }
+    }
+
+    /// The key, read (or, while no secret is sealed yet, made) at first need.
+    fn get(&self, conn: &Connection) -> Result<&SecretKey> {
+        if let Some(key) = self.key.get() {
+            return Ok(key);
+        }
+        let key = match &self.dir {
+            None => SecretKey::ephemeral()?,
+            Some(dir) => {
+                let any_sealed: bool = conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM citizen_account
+                                        WHERE substr(totp_secret, 1, 8) = 'sealed1:')",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .doing("reading citizens' accounts")?;
+                SecretKey::load_or_create(dir, !any_sealed)?
+            }
+        };
+        let _ = self.key.set(key);
+        self.key
+            .get()
+            .ok_or_else(|| Error::Invalid("the citizens' secret key was not kept".into()))
+    }
+}
+
+/// Seals every TOTP secret still stored plain (written by a version before secrets were
+/// sealed), in one write transaction; how many. Nothing is written when none is plain.
+pub(crate) fn seal_plain_secrets(conn: &mut Connection, cell: &SecretKeyCell) -> Result<usize> {
+    const PLAIN: &str = "SELECT id, person_id, totp_secret FROM citizen_account
+                         WHERE substr(totp_secret, 1, 8) != 'sealed1:'";
+    let read = |conn: &Connection| -> Result<Vec<(i64, i64, String)>> {
+        conn.prepare(PLAIN)
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .doing("reading citizens' accounts")
+    };
+    if read(conn)?.is_empty() {
+        return Ok(0);
+    }
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .doing("sealing citizens' second-factor secrets")?;
+    let plain = read(&tx)?;
+    let key = cell.get(&tx)?;
+    // The plain text must not stay behind in the freed space of the page it was in.
+    let secure_delete: i64 = tx
+        .query_row("PRAGMA secure_delete", [], |r| r.get(0))
+        .doing("sealing citizens' second-factor secrets")?;
+    tx.pragma_update(None, "secure_delete", true)
+        .doing("sealing citizens' second-factor secrets")?;
+    for (id, person_id, secret) in &plain {
+        tx.execute(
+            "UPDATE citizen_account SET totp_secret = ?2 WHERE id = ?1",
+            params![id, key.seal(secret, *person_id)?],
+        )
+        .doing("sealing a citizen's second-factor secret")?;
+    }
+    tx.commit()
+        .doing("sealing citizens' second-factor secrets")?;
+    conn.pragma_update(None, "secure_delete", secure_delete)
+        .doing("sealing citizens' second-factor secrets")?;
+    log::warn!(
+        "sealed {} citizens' second-factor secrets stored plain by an older version, with {}",
+        plain.len(),
+        crate::citizen::secret_key::KEY_FILE
+    );
+    Ok(plain.len())
+}
+
+/// An account as read, its secret opened with the key.
+fn opened(
+    cell: &SecretKeyCell,
+    conn: &Connection,
+    mut a: CitizenAccount,
+) -> Result<CitizenAccount> {
+    if !is_sealed(&a.totp_secret) {
+        return Err(Error::Invalid(
+            "a citizen's second-factor secret is stored unsealed; the database was changed              outside sharedcare (the citizen can be given a new invitation code)"
+                .into(),
+        ));
+    }
+    a.totp_secret = cell.get(conn)?.open(&a.totp_secret, a.person_id)?;
+    Ok(a)
+}
 
 /// A citizen's account: one per person.
 #[derive(Clone)]
@@ -133,6 +253,10 @@ impl Tx<'_> {
         totp_secret: &str,
         now: &str,
     ) -> Result<i64> {
+        let sealed = self
+            .secrets
+            .get(self.conn())?
+            .seal(totp_secret, person_id)?;
         self.conn()
             .execute(
                 "INSERT INTO citizen_account (person_id, username, password_hash, totp_secret, created_at)
@@ -140,7 +264,7 @@ impl Tx<'_> {
                  ON CONFLICT (person_id) DO UPDATE SET username = excluded.username,
                      password_hash = excluded.password_hash, totp_secret = excluded.totp_secret,
                      totp_confirmed = 0, totp_last_step = 0, reset_at = excluded.created_at",
-                params![person_id, username, password_hash, totp_secret, now],
+                params![person_id, username, password_hash, sealed, now],
             )
             .doing("setting up a citizen's account")?;
         let id: i64 = self
@@ -299,7 +423,9 @@ impl Store {
                 |r| account(r, 0),
             )
             .optional()
-            .doing("reading a citizen's account")
+            .doing("reading a citizen's account")?
+            .map(|a| opened(&self.secrets, self.conn(), a))
+            .transpose()
     }
 
     /// Whether someone else already signs in with this name.
@@ -345,7 +471,12 @@ impl Store {
                 },
             )
             .optional()
-            .doing("reading a citizen's session")
+            .doing("reading a citizen's session")?
+            .map(|mut row| {
+                row.account = opened(&self.secrets, self.conn(), row.account)?;
+                Ok(row)
+            })
+            .transpose()
     }
 
     /// A person's own error reports, newest first.

@@ -101,6 +101,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_misuse_watch.sql"),
     include_str!("migrations/0017_notifications.sql"),
     include_str!("migrations/0018_citizens.sql"),
+    include_str!("migrations/0019_person_merged_into_index.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
@@ -117,6 +118,8 @@ pub struct Store {
     /// A bulk load's index builds are pending (see [`bulk`]): transactions leave the
     /// full-text indexes alone, since they will be built whole at the end.
     deferring: bool,
+    /// The key citizens' TOTP secrets are sealed with, read at first need.
+    secrets: citizens::SecretKeyCell,
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
@@ -127,6 +130,7 @@ pub struct Tx<'a> {
     deferring: bool,
     /// Whether this transaction changed what the deferred full-text indexes would hold.
     deferred_changes: std::cell::Cell<bool>,
+    secrets: &'a citizens::SecretKeyCell,
 }
 
 impl Store {
@@ -153,11 +157,15 @@ impl Store {
         audit_file::attach(&conn, path, false)?;
         audit_file::align_outbox_ids(&conn)?;
         let deferring = bulk::pending(&conn)?;
+        // Secrets an older version stored plain are sealed at the first start of this one.
+        let secrets = citizens::SecretKeyCell::beside(path);
+        citizens::seal_plain_secrets(&mut conn, &secrets)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             audit: None,
             deferring,
+            secrets,
         })
     }
 
@@ -176,6 +184,7 @@ impl Store {
             path,
             audit: None,
             deferring: false,
+            secrets: citizens::SecretKeyCell::in_memory(),
         })
     }
 
@@ -196,6 +205,7 @@ impl Store {
             audit: audit::TxAudit::new(self.audit.clone()),
             deferring: self.deferring,
             deferred_changes: Default::default(),
+            secrets: &self.secrets,
         })
     }
 

@@ -22,6 +22,8 @@ pub struct Session {
     pub db: r2d2::PooledConnection<super::pool::StoreManager>,
     /// The notification inboxes this profile reads (see `notify::inbox`).
     pub inboxes: Vec<String>,
+    /// The citizens' side's staff pages this profile may use, for the page header.
+    pub citizen_links: Vec<crate::web::citizen::staff::HeaderLink>,
 }
 
 impl Session {
@@ -178,6 +180,7 @@ impl<'r> FromRequest<'r> for Session {
         let reviews_alerts = web.gate.allows(&profile, Activity::ReviewAlerts);
         Outcome::Success(Session {
             inboxes: crate::notify::inbox::inboxes_of(&profile, reviews_alerts),
+            citizen_links: crate::web::citizen::staff::header_links(web, &profile),
             row,
             profile,
             ip: super::address::client_address(req, web).map(|ip| ip.to_string()),

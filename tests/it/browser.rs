@@ -7,6 +7,7 @@
 mod axe;
 mod citizen;
 mod citizen_oidc;
+mod citizen_states;
 mod demo;
 mod driver;
 mod layout;

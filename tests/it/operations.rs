@@ -325,6 +325,7 @@ fn check_reports_a_readable_audit_key_and_an_expired_certificate_and_exits_non_z
         "config",
         "certificate",
         "audit key",
+        "citizens' secret key",
         "SFTP host key",
         "TLS key",
         "database",

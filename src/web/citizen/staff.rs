@@ -147,6 +147,40 @@ fn handles_reports(session: &Session, web: &Web) -> bool {
     session.profile.role == web.gate.policy.citizen.error_reports_role
 }
 
+/// A link in the page header to one of these staff pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderLink {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// The staff pages of the citizens' side that `profile` may use, as the guards of those pages
+/// decide: invitations (`invite-citizens`), proxy access (`record-proxies`), and the error
+/// report queue (the role the policy names).
+pub fn header_links(web: &Web, profile: &crate::access::Profile) -> Vec<HeaderLink> {
+    use crate::access::Activity;
+    let mut links = Vec::new();
+    if web.gate.allows(profile, Activity::InviteCitizens) {
+        links.push(HeaderLink {
+            href: "/admin/citizens",
+            label: "Citizen invitations",
+        });
+    }
+    if web.gate.allows(profile, Activity::RecordProxies) {
+        links.push(HeaderLink {
+            href: "/admin/proxies",
+            label: "Proxy access",
+        });
+    }
+    if profile.role == web.gate.policy.citizen.error_reports_role {
+        links.push(HeaderLink {
+            href: "/admin/citizen-reports",
+            label: "Citizens' error reports",
+        });
+    }
+    links
+}
+
 #[get("/citizen-reports")]
 fn reports_page(
     session: Session,

@@ -45,6 +45,8 @@ pub struct UserBar {
     pub profiles: Vec<ProfileChoice>,
     /// Unread notifications in the profile's inboxes (see `notify::inbox`).
     pub unread: i64,
+    /// Links to the citizens' side's staff pages the role may use.
+    pub citizen_links: Vec<crate::web::citizen::staff::HeaderLink>,
 }
 
 pub struct ProfileChoice {
@@ -73,6 +75,7 @@ impl UserBar {
             });
         Some(Self {
             unread,
+            citizen_links: session.citizen_links.clone(),
             name: session.row.user.username.clone(),
             role: session.profile.role.clone(),
             org: session.profile.label(),

@@ -6,6 +6,7 @@
 //! role gets from it ([`spec::spec`]), derived from the policy's activities, never from the server.
 
 mod case;
+mod citizens;
 mod duties;
 mod spec;
 

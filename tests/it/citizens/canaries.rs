@@ -193,3 +193,110 @@ fn canaries_reach_no_citizen_page_or_download_and_an_ordinary_entry_does() {
         s.env.count("SELECT count(*) FROM audit.audit_event WHERE action = 'citizen-view' AND role = 'citizen'") >= 6
     );
 }
+
+/// Every page a citizen's session can reach from its record, the item report forms of every
+/// item it lists and the download: the leaks found, and whether the ordinary entry was shown.
+fn walk(s: &Server, c: &Client) -> (Vec<String>, bool, Value) {
+    let mut found = Vec::new();
+    let mut shown = false;
+    let record = page(s, c, "/citizen");
+    let items: Vec<String> = record
+        .split("href=\"/citizen/item/")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|tail| format!("/citizen/item/{tail}"))
+        .collect();
+    assert!(
+        !items.is_empty(),
+        "the record links its items' report forms"
+    );
+    let pages = [
+        "/citizen",
+        "/citizen/looked",
+        "/citizen/looked.csv",
+        "/citizen/sharing",
+        "/citizen/reports",
+        "/citizen/people",
+    ];
+    for path in pages.iter().map(|p| p.to_string()).chain(items) {
+        let text = page(s, c, &path);
+        found.extend(leaks(&path, &text));
+        shown |= text.to_lowercase().contains(SHOWN);
+    }
+    let bundle: Value = c
+        .get(s.url("/citizen/record.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    found.extend(leaks("download", &bundle.to_string()));
+    (found, shown, bundle)
+}
+
+#[test]
+fn canaries_reach_no_proxy_page_or_download_and_an_ordinary_entry_does() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.data_dir()).unwrap();
+    let policy = env.write("policy.toml", policy_with_result_delay());
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        format!("[access]\npolicy = \"{}\"\n", policy.display()),
+    )
+    .unwrap();
+    env.load_sample_feeds();
+    plant(&env);
+    add_user(&env, "it", "admin");
+    let s = Server::start_in(env);
+    // Daniel Okafor (registered at Riverside) acts for Margaret, with her consent.
+    let proxy_nhs = "9997661001";
+    let it = s.login("it");
+    let form = page(&s, &it, "/admin/proxies");
+    let r = it
+        .post(s.url("/admin/proxies"))
+        .form(&[
+            ("csrf", hidden(&form, "csrf").as_str()),
+            ("proxy", proxy_nhs),
+            ("person", MARGARET),
+            ("basis", "consent"),
+            ("starts_on", ""),
+            ("ends_on", ""),
+            ("evidence", "Signed consent form seen"),
+        ])
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(r.contains("Recorded (relationship"), "{r}");
+    let (proxy, _) = sign_up(&s, proxy_nhs, "daniel");
+    let margaret = person_with_nhs(&s.env, MARGARET);
+    let people = page(&s, &proxy, "/citizen/people");
+    let r = proxy
+        .post(s.url("/citizen/act-as"))
+        .form(&[
+            ("csrf", hidden(&people, "csrf").as_str()),
+            ("person", &margaret.to_string()),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (found, shown, bundle) = walk(&s, &proxy);
+    assert_eq!(
+        bundle["entry"][0]["resource"]["identifier"][0]["value"], MARGARET,
+        "the proxy's download is Margaret's"
+    );
+    assert!(shown, "the proxy sees Margaret's ordinary entry");
+    assert!(
+        bundle.to_string().to_lowercase().contains(SHOWN),
+        "the download holds the ordinary entry"
+    );
+    assert!(found.is_empty(), "canaries leaked to the proxy: {found:#?}");
+    assert_valid_fhir(&bundle);
+    // Margaret herself, on every page and item form too.
+    let (citizen, _) = sign_up(&s, MARGARET, "margaret");
+    let (found, shown, _) = walk(&s, &citizen);
+    assert!(shown);
+    assert!(
+        found.is_empty(),
+        "canaries leaked to the citizen: {found:#?}"
+    );
+}

@@ -2,10 +2,12 @@
 //! citizen's own record (and nothing else), who has looked, saying no, reporting an error.
 
 mod canaries;
+mod header_links;
 mod looked;
 mod oidc;
 pub mod provider;
 mod proxy;
+mod secrets;
 mod signin;
 
 use super::server::*;
@@ -122,6 +124,11 @@ pub fn page(s: &Server, c: &Client, path: &str) -> String {
     let r = c.get(s.url(path)).send().unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.text().unwrap()
+}
+
+/// The CSRF token of a signed-in citizen's session (every form of theirs carries it).
+pub fn hidden_csrf(s: &Server, c: &Client) -> String {
+    hidden(&page(s, c, "/citizen/people"), "csrf")
 }
 
 /// Person `nhs` signs up and says no to sharing on the citizens' pages.

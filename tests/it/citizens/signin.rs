@@ -220,3 +220,36 @@ fn a_citizen_session_reaches_no_staff_route_and_a_staff_session_no_citizen_page(
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[test]
+fn wrong_codes_at_the_second_factor_set_up_are_throttled_and_the_record_stays_shut() {
+    let s = Server::start();
+    let code = invite(&s.env, MARGARET);
+    let (c, r) = redeem(&s, &code, "margaret");
+    assert_eq!(r.status(), 303);
+    let setup = page_of(&s, &c, "/citizen/second-factor");
+    let secret = shown_secret(&setup);
+    let csrf = hidden(&setup, "csrf");
+    let post = |code: &str| {
+        c.post(s.url("/citizen/second-factor"))
+            .form(&[("code", code), ("csrf", csrf.as_str())])
+            .send()
+            .unwrap()
+    };
+    for i in 0..5 {
+        let r = post(&format!("{:06}", i));
+        assert_eq!(r.status(), 200);
+        assert!(r.text().unwrap().contains("did not match"), "try {i}");
+    }
+    // Now even the right code waits, and the record stays shut meanwhile.
+    let right = sharedcare::citizen::totp::code_at(&secret, now()).unwrap();
+    let r = post(&right);
+    assert_eq!(r.status(), 200);
+    assert!(r.text().unwrap().contains("Please wait"));
+    assert_eq!(c.get(s.url("/citizen")).send().unwrap().status(), 403);
+    assert_eq!(
+        s.env.count("SELECT totp_confirmed FROM citizen_account"),
+        0,
+        "the second factor is not confirmed by a throttled try"
+    );
+}
