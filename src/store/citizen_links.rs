@@ -62,11 +62,16 @@ impl Tx<'_> {
         totp_secret: &str,
         now: &str,
     ) -> Result<i64> {
+        // Sealed like every other second-factor secret: a plain one would sign nobody in.
+        let sealed = self
+            .secrets
+            .get(self.conn())?
+            .seal(totp_secret, person_id)?;
         self.conn()
             .execute(
                 "INSERT INTO citizen_account (person_id, username, password_hash, totp_secret, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (person_id) DO NOTHING",
-                params![person_id, username, password_hash, totp_secret, now],
+                params![person_id, username, password_hash, sealed, now],
             )
             .doing("making a citizen's account")?;
         self.conn()

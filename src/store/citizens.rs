@@ -38,7 +38,7 @@ impl SecretKeyCell {
     }
 
     /// The key, read (or, while no secret is sealed yet, made) at first need.
-    fn get(&self, conn: &Connection) -> Result<&SecretKey> {
+    pub(super) fn get(&self, conn: &Connection) -> Result<&SecretKey> {
         if let Some(key) = self.key.get() {
             return Ok(key);
         }

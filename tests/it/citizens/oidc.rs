@@ -76,6 +76,14 @@ fn a_citizen_signs_in_through_the_provider_and_reaches_only_their_own_record() {
     // Audited like the other sign-ins, with the method; one account, one session.
     assert_eq!(audit_details(&s.env, "ok"), vec!["OpenID Connect"]);
     assert_eq!(s.env.count("SELECT count(*) FROM citizen_account"), 1);
+    // The account the sign-in made holds its second-factor secret sealed, like every other.
+    assert_eq!(
+        s.env.count(
+            "SELECT count(*) FROM citizen_account WHERE substr(totp_secret, 1, 8) = 'sealed1:'"
+        ),
+        1,
+        "regression: the provider's account kept its secret in plain text"
+    );
     assert_eq!(
         s.env.count(
             "SELECT count(*) FROM citizen_session WHERE ended_at IS NULL AND stage = 'full'"
