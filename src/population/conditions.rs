@@ -1,0 +1,210 @@
+//! The condition set: which entries put a person in a condition, as data (`conditions.toml`,
+//! shipped in the binary; an operator's own file replaces it). The dashboard's figures and the
+//! record banner's COVID-19 test flags read the same rules, so a new condition needs no code.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The shipped condition set.
+pub const SHIPPED: &str = include_str!("conditions.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSet {
+    pub opt_out: OptOut,
+    #[serde(rename = "condition")]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptOut {
+    #[serde(rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub key: String,
+    pub name: String,
+    /// "ever", "open" or "N days".
+    pub current: String,
+    #[serde(default)]
+    pub hot_spots: bool,
+    #[serde(rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// How long a person stays in a condition's current count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lasting {
+    Ever,
+    WhileOpen,
+    Days(i64),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub category: String,
+    #[serde(default)]
+    pub codes: Vec<String>,
+    #[serde(default)]
+    pub title_words: Vec<String>,
+    #[serde(default)]
+    pub codes_or_titles: bool,
+    #[serde(default)]
+    pub body: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub value_words: Vec<String>,
+    #[serde(default)]
+    pub not_value_words: Vec<String>,
+}
+
+/// What a rule looks at in one entry.
+pub struct EntryFacts<'a> {
+    pub category: &'a str,
+    pub code: Option<&'a str>,
+    pub title: &'a str,
+    pub body: &'a serde_json::Value,
+}
+
+fn has_any(text: &str, words: &[String]) -> bool {
+    let text = text.to_lowercase();
+    words.iter().any(|w| text.contains(&w.to_lowercase()))
+}
+
+impl Rule {
+    pub fn matches(&self, e: &EntryFacts<'_>) -> bool {
+        if e.category != self.category {
+            return false;
+        }
+        let code = e
+            .code
+            .is_some_and(|c| self.codes.iter().any(|k| k.eq_ignore_ascii_case(c.trim())));
+        let title = has_any(e.title, &self.title_words);
+        let named = match (self.codes.is_empty(), self.title_words.is_empty()) {
+            (true, true) => true,
+            (false, true) => code,
+            (true, false) => title,
+            (false, false) if self.codes_or_titles => code || title,
+            (false, false) => code && title,
+        };
+        named && self.body_matches(e.body) && self.value_matches(e.body)
+    }
+
+    fn body_matches(&self, body: &serde_json::Value) -> bool {
+        self.body.iter().all(|(field, allowed)| {
+            body.get(field)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|v| allowed.iter().any(|a| a.eq_ignore_ascii_case(v.trim())))
+        })
+    }
+
+    fn value_matches(&self, body: &serde_json::Value) -> bool {
+        if self.value_words.is_empty() && self.not_value_words.is_empty() {
+            return true;
+        }
+        let value = body.get("value").and_then(serde_json::Value::as_str);
+        let Some(value) = value else { return false };
+        // Negative words first: "not detected" contains "detected".
+        !has_any(value, &self.not_value_words)
+            && (self.value_words.is_empty() || has_any(value, &self.value_words))
+    }
+}
+
+impl Condition {
+    pub fn matches(&self, e: &EntryFacts<'_>) -> bool {
+        self.rules.iter().any(|r| r.matches(e))
+    }
+
+    pub fn lasting(&self) -> Lasting {
+        match self.current.trim() {
+            "ever" => Lasting::Ever,
+            "open" => Lasting::WhileOpen,
+            other => other
+                .strip_suffix("days")
+                .and_then(|n| n.trim().parse().ok())
+                .map_or(Lasting::Ever, Lasting::Days),
+        }
+    }
+}
+
+impl ConditionSet {
+    pub fn shipped() -> Result<Self> {
+        Self::parse(SHIPPED, "the shipped conditions.toml")
+    }
+
+    /// The operator's file when one is configured, else the shipped set.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let Some(path) = path else {
+            return Self::shipped();
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            doing: "read the condition set",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    fn parse(text: &str, name: &str) -> Result<Self> {
+        let set: Self = toml::from_str(text)
+            .map_err(|e| Error::Invalid(format!("{name} is not a condition set: {e}")))?;
+        for c in &set.conditions {
+            let ok = c
+                .key
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+            if !ok || c.key.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{name}: condition key {:?} must be lower-case letters, digits and '-'",
+                    c.key
+                )));
+            }
+            if c.rules.is_empty() {
+                return Err(Error::Invalid(format!(
+                    "{name}: condition {} has no rule",
+                    c.key
+                )));
+            }
+            let lasting_ok = matches!(c.current.trim(), "ever" | "open")
+                || c.current
+                    .trim()
+                    .strip_suffix("days")
+                    .is_some_and(|n| n.trim().parse::<i64>().is_ok_and(|n| n > 0));
+            if !lasting_ok {
+                return Err(Error::Invalid(format!(
+                    "{name}: condition {}: current = {:?}; use \"ever\", \"open\" or \"N days\"",
+                    c.key, c.current
+                )));
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Condition> {
+        self.conditions.iter().find(|c| c.key == key)
+    }
+
+    pub fn opted_out(&self, e: &EntryFacts<'_>) -> bool {
+        self.opt_out.rules.iter().any(|r| r.matches(e))
+    }
+
+    /// Categories any rule reads: the only entries the figures need.
+    pub fn categories(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .conditions
+            .iter()
+            .flat_map(|c| c.rules.iter())
+            .chain(self.opt_out.rules.iter())
+            .map(|r| r.category.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
