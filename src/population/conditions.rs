@@ -208,3 +208,70 @@ impl ConditionSet {
         out
     }
 }
+
+static SHIPPED_SET: std::sync::OnceLock<Option<ConditionSet>> = std::sync::OnceLock::new();
+
+/// Whether the shipped condition set's `condition` names `code` among the result codes that
+/// put a person in it: how the importers decide that a result is a COVID-19 test
+/// (`covid-tested`), so the record's COVID-19 flags and the dashboard read the same list.
+pub fn names_result_code(condition: &str, code: &str) -> bool {
+    let set = SHIPPED_SET.get_or_init(|| ConditionSet::shipped().ok());
+    set.as_ref()
+        .and_then(|s| s.get(condition))
+        .is_some_and(|c| {
+            c.rules.iter().any(|r| {
+                r.category == "result"
+                    && r.codes.iter().any(|k| k.eq_ignore_ascii_case(code.trim()))
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_set_parses_and_names_the_covid_test_codes() {
+        let set = ConditionSet::shipped().unwrap();
+        assert!(set.conditions.len() >= 9);
+        assert!(names_result_code("covid-tested", "94500-6"));
+        assert!(!names_result_code("covid-tested", "12345-6"));
+    }
+
+    #[test]
+    fn a_positive_result_needs_a_positive_value_and_no_negative_one() {
+        let set = ConditionSet::shipped().unwrap();
+        let positive = set.get("covid-positive").unwrap();
+        let body = |v: &str| serde_json::json!({"type": "result", "value": v});
+        let facts = |b| EntryFacts {
+            category: "result",
+            code: Some("94500-6"),
+            title: "SARS-CoV-2 RNA PCR",
+            body: b,
+        };
+        assert!(positive.matches(&facts(&body("Detected"))));
+        assert!(!positive.matches(&facts(&body("Not detected"))));
+        let flag = serde_json::json!({"type": "condition-flag", "condition": "COVID-19", "state": "positive"});
+        let e = EntryFacts {
+            category: "condition-flag",
+            code: None,
+            title: "COVID-19",
+            body: &flag,
+        };
+        assert!(positive.matches(&e));
+        let opt_out = EntryFacts {
+            category: "result",
+            code: Some("827241000000103"),
+            title: "x",
+            body: &flag,
+        };
+        assert!(set.opted_out(&opt_out));
+    }
+
+    #[test]
+    fn a_bad_condition_file_is_refused_with_its_reason() {
+        let bad = "[opt_out]\nrule = []\n[[condition]]\nkey = \"Bad Key\"\nname = \"x\"\ncurrent = \"ever\"\n[[condition.rule]]\ncategory = \"problem\"\n";
+        let e = ConditionSet::parse(bad, "test").unwrap_err().to_string();
+        assert!(e.contains("Bad Key"), "{e}");
+    }
+}

@@ -6,6 +6,7 @@
 
 mod axe;
 mod citizen;
+mod dashboard;
 mod demo;
 mod driver;
 mod layout;

@@ -270,7 +270,9 @@ pub fn table(p: &Published, file: &str) -> Option<Vec<Vec<String>>> {
                 row.extend(r.cells.iter().map(|c| c.text(t)));
                 rows.push(row);
             }
-            rows.push(vec!["total".into(), p.pyramid_total.text(t)]);
+            let mut total = vec!["total".to_owned(), p.pyramid_total.text(t)];
+            total.resize(1 + SEXES.len(), String::new());
+            rows.push(total);
         }
         _ => return None,
     }

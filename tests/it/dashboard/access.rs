@@ -16,15 +16,15 @@ fn only_the_analyst_role_sees_the_population_figures_and_downloads() {
         page.contains("COVID-19 tested positive") && page.contains("<svg"),
         "{page}"
     );
-    let csv = ana
-        .get(s.url("/dashboard/covid-positive/trend.csv"))
-        .send()
-        .unwrap();
-    assert_eq!(csv.status(), 200);
-    assert!(csv.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/csv"));
+    for file in ["trend.csv", "areas.csv", "age-sex.csv"] {
+        let url = s.url(&format!("/dashboard/covid-positive/{file}"));
+        let csv = ana.get(url).send().unwrap();
+        assert_eq!(csv.status(), 200, "{file}");
+        let kind = csv.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("text/csv"), "{kind}");
+        let text = csv.text().unwrap();
+        assert!(text.lines().count() > 1, "{file}: {text}");
+    }
     assert_eq!(
         ana.get(s.url("/dashboard/no-such-condition"))
             .send()
@@ -58,10 +58,10 @@ fn only_the_analyst_role_sees_the_population_figures_and_downloads() {
         .send()
         .unwrap();
     assert_ne!(anonymous.status(), 200);
-    // The view and the download are in the audit trail, about no person.
+    // The view and the downloads are in the audit trail, about no person.
     assert_eq!(
         s.env.count("SELECT count(*) FROM audit_event WHERE action IN ('dashboard-view', 'dashboard-download') AND person_id IS NULL AND detail LIKE 'dashboard covid-positive%'"),
-        2
+        4
     );
 }
 
