@@ -249,8 +249,9 @@ mod tests {
             title: "SARS-CoV-2 RNA PCR",
             body: b,
         };
-        assert!(positive.matches(&facts(&body("Detected"))));
-        assert!(!positive.matches(&facts(&body("Not detected"))));
+        let (yes, no) = (body("Detected"), body("Not detected"));
+        assert!(positive.matches(&facts(&yes)));
+        assert!(!positive.matches(&facts(&no)));
         let flag = serde_json::json!({"type": "condition-flag", "condition": "COVID-19", "state": "positive"});
         let e = EntryFacts {
             category: "condition-flag",

@@ -94,7 +94,7 @@ pub fn map(hexes: &Hexes, districts: &[&Area], week: usize, title: &str, thresho
     let max_r = hexes.hexes.values().map(|h| h.r).max().unwrap_or(0);
     let odd_shift = hexes.layout.starts_with("odd");
     let width = (f64::from(max_q - min_q) + 1.5) * hw + 20.0;
-    let height = (f64::from(max_r - min_r) + 1.0) * hh + size + 40.0;
+    let height = f64::from(max_r - min_r) * hh + 2.0 * size + 20.0;
     let max_rate = districts
         .iter()
         .filter_map(|a| a.weeks.get(week).and_then(|c| c.rate))
