@@ -212,8 +212,8 @@ pub fn recompute(
                     *counts.entry((measure, level, area, w)).or_default() += 1;
                 }
             };
-            for w in 0..weeks.len() {
-                let (from, to) = (weeks[w], week_end(w));
+            for (w, &from) in weeks.iter().enumerate() {
+                let to = week_end(w);
                 if list.iter().any(|s| s.start >= from && s.start <= to) {
                     add("new", w);
                 }
