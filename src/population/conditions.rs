@@ -226,9 +226,40 @@ pub fn names_result_code(condition: &str, code: &str) -> bool {
         })
 }
 
+/// Whether `text` names the shipped condition set's `condition` by one of its result rules'
+/// title words, compared on letters and digits only ("SARS-CoV-2" names "sarscov2"): how the
+/// HL7 v2 importer decides that a test is a COVID-19 test.
+pub fn names_result_title(condition: &str, text: &str) -> bool {
+    let squash = |t: &str| -> String {
+        t.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let text = squash(text);
+    let set = SHIPPED_SET.get_or_init(|| ConditionSet::shipped().ok());
+    set.as_ref()
+        .and_then(|s| s.get(condition))
+        .is_some_and(|c| {
+            c.rules.iter().filter(|r| r.category == "result").any(|r| {
+                r.title_words
+                    .iter()
+                    .map(|w| squash(w))
+                    .any(|w| !w.is_empty() && text.contains(&w))
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hl7_test_names_are_read_on_letters_and_digits() {
+        assert!(names_result_title("covid-tested", "SARS-CoV-2 RNA"));
+        assert!(names_result_title("covid-tested", "COVID19 PCR"));
+        assert!(!names_result_title("covid-tested", "Full blood count"));
+    }
 
     #[test]
     fn the_shipped_set_parses_and_names_the_covid_test_codes() {

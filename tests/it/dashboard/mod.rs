@@ -124,10 +124,7 @@ fn dashboard_on_the_generated_region_counts_the_truth_and_is_safe_to_share() {
     let downloads = s
         .env
         .count("SELECT count(*) FROM audit_event WHERE action = 'dashboard-download'");
-    assert!(
-        views > CONDITIONS.len() as i64,
-        "{views} views audited"
-    );
+    assert!(views > CONDITIONS.len() as i64, "{views} views audited");
     assert_eq!(
         downloads,
         3 * CONDITIONS.len() as i64,
