@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::store::population::AreaRow;
 use crate::store::Store;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendRow {
@@ -98,7 +98,7 @@ pub fn published(
     let t = settings.small_number.max(1);
     let min = settings.min_denominator;
     let areas = store.population_areas()?;
-    let weeks = week_list(&run.first_week, &run.last_week, store, key)?;
+    let weeks = week_list(&run.first_week, &run.last_week);
     let mut counts: HashMap<(String, String, String, String), i64> = HashMap::new();
     for f in store.population_figures(key)? {
         counts.insert((f.measure, f.level, f.area, f.week), f.people);
@@ -246,14 +246,9 @@ pub fn area_sums(las: &[&AreaRow], districts: &[&AreaRow]) -> Vec<Sum> {
     sums
 }
 
-/// The weeks the figures cover, oldest first, from what the run stored.
-fn week_list(first: &str, last: &str, store: &Store, key: &str) -> Result<Vec<String>> {
-    let mut weeks: BTreeMap<String, ()> = BTreeMap::new();
-    for f in store.population_figures(key)? {
-        weeks.insert(f.week, ());
-    }
-    let mut out: Vec<String> = Vec::new();
-    // Every week of the window, with or without counts.
+/// The weeks the figures cover, oldest first: every week of the run's window.
+fn week_list(first: &str, last: &str) -> Vec<String> {
+    let mut out = Vec::new();
     if let (Some(a), Some(b)) = (monday_of(first), monday_of(last)) {
         let mut d = a;
         while d <= b {
@@ -261,10 +256,7 @@ fn week_list(first: &str, last: &str, store: &Store, key: &str) -> Result<Vec<St
             d = d + chrono::Days::new(7);
         }
     }
-    if out.is_empty() {
-        out = weeks.into_keys().collect();
-    }
-    Ok(out)
+    out
 }
 
 fn monday_of(week: &str) -> Option<chrono::NaiveDate> {
