@@ -557,6 +557,7 @@ mod tests {
         assert_eq!(file.mllp, defaults.mllp);
         assert_eq!(file.database, defaults.database);
         assert_eq!(file.citizen, defaults.citizen);
+        assert_eq!(file.population, defaults.population);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
         assert_eq!(
             file.sftp.source_quota_bytes,
