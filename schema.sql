@@ -339,7 +339,7 @@ CREATE TABLE population_denominator (
     parent TEXT,
     people INTEGER NOT NULL,
     PRIMARY KEY (level, area)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE TABLE population_figure (
     condition TEXT NOT NULL,
@@ -349,7 +349,7 @@ CREATE TABLE population_figure (
     week TEXT NOT NULL,
     people INTEGER NOT NULL,
     PRIMARY KEY (condition, measure, level, area, week)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE TABLE population_hot_spot (
     condition TEXT NOT NULL,
@@ -359,7 +359,7 @@ CREATE TABLE population_hot_spot (
     rate_lower REAL NOT NULL,
     region_rate REAL NOT NULL,
     PRIMARY KEY (condition, level, area, week)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE TABLE population_run (
     id INTEGER PRIMARY KEY CHECK (id = 1),

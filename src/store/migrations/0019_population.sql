@@ -21,7 +21,7 @@ CREATE TABLE population_figure (
     week TEXT NOT NULL,
     people INTEGER NOT NULL,
     PRIMARY KEY (condition, measure, level, area, week)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- The people each area's rates are per: those in the record, alive, not opted out.
 CREATE TABLE population_denominator (
@@ -31,7 +31,7 @@ CREATE TABLE population_denominator (
     parent TEXT,
     people INTEGER NOT NULL,
     PRIMARY KEY (level, area)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 -- Areas whose rate of new cases in a week lies significantly above the region's.
 CREATE TABLE population_hot_spot (
@@ -42,4 +42,4 @@ CREATE TABLE population_hot_spot (
     rate_lower REAL NOT NULL,
     region_rate REAL NOT NULL,
     PRIMARY KEY (condition, level, area, week)
-) STRICT, WITHOUT ROWID;
+) STRICT;
