@@ -1,4 +1,4 @@
--- The sharedcare schema at version 19, as the embedded migrations build it.
+-- The sharedcare schema at version 20, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -331,6 +331,44 @@ CREATE VIRTUAL TABLE person_search_fts USING fts5(
     content = '', contentless_delete = 1, detail = 'column', prefix = '1 2 3',
     tokenize = 'ascii'
 );
+
+CREATE TABLE population_denominator (
+    level TEXT NOT NULL,
+    area TEXT NOT NULL,
+    name TEXT NOT NULL,
+    parent TEXT,
+    people INTEGER NOT NULL,
+    PRIMARY KEY (level, area)
+) STRICT;
+
+CREATE TABLE population_figure (
+    condition TEXT NOT NULL,
+    measure TEXT NOT NULL CHECK (measure IN ('new', 'current')),
+    level TEXT NOT NULL,
+    area TEXT NOT NULL,
+    week TEXT NOT NULL,
+    people INTEGER NOT NULL,
+    PRIMARY KEY (condition, measure, level, area, week)
+) STRICT;
+
+CREATE TABLE population_hot_spot (
+    condition TEXT NOT NULL,
+    level TEXT NOT NULL,
+    area TEXT NOT NULL,
+    week TEXT NOT NULL,
+    rate_lower REAL NOT NULL,
+    region_rate REAL NOT NULL,
+    PRIMARY KEY (condition, level, area, week)
+) STRICT;
+
+CREATE TABLE population_run (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    computed_at TEXT NOT NULL,
+    data_to TEXT,
+    first_week TEXT NOT NULL,
+    last_week TEXT NOT NULL,
+    seconds REAL NOT NULL
+) STRICT;
 
 CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,

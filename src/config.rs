@@ -37,6 +37,7 @@ pub struct Config {
     pub notifications: crate::notify::NotificationsConfig,
     pub database: crate::store::tuning::DatabaseConfig,
     pub citizen: crate::citizen::CitizenConfig,
+    pub population: crate::population::PopulationConfig,
 }
 
 /// Backups that survive the server (see `jobs::backup` and `jobs::drill`).
@@ -208,6 +209,9 @@ pub struct JobsConfig {
     /// Evaluate new audit events against the misuse rules (`sharedcare misuse check`).
     /// Default every minute.
     pub misuse_watch: String,
+    /// Recompute the population dashboard's figures (`sharedcare population refresh`).
+    /// Default 06:00 daily.
+    pub population: String,
 }
 
 impl Default for JobsConfig {
@@ -221,6 +225,7 @@ impl Default for JobsConfig {
             audit_verify: "0 30 3 * * *".into(),
             restore_drill: "0 0 5 * * Sun".into(),
             misuse_watch: "0 * * * * *".into(),
+            population: "0 0 6 * * *".into(),
         }
     }
 }
@@ -465,6 +470,7 @@ struct ConfigFile {
     notifications: crate::notify::NotificationsConfig,
     database: crate::store::tuning::DatabaseConfig,
     citizen: crate::citizen::CitizenConfig,
+    population: crate::population::PopulationConfig,
 }
 
 impl Config {
@@ -514,6 +520,7 @@ impl Config {
             notifications,
             database: file.database,
             citizen: file.citizen,
+            population: file.population,
         })
     }
 
@@ -550,6 +557,7 @@ mod tests {
         assert_eq!(file.mllp, defaults.mllp);
         assert_eq!(file.database, defaults.database);
         assert_eq!(file.citizen, defaults.citizen);
+        assert_eq!(file.population, defaults.population);
         assert_eq!(file.sftp.max_file_bytes, defaults.sftp.max_file_bytes);
         assert_eq!(
             file.sftp.source_quota_bytes,

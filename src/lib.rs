@@ -48,6 +48,7 @@ pub mod misuse;
 pub mod model;
 pub mod notify;
 pub mod ops;
+pub mod population;
 pub mod record;
 pub mod replica_lag;
 pub mod replication;

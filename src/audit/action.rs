@@ -79,6 +79,10 @@ actions! {
     MisuseAlertRaise => "misuse-alert-raise",
     /// A privacy officer looked at a misuse alert and the audit events behind it.
     MisuseAlertView => "misuse-alert-view",
+    /// An analyst looked at a population dashboard page (counts only, suppressed).
+    DashboardView => "dashboard-view",
+    /// An analyst downloaded a population dashboard table as CSV.
+    DashboardDownload => "dashboard-download",
     /// Who a staff user is, for the misuse rules, set or cleared by an administrator.
     StaffIdentitySet => "staff-identity-set",
     /// A person flagged as a VIP or member of staff (or unflagged) for the misuse rules.

@@ -12,6 +12,7 @@ mod lab_codes;
 mod misuse;
 mod person;
 mod policy;
+mod population;
 mod region;
 mod replication;
 mod review;
@@ -128,6 +129,9 @@ pub enum Command {
     /// VIP or member of staff.
     #[command(subcommand)]
     Misuse(misuse::MisuseCommand),
+    /// The population dashboard's figures: recompute them now, list the condition set.
+    #[command(subcommand)]
+    Population(population::PopulationCommand),
     /// Continuous replication by Litestream: its configuration, a standby brought up from the
     /// replica, a restore drill.
     #[command(subcommand)]
@@ -232,6 +236,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Restore(_) | Command::Check => Ok(0),
         Command::Audit(c) => audit::run(&mut ctx, c),
         Command::Misuse(c) => misuse::run(&mut ctx, c),
+        Command::Population(c) => population::run(&mut ctx, c),
         Command::Replication(_) => Ok(0),
         Command::Citizen(c) => citizen::run(&mut ctx, c),
     }

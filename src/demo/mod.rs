@@ -7,12 +7,14 @@
 //! at a time ([`people::person`]) and written straight to every source that knows them, so
 //! memory stays flat whatever the size. Beside the feeds go `sources.toml` (what `demo load`
 //! registers), `truth.csv` (which source record is which true person, for measuring the
-//! matcher) and `faults.csv` (the few broken units planted on purpose, with the reason the
+//! matcher), `population-truth.csv` (the COVID-19 tests, positives, vaccinations and opt-outs
+//! the population dashboard must count, see [`population`]) and `faults.csv` (the few broken units planted on purpose, with the reason the
 //! importer is expected to give). `--day D` writes one day's new and changed messages instead.
 
 mod care;
 mod feeds;
 mod people;
+mod population;
 mod records;
 
 use crate::error::{Error, Result};
@@ -233,13 +235,31 @@ pub fn generate(
     } else {
         Vec::new()
     };
+    let planted_path = root.join("population-truth.csv");
+    let mut planted_out = std::io::BufWriter::new(
+        std::fs::File::create(&planted_path).map_err(io("create", &planted_path))?,
+    );
+    planted_out
+        .write_all(population::TRUTH_HEADER.as_bytes())
+        .map_err(io("write", &planted_path))?;
     let mut truth_rows = 0u64;
     let when = When { day };
+    let mut planted = Vec::new();
     for index in 0..people {
-        let rows = write_person(&mut w, &layout, seed, index, &when)?;
+        planted.clear();
+        let rows = write_person(&mut w, &layout, seed, index, &when, &mut planted)?;
         for (source, local) in rows {
             writeln!(truth, "{source},{local},{index}").map_err(io("write", &truth_path))?;
             truth_rows += 1;
+        }
+        let district = population::district(&people::person(seed, index).postcode).to_owned();
+        for fact in &planted {
+            writeln!(
+                planted_out,
+                "{index},{district},{},{}",
+                fact.event, fact.date
+            )
+            .map_err(io("write", &planted_path))?;
         }
         if index % 1000 == 999 {
             progress(index + 1, people);
@@ -247,6 +267,7 @@ pub fn generate(
     }
     progress(people, people);
     truth.flush().map_err(io("write", &truth_path))?;
+    planted_out.flush().map_err(io("write", &planted_path))?;
     let mut messages = 0;
     let mut sources = 0;
     for group in [
@@ -346,13 +367,15 @@ fn plant_faults(w: &mut Writers) -> Result<Vec<Fault>> {
     Ok(faults)
 }
 
-/// Writes everything the region's sources say about one person; returns the truth rows.
+/// Writes everything the region's sources say about one person; returns the truth rows, and
+/// adds what the population dashboard must count to `planted`.
 fn write_person(
     w: &mut Writers,
     layout: &Layout,
     seed: u64,
     index: u64,
     when: &When,
+    planted: &mut Vec<population::Planted>,
 ) -> Result<Vec<(String, String)>> {
     let p = people::person(seed, index);
     // Who knows this person never depends on the day, so a delta finds the same records.
@@ -380,16 +403,15 @@ fn write_person(
         if full || r.chance(0.003) {
             let f = &mut w.gp[n as usize];
             f.person()?;
-            records::gp_record(
-                f,
-                &p,
-                &v,
-                &mut r,
-                &format!("https://fhir.{}.example", c.to_lowercase()),
-                &ods("GP", n),
-                when,
-                full,
-            )?;
+            let base = format!("https://fhir.{}.example", c.to_lowercase());
+            let jabs = records::gp_record(f, &p, &v, &mut r, &base, &ods("GP", n), when, full)?;
+            planted.extend(jabs.into_iter().map(|date| population::Planted {
+                event: "vaccinated",
+                date,
+            }));
+            if full {
+                planted.extend(population::plant(f, &p, &v.local_id, &base, seed)?);
+            }
         }
         truth.push((c, v.local_id));
     }

@@ -276,7 +276,7 @@ pub fn gp_record(
     ods: &str,
     when: &When,
     full: bool,
-) -> Result<()> {
+) -> Result<Vec<NaiveDate>> {
     let mut ids = vec![json!({"system": format!("{base}/Id/patient-number"), "value": v.local_id})];
     if let Some(n) = &v.nhs {
         ids.insert(0, json!({"system": "https://fhir.nhs.uk/Id/nhs-number", "value": n,
@@ -341,13 +341,22 @@ pub fn gp_record(
             "recordedDate": when.date(p, r).to_string(), "meta": {"lastUpdated": updated}}))?;
     }
     let jabs = (scale * (1.0 + p.age() as f64 / 20.0)) as u32 + r.tail(1.0 * scale).min(10);
+    let mut covid_jabs = Vec::new();
     for k in 0..jabs {
         let id = format!("{}-im{k}", v.local_id);
-        w.resource(&format!("{base}/Immunization/{id}"), &json!({"resourceType": "Immunization", "id": id,
-            "status": "completed", "patient": subject, "vaccineCode": {"text": VACCINES[k as usize % VACCINES.len()]},
-            "occurrenceDateTime": when.date(p, r).to_string(), "meta": {"lastUpdated": updated}}))?;
+        let vaccine = VACCINES[k as usize % VACCINES.len()];
+        let date = when.date(p, r);
+        w.resource(
+            &format!("{base}/Immunization/{id}"),
+            &json!({"resourceType": "Immunization", "id": id,
+            "status": "completed", "patient": subject, "vaccineCode": {"text": vaccine},
+            "occurrenceDateTime": date.to_string(), "meta": {"lastUpdated": updated}}),
+        )?;
+        if vaccine.starts_with("COVID-19") {
+            covid_jabs.push(date);
+        }
     }
-    Ok(())
+    Ok(covid_jabs)
 }
 
 pub fn row_by_header(header: &str, delimiter: char, values: &[(&str, &str)]) -> String {

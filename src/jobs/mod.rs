@@ -31,6 +31,7 @@ pub const JOBS: &[&str] = &[
     "audit_verify",
     "restore_drill",
     "misuse_watch",
+    "population",
 ];
 
 fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
@@ -44,6 +45,7 @@ fn schedule_text<'a>(config: &'a Config, job: &str) -> &'a str {
         "audit_verify" => &j.audit_verify,
         "restore_drill" => &j.restore_drill,
         "misuse_watch" => &j.misuse_watch,
+        "population" => &j.population,
         _ => "",
     }
 }
@@ -111,6 +113,7 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
             let rules = crate::misuse::Rules::load(config.access.misuse_rules.as_deref())?;
             Ok(crate::misuse::watch(&mut store, &rules, clock.now())?.summary())
         }
+        "population" => crate::population::refresh(config, &mut store, clock).map(|r| r.summary()),
         other => Err(Error::Invalid(format!("no job called {other}"))),
     }
 }

@@ -32,6 +32,7 @@ mod mllp;
 mod notifications;
 mod ops;
 mod persons;
+pub mod population;
 mod proxies;
 mod read;
 mod region;
@@ -102,6 +103,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_notifications.sql"),
     include_str!("migrations/0018_citizens.sql"),
     include_str!("migrations/0019_person_merged_into_index.sql"),
+    include_str!("migrations/0020_population.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).

@@ -8,6 +8,7 @@ mod axe;
 mod citizen;
 mod citizen_oidc;
 mod citizen_states;
+mod dashboard;
 mod demo;
 mod driver;
 mod layout;

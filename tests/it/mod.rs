@@ -18,6 +18,7 @@ mod citizens;
 mod cli_output;
 mod corpus;
 mod crash;
+mod dashboard;
 mod demo;
 mod disk_full;
 mod drop_folders;

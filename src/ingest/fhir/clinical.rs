@@ -246,25 +246,13 @@ fn range_text(r: &ReferenceRange) -> Option<String> {
     }
 }
 
-/// LOINC and SNOMED CT codes for SARS-CoV-2 tests and results, plus the words they are
-/// named with, for feeds that send local codes.
-const COVID_CODES: [&str; 12] = [
-    "94500-6",
-    "94309-2",
-    "94558-4",
-    "94531-1",
-    "94533-7",
-    "94534-5",
-    "95209-3",
-    "96119-3",
-    "871562009",
-    "1240581000000104",
-    "1240591000000102",
-    "1324601000000106",
-];
-
+/// A SARS-CoV-2 test: a code the condition set's `covid-tested` rule names (LOINC and SNOMED
+/// CT, see `population/conditions.toml`), or the words it is named with, for feeds that send
+/// local codes.
 pub(super) fn is_covid_test(code: &CodeableConcept) -> bool {
-    code.codes().any(|c| COVID_CODES.contains(&c)) || mentions_covid(&code.words())
+    code.codes()
+        .any(|c| crate::population::conditions::names_result_code("covid-tested", c))
+        || mentions_covid(&code.words())
 }
 
 pub(super) fn mentions_covid(words: &str) -> bool {

@@ -340,15 +340,10 @@ fn result_status(code: &str) -> String {
     .to_owned()
 }
 
+/// A COVID-19 test by its name: the condition set's `covid-tested` title words, on letters and
+/// digits only, so the record's flag and the population dashboard read one rule.
 fn mentions_covid(text: Option<&str>) -> bool {
-    text.is_some_and(|t| {
-        let squashed: String = t
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        squashed.contains("sarscov2") || squashed.contains("covid")
-    })
+    text.is_some_and(|t| crate::population::conditions::names_result_title("covid-tested", t))
 }
 
 fn covid_state(value: Option<&str>) -> FlagState {

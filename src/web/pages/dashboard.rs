@@ -4,10 +4,10 @@
 use super::{Page, UserBar};
 use crate::store::Stats;
 use crate::web::guards::Analyst;
-use crate::web::ServerError;
+use crate::web::{ServerError, Web};
 use askama::Template;
 use askama_web::WebTemplate;
-use rocket::{get, routes, Route};
+use rocket::{get, routes, Route, State};
 
 pub fn routes() -> Vec<Route> {
     routes![dashboard]
@@ -20,6 +20,8 @@ pub struct DashboardPage {
     pub stats: Stats,
     /// Categories with their labels and counts, in clinical order.
     pub categories: Vec<(&'static str, i64)>,
+    /// The population figures: (key, name) of each condition of the condition set.
+    pub conditions: Vec<(String, String)>,
 }
 
 impl DashboardPage {
@@ -29,8 +31,21 @@ impl DashboardPage {
 }
 
 #[get("/dashboard")]
-fn dashboard(analyst: Analyst) -> Result<Page<DashboardPage>, ServerError> {
-    let session = analyst.0;
+fn dashboard(analyst: Analyst, web: &State<Web>) -> Result<Page<DashboardPage>, ServerError> {
+    let mut session = analyst.0;
+    let set = crate::population::ConditionSet::load(web.config.population.conditions.as_deref())?;
+    let conditions = set
+        .conditions
+        .into_iter()
+        .map(|c| (c.key, c.name))
+        .collect();
+    session.audit(
+        web,
+        crate::audit::Action::DashboardView,
+        None,
+        "dashboard",
+        "ok",
+    )?;
     let stats = session.store().stats()?;
     let categories = crate::model::Category::ALL
         .into_iter()
@@ -49,5 +64,6 @@ fn dashboard(analyst: Analyst) -> Result<Page<DashboardPage>, ServerError> {
         bar: UserBar::of(&session),
         stats,
         categories,
+        conditions,
     }))
 }

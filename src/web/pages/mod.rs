@@ -4,6 +4,8 @@
 mod access;
 mod chart;
 mod dashboard;
+mod dashboard_condition;
+mod dashboard_svg;
 mod duplicates;
 mod home;
 mod no_access;
@@ -29,6 +31,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(results::routes());
     all.extend(access::routes());
     all.extend(dashboard::routes());
+    all.extend(dashboard_condition::routes());
     all.extend(notifications::routes());
     all
 }

@@ -15,7 +15,7 @@
 //!   through the same gate as every reader, with no grants. Audited (`view-as-role`).
 
 mod alerts;
-mod csv_export;
+pub(crate) mod csv_export;
 mod misuse;
 mod objections;
 mod reports;

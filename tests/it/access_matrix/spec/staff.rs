@@ -22,6 +22,15 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
         ),
         // Counts only.
         "GET /dashboard" => once(|_| get("/dashboard".into()), |c| c.gated(Dashboards, "200")),
+        // One condition's population figures and their downloads: counts only, suppressed.
+        "GET /dashboard/<key>" => once(
+            |_| get("/dashboard/covid-positive?week=2024-W09".into()),
+            |c| c.gated(Dashboards, "200"),
+        ),
+        "GET /dashboard/<key>/<file>" => once(
+            |_| get("/dashboard/covid-positive/areas.csv".into()),
+            |c| c.gated(Dashboards, "200"),
+        ),
         // Users and their role profiles; the forms name no one who exists, so nothing changes.
         "GET /admin/users" => once(
             |_| get("/admin/users".into()),

@@ -1,0 +1,312 @@
+//! The population dashboard's reads of the record and its summary tables. The record is read
+//! as counts need it (a person's area, age and sex; the entries the condition set names) and
+//! the summary tables hold counts only.
+
+use super::{Store, Tx};
+use crate::error::{DbContext, Result};
+use rusqlite::params;
+
+/// What the figures need of a person; never leaves `population`.
+pub struct PersonRow {
+    pub id: i64,
+    pub birth_date: Option<String>,
+    pub sex: Option<String>,
+    pub postcode: Option<String>,
+    pub deceased: bool,
+    /// An objection to sharing: the golden record's flag or a standing recorded objection.
+    pub objected: bool,
+}
+
+/// One entry a condition rule may read, with the (surviving) person it is about.
+pub struct EntryRow {
+    pub person_id: i64,
+    pub category: String,
+    pub code: Option<String>,
+    pub title: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub recorded: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub computed_at: String,
+    pub data_to: Option<String>,
+    pub first_week: String,
+    pub last_week: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct FigureRow {
+    pub condition: String,
+    pub measure: String,
+    pub level: String,
+    pub area: String,
+    pub week: String,
+    pub people: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AreaRow {
+    pub level: String,
+    pub area: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub people: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct HotSpotRow {
+    pub condition: String,
+    pub level: String,
+    pub area: String,
+    pub week: String,
+    pub rate_lower: f64,
+    pub region_rate: f64,
+}
+
+impl Store {
+    pub fn population_people(&self, each: &mut dyn FnMut(PersonRow)) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT p.id, p.birth_date, p.sex, p.postcode,
+                        p.deceased OR p.death_date IS NOT NULL,
+                        p.sharing_objection OR EXISTS (SELECT 1 FROM sharing_objection o
+                            WHERE o.person_id = p.id AND o.withdrawn_at IS NULL)
+                 FROM person p WHERE p.merged_into IS NULL",
+            )
+            .doing("reading people for the population figures")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(PersonRow {
+                    id: r.get(0)?,
+                    birth_date: r.get(1)?,
+                    sex: r.get(2)?,
+                    postcode: r.get(3)?,
+                    deceased: r.get(4)?,
+                    objected: r.get(5)?,
+                })
+            })
+            .doing("reading people for the population figures")?;
+        for row in rows {
+            each(row.doing("reading people for the population figures")?);
+        }
+        Ok(())
+    }
+
+    /// Entries of the named categories, each with the person it belongs to now (after merges).
+    pub fn population_entries(
+        &self,
+        categories: &[String],
+        each: &mut dyn FnMut(EntryRow),
+    ) -> Result<()> {
+        let doing = "reading entries for the population figures";
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT coalesce(p.merged_into, p.id), e.category, e.code, e.title, e.start_at,
+                        e.end_at, e.recorded_at, e.body
+                 FROM entry e
+                 JOIN source_person sp ON sp.id = e.source_person_id
+                 JOIN person p ON p.id = sp.person_id
+                 WHERE e.category IN (SELECT value FROM json_each(?1))
+                   AND coalesce(e.status, '') <> 'entered-in-error'",
+            )
+            .doing(doing)?;
+        let wanted = serde_json::to_string(categories).unwrap_or_default();
+        {
+            let rows = stmt
+                .query_map([wanted], |r| {
+                    Ok(EntryRow {
+                        person_id: r.get(0)?,
+                        category: r.get(1)?,
+                        code: r.get(2)?,
+                        title: r.get(3)?,
+                        start: r.get(4)?,
+                        end: r.get(5)?,
+                        recorded: r.get(6)?,
+                        body: r.get(7)?,
+                    })
+                })
+                .doing(doing)?;
+            for row in rows {
+                each(row.doing(doing)?);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn population_run(&self) -> Result<Option<RunRow>> {
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT computed_at, data_to, first_week, last_week, seconds FROM population_run",
+            )
+            .doing("reading when the population figures were computed")?;
+        let mut rows = stmt
+            .query_map([], |r| {
+                Ok(RunRow {
+                    computed_at: r.get(0)?,
+                    data_to: r.get(1)?,
+                    first_week: r.get(2)?,
+                    last_week: r.get(3)?,
+                    seconds: r.get(4)?,
+                })
+            })
+            .doing("reading when the population figures were computed")?;
+        rows.next()
+            .transpose()
+            .doing("reading when the population figures were computed")
+    }
+
+    pub fn population_figures(&self, condition: &str) -> Result<Vec<FigureRow>> {
+        let doing = "reading population figures";
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT condition, measure, level, area, week, people FROM population_figure
+                 WHERE condition = ?1",
+            )
+            .doing(doing)?;
+        let rows = stmt
+            .query_map([condition], |r| {
+                Ok(FigureRow {
+                    condition: r.get(0)?,
+                    measure: r.get(1)?,
+                    level: r.get(2)?,
+                    area: r.get(3)?,
+                    week: r.get(4)?,
+                    people: r.get(5)?,
+                })
+            })
+            .doing(doing)?;
+        rows.collect::<rusqlite::Result<_>>().doing(doing)
+    }
+
+    pub fn population_areas(&self) -> Result<Vec<AreaRow>> {
+        let doing = "reading population areas";
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT level, area, name, parent, people FROM population_denominator ORDER BY level, area")
+            .doing(doing)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AreaRow {
+                    level: r.get(0)?,
+                    area: r.get(1)?,
+                    name: r.get(2)?,
+                    parent: r.get(3)?,
+                    people: r.get(4)?,
+                })
+            })
+            .doing(doing)?;
+        rows.collect::<rusqlite::Result<_>>().doing(doing)
+    }
+
+    pub fn population_hot_spots(&self, condition: &str) -> Result<Vec<HotSpotRow>> {
+        let doing = "reading population hot spots";
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT condition, level, area, week, rate_lower, region_rate
+                 FROM population_hot_spot WHERE condition = ?1 ORDER BY week, level, area",
+            )
+            .doing(doing)?;
+        let rows = stmt
+            .query_map([condition], |r| {
+                Ok(HotSpotRow {
+                    condition: r.get(0)?,
+                    level: r.get(1)?,
+                    area: r.get(2)?,
+                    week: r.get(3)?,
+                    rate_lower: r.get(4)?,
+                    region_rate: r.get(5)?,
+                })
+            })
+            .doing(doing)?;
+        rows.collect::<rusqlite::Result<_>>().doing(doing)
+    }
+}
+
+impl Tx<'_> {
+    /// Replaces the summary tables whole.
+    pub fn replace_population(
+        &self,
+        run: &RunRow,
+        figures: &[FigureRow],
+        areas: &[AreaRow],
+        hot_spots: &[HotSpotRow],
+    ) -> Result<()> {
+        let doing = "writing the population figures";
+        let c = self.conn();
+        c.execute_batch(
+            "DELETE FROM population_figure; DELETE FROM population_denominator;
+             DELETE FROM population_hot_spot; DELETE FROM population_run;",
+        )
+        .doing(doing)?;
+        c.execute(
+            "INSERT INTO population_run (id, computed_at, data_to, first_week, last_week, seconds)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            params![
+                run.computed_at,
+                run.data_to,
+                run.first_week,
+                run.last_week,
+                run.seconds
+            ],
+        )
+        .doing(doing)?;
+        let mut f = c
+            .prepare("INSERT INTO population_figure VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .doing(doing)?;
+        for x in figures {
+            f.execute(params![
+                x.condition,
+                x.measure,
+                x.level,
+                x.area,
+                x.week,
+                x.people
+            ])
+            .doing(doing)?;
+        }
+        let mut a = c
+            .prepare("INSERT INTO population_denominator VALUES (?1, ?2, ?3, ?4, ?5)")
+            .doing(doing)?;
+        for x in areas {
+            a.execute(params![x.level, x.area, x.name, x.parent, x.people])
+                .doing(doing)?;
+        }
+        let mut h = c
+            .prepare("INSERT INTO population_hot_spot VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .doing(doing)?;
+        for x in hot_spots {
+            h.execute(params![
+                x.condition,
+                x.level,
+                x.area,
+                x.week,
+                x.rate_lower,
+                x.region_rate
+            ])
+            .doing(doing)?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// When the newest data in the record arrived: the figures' "data to".
+    pub fn population_data_to(&self) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT max(received_at) FROM feed_file WHERE state = 'imported'",
+                [],
+                |r| r.get(0),
+            )
+            .doing("reading when the newest data arrived")
+    }
+}

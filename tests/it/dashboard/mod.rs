@@ -1,0 +1,133 @@
+//! The population dashboard against a region with a known truth: the generator plants COVID-19
+//! tests, positives (with a hot spot in WX7 for two weeks), vaccinations and opt-outs and says
+//! so in `population-truth.csv`; the dashboard must count exactly that, flag exactly that hot
+//! spot, never show a small or recoverable number, never show anything about a person, and
+//! leave opted-out people out of every figure.
+
+mod access;
+mod safety;
+mod solver;
+mod truth;
+
+use super::server::{add_user, Server};
+use super::support::*;
+use std::collections::BTreeMap;
+
+pub const PEOPLE: u64 = 20_000;
+pub const SEED: u64 = 7;
+pub const CONDITIONS: &[&str] = &[
+    "covid-tested",
+    "covid-positive",
+    "covid-vaccinated",
+    "diabetes",
+    "copd",
+    "dementia",
+    "severe-frailty",
+    "looked-after-child",
+    "adult-social-care-package",
+];
+
+/// Every stored count, for "nothing changed" comparisons.
+pub fn figures(env: &Env) -> BTreeMap<String, i64> {
+    let conn = env.sql();
+    let mut st = conn
+        .prepare("SELECT condition || ' ' || measure || ' ' || level || ' ' || area || ' ' || week, people FROM population_figure")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|x| x.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn dashboard_on_the_generated_region_counts_the_truth_and_is_safe_to_share() {
+    let env = Env::new();
+    let out = env.dir.path().join("region");
+    let out_s = out.to_str().unwrap();
+    env.ok(&[
+        "demo",
+        "generate",
+        "--people",
+        &PEOPLE.to_string(),
+        "--seed",
+        &SEED.to_string(),
+        "--out",
+        out_s,
+    ]);
+    let run = env.run(&["demo", "load", out_s]);
+    assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    env.ok(&["population", "refresh"]);
+    add_user(&env, "ana", "analyst");
+
+    let truth = truth::Truth::read(&out);
+    truth.assert_counts(&env);
+    truth.assert_hot_spots(&env);
+
+    let s = Server::start_in(env);
+    let ana = s.login("ana");
+    safety::assert_safe_everywhere(&s, &ana);
+
+    // The planted hot spot is listed and marked on the page of its week, with nothing else.
+    let page = ana
+        .get(s.url("/dashboard/covid-positive?week=2024-W09"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("2024-W09: postcode district WX7"), "{page}");
+    assert!(page.contains("2024-W10: postcode district WX7"), "{page}");
+    assert!(page.contains("data-area=\"WX7\""), "the map draws WX7");
+    let hot_hexes = page.matches(" hot-spot\"").count();
+    assert_eq!(hot_hexes, 1, "one hexagon marked as a hot spot in W09");
+
+    // Opted-out people change no figure: new positive tests for people who opted out.
+    let before = figures(&s.env);
+    truth.import_tests_for_opted_out(&s.env, &out);
+    s.env.ok(&["population", "refresh"]);
+    assert_eq!(
+        figures(&s.env),
+        before,
+        "an opted-out person's new tests changed a figure"
+    );
+
+    // A recorded objection takes a person out of every figure at the next recompute.
+    let (nhs, district, week) = truth.a_positive_person();
+    s.env.ok(&[
+        "person",
+        "object",
+        &nhs,
+        "--reason",
+        "asked not to be counted",
+    ]);
+    s.env.ok(&["population", "refresh"]);
+    let after = figures(&s.env);
+    let key = format!("covid-positive new district {district} {week}");
+    assert_eq!(
+        after.get(&key).copied().unwrap_or(0),
+        before[&key] - 1,
+        "{key}"
+    );
+
+    // Every view and download was audited.
+    let views = s
+        .env
+        .count("SELECT count(*) FROM audit_event WHERE action = 'dashboard-view'");
+    let downloads = s
+        .env
+        .count("SELECT count(*) FROM audit_event WHERE action = 'dashboard-download'");
+    assert!(views > CONDITIONS.len() as i64, "{views} views audited");
+    assert_eq!(
+        downloads,
+        3 * CONDITIONS.len() as i64,
+        "{downloads} downloads audited"
+    );
+}
