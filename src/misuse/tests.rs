@@ -316,3 +316,28 @@ fn a_night_that_spans_midnight_is_one_alert_and_a_claim_after_search_is_another(
         "{r:?}"
     );
 }
+
+#[test]
+fn regression_the_watch_read_a_busy_users_whole_trail_for_every_look() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path());
+    for sql in [crate::store::LAST_CLAIM, crate::store::SEARCH_HITS] {
+        let mut explain = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let values = vec![1_i64; explain.parameter_count()];
+        let plan: Vec<String> = explain
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plan = plan.join("; ");
+        assert!(
+            plan.contains("INDEX audit_event_person") && !plan.contains("audit_event_user"),
+            "{sql}\n{plan}"
+        );
+    }
+}

@@ -246,12 +246,7 @@ impl TrailFacts<'_> {
         before_seq: i64,
     ) -> Result<Option<(i64, String)>> {
         self.conn
-            .prepare_cached(
-                "SELECT seq, at FROM audit.audit_event
-                 WHERE person_id = ?2 AND user_id = ?1 AND seq < ?3 AND outcome = 'ok'
-                   AND action IN ('self-claim', 'break-glass-start')
-                 ORDER BY seq DESC LIMIT 1",
-            )
+            .prepare_cached(LAST_CLAIM)
             .and_then(|mut s| {
                 s.query_row(params![user_id, person_id, before_seq], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -270,12 +265,7 @@ impl TrailFacts<'_> {
         before_seq: i64,
     ) -> Result<Vec<i64>> {
         self.conn
-            .prepare_cached(
-                "SELECT seq FROM audit.audit_event
-                 WHERE person_id = ?2 AND user_id = ?1 AND seq < ?4 AND at >= ?3
-                   AND outcome = 'ok' AND action = 'search-hit'
-                 ORDER BY seq",
-            )
+            .prepare_cached(SEARCH_HITS)
             .and_then(|mut s| {
                 s.query_map(params![user_id, person_id, since, before_seq], |r| r.get(0))?
                     .collect()
@@ -283,6 +273,20 @@ impl TrailFacts<'_> {
             .doing("reading search hits")
     }
 }
+
+// The two look-backs of the search-without-relationship rule, run for every look at a record.
+// Both walk the person's events, never the user's: `+user_id` keeps SQLite off the user index,
+// which it otherwise prefers for the ORDER BY, and which for a busy user means reading every
+// event they ever caused, per look (the watch then managed 400 events a second at 200,000
+// people and held its write transaction for seconds, so sign-ins failed meanwhile).
+pub(crate) const LAST_CLAIM: &str = "SELECT seq, at FROM audit.audit_event
+     WHERE person_id = ?2 AND +user_id = ?1 AND seq < ?3 AND outcome = 'ok'
+       AND action IN ('self-claim', 'break-glass-start')
+     ORDER BY seq DESC LIMIT 1";
+pub(crate) const SEARCH_HITS: &str = "SELECT seq FROM audit.audit_event
+     WHERE person_id = ?2 AND +user_id = ?1 AND seq < ?4 AND at >= ?3
+       AND outcome = 'ok' AND action = 'search-hit'
+     ORDER BY seq";
 
 /// A misuse alert to raise.
 #[derive(Debug, Clone)]

@@ -60,6 +60,8 @@ pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use looks::LookRow;
 pub use misuse::{EvidenceRow, NewMisuseAlert, PersonFacts, StaffIdentity, TrailEvent, TrailFacts};
+#[cfg(test)]
+pub(crate) use misuse::{LAST_CLAIM, SEARCH_HITS};
 pub use mllp::MllpSource;
 pub use notifications::{MailRow, NewNotification, NotificationRow};
 pub use ops::{check_database, readable, JobOutcome, OpsFigures, SourceFigures};

@@ -31,10 +31,9 @@ pub(super) fn spec(key: &str) -> Option<Spec> {
         // No OpenID Connect provider is configured here: the start is not found, and a callback
         // with no sign-in under way is refused on the page.
         "GET /citizen/oidc/start" => once(|_| get("/citizen/oidc/start".into()), |_| "404".into()),
-        "GET /citizen/oidc/callback" => once(
-            |_| get("/citizen/oidc/callback".into()),
-            |_| "403".into(),
-        ),
+        "GET /citizen/oidc/callback" => {
+            once(|_| get("/citizen/oidc/callback".into()), |_| "403".into())
+        }
         "POST /citizen/start" => once(
             |_| {
                 let pw = "a long enough password";
