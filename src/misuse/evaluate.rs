@@ -41,12 +41,19 @@ struct Household {
     postcode: Option<String>,
 }
 
-pub struct Evaluator<'a> {
-    rules: &'a Rules,
-    facts: TrailFacts<'a>,
+/// What the watch has learnt in one run, kept from batch to batch: without it each batch of
+/// events re-read every user's hour from the trail (for a busy user, their whole trail).
+#[derive(Default)]
+pub struct Memory {
     staff: HashMap<i64, Option<(StaffIdentity, Household)>>,
     people: HashMap<i64, Option<PersonFacts>>,
     hours: HashMap<(i64, String), Hour>,
+}
+
+pub struct Evaluator<'a> {
+    rules: &'a Rules,
+    facts: TrailFacts<'a>,
+    memory: &'a mut Memory,
 }
 
 fn fold_name(s: &str) -> String {
@@ -65,13 +72,11 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 impl<'a> Evaluator<'a> {
-    pub fn new(rules: &'a Rules, facts: TrailFacts<'a>) -> Self {
+    pub fn new(rules: &'a Rules, facts: TrailFacts<'a>, memory: &'a mut Memory) -> Self {
         Self {
             rules,
             facts,
-            staff: HashMap::new(),
-            people: HashMap::new(),
-            hours: HashMap::new(),
+            memory,
         }
     }
 
@@ -182,16 +187,16 @@ impl<'a> Evaluator<'a> {
     }
 
     fn person(&mut self, id: i64) -> Result<Option<PersonFacts>> {
-        if let Some(known) = self.people.get(&id) {
+        if let Some(known) = self.memory.people.get(&id) {
             return Ok(known.clone());
         }
         let facts = self.facts.person(id)?;
-        self.people.insert(id, facts.clone());
+        self.memory.people.insert(id, facts.clone());
         Ok(facts)
     }
 
     fn staff(&mut self, user: i64) -> Result<Option<(StaffIdentity, Household)>> {
-        if let Some(known) = self.staff.get(&user) {
+        if let Some(known) = self.memory.staff.get(&user) {
             return Ok(known.clone());
         }
         let found = match self.facts.staff_identity(user)? {
@@ -215,7 +220,7 @@ impl<'a> Evaluator<'a> {
                 Some((id, home))
             }
         };
-        self.staff.insert(user, found.clone());
+        self.memory.staff.insert(user, found.clone());
         Ok(found)
     }
 
@@ -234,7 +239,7 @@ impl<'a> Evaluator<'a> {
             .unwrap_or(at);
         let (from, until) = (stamp(start), stamp(start + Duration::hours(1)));
         let key = (user, from.clone());
-        if !self.hours.contains_key(&key) {
+        if !self.memory.hours.contains_key(&key) {
             let before = self.facts.views_between(
                 user,
                 &from,
@@ -248,9 +253,9 @@ impl<'a> Evaluator<'a> {
                 threshold: None,
                 fired: false,
             };
-            self.hours.insert(key.clone(), hour);
+            self.memory.hours.insert(key.clone(), hour);
         }
-        let Some(hour) = self.hours.get_mut(&key) else {
+        let Some(hour) = self.memory.hours.get_mut(&key) else {
             return Ok(Vec::new());
         };
         hour.people.insert(person);
@@ -289,13 +294,13 @@ impl<'a> Evaluator<'a> {
                 };
                 let scaled = baseline.map_or(0, |b| (b * rule.factor).ceil() as i64);
                 let t = scaled.max(rule.floor);
-                if let Some(hour) = self.hours.get_mut(&key) {
+                if let Some(hour) = self.memory.hours.get_mut(&key) {
                     hour.threshold = Some(t);
                 }
                 t
             }
         };
-        let Some(hour) = self.hours.get_mut(&key) else {
+        let Some(hour) = self.memory.hours.get_mut(&key) else {
             return Ok(Vec::new());
         };
         if seen <= threshold {

@@ -38,7 +38,7 @@ use crate::audit::{Action, Actor};
 use crate::error::Result;
 use crate::store::{AuditEvent, NewMisuseAlert, Store};
 use chrono::{DateTime, SecondsFormat, Utc};
-use evaluate::Evaluator;
+use evaluate::{Evaluator, Memory};
 
 /// Events read and evaluated per transaction.
 const BATCH: usize = 2000;
@@ -73,6 +73,7 @@ pub fn watch(store: &mut Store, rules: &Rules, now: DateTime<Utc>) -> Result<Rep
     let now = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let actor = Actor::system("misuse_watch");
     let mut report = Report::default();
+    let mut memory = Memory::default();
     loop {
         let tx = store.begin()?;
         let from = tx.misuse_cursor()?;
@@ -80,7 +81,7 @@ pub fn watch(store: &mut Store, rules: &Rules, now: DateTime<Utc>) -> Result<Rep
         let Some(last) = events.last().map(|e| e.seq) else {
             break;
         };
-        let mut evaluator = Evaluator::new(rules, tx.trail());
+        let mut evaluator = Evaluator::new(rules, tx.trail(), &mut memory);
         for event in &events {
             for f in evaluator.event(event)? {
                 if let Some(standing) = tx.misuse_alert_by_key(&f.key)? {
