@@ -99,8 +99,11 @@ fn send_openssl(
     let mut frame = vec![0x0b];
     frame.extend_from_slice(message.as_bytes());
     frame.extend_from_slice(&[0x1c, 0x0d]);
-    client.stdin.take()?.write_all(&frame).ok()?;
-    let mut out = client.stdout.take()?;
+    if let Some(mut stdin) = client.stdin.take() {
+        // A refused handshake may close the pipe first: what was answered is what counts.
+        let _ = stdin.write_all(&frame);
+    }
+    let mut out = client.stdout.take().expect("openssl's output");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut got = Vec::new();
