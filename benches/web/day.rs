@@ -73,28 +73,7 @@ fn clinicians(data: &Path, n: u64, visits: usize, pass: &str) -> Vec<Clinician> 
             tx.add_api_token(&secret::token_hash(&token), user.id, profile.id, NOW, until)
                 .unwrap();
             tx.commit().unwrap();
-            let mut registered: Vec<Target> = db
-                .prepare_cached(
-                    "SELECT id, nhs_number, family, birth_date FROM person
-                     WHERE gp_practice = ?1 AND merged_into IS NULL AND nhs_number IS NOT NULL",
-                )
-                .unwrap()
-                .query_map([org], |r| {
-                    let family: Option<String> = r.get(2)?;
-                    let born: Option<String> = r.get(3)?;
-                    Ok(Target {
-                        id: r.get(0)?,
-                        nhs_number: r.get(1)?,
-                        name_query: format!(
-                            "{} {}",
-                            family.unwrap_or_default(),
-                            born.as_deref().and_then(|b| b.get(..4)).unwrap_or("")
-                        ),
-                    })
-                })
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
+            let mut registered = super::region::registered_patients(&db, org);
             let mut patients = Vec::new();
             while patients.len() < visits && !registered.is_empty() {
                 let i = (rng.next() % registered.len() as u64) as usize;

@@ -59,28 +59,7 @@ pub fn clients(data: &Path, n: u64, password: &str) -> Vec<Client> {
             tx.add_api_token(&secret::token_hash(&token), user.id, profile.id, NOW, until)
                 .unwrap();
             tx.commit().unwrap();
-            let targets: Vec<Target> = db
-                .prepare(
-                    "SELECT id, nhs_number, family, birth_date FROM person
-                     WHERE gp_practice = ?1 AND merged_into IS NULL AND nhs_number IS NOT NULL",
-                )
-                .unwrap()
-                .query_map([&org], |r| {
-                    let family: Option<String> = r.get(2)?;
-                    let born: Option<String> = r.get(3)?;
-                    Ok(Target {
-                        id: r.get(0)?,
-                        nhs_number: r.get(1)?,
-                        name_query: format!(
-                            "{} {}",
-                            family.unwrap_or_default(),
-                            born.as_deref().and_then(|b| b.get(..4)).unwrap_or("")
-                        ),
-                    })
-                })
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
+            let targets = registered_patients(&db, &org);
             assert!(!targets.is_empty(), "no patients registered at {org}");
             Client {
                 username,
@@ -89,6 +68,33 @@ pub fn clients(data: &Path, n: u64, password: &str) -> Vec<Client> {
             }
         })
         .collect()
+}
+
+/// A GP practice's registered patients, as a clinician there would find them. The benchmark
+/// reads them straight from the database: the product has no query for "every patient of a
+/// practice", and should not need one.
+pub fn registered_patients(db: &rusqlite::Connection, org: &str) -> Vec<Target> {
+    db.prepare_cached(
+        "SELECT id, nhs_number, family, birth_date FROM person
+         WHERE gp_practice = ?1 AND merged_into IS NULL AND nhs_number IS NOT NULL",
+    )
+    .unwrap()
+    .query_map([org], |r| {
+        let family: Option<String> = r.get(2)?;
+        let born: Option<String> = r.get(3)?;
+        Ok(Target {
+            id: r.get(0)?,
+            nhs_number: r.get(1)?,
+            name_query: format!(
+                "{} {}",
+                family.unwrap_or_default(),
+                born.as_deref().and_then(|b| b.get(..4)).unwrap_or("")
+            ),
+        })
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
 }
 
 pub fn people(data: &Path) -> i64 {
