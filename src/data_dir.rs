@@ -60,6 +60,35 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     create_private_file(path)?.write_all(bytes)
 }
 
+/// Writes a new key file: `bytes` under a temporary name, private (0600) and synced, then
+/// linked into place, so no reader sees half a key. False when another process made the file
+/// first (theirs is kept).
+pub fn create_key_file(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })?;
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Narrows one file to 0600 or one folder to 0700 when group or others have any access; a
 /// symlink, or a path that is not there, is left alone. Returns whether it changed anything.
 pub fn make_private(path: &Path) -> std::io::Result<bool> {

@@ -8,9 +8,9 @@
 
 use crate::error::{Error, Result};
 use hmac::KeyInit;
-use std::io::{Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
 pub type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -58,7 +58,7 @@ impl AuditKey {
                 )))
             }
             Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                let made = create(data_dir, &path)?;
+                let made = create(&path)?;
                 Ok((read(&path)?, made))
             }
             Err(e) => Err(e),
@@ -104,31 +104,12 @@ fn read(path: &Path) -> Result<AuditKey> {
     AuditKey::from_bytes(&bytes)
 }
 
-/// Writes a new key under a temporary name and links it into place; false when another
-/// process made one first (theirs is kept).
-fn create(data_dir: &Path, path: &Path) -> Result<bool> {
+/// Makes a new key file; false when another process made one first (theirs is kept).
+fn create(path: &Path) -> Result<bool> {
     let mut bytes = [0u8; KEY_LEN];
     getrandom::fill(&mut bytes)
         .map_err(|e| Error::Audit(format!("no randomness available for the audit key: {e}")))?;
-    let temp: PathBuf = data_dir.join(format!(".{KEY_FILE}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(&bytes)?;
-            f.sync_all()
-        })
-        .map_err(|e| io("write the audit key", &temp, e))?;
-    let linked = std::fs::hard_link(&temp, path);
-    let _ = std::fs::remove_file(&temp);
-    match linked {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(io("create the audit key", path, e)),
-    }
+    crate::data_dir::create_key_file(path, &bytes).map_err(|e| io("create the audit key", path, e))
 }
 
 #[cfg(test)]

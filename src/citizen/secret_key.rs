@@ -17,8 +17,8 @@ use crate::error::{Error, Result};
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
-use std::io::{Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub const KEY_FILE: &str = "citizen-secrets.key";
@@ -121,7 +121,7 @@ impl SecretKey {
                         path.display()
                     )));
                 }
-                create(data_dir, &path)?;
+                create(&path)?;
                 read(&path)
             }
             other => other,
@@ -174,29 +174,12 @@ fn read(path: &Path) -> Result<SecretKey> {
     SecretKey::from_bytes(&bytes)
 }
 
-/// Writes a new key under a temporary name and links it into place; another process's key,
-/// made first, is kept.
-fn create(data_dir: &Path, path: &Path) -> Result<()> {
+/// Makes a new key file; another process's key, made first, is kept.
+fn create(path: &Path) -> Result<()> {
     let bytes = random::<KEY_LEN>()?;
-    let temp = data_dir.join(format!(".{KEY_FILE}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temp)
-        .and_then(|mut f| {
-            f.write_all(&bytes)?;
-            f.sync_all()
-        })
-        .map_err(|e| io("write the citizens' secret key", &temp, e))?;
-    let linked = std::fs::hard_link(&temp, path);
-    let _ = std::fs::remove_file(&temp);
-    match linked {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io("create the citizens' secret key", path, e)),
-    }
+    crate::data_dir::create_key_file(path, &bytes)
+        .map(|_| ())
+        .map_err(|e| io("create the citizens' secret key", path, e))
 }
 
 #[cfg(test)]
