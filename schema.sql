@@ -1,4 +1,4 @@
--- The sharedcare schema at version 20, as the embedded migrations build it.
+-- The sharedcare schema at version 22, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -368,7 +368,7 @@ CREATE TABLE population_run (
     first_week TEXT NOT NULL,
     last_week TEXT NOT NULL,
     seconds REAL NOT NULL
-) STRICT;
+, record_totals TEXT) STRICT;
 
 CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,
@@ -518,6 +518,10 @@ CREATE INDEX feed_file_received ON feed_file(source_id, state, received_at);
 CREATE INDEX job_run_job ON job_run(job, started_at);
 
 CREATE INDEX match_review_open ON match_review(state) WHERE state = 'open';
+
+CREATE INDEX match_review_open_candidate ON match_review(candidate_person_id) WHERE state = 'open';
+
+CREATE INDEX match_review_open_source ON match_review(source_person_id) WHERE state = 'open';
 
 CREATE INDEX notification_inbox ON notification(recipient, id);
 

@@ -7,7 +7,8 @@
 //! `cargo bench --bench web -- --region-data DATA --deltas REGION` serves a region loaded with
 //! `sharedcare demo load` instead (see `region`), while its generated day deltas are imported.
 //! `--region-data DATA --day` runs the same requests as clinicians' working days and then the
-//! misuse watch over them (see `day`).
+//! misuse watch over them (see `day`). `--region-data DATA --dashboard` times the population
+//! figures job and then analysts reading the dashboard (see `dashboard`).
 //!
 //! Before the server starts, the same run measures what the access policy costs a record read
 //! in-process: the read path without the gate (resolve, load, build the page model, audit) and
@@ -26,6 +27,7 @@
 mod citizens;
 #[path = "../common/mod.rs"]
 mod common;
+mod dashboard;
 mod day;
 mod region;
 
@@ -178,25 +180,46 @@ fn run_phase(
             std::thread::spawn(move || {
                 let c = login(&base, &username);
                 let mut rng = common::Rng(t as u64 + 7);
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                let deadline = Instant::now() + Duration::from_secs(seconds);
-                while Instant::now() < deadline {
+                timed_requests(seconds, || {
                     let target = &targets[(rng.next() % targets.len() as u64) as usize];
-                    let t0 = Instant::now();
-                    match request(&c, &base, &token, target)
-                        .send()
-                        .and_then(|r| r.error_for_status())
-                        .and_then(|r| r.bytes())
-                    {
-                        Ok(_) => latencies.push(t0.elapsed()),
-                        Err(_) => errors += 1,
-                    }
-                }
-                (latencies, errors)
+                    request(&c, &base, &token, target)
+                })
             })
         })
         .collect();
+    joined(name, started, handles)
+}
+
+/// Sends the requests `next` makes, one after another, for `seconds`: each answer's latency,
+/// and how many failed.
+fn timed_requests(
+    seconds: u64,
+    mut next: impl FnMut() -> reqwest::blocking::RequestBuilder,
+) -> (Vec<Duration>, usize) {
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while Instant::now() < deadline {
+        let request = next();
+        let t0 = Instant::now();
+        match request
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.bytes())
+        {
+            Ok(_) => latencies.push(t0.elapsed()),
+            Err(_) => errors += 1,
+        }
+    }
+    (latencies, errors)
+}
+
+/// One phase's figures from its clients' threads.
+fn joined(
+    name: &'static str,
+    started: Instant,
+    handles: Vec<std::thread::JoinHandle<(Vec<Duration>, usize)>>,
+) -> Phase {
     let mut latencies = Vec::new();
     let mut errors = 0;
     for h in handles {
@@ -414,6 +437,11 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .map(std::path::PathBuf::from)
     };
+    if args.iter().any(|a| a == "--dashboard") {
+        let data = path_arg("--region-data").expect("--dashboard needs --region-data DATA");
+        dashboard::run(&data, clients, seconds, PASSWORD);
+        return;
+    }
     if args.iter().any(|a| a == "--day") {
         let data = path_arg("--region-data")
             .expect("--day needs --region-data DATA (a region loaded with `sharedcare demo load`)");

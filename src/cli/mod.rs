@@ -157,6 +157,10 @@ impl Ctx {
         })?;
         let config = Config::load(data_dir)?;
         crate::ops::log::configure(config.log.format);
+        // The importers' banner flags read the operator's condition set, as the dashboard does.
+        crate::population::conditions::install(crate::population::ConditionSet::load(
+            config.population.conditions.as_deref(),
+        )?);
         crate::data_dir::open(&config, false)?;
         config.database.apply();
         if config.replication.replica.is_some() {

@@ -180,15 +180,20 @@ pub fn body(named: Option<NamedKind>, a: AlertText) -> EntryBody {
     }
 }
 
-/// `word` occurs in lower-case `text` on word boundaries (so "dog" does not match "dogma").
-fn has_any_word(text: &str, words: &[&str]) -> bool {
-    words.iter().any(|word| {
-        text.match_indices(word).any(|(at, _)| {
+/// `word` occurs in `text` on word boundaries (so "dog" does not match "dogma", nor "lpa"
+/// "palpable").
+pub(crate) fn has_word(text: &str, word: &str) -> bool {
+    !word.is_empty()
+        && text.match_indices(word).any(|(at, _)| {
             let before = text.get(..at).and_then(|s| s.chars().next_back());
             let after = text.get(at + word.len()..).and_then(|s| s.chars().next());
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
         })
-    })
+}
+
+/// One of `words` occurs in lower-case `text` on word boundaries.
+pub(crate) fn has_any_word(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|word| has_word(text, word))
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub fn derive(views: &mut [Ranked<'_>]) -> Demographics {
     take!(gp_practice_name);
     take!(gp_name);
     take!(death_date);
+    take!(ethnicity);
     if let Some(v) = first(&|d| d.sex.is_some_and(|s| s != super::Sex::Unknown)) {
         out.sex = v.demographics.sex;
     } else {

@@ -141,6 +141,21 @@ pub struct Demographics {
     /// The person objects to their record being shared.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sharing_objection: bool,
+    /// The NHS ethnic category code (see [`ethnic_category`]); read only by population figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ethnicity: Option<String>,
+}
+
+/// An NHS ethnic category (England; the data dictionary's ETHNIC CATEGORY, as UK Core's
+/// ethnic category extension and HL7 v2 PID-22 carry it): one of A–H, J–N, P, R, S, or Z (not
+/// stated), upper-cased; national two-character codes ("A1") keep their letter. Anything else
+/// is not a category and is dropped rather than guessed.
+pub fn ethnic_category(code: &str) -> Option<String> {
+    let code = code.trim();
+    let letter = code.chars().next()?.to_ascii_uppercase();
+    let rest_ok =
+        code.len() == 1 || (code.len() == 2 && code.as_bytes()[1].is_ascii_alphanumeric());
+    ("ABCDEFGHJKLMNPRSZ".contains(letter) && rest_ok).then(|| letter.to_string())
 }
 
 impl Demographics {
@@ -171,7 +186,8 @@ impl Demographics {
             death_date,
             gp_practice,
             gp_practice_name,
-            gp_name
+            gp_name,
+            ethnicity
         );
         if self.given.is_empty() {
             self.given.clone_from(&earlier.given);

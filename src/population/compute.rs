@@ -31,6 +31,25 @@ pub const AGE_BANDS: &[(i32, &str)] = &[
     (85, "85+"),
 ];
 pub const SEXES: &[&str] = &["female", "male", "not-known"];
+/// Ethnic groups (the census's five, from the NHS ethnic category codes), then "not stated"
+/// (code Z) and "not known" (no code sent): (key, name, category letters).
+pub const ETHNIC_GROUPS: &[(&str, &str, &str)] = &[
+    ("white", "White", "ABC"),
+    ("mixed", "Mixed or multiple ethnic groups", "DEFG"),
+    ("asian", "Asian or Asian British", "HJKL"),
+    ("black", "Black or Black British", "MNP"),
+    ("other", "Other ethnic group", "RS"),
+    ("not-stated", "Not stated", "Z"),
+    ("not-known", "Not known", ""),
+];
+
+pub fn ethnic_group(category: Option<&str>) -> &'static str {
+    let letter = category.and_then(|c| c.chars().next());
+    ETHNIC_GROUPS
+        .iter()
+        .find(|(_, _, letters)| letter.is_some_and(|l| letters.contains(l)))
+        .map_or("not-known", |(key, _, _)| key)
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -61,6 +80,7 @@ struct Who {
     la: String,
     birth: Option<NaiveDate>,
     sex: &'static str,
+    ethnic_group: &'static str,
     alive: bool,
 }
 
@@ -120,6 +140,7 @@ pub fn recompute(
                 la,
                 birth: date_of(p.birth_date.as_deref()),
                 sex: sex_of(p.sex.as_deref()),
+                ethnic_group: ethnic_group(p.ethnicity.as_deref()),
                 alive: !p.deceased,
             },
         );
@@ -187,6 +208,7 @@ pub fn recompute(
                 "age-sex",
                 format!("{}|{}", age_band(who.birth, last_end), who.sex),
             ),
+            ("ethnicity", who.ethnic_group.to_owned()),
         ] {
             *denominators.entry(key).or_default() += 1;
         }
@@ -224,6 +246,10 @@ pub fn recompute(
             if is_current(condition.lasting(), list, last_end) {
                 let key = format!("{}|{}", age_band(who.birth, last_end), who.sex);
                 *counts.entry(("current", "age-sex", key, last)).or_default() += 1;
+                let group = who.ethnic_group.to_owned();
+                *counts
+                    .entry(("current", "ethnicity", group, last))
+                    .or_default() += 1;
             }
         }
         if condition.hot_spots {
@@ -259,6 +285,13 @@ pub fn recompute(
                     None,
                 ),
                 "region" => ("The region".to_owned(), None),
+                "ethnicity" => (
+                    ETHNIC_GROUPS
+                        .iter()
+                        .find(|(key, _, _)| *key == area)
+                        .map_or_else(|| area.clone(), |(_, name, _)| (*name).to_owned()),
+                    None,
+                ),
                 _ => (area.clone(), None),
             };
             AreaRow {
@@ -270,7 +303,10 @@ pub fn recompute(
             }
         })
         .collect();
+    let totals = serde_json::to_string(&store.stats()?)
+        .map_err(|e| Error::Invalid(format!("the record's totals: {e}")))?;
     let run = RunRow {
+        record_totals: Some(totals),
         computed_at: clock.now_text(),
         data_to: store.population_data_to()?,
         first_week: week_names.first().cloned().unwrap_or_default(),

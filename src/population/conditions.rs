@@ -1,11 +1,14 @@
 //! The condition set: which entries put a person in a condition, as data (`conditions.toml`,
 //! shipped in the binary; an operator's own file replaces it). The dashboard's figures and the
-//! record banner's COVID-19 test flags read the same rules, so a new condition needs no code.
+//! record banner's test flags (COVID-19 and any other a condition names in its `[condition.flag]`)
+//! read the same rules, so a new condition or a new banner flag needs no code.
 
 use crate::error::{Error, Result};
+use crate::model::entry::FlagState;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 /// The shipped condition set.
 pub const SHIPPED: &str = include_str!("conditions.toml");
@@ -34,8 +37,53 @@ pub struct Condition {
     pub current: String,
     #[serde(default)]
     pub hot_spots: bool,
+    /// A result this condition's result rules name is a test the record's banner shows.
+    #[serde(default)]
+    pub flag: Option<TestFlag>,
     #[serde(rename = "rule")]
     pub rules: Vec<Rule>,
+}
+
+/// How a test's result reads on the record's banner: the importers turn every result a flagged
+/// condition's result rules name into a condition flag with this name and a state read from
+/// the result's words.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestFlag {
+    /// What the banner calls it ("COVID-19").
+    pub name: String,
+    /// Whole words in the result's value or interpretation that make it positive …
+    pub positive_words: Vec<String>,
+    /// … or negative; read first, since "not detected" contains "detected".
+    pub negative_words: Vec<String>,
+}
+
+impl TestFlag {
+    /// The state `evidence` (the result's value, flags and interpretation) gives the test.
+    pub fn state(&self, evidence: &str) -> FlagState {
+        let text = evidence.to_lowercase();
+        let any = |words: &[String]| {
+            words
+                .iter()
+                .any(|w| crate::ingest::alerts::has_word(&text, &w.to_lowercase()))
+        };
+        if any(&self.negative_words) {
+            FlagState::Negative
+        } else if any(&self.positive_words) {
+            FlagState::Positive
+        } else {
+            FlagState::Tested
+        }
+    }
+
+    /// The stable word in the flag entries' references: "covid" for "COVID-19".
+    pub fn reference_word(&self) -> String {
+        self.name
+            .chars()
+            .take_while(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
 }
 
 /// How long a person stays in a condition's current count.
@@ -171,6 +219,15 @@ impl ConditionSet {
                     c.key
                 )));
             }
+            if let Some(flag) = &c.flag {
+                if flag.reference_word().is_empty() || flag.positive_words.is_empty() {
+                    return Err(Error::Invalid(format!(
+                        "{name}: condition {}: a flag needs a name that starts with a letter or \
+                         digit and at least one positive word",
+                        c.key
+                    )));
+                }
+            }
             let lasting_ok = matches!(c.current.trim(), "ever" | "open")
                 || c.current
                     .trim()
@@ -209,45 +266,62 @@ impl ConditionSet {
     }
 }
 
-static SHIPPED_SET: std::sync::OnceLock<Option<ConditionSet>> = std::sync::OnceLock::new();
+/// The set the importers' test flags read: the operator's once [`install`]ed, else the shipped.
+static ACTIVE: RwLock<Option<Arc<ConditionSet>>> = RwLock::new(None);
 
-/// Whether the shipped condition set's `condition` names `code` among the result codes that
-/// put a person in it: how the importers decide that a result is a COVID-19 test
-/// (`covid-tested`), so the record's COVID-19 flags and the dashboard read the same list.
-pub fn names_result_code(condition: &str, code: &str) -> bool {
-    let set = SHIPPED_SET.get_or_init(|| ConditionSet::shipped().ok());
-    set.as_ref()
-        .and_then(|s| s.get(condition))
-        .is_some_and(|c| {
-            c.rules.iter().any(|r| {
-                r.category == "result"
-                    && r.codes.iter().any(|k| k.eq_ignore_ascii_case(code.trim()))
-            })
-        })
+/// Makes `set` the one the importers read their test flags from (at start-up, from the
+/// configuration), so the banner and the dashboard follow the same file.
+pub fn install(set: ConditionSet) {
+    let mut active = ACTIVE
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *active = Some(Arc::new(set));
 }
 
-/// Whether `text` names the shipped condition set's `condition` by one of its result rules'
-/// title words, compared on letters and digits only ("SARS-CoV-2" names "sarscov2"): how the
-/// HL7 v2 importer decides that a test is a COVID-19 test.
-pub fn names_result_title(condition: &str, text: &str) -> bool {
-    let squash = |t: &str| -> String {
-        t.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
-    let text = squash(text);
-    let set = SHIPPED_SET.get_or_init(|| ConditionSet::shipped().ok());
-    set.as_ref()
-        .and_then(|s| s.get(condition))
-        .is_some_and(|c| {
+fn active() -> Option<Arc<ConditionSet>> {
+    static SHIPPED_SET: std::sync::OnceLock<Option<Arc<ConditionSet>>> = std::sync::OnceLock::new();
+    let installed = ACTIVE
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    installed.or_else(|| {
+        SHIPPED_SET
+            .get_or_init(|| ConditionSet::shipped().ok().map(Arc::new))
+            .clone()
+    })
+}
+
+/// Letters and digits only, lower case: "SARS-CoV-2" and "sarscov2" read alike.
+fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The test flag of the first flagged condition whose result rules name a test with one of
+/// `codes` or whose title words occur in one of `names` (compared on letters and digits): how
+/// the importers decide that a result is, say, a COVID-19 test.
+pub fn test_flag(codes: &[&str], names: &[&str]) -> Option<TestFlag> {
+    let set = active()?;
+    let names: Vec<String> = names.iter().map(|n| squash(n)).collect();
+    set.conditions
+        .iter()
+        .filter(|c| c.flag.is_some())
+        .find(|c| {
             c.rules.iter().filter(|r| r.category == "result").any(|r| {
-                r.title_words
+                let by_code = codes
+                    .iter()
+                    .any(|code| r.codes.iter().any(|k| k.eq_ignore_ascii_case(code.trim())));
+                let by_name = r
+                    .title_words
                     .iter()
                     .map(|w| squash(w))
-                    .any(|w| !w.is_empty() && text.contains(&w))
+                    .any(|w| !w.is_empty() && names.iter().any(|n| n.contains(&w)));
+                by_code || by_name
             })
         })
+        .and_then(|c| c.flag.clone())
 }
 
 #[cfg(test)]
@@ -255,18 +329,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hl7_test_names_are_read_on_letters_and_digits() {
-        assert!(names_result_title("covid-tested", "SARS-CoV-2 RNA"));
-        assert!(names_result_title("covid-tested", "COVID19 PCR"));
-        assert!(!names_result_title("covid-tested", "Full blood count"));
+    fn test_names_are_read_on_letters_and_digits() {
+        let covid = |name: &str| test_flag(&[], &[name]).map(|f| f.name);
+        assert_eq!(covid("SARS-CoV-2 RNA").as_deref(), Some("COVID-19"));
+        assert_eq!(covid("COVID19 PCR").as_deref(), Some("COVID-19"));
+        assert_eq!(covid("Full blood count"), None);
     }
 
     #[test]
     fn the_shipped_set_parses_and_names_the_covid_test_codes() {
         let set = ConditionSet::shipped().unwrap();
         assert!(set.conditions.len() >= 9);
-        assert!(names_result_code("covid-tested", "94500-6"));
-        assert!(!names_result_code("covid-tested", "12345-6"));
+        assert!(test_flag(&["94500-6"], &[]).is_some());
+        assert!(test_flag(&["12345-6"], &[]).is_none());
+    }
+
+    #[test]
+    fn a_flag_reads_negative_words_first_and_whole() {
+        let flag = test_flag(&["94500-6"], &[]).unwrap();
+        assert_eq!(flag.state("Not detected"), FlagState::Negative);
+        assert_eq!(flag.state("SARS-CoV-2 RNA DETECTED"), FlagState::Positive);
+        assert_eq!(flag.state("POS"), FlagState::Positive);
+        assert_eq!(
+            flag.state("possible contamination, repeat"),
+            FlagState::Tested
+        );
+        assert_eq!(flag.reference_word(), "covid");
     }
 
     #[test]

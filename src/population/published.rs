@@ -2,7 +2,7 @@
 //! over shown counts and large enough denominators, hot spots only where the count is shown.
 //! This is the only way out of the summary tables for pages and downloads.
 
-use super::compute::{AGE_BANDS, REGION, SEXES};
+use super::compute::{AGE_BANDS, ETHNIC_GROUPS, REGION, SEXES};
 use super::suppress::{suppress, suppress_series, suppress_with, Shown, Sum};
 use super::{ConditionSet, PopulationConfig};
 use crate::error::Result;
@@ -39,6 +39,9 @@ pub struct Area {
     pub parent: Option<String>,
     /// One per week of [`Published::weeks`].
     pub weeks: Vec<AreaWeek>,
+    /// People in the condition at the end of the last week, and per 100,000.
+    pub current: Shown,
+    pub current_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +49,15 @@ pub struct PyramidRow {
     pub band: &'static str,
     /// Female, male, not known: in [`SEXES`] order.
     pub cells: Vec<Shown>,
+}
+
+/// People in the condition at the end of the last week in one ethnic group.
+#[derive(Debug, Clone, Serialize)]
+pub struct EthnicRow {
+    pub group: &'static str,
+    pub name: &'static str,
+    pub current: Shown,
+    pub rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +74,10 @@ pub struct Published {
     /// Current at the last week, by age band and sex; `pyramid_total` their sum.
     pub pyramid: Vec<PyramidRow>,
     pub pyramid_total: Shown,
+    /// Current at the last week by ethnic group; its total is the pyramid's.
+    pub ethnicity: Vec<EthnicRow>,
+    /// Whether any feed sent an ethnic category for anyone counted.
+    pub ethnicity_recorded: bool,
     /// (week, level, area code) of every hot spot whose count is shown.
     pub hot_spots: Vec<(String, String, String)>,
 }
@@ -94,6 +110,7 @@ pub fn published(
             first_week: String::new(),
             last_week: String::new(),
             seconds: 0.0,
+            record_totals: None,
         });
     let t = settings.small_number.max(1);
     let min = settings.min_denominator;
@@ -132,6 +149,21 @@ pub fn published(
         .collect();
     let current_shown = suppress_series(&current, t);
     let region_people = people("region", REGION);
+    // In the condition at the end of the last week, by area: tied to the trend's last current
+    // count (shown or hidden there) as the pyramid is.
+    let last = weeks.last().cloned().unwrap_or_default();
+    let region_now = current_shown
+        .last()
+        .map(|s| vec![(0, *s)])
+        .unwrap_or_default();
+    let mut values = vec![get("current", "region", REGION, &last)];
+    values.extend(las.iter().map(|a| get("current", "la", &a.area, &last)));
+    values.extend(
+        districts
+            .iter()
+            .map(|a| get("current", "district", &a.area, &last)),
+    );
+    let current_by_area = suppress_with(&values, &area_sums(&las, &districts), t, &region_now);
     let trend: Vec<TrendRow> = weeks
         .iter()
         .enumerate()
@@ -171,7 +203,10 @@ pub fn published(
                     }
                 })
                 .collect();
+            let current = current_by_area[offset + j];
             out_areas.push(Area {
+                current,
+                current_rate: rate(current, a.people, min),
                 level: a.level.clone(),
                 code: a.area.clone(),
                 name: a.name.clone(),
@@ -183,7 +218,6 @@ pub fn published(
     hot_spots.sort();
 
     // The pyramid: current at the last week; its total is the trend's last current count.
-    let last = weeks.last().cloned().unwrap_or_default();
     let mut values = vec![get("current", "region", REGION, &last)];
     for (_, band) in AGE_BANDS.iter().chain([(0, "not-known")].iter()) {
         for sex in SEXES {
@@ -194,11 +228,7 @@ pub fn published(
         total: 0,
         parts: (1..values.len()).collect(),
     }];
-    let preset = current_shown
-        .last()
-        .map(|s| vec![(0, *s)])
-        .unwrap_or_default();
-    let shown = suppress_with(&values, &sums, t, &preset);
+    let shown = suppress_with(&values, &sums, t, &region_now);
     let pyramid = AGE_BANDS
         .iter()
         .map(|(_, b)| *b)
@@ -210,7 +240,35 @@ pub fn published(
         })
         .collect();
 
+    // By ethnic group: another split of the same total.
+    let mut values = vec![get("current", "region", REGION, &last)];
+    values.extend(
+        ETHNIC_GROUPS
+            .iter()
+            .map(|(group, _, _)| get("current", "ethnicity", group, &last)),
+    );
+    let sums = [Sum {
+        total: 0,
+        parts: (1..values.len()).collect(),
+    }];
+    let by_group = suppress_with(&values, &sums, t, &region_now);
+    let ethnicity = ETHNIC_GROUPS
+        .iter()
+        .enumerate()
+        .map(|(i, (group, name, _))| EthnicRow {
+            group,
+            name,
+            current: by_group[1 + i],
+            rate: rate(by_group[1 + i], people("ethnicity", group), min),
+        })
+        .collect();
+    let ethnicity_recorded = areas
+        .iter()
+        .any(|a| a.level == "ethnicity" && a.area != "not-known" && a.people > 0);
+
     Ok(Some(Published {
+        ethnicity,
+        ethnicity_recorded,
         key: condition.key.clone(),
         name: condition.name.clone(),
         threshold: t,

@@ -106,6 +106,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_citizens.sql"),
     include_str!("migrations/0019_person_merged_into_index.sql"),
     include_str!("migrations/0020_population.sql"),
+    include_str!("migrations/0021_population_record_totals.sql"),
+    include_str!("migrations/0022_match_review_open_by_person.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).

@@ -12,6 +12,8 @@ pub struct PersonRow {
     pub birth_date: Option<String>,
     pub sex: Option<String>,
     pub postcode: Option<String>,
+    /// The NHS ethnic category code, where a feed sent one.
+    pub ethnicity: Option<String>,
     pub deceased: bool,
     /// An objection to sharing: the golden record's flag or a standing recorded objection.
     pub objected: bool,
@@ -36,6 +38,8 @@ pub struct RunRow {
     pub first_week: String,
     pub last_week: String,
     pub seconds: f64,
+    /// The record's totals when the figures were computed ([`crate::store::Stats`] as JSON).
+    pub record_totals: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +79,9 @@ impl Store {
                 "SELECT p.id, p.birth_date, p.sex, p.postcode,
                         p.deceased OR p.death_date IS NOT NULL,
                         p.sharing_objection OR EXISTS (SELECT 1 FROM sharing_objection o
-                            WHERE o.person_id = p.id AND o.withdrawn_at IS NULL)
+                            WHERE o.person_id = p.id AND o.withdrawn_at IS NULL),
+                        CASE WHEN instr(p.demographics, '\"ethnicity\"')
+                             THEN p.demographics ->> '$.ethnicity' END
                  FROM person p WHERE p.merged_into IS NULL",
             )
             .doing("reading people for the population figures")?;
@@ -88,6 +94,7 @@ impl Store {
                     postcode: r.get(3)?,
                     deceased: r.get(4)?,
                     objected: r.get(5)?,
+                    ethnicity: r.get(6)?,
                 })
             })
             .doing("reading people for the population figures")?;
@@ -143,7 +150,8 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT computed_at, data_to, first_week, last_week, seconds FROM population_run",
+                "SELECT computed_at, data_to, first_week, last_week, seconds, record_totals
+                 FROM population_run",
             )
             .doing("reading when the population figures were computed")?;
         let mut rows = stmt
@@ -154,6 +162,7 @@ impl Store {
                     first_week: r.get(2)?,
                     last_week: r.get(3)?,
                     seconds: r.get(4)?,
+                    record_totals: r.get(5)?,
                 })
             })
             .doing("reading when the population figures were computed")?;
@@ -248,14 +257,16 @@ impl Tx<'_> {
         )
         .doing(doing)?;
         c.execute(
-            "INSERT INTO population_run (id, computed_at, data_to, first_week, last_week, seconds)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO population_run
+                 (id, computed_at, data_to, first_week, last_week, seconds, record_totals)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 run.computed_at,
                 run.data_to,
                 run.first_week,
                 run.last_week,
-                run.seconds
+                run.seconds,
+                run.record_totals
             ],
         )
         .doing(doing)?;

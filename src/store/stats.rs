@@ -2,10 +2,10 @@
 
 use super::Store;
 use crate::error::{DbContext, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stats {
     pub persons: i64,
     pub source_persons: i64,

@@ -30,18 +30,21 @@ pub(super) fn backup_before(
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let copy = dir.join(format!("before-schema-{to}-from-{found}-{stamp}.db"));
     let _ = std::fs::remove_file(&copy);
-    {
-        let mut out = Connection::open(&copy).doing("creating the pre-upgrade backup")?;
-        Backup::new(conn, &mut out)
-            .doing("starting the pre-upgrade backup")?
-            .run_to_completion(1024, Duration::from_millis(1), None)
-            .doing("copying the database before its upgrade")?;
-    }
-    crate::data_dir::make_private(&copy).map_err(|source| Error::Io {
-        doing: "make private",
+    // Private before the first page of the record is in it, and gone again if the copy cannot
+    // be finished (a full disk, say): half a copy of the record helps no one and holds the
+    // space the upgrade's caller needs to recover.
+    crate::data_dir::write_private(&copy, b"").map_err(|source| Error::Io {
+        doing: "create",
         path: copy.clone(),
         source,
     })?;
+    let copied = copy_into(conn, &copy);
+    if let Err(e) = copied {
+        for leftover in [copy.clone(), copy.with_extension("db-journal")] {
+            let _ = std::fs::remove_file(leftover);
+        }
+        return Err(e);
+    }
     let version = check_database_file(&copy)?;
     if version != found {
         return Err(Error::Invalid(format!(
@@ -50,6 +53,14 @@ pub(super) fn backup_before(
         )));
     }
     Ok(copy)
+}
+
+fn copy_into(conn: &Connection, copy: &Path) -> Result<()> {
+    let mut out = Connection::open(copy).doing("creating the pre-upgrade backup")?;
+    let backup = Backup::new(conn, &mut out).doing("starting the pre-upgrade backup")?;
+    backup
+        .run_to_completion(1024, Duration::from_millis(1), None)
+        .doing("copying the database before its upgrade")
 }
 
 /// Puts the pre-upgrade copy back into the open database after a failed migration.

@@ -184,3 +184,75 @@ fn build_item_5_running_out_of_disk_import_stops_clearly_keeps_the_file_and_comp
     s.env.ok(&["audit", "verify"]);
     drop(s);
 }
+
+/// Found when the 1.8 M-person region (30 GB) was opened by a newer binary on a disk with 25 GB
+/// free: the pre-upgrade copy filled the disk, stopped, and its half was left behind, readable
+/// by anyone on the machine while it was being written.
+#[test]
+fn regression_a_pre_upgrade_copy_that_fills_the_disk_is_removed_and_the_upgrade_waits() {
+    let env = Env::new();
+    let data = env.data_dir();
+    // A database as the schema before this one left it (every migration but the last), with
+    // a megabyte in it: more than the backups folder will hold.
+    std::fs::create_dir_all(&data).unwrap();
+    let migrations = repo().join("src/store/migrations");
+    let mut names: Vec<_> = std::fs::read_dir(&migrations)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    names.sort();
+    names.pop();
+    let older = names.len() as i64;
+    {
+        let conn = rusqlite::Connection::open(env.db()).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+        for name in &names {
+            conn.execute_batch(&std::fs::read_to_string(migrations.join(name)).unwrap())
+                .unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA user_version = {older};
+             CREATE TABLE padding (b BLOB);
+             INSERT INTO padding VALUES (zeroblob(1048576));
+             PRAGMA wal_checkpoint(TRUNCATE);"
+        ))
+        .unwrap();
+    }
+    let version = older + 1;
+    let backups = data.join("backups");
+    let Some(mount) = Mounted::tmpfs(&backups, "256k") else {
+        return;
+    };
+    let r = env.run(&["stats"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(r.stderr.contains("disk"), "{}", r.stderr);
+    let left: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "a partial copy was left: {left:?}");
+    let still: i64 = rusqlite::Connection::open(env.db())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(still, version - 1, "the database was not upgraded");
+
+    // With space again the upgrade goes ahead, its copy private.
+    drop(mount);
+    env.ok(&["stats"]);
+    let now: i64 = rusqlite::Connection::open(env.db())
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(now, version);
+    let copies: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "db"))
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copies[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

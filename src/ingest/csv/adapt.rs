@@ -335,6 +335,9 @@ fn demographics(row: &Row<'_>, map: &DemographicsMap) -> Result<Option<Demograph
         gp_name: row.opt_text(map.gp_name.as_ref())?,
         restricted: row.opt_flag(map.restricted.as_ref())?,
         sharing_objection: row.opt_flag(map.sharing_objection.as_ref())?,
+        ethnicity: row
+            .opt_text(map.ethnicity.as_ref())?
+            .and_then(|c| crate::model::person::ethnic_category(&c)),
     };
     Ok((d != Demographics::default()).then_some(d))
 }

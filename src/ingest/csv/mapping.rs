@@ -44,7 +44,8 @@
 //! birth_date = { column = "dob", required = true }   # (a list of fields), city, postcode,
 //! sex = { column = "gender", map = "sex" }   # phone, email, death_date, deceased (yes/no),
 //!                          # gp_practice, gp_practice_name, gp_name, restricted (yes/no),
-//!                          # sharing_objection (yes/no)
+//!                          # sharing_objection (yes/no), ethnicity (NHS ethnic category
+//!                          # code A–Z; a map can turn local codes into them)
 //! [[entry]]                # any number; each makes at most one entry per row
 //! category = "social-care" # any category name (model::Category)
 //! source_ref = "{subject}/package/{package_id}"  # unique and stable; must use a column
@@ -166,6 +167,7 @@ pub(super) struct DemographicsMap {
     pub gp_name: Option<Field>,
     pub restricted: Option<Field>,
     pub sharing_objection: Option<Field>,
+    pub ethnicity: Option<Field>,
 }
 
 impl DemographicsMap {
@@ -189,6 +191,7 @@ impl DemographicsMap {
             &self.gp_name,
             &self.restricted,
             &self.sharing_objection,
+            &self.ethnicity,
         ];
         singles
             .into_iter()

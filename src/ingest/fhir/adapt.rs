@@ -232,15 +232,4 @@ pub(super) fn words<'a>(
     out
 }
 
-/// `word` occurs in `text` on word boundaries (so "lpa" does not match "palpable").
-pub(super) fn has_word(text: &str, word: &str) -> bool {
-    text.match_indices(word).any(|(at, _)| {
-        let before = text.get(..at).and_then(|s| s.chars().next_back());
-        let after = text.get(at + word.len()..).and_then(|s| s.chars().next());
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
-}
-
-pub(super) fn has_any_word(text: &str, candidates: &[&str]) -> bool {
-    candidates.iter().any(|w| has_word(text, w))
-}
+pub(super) use crate::ingest::alerts::has_any_word;

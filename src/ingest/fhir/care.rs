@@ -3,8 +3,8 @@
 //!
 //! Several of these carry their meaning in free text rather than a fixed code, so they are
 //! classified by keywords on word boundaries:
-//! - Flag: COVID words make a condition flag; anything else an alert, its kind from the flag's
-//!   category and words (see [`crate::ingest::alerts`]): safeguarding words (child protection,
+//! - Flag: the test words of a flagged condition (COVID-19's) make a condition flag; anything
+//!   else an alert, its kind from the flag's category and words (see [`crate::ingest::alerts`]): safeguarding words (child protection,
 //!   adult at risk, domestic abuse, MARAC …) make a safeguarding alert, "large dog at home" a
 //!   risk to staff, "hearing impaired" a clinical alert.
 //! - Consent: DNACPR, ReSPECT, LPA or ADRT words (or the advance-directive scope and category
@@ -15,7 +15,6 @@
 use super::adapt::{
     end_of, first_label, has_any_word, label, set_code, start_of, words, Base, Outcome,
 };
-use super::clinical::{covid_state, mentions_covid};
 use super::datatypes::CodeableConcept;
 use super::resources::{
     non_empty, notes, telecom, CarePlan, CareTeam, Consent, EpisodeOfCare, Flag, ServiceRequest,
@@ -27,6 +26,7 @@ use crate::model::entry::{
     SocialCare, SocialCareKind, SocialCareService,
 };
 use crate::model::EntryBody;
+use crate::population::conditions;
 
 pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
     let subject = base.ctx.subject_of(f.subject.as_ref())?;
@@ -34,15 +34,15 @@ pub(super) fn flag(f: Flag, base: &Base<'_>) -> Result<Outcome, String> {
     let title = label(f.code.as_ref()).or_else(|| first_label(&f.category));
     let author = f.author.as_ref().and_then(|a| a.label());
     let status = non_empty(f.status.as_deref());
-    let body = if mentions_covid(&text) && alerts::safeguarding_type(&text).is_none() {
-        let state = covid_state(&text);
-        // A flag that only mentions COVID (shielding, a vaccination reminder) is no test.
-        let state = match state {
+    let test = conditions::test_flag(&[], &[&text]);
+    let body = if let Some(test) = test.filter(|_| alerts::safeguarding_type(&text).is_none()) {
+        // A flag that only mentions the condition (shielding, a vaccination reminder) is no test.
+        let state = match test.state(&text) {
             FlagState::Tested if !has_any_word(&text, &["tested", "test"]) => FlagState::Other,
             s => s,
         };
         EntryBody::ConditionFlag(ConditionFlag {
-            condition: "COVID-19".into(),
+            condition: test.name.clone(),
             state,
             date: start_of(f.period.as_ref()),
             detail: title.clone(),

@@ -1,13 +1,13 @@
 //! Clinical resources → entries: allergies, medications, observations and reports, problems,
 //! immunisations, procedures and encounters.
 //!
-//! A COVID-19 test observation also raises a condition flag (tested, positive or negative),
-//! as the HL7 v2 importer does for the same test, so the population dashboard counts it
+//! A test observation that a flagged condition names (COVID-19 in the shipped condition set)
+//! also raises a condition flag (tested, positive or negative) for the record's banner, as the
+//! HL7 v2 importer does for the same test, so the banner and the population dashboard read it
 //! whichever way it arrived.
 
 use super::adapt::{
-    end_of, first_code, first_label, has_any_word, joined_labels, label, set_code, start_of, Base,
-    Outcome,
+    end_of, first_code, first_label, joined_labels, label, set_code, start_of, Base, Outcome,
 };
 use super::resources::{
     non_empty, notes, AllergyIntolerance, CodeableConcept, Condition, DiagnosticReport, Dosage,
@@ -15,10 +15,11 @@ use super::resources::{
     ReferenceRange,
 };
 use crate::model::entry::{
-    Allergy, ConditionFlag, Contact, ContactKind, FlagState, Immunisation, LabResult, Medication,
-    Problem, Procedure as ProcedureBody,
+    Allergy, ConditionFlag, Contact, ContactKind, Immunisation, LabResult, Medication, Problem,
+    Procedure as ProcedureBody,
 };
 use crate::model::EntryBody;
+use crate::population::conditions::{self, TestFlag};
 
 pub(super) fn allergy(a: AllergyIntolerance, base: &Base<'_>) -> Result<Outcome, String> {
     let subject = base.ctx.subject_of(a.patient.as_ref())?;
@@ -178,7 +179,7 @@ pub(super) fn observation(o: Observation, base: &Base<'_>) -> Result<Outcome, St
     e.recorded_at = o.issued;
 
     let mut entries = vec![];
-    if o.code.as_ref().is_some_and(is_covid_test) {
+    if let Some(test) = o.code.as_ref().and_then(test_flag) {
         let evidence = format!(
             "{} {} {}",
             value.as_deref().unwrap_or(""),
@@ -186,17 +187,17 @@ pub(super) fn observation(o: Observation, base: &Base<'_>) -> Result<Outcome, St
             first_label(&o.interpretation).unwrap_or_default()
         );
         let flag = ConditionFlag {
-            condition: "COVID-19".into(),
-            state: covid_state(&evidence),
+            condition: test.name.clone(),
+            state: test.state(&evidence),
             date: e.start.clone(),
             detail: value.or(title),
         };
         let mut f = base.draft(
-            Some("COVID-19".into()),
-            "COVID-19",
+            Some(test.name.clone()),
+            "Observation",
             EntryBody::ConditionFlag(flag),
         );
-        f.source_ref = format!("{}#covid-19", base.source_ref);
+        f.source_ref = format!("{}#{}", base.source_ref, flag_reference(&test.name));
         f.status = e.status.clone();
         f.start = e.start.clone();
         f.recorded_at = e.recorded_at.clone();
@@ -246,49 +247,20 @@ fn range_text(r: &ReferenceRange) -> Option<String> {
     }
 }
 
-/// A SARS-CoV-2 test: a code the condition set's `covid-tested` rule names (LOINC and SNOMED
-/// CT, see `population/conditions.toml`), or the words it is named with, for feeds that send
-/// local codes.
-pub(super) fn is_covid_test(code: &CodeableConcept) -> bool {
-    code.codes()
-        .any(|c| crate::population::conditions::names_result_code("covid-tested", c))
-        || mentions_covid(&code.words())
+/// The banner flag a test is for: a code or a name a flagged condition's result rules name
+/// (`population/conditions.toml`: LOINC and SNOMED CT codes, and words for feeds that send local
+/// codes).
+pub(super) fn test_flag(code: &CodeableConcept) -> Option<TestFlag> {
+    let codes: Vec<&str> = code.codes().collect();
+    conditions::test_flag(&codes, &[&code.words()])
 }
 
-pub(super) fn mentions_covid(words: &str) -> bool {
-    has_any_word(
-        words,
-        &[
-            "covid",
-            "covid-19",
-            "covid19",
-            "sars-cov-2",
-            "sars cov 2",
-            "sarscov2",
-        ],
-    ) || words.contains("coronavirus 2019")
-}
-
-/// Negative words first, since "not detected" contains "detected".
-pub(super) fn covid_state(evidence: &str) -> FlagState {
-    let text = evidence.to_lowercase();
-    if has_any_word(
-        &text,
-        &[
-            "not detected",
-            "negative",
-            "neg",
-            "undetected",
-            "nd",
-            "not found",
-        ],
-    ) {
-        FlagState::Negative
-    } else if has_any_word(&text, &["detected", "positive", "pos", "det"]) {
-        FlagState::Positive
-    } else {
-        FlagState::Tested
-    }
+/// The flag entry's reference beside its observation's: "covid-19" for "COVID-19".
+pub(super) fn flag_reference(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
 }
 
 /// One Result entry summarising the report; its observations link back to it through

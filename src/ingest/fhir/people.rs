@@ -53,6 +53,7 @@ pub(super) fn patient(p: Patient, base: &Base<'_>) -> Result<Outcome, String> {
     }
     d.birth_date = p.birth_date.as_deref().and_then(full_date);
     d.sex = p.gender.as_deref().and_then(Sex::parse);
+    d.ethnicity = ethnicity(&p.extension);
     d.address = preferred_address(&p.address).map(|a| PostalAddress {
         lines: a.line.iter().filter_map(|l| non_empty(Some(l))).collect(),
         city: non_empty(a.city.as_deref()),
@@ -95,6 +96,22 @@ pub(super) fn patient(p: Patient, base: &Base<'_>) -> Result<Outcome, String> {
         merge_from,
         last_updated: base.last_updated(),
     })))
+}
+
+/// The ethnic category from UK Core's (or CareConnect's) ethnic category extension.
+fn ethnicity(extensions: &[serde_json::Value]) -> Option<String> {
+    extensions
+        .iter()
+        .filter(|e| {
+            e.get("url")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|u| u.contains("EthnicCategory"))
+        })
+        .filter_map(|e| e.pointer("/valueCodeableConcept/coding"))
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|c| c.get("code").and_then(serde_json::Value::as_str))
+        .find_map(crate::model::person::ethnic_category)
 }
 
 fn is_nhs_number_system(system: &str) -> bool {

@@ -35,6 +35,9 @@ pub struct Patient {
     pub general_practitioner: Vec<Reference>,
     pub contact: Vec<PatientContact>,
     pub link: Vec<PatientLink>,
+    /// Kept as JSON: only the ethnic category is read from it, and an extension we do not read
+    /// must not make the Patient a reject.
+    pub extension: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]

@@ -163,6 +163,9 @@ pub fn demographics(
     }
     d.birth_date = pid.text(7, 1).and_then(|t| ts::to_date(&t));
     d.sex = pid.text(8, 1).and_then(|s| Sex::parse(&s));
+    d.ethnicity = pid
+        .text(22, 1)
+        .and_then(|c| crate::model::person::ethnic_category(&c));
     d.address = address(pid);
 
     for rep in pid.field(13).reps() {

@@ -1,5 +1,6 @@
 //! ORU^R01 results: each OBX under its OBR becomes one result entry; notes (NTE) become
-//! comments; a SARS-CoV-2 test also sets a COVID-19 condition flag.
+//! comments; a test a flagged condition names (a SARS-CoV-2 test in the shipped condition set)
+//! also sets that condition's flag for the record's banner.
 //!
 //! Labs split one long text result over several OBX segments with the same code and sub-id,
 //! and some repeat a segment outright. Within one order those are one result (lines joined, an
@@ -13,6 +14,7 @@ use super::ts;
 use crate::ingest::Unit;
 use crate::model::entry::{ConditionFlag, FlagState, LabResult};
 use crate::model::{EntryBody, EntryDraft};
+use crate::population::conditions::{self, TestFlag};
 use std::collections::{BTreeMap, HashMap};
 
 /// The order (OBR) the following OBX segments belong to.
@@ -27,7 +29,8 @@ struct Order {
     reported: Option<String>,
     status: Option<String>,
     specimen: Option<String>,
-    covid: bool,
+    /// The banner flag the whole panel is a test for.
+    flag: Option<TestFlag>,
     notes: Vec<String>,
 }
 
@@ -42,7 +45,7 @@ impl Order {
             (Some(t), None) => Some(t.clone()),
             (None, n) => n.clone(),
         };
-        let covid = mentions_covid(test.get(1).as_deref()) || mentions_covid(test_name.as_deref());
+        let flag = test_flag(panel_code.as_deref(), test_name.as_deref());
         Self {
             ordinal,
             number,
@@ -53,7 +56,7 @@ impl Order {
             reported: obr.text(22, 1).and_then(|t| ts::to_iso(&t)),
             status: obr.text(25, 1),
             specimen: coded_text(obr.field(15).first()),
-            covid,
+            flag,
             notes: Vec::new(),
         }
     }
@@ -66,8 +69,8 @@ struct Results<'h> {
     entries: Vec<EntryDraft>,
     /// source_ref → (index in `entries`, order ordinal, value type).
     seen: HashMap<String, (usize, usize, String)>,
-    /// COVID-19 flags by day: the strongest state seen that day and the test that said it.
-    covid: BTreeMap<String, (FlagState, Option<String>)>,
+    /// Test flags by name and day: the strongest state seen that day and the test that said it.
+    flags: BTreeMap<(String, String), (TestFlag, FlagState, Option<String>)>,
 }
 
 /// Adapts an ORU^R01 message.
@@ -82,7 +85,7 @@ pub fn oru(header: &Header<'_>, raw: &[u8]) -> Unit {
         subject: patient.ids.subject.clone(),
         entries: Vec::new(),
         seen: HashMap::new(),
-        covid: BTreeMap::new(),
+        flags: BTreeMap::new(),
     };
     let mut order: Option<Order> = None;
     let mut ordinal = 0;
@@ -112,8 +115,15 @@ pub fn oru(header: &Header<'_>, raw: &[u8]) -> Unit {
         }
     }
     let mut entries = results.entries;
-    for (date, (state, detail)) in results.covid {
-        entries.push(covid_flag(&results.subject, date, state, detail, header));
+    for ((_, date), (test, state, detail)) in results.flags {
+        entries.push(flag_entry(
+            &results.subject,
+            &test,
+            date,
+            state,
+            detail,
+            header,
+        ));
     }
     Ok(extract(header, &patient, entries, raw))
 }
@@ -176,25 +186,31 @@ impl Results<'_> {
             .clone()
             .or_else(|| code.clone())
             .unwrap_or_else(|| "Observation".to_owned());
-        let covid = order.is_some_and(|o| o.covid)
-            || mentions_covid(code.as_deref())
-            || mentions_covid(name.as_deref());
-        if covid {
+        let test = order
+            .and_then(|o| o.flag.clone())
+            .or_else(|| test_flag(code.as_deref(), name.as_deref()));
+        if let Some(test) = test {
             let day = start
                 .as_deref()
                 .or(self.header.occurred.as_deref())
                 .map_or("undated", ts::date_part)
                 .to_owned();
-            let state = covid_state(value.as_deref());
+            let evidence = format!(
+                "{} {}",
+                value.as_deref().unwrap_or_default(),
+                obx.field(8).joined(" ").unwrap_or_default()
+            );
+            let state = test.state(&evidence);
             let detail = order
                 .and_then(|o| o.report.clone())
                 .or_else(|| Some(title.clone()));
-            let slot = self
-                .covid
-                .entry(day)
-                .or_insert((FlagState::Tested, detail.clone()));
-            if rank(state) > rank(slot.0) {
-                *slot = (state, detail);
+            let slot = self.flags.entry((test.name.clone(), day)).or_insert((
+                test,
+                FlagState::Tested,
+                detail.clone(),
+            ));
+            if rank(state) > rank(slot.1) {
+                (slot.1, slot.2) = (state, detail);
             }
         }
         let unit_rep = obx.field(6).first();
@@ -340,22 +356,11 @@ fn result_status(code: &str) -> String {
     .to_owned()
 }
 
-/// A COVID-19 test by its name: the condition set's `covid-tested` title words, on letters and
-/// digits only, so the record's flag and the population dashboard read one rule.
-fn mentions_covid(text: Option<&str>) -> bool {
-    text.is_some_and(|t| crate::population::conditions::names_result_title("covid-tested", t))
-}
-
-fn covid_state(value: Option<&str>) -> FlagState {
-    let v = value.unwrap_or_default().to_lowercase();
-    let negative = ["not detected", "undetected", "negative", "not found"];
-    if negative.iter().any(|n| v.contains(n)) {
-        FlagState::Negative
-    } else if v.contains("detected") || v.contains("positive") {
-        FlagState::Positive
-    } else {
-        FlagState::Tested
-    }
+/// The banner flag a test is for, by its code or its name (see [`conditions::test_flag`]).
+fn test_flag(code: Option<&str>, name: Option<&str>) -> Option<TestFlag> {
+    let codes: Vec<&str> = code.into_iter().collect();
+    let names: Vec<&str> = code.into_iter().chain(name).collect();
+    conditions::test_flag(&codes, &names)
 }
 
 fn rank(state: FlagState) -> u8 {
@@ -367,8 +372,9 @@ fn rank(state: FlagState) -> u8 {
     }
 }
 
-fn covid_flag(
+fn flag_entry(
     subject: &str,
+    test: &TestFlag,
     date: String,
     state: FlagState,
     detail: Option<String>,
@@ -381,14 +387,14 @@ fn covid_flag(
     };
     let dated = date != "undated";
     let body = ConditionFlag {
-        condition: "COVID-19".to_owned(),
+        condition: test.name.clone(),
         state,
         date: dated.then(|| date.clone()),
         detail,
     };
     let mut entry = draft(
-        format!("{subject}/covid/{date}"),
-        format!("COVID-19 {word}"),
+        format!("{subject}/{}/{date}", test.reference_word()),
+        format!("{} {word}", test.name),
         EntryBody::ConditionFlag(body),
     );
     entry.start = dated.then_some(date);

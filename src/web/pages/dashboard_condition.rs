@@ -207,7 +207,8 @@ fn download(
     }))
 }
 
-/// The rows of one downloadable table, header first: `trend.csv`, `areas.csv`, `age-sex.csv`.
+/// The rows of one downloadable table, header first: `trend.csv`, `areas.csv`,
+/// `areas-current.csv`, `age-sex.csv`, `ethnicity.csv`.
 pub fn table(p: &Published, file: &str) -> Option<Vec<Vec<String>>> {
     let t = p.threshold;
     let rate = |r: &Option<f64>| r.map(|r| format!("{r:.1}")).unwrap_or_default();
@@ -260,6 +261,48 @@ pub fn table(p: &Published, file: &str) -> Option<Vec<Vec<String>>> {
                     ]);
                 }
             }
+        }
+        "areas-current.csv" => {
+            rows.push(
+                [
+                    "level",
+                    "area",
+                    "name",
+                    "parent",
+                    "week",
+                    "current",
+                    "current_per_100000",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            let last = p.weeks.last().cloned().unwrap_or_default();
+            for a in &p.areas {
+                rows.push(vec![
+                    a.level.clone(),
+                    a.code.clone(),
+                    a.name.clone(),
+                    a.parent.clone().unwrap_or_default(),
+                    last.clone(),
+                    a.current.text(t),
+                    rate(&a.current_rate),
+                ]);
+            }
+        }
+        "ethnicity.csv" => {
+            rows.push(
+                ["ethnic_group", "current", "current_per_100000"]
+                    .map(String::from)
+                    .to_vec(),
+            );
+            for r in &p.ethnicity {
+                rows.push(vec![r.group.to_owned(), r.current.text(t), rate(&r.rate)]);
+            }
+            rows.push(vec![
+                "total".to_owned(),
+                p.pyramid_total.text(t),
+                String::new(),
+            ]);
         }
         "age-sex.csv" => {
             let mut head = vec!["age_band".to_owned()];

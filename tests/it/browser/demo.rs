@@ -127,6 +127,12 @@ fn demo_prints_logins_and_a_clinician_sees_a_record_with_allergies_and_a_chart()
         region_people > 2000,
         "the demo region holds only {region_people} people"
     );
+    // The analyst's dashboard has figures from the start, not from the first 06:00.
+    let figures: i64 = rusqlite::Connection::open(data_dir.join("sharedcare.db"))
+        .unwrap()
+        .query_row("SELECT count(*) FROM population_figure", [], |r| r.get(0))
+        .unwrap();
+    assert!(figures > 0, "the demo computed no population figures");
     let (user, password) = demo.login("gp-clinician");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -136,6 +136,8 @@ impl Fixture {
             person("9993566594"),
         );
         server::add_user(env, "an", "analyst");
+        // The dashboard's totals and figures are the population job's.
+        server::cli(env, &["population", "refresh"]);
         // Two profiles: the privacy officer's header carries the profile switch.
         server::cli(
             env,

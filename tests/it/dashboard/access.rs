@@ -16,7 +16,13 @@ fn only_the_analyst_role_sees_the_population_figures_and_downloads() {
         page.contains("COVID-19 tested positive") && page.contains("<svg"),
         "{page}"
     );
-    for file in ["trend.csv", "areas.csv", "age-sex.csv"] {
+    for file in [
+        "trend.csv",
+        "areas.csv",
+        "areas-current.csv",
+        "age-sex.csv",
+        "ethnicity.csv",
+    ] {
         let url = s.url(&format!("/dashboard/covid-positive/{file}"));
         let csv = ana.get(url).send().unwrap();
         assert_eq!(csv.status(), 200, "{file}");
@@ -61,7 +67,8 @@ fn only_the_analyst_role_sees_the_population_figures_and_downloads() {
     // The view and the downloads are in the audit trail, about no person.
     assert_eq!(
         s.env.count("SELECT count(*) FROM audit_event WHERE action IN ('dashboard-view', 'dashboard-download') AND person_id IS NULL AND detail LIKE 'dashboard covid-positive%'"),
-        4
+        6,
+        "one view and five downloads"
     );
 }
 

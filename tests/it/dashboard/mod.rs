@@ -5,6 +5,8 @@
 //! leave opted-out people out of every figure.
 
 mod access;
+mod banner_flags;
+mod ethnicity;
 mod safety;
 mod solver;
 mod truth;
@@ -127,7 +129,7 @@ fn dashboard_on_the_generated_region_counts_the_truth_and_is_safe_to_share() {
     assert!(views > CONDITIONS.len() as i64, "{views} views audited");
     assert_eq!(
         downloads,
-        3 * CONDITIONS.len() as i64,
+        5 * CONDITIONS.len() as i64,
         "{downloads} downloads audited"
     );
 }

@@ -72,22 +72,71 @@ pub fn assert_safe_everywhere(s: &Server, ana: &reqwest::blocking::Client) {
         let trend = csv_rows(&get(&format!("/dashboard/{key}/trend.csv")));
         let areas = csv_rows(&get(&format!("/dashboard/{key}/areas.csv")));
         let ages = csv_rows(&get(&format!("/dashboard/{key}/age-sex.csv")));
-        for (name, rows) in [("trend", &trend), ("areas", &areas), ("age-sex", &ages)] {
+        let now = csv_rows(&get(&format!("/dashboard/{key}/areas-current.csv")));
+        let groups = csv_rows(&get(&format!("/dashboard/{key}/ethnicity.csv")));
+        for (name, rows) in [
+            ("trend", &trend),
+            ("areas", &areas),
+            ("age-sex", &ages),
+            ("areas-current", &now),
+            ("ethnicity", &groups),
+        ] {
             let text: Vec<String> = rows.iter().map(|r| r.join(",")).collect();
             assert_no_canary(&format!("{key} {name}.csv"), &text.join("\n"), &canaries);
         }
-        assert_tables_safe(key, &trend, &areas, &ages);
+        assert_tables_safe(key, &trend, &areas, &ages, &now, &groups);
     }
 }
 
+/// Cells [total, local authorities…, districts…] of area rows (`level`, `area`, …, `parent` in
+/// column 3, the count in `column`) and the sums they obey, from index `first` on.
+fn area_cells(
+    total: Cell,
+    rows: &[&Vec<String>],
+    column: usize,
+    first: usize,
+) -> (Vec<Cell>, Vec<Sum>) {
+    let las: Vec<&&Vec<String>> = rows.iter().filter(|r| r[0] == "la").collect();
+    let districts: Vec<&&Vec<String>> = rows.iter().filter(|r| r[0] == "district").collect();
+    let mut cells = vec![total];
+    cells.extend(las.iter().map(|r| parse(&r[column], T)));
+    cells.extend(districts.iter().map(|r| parse(&r[column], T)));
+    let mut sums = vec![Sum {
+        total: first,
+        parts: (first + 1..=first + las.len()).collect(),
+    }];
+    for (j, la) in las.iter().enumerate() {
+        let parts = districts
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d[3] == la[1])
+            .map(|(k, _)| first + 1 + las.len() + k)
+            .collect();
+        sums.push(Sum {
+            total: first + 1 + j,
+            parts,
+        });
+    }
+    let placed: usize = sums[1..].iter().map(|s| s.parts.len()).sum();
+    assert_eq!(
+        placed,
+        districts.len(),
+        "every district is in a local authority"
+    );
+    (cells, sums)
+}
+
 /// Counts and marks only; no hidden count recoverable within a week (region = local
-/// authorities = districts), within the pyramid (its total is the region's current count), or
-/// between neighbouring weeks of the current count.
+/// authorities = districts), within the pyramid (its total is the region's current count), in
+/// the current count by area (the same total), across those two together, or between
+/// neighbouring weeks of the current count.
 fn assert_tables_safe(
     key: &str,
     trend: &[Vec<String>],
     areas: &[Vec<String>],
     ages: &[Vec<String>],
+    now: &[Vec<String>],
+    groups: &[Vec<String>],
 ) {
     assert_eq!(
         trend[0],
@@ -118,33 +167,7 @@ fn assert_tables_safe(
     }
     assert_eq!(weeks.len(), new.len(), "{key}: every week has its areas");
     for (week, rows) in weeks {
-        let las: Vec<&&Vec<String>> = rows.iter().filter(|r| r[0] == "la").collect();
-        let districts: Vec<&&Vec<String>> = rows.iter().filter(|r| r[0] == "district").collect();
-        let mut cells = vec![new[&week]];
-        cells.extend(las.iter().map(|r| parse(&r[5], T)));
-        cells.extend(districts.iter().map(|r| parse(&r[5], T)));
-        let mut sums = vec![Sum {
-            total: 0,
-            parts: (1..=las.len()).collect(),
-        }];
-        for (j, la) in las.iter().enumerate() {
-            let parts = districts
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d[3] == la[1])
-                .map(|(k, _)| 1 + las.len() + k)
-                .collect();
-            sums.push(Sum {
-                total: 1 + j,
-                parts,
-            });
-        }
-        let placed: usize = sums[1..].iter().map(|s| s.parts.len()).sum();
-        assert_eq!(
-            placed,
-            districts.len(),
-            "{key} {week}: every district is in a local authority"
-        );
+        let (cells, sums) = area_cells(new[&week], &rows, 5, 0);
         assert_unrecoverable(&format!("{key} areas {week}"), &cells, &sums);
     }
     // The pyramid: its total row equals the last week's current count.
@@ -164,4 +187,55 @@ fn assert_tables_safe(
         parts: (1..cells.len()).collect(),
     }];
     assert_unrecoverable(&format!("{key} age-sex"), &cells, &sums);
+
+    // The current count by area, alone and with the pyramid: both split the same total.
+    assert_eq!(
+        now[0],
+        [
+            "level",
+            "area",
+            "name",
+            "parent",
+            "week",
+            "current",
+            "current_per_100000"
+        ]
+    );
+    let rows: Vec<&Vec<String>> = now[1..].iter().collect();
+    let (area_now, area_sums) = area_cells(*current.last().unwrap(), &rows, 5, 0);
+    assert_unrecoverable(&format!("{key} areas-current"), &area_now, &area_sums);
+    let offset = area_now.len() - 1;
+    let mut joint = area_now;
+    joint.extend(cells[1..].iter().copied());
+    let mut joint_sums = area_sums;
+    joint_sums.push(Sum {
+        total: 0,
+        parts: (offset + 1..joint.len()).collect(),
+    });
+    assert_unrecoverable(
+        &format!("{key} areas-current with age-sex"),
+        &joint,
+        &joint_sums,
+    );
+
+    // By ethnic group: a third split of the same total, checked with the other two.
+    assert_eq!(groups[0], ["ethnic_group", "current", "current_per_100000"]);
+    let total = groups.last().unwrap();
+    assert_eq!(total[0], "total");
+    assert_eq!(
+        parse(&total[1], T),
+        joint[0],
+        "{key}: the ethnic groups' total"
+    );
+    let first = joint.len();
+    joint.extend(groups[1..groups.len() - 1].iter().map(|r| parse(&r[1], T)));
+    joint_sums.push(Sum {
+        total: 0,
+        parts: (first..joint.len()).collect(),
+    });
+    assert_unrecoverable(
+        &format!("{key} all splits of the current count"),
+        &joint,
+        &joint_sums,
+    );
 }
