@@ -12,7 +12,7 @@ use super::weeks::{date_of, name, window};
 use super::{poisson, PopulationConfig};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::population::{AreaRow, FigureRow, HotSpotRow, RunRow};
+use crate::store::population::{AreaRow, EntryRow, FigureRow, HotSpotRow, RunRow};
 use crate::store::Store;
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
@@ -146,47 +146,10 @@ pub fn recompute(
         );
     })?;
 
-    // Spells per condition per person.
-    let mut spells: Vec<HashMap<i64, Vec<Spell>>> = vec![HashMap::new(); set.conditions.len()];
-    let mut data_to: Option<NaiveDate> = None;
-    let mut bad_body = None;
-    store.population_entries(&set.categories(), &mut |e| {
-        let Ok(body) = serde_json::from_str::<serde_json::Value>(&e.body) else {
-            bad_body.get_or_insert(e.category.clone());
-            return;
-        };
-        let facts = EntryFacts {
-            category: &e.category,
-            code: e.code.as_deref(),
-            title: &e.title,
-            body: &body,
-        };
-        if set.opted_out(&facts) {
-            excluded.insert(e.person_id);
-            return;
-        }
-        let Some(start) = date_of(e.start.as_deref()).or_else(|| date_of(e.recorded.as_deref()))
-        else {
-            return;
-        };
-        for (i, c) in set.conditions.iter().enumerate() {
-            if c.matches(&facts) {
-                if start <= today {
-                    data_to = data_to.max(Some(start));
-                }
-                let spell = Spell {
-                    start,
-                    end: date_of(e.end.as_deref()),
-                };
-                spells[i].entry(e.person_id).or_default().push(spell);
-            }
-        }
-    })?;
-    if let Some(category) = bad_body {
-        return Err(Error::Invalid(format!(
-            "a stored {category} entry's body is not JSON; run `sharedcare check` on the database"
-        )));
-    }
+    let links = store.population_links()?;
+    let scan = scan_entries(store, set, &links, today, scan_threads(settings))?;
+    excluded.extend(scan.opted_out);
+    let (spells, data_to) = (scan.spells, scan.data_to);
 
     let weeks = window(data_to.unwrap_or(today), settings.weeks);
     let week_names: Vec<String> = weeks.iter().map(|d| name(*d)).collect();
@@ -324,6 +287,146 @@ pub fn recompute(
         last_week: run.last_week,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What the entry scan found: each condition's spells per person, who opted out, and the
+/// latest start date on or before today.
+struct Scanned {
+    spells: Vec<HashMap<i64, Vec<Spell>>>,
+    opted_out: HashSet<i64>,
+    data_to: Option<NaiveDate>,
+    bad_body: Option<String>,
+}
+
+impl Scanned {
+    fn new(conditions: usize) -> Self {
+        Self {
+            spells: vec![HashMap::new(); conditions],
+            opted_out: HashSet::new(),
+            data_to: None,
+            bad_body: None,
+        }
+    }
+
+    fn merge(&mut self, other: Scanned) {
+        for (mine, theirs) in self.spells.iter_mut().zip(other.spells) {
+            for (person, list) in theirs {
+                mine.entry(person).or_default().extend(list);
+            }
+        }
+        self.opted_out.extend(other.opted_out);
+        self.data_to = self.data_to.max(other.data_to);
+        self.bad_body = self.bad_body.take().or(other.bad_body);
+    }
+
+    /// Reads one entry against the condition set.
+    fn take(&mut self, set: &ConditionSet, person: i64, e: &EntryRow, today: NaiveDate) {
+        let Ok(body) = serde_json::from_str::<serde_json::Value>(&e.body) else {
+            self.bad_body.get_or_insert(e.category.clone());
+            return;
+        };
+        let facts = EntryFacts {
+            category: &e.category,
+            code: e.code.as_deref(),
+            title: &e.title,
+            body: &body,
+        };
+        if set.opted_out(&facts) {
+            self.opted_out.insert(person);
+            return;
+        }
+        let Some(start) = date_of(e.start.as_deref()).or_else(|| date_of(e.recorded.as_deref()))
+        else {
+            return;
+        };
+        for (i, c) in set.conditions.iter().enumerate() {
+            if c.matches(&facts) {
+                if start <= today {
+                    self.data_to = self.data_to.max(Some(start));
+                }
+                let spell = Spell {
+                    start,
+                    end: date_of(e.end.as_deref()),
+                };
+                self.spells[i].entry(person).or_default().push(spell);
+            }
+        }
+    }
+}
+
+/// How many threads read the entries: the configured number, else one per core, at most four
+/// (the scan is bound by reading and decoding rows, which share nothing but the file).
+fn scan_threads(settings: &PopulationConfig) -> usize {
+    settings
+        .scan_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
+}
+
+/// Reads every entry of the categories the condition set names, once. The entry table — at a
+/// region's size most of the database — is split into id ranges read side by side, each on a
+/// read-only connection of its own; the store's own connection reads the first range.
+fn scan_entries(
+    store: &Store,
+    set: &ConditionSet,
+    links: &HashMap<i64, i64>,
+    today: NaiveDate,
+    threads: usize,
+) -> Result<Scanned> {
+    let categories = set.categories();
+    let Some((first, last)) = store.entry_id_range()? else {
+        return Ok(Scanned::new(set.conditions.len()));
+    };
+    let mut helpers = Vec::new();
+    for _ in 1..threads {
+        match store.scan_connection()? {
+            Some(conn) => helpers.push(conn),
+            None => break,
+        }
+    }
+    let parts = helpers.len() as i64 + 1;
+    let step = (last - first) / parts + 1;
+    let range = |k: i64| {
+        let from = first + k * step;
+        from..=(from + step - 1).min(last)
+    };
+    let read = |scan: &dyn Fn(&mut dyn FnMut(EntryRow)) -> Result<()>| {
+        let mut found = Scanned::new(set.conditions.len());
+        scan(&mut |e| {
+            if let Some(&person) = links.get(&e.source_person_id) {
+                found.take(set, person, &e, today);
+            }
+        })?;
+        Ok::<_, Error>(found)
+    };
+    let (mine, theirs) = std::thread::scope(|s| {
+        let handles: Vec<_> = helpers
+            .into_iter()
+            .zip(1..)
+            .map(|(conn, k)| {
+                let (read, categories) = (&read, &categories);
+                s.spawn(move || read(&|each| conn.population_entries(categories, range(k), each)))
+            })
+            .collect();
+        let mine = read(&|each| store.population_entries(&categories, range(0), each));
+        let theirs: Vec<_> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Invalid("an entry scan panicked".into())))
+            })
+            .collect();
+        (mine, theirs)
+    });
+    let mut all = mine?;
+    for part in theirs {
+        all.merge(part?);
+    }
+    if let Some(category) = all.bad_body {
+        return Err(Error::Invalid(format!(
+            "a stored {category} entry's body is not JSON; run `sharedcare check` on the database"
+        )));
+    }
+    Ok(all)
 }
 
 /// In the condition at the end of a week (`at`).

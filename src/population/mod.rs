@@ -45,6 +45,9 @@ pub struct PopulationConfig {
     pub min_denominator: i64,
     /// How many ISO weeks the figures cover, ending with the data's latest week. Default 26.
     pub weeks: u32,
+    /// How many threads the recompute reads the entries with. Default: one per core, at most
+    /// four; 1 leaves the other cores to the server's requests while the job runs.
+    pub scan_threads: Option<usize>,
 }
 
 impl Default for PopulationConfig {
@@ -56,6 +59,7 @@ impl Default for PopulationConfig {
             small_number: 8,
             min_denominator: 500,
             weeks: 26,
+            scan_threads: None,
         }
     }
 }

@@ -4,7 +4,9 @@
 
 use super::{Store, Tx};
 use crate::error::{DbContext, Result};
-use rusqlite::params;
+use rusqlite::{params, Connection, OpenFlags};
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 /// What the figures need of a person; never leaves `population`.
 pub struct PersonRow {
@@ -19,9 +21,10 @@ pub struct PersonRow {
     pub objected: bool,
 }
 
-/// One entry a condition rule may read, with the (surviving) person it is about.
+/// One entry a condition rule may read, with the source's record of the person it is about
+/// ([`Store::population_links`] says whose it is now).
 pub struct EntryRow {
-    pub person_id: i64,
+    pub source_person_id: i64,
     pub category: String,
     pub code: Option<String>,
     pub title: String,
@@ -104,48 +107,115 @@ impl Store {
         Ok(())
     }
 
-    /// Entries of the named categories, each with the person it belongs to now (after merges).
-    pub fn population_entries(
-        &self,
-        categories: &[String],
-        each: &mut dyn FnMut(EntryRow),
-    ) -> Result<()> {
-        let doing = "reading entries for the population figures";
+    /// Each source's record of a person → the (surviving) person it belongs to now, after
+    /// merges: read once, so that the entry scan needs no join per entry.
+    pub fn population_links(&self) -> Result<HashMap<i64, i64>> {
+        let doing = "reading the links between sources' records and people";
         let mut stmt = self
             .conn()
             .prepare(
-                "SELECT coalesce(p.merged_into, p.id), e.category, e.code, e.title, e.start_at,
-                        e.end_at, e.recorded_at, e.body
-                 FROM entry e
-                 JOIN source_person sp ON sp.id = e.source_person_id
-                 JOIN person p ON p.id = sp.person_id
-                 WHERE e.category IN (SELECT value FROM json_each(?1))
-                   AND coalesce(e.status, '') <> 'entered-in-error'",
+                "SELECT sp.id, coalesce(p.merged_into, p.id)
+                 FROM source_person sp JOIN person p ON p.id = sp.person_id",
             )
             .doing(doing)?;
-        let wanted = serde_json::to_string(categories).unwrap_or_default();
-        {
-            let rows = stmt
-                .query_map([wanted], |r| {
-                    Ok(EntryRow {
-                        person_id: r.get(0)?,
-                        category: r.get(1)?,
-                        code: r.get(2)?,
-                        title: r.get(3)?,
-                        start: r.get(4)?,
-                        end: r.get(5)?,
-                        recorded: r.get(6)?,
-                        body: r.get(7)?,
-                    })
-                })
-                .doing(doing)?;
-            for row in rows {
-                each(row.doing(doing)?);
-            }
-        }
-        Ok(())
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing(doing)?;
+        rows.collect::<rusqlite::Result<_>>().doing(doing)
     }
 
+    /// The first and last entry ids, where there are entries: the range the scan splits.
+    pub fn entry_id_range(&self) -> Result<Option<(i64, i64)>> {
+        self.conn()
+            .query_row("SELECT min(id), max(id) FROM entry", [], |r| {
+                Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
+            })
+            .doing("reading the range of entry ids")
+    }
+
+    /// A second, read-only connection to this database for a scan that runs beside this one,
+    /// or none for an in-memory database (which no other connection can see).
+    pub fn scan_connection(&self) -> Result<Option<EntryScan>> {
+        if self.path().as_os_str() == ":memory:" {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            self.path(),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .doing("opening a connection for the population figures")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .doing("opening a connection for the population figures")?;
+        Ok(Some(EntryScan(conn)))
+    }
+
+    /// Entries of the named categories with ids in `ids`, on this store's own connection.
+    pub fn population_entries(
+        &self,
+        categories: &[String],
+        ids: RangeInclusive<i64>,
+        each: &mut dyn FnMut(EntryRow),
+    ) -> Result<()> {
+        scan_entries(self.conn(), categories, ids, each)
+    }
+}
+
+/// A read-only connection of its own, which a scan on another thread owns.
+pub struct EntryScan(Connection);
+
+impl EntryScan {
+    /// As [`Store::population_entries`], on this connection.
+    pub fn population_entries(
+        &self,
+        categories: &[String],
+        ids: RangeInclusive<i64>,
+        each: &mut dyn FnMut(EntryRow),
+    ) -> Result<()> {
+        scan_entries(&self.0, categories, ids, each)
+    }
+}
+
+/// Entries of the named categories with ids in `ids`, in id order (the table's own order, so
+/// the scan reads the file front to back), leaving out those entered in error.
+fn scan_entries(
+    conn: &Connection,
+    categories: &[String],
+    ids: RangeInclusive<i64>,
+    each: &mut dyn FnMut(EntryRow),
+) -> Result<()> {
+    let doing = "reading entries for the population figures";
+    let mut stmt = conn
+        .prepare(
+            "SELECT e.source_person_id, e.category, e.code, e.title, e.start_at, e.end_at,
+                    e.recorded_at, e.body
+             FROM entry e
+             WHERE e.id BETWEEN ?2 AND ?3
+               AND e.category IN (SELECT value FROM json_each(?1))
+               AND coalesce(e.status, '') <> 'entered-in-error'",
+        )
+        .doing(doing)?;
+    let wanted = serde_json::to_string(categories).unwrap_or_default();
+    let rows = stmt
+        .query_map(params![wanted, ids.start(), ids.end()], |r| {
+            Ok(EntryRow {
+                source_person_id: r.get(0)?,
+                category: r.get(1)?,
+                code: r.get(2)?,
+                title: r.get(3)?,
+                start: r.get(4)?,
+                end: r.get(5)?,
+                recorded: r.get(6)?,
+                body: r.get(7)?,
+            })
+        })
+        .doing(doing)?;
+    for row in rows {
+        each(row.doing(doing)?);
+    }
+    Ok(())
+}
+
+impl Store {
     pub fn population_run(&self) -> Result<Option<RunRow>> {
         let mut stmt = self
             .conn()

@@ -133,3 +133,34 @@ fn dashboard_on_the_generated_region_counts_the_truth_and_is_safe_to_share() {
         "{downloads} downloads audited"
     );
 }
+
+/// The recompute reads the entries in id ranges on several connections at once; however many,
+/// it counts the same, and the same as on one.
+#[test]
+fn figures_read_on_several_threads_equal_those_read_on_one() {
+    let env = Env::new();
+    let out = env.dir.path().join("region");
+    let out_s = out.to_str().unwrap();
+    env.ok(&[
+        "demo", "generate", "--people", "3000", "--seed", "11", "--out", out_s,
+    ]);
+    let run = env.run(&["demo", "load", out_s]);
+    assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    let with_threads = |n: usize| {
+        std::fs::write(
+            env.data_dir().join("config.toml"),
+            format!("[population]\nscan_threads = {n}\n"),
+        )
+        .unwrap();
+        env.ok(&["population", "refresh"]);
+        figures(&env)
+    };
+    let one = with_threads(1);
+    assert!(
+        one.keys()
+            .any(|k| k.starts_with("covid-positive new district")),
+        "the region has positives to count"
+    );
+    assert_eq!(with_threads(2), one, "two threads counted differently");
+    assert_eq!(with_threads(3), one, "three threads counted differently");
+}
