@@ -169,6 +169,8 @@ fn run_phase(
     base: &Arc<String>,
     request: Request,
 ) -> Phase {
+    // Said as it starts, so that a profiler can be pointed at one phase.
+    eprintln!("phase starts: {name}, {seconds} s");
     let started = Instant::now();
     let handles: Vec<_> = clients
         .iter()

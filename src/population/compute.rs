@@ -354,6 +354,9 @@ impl Scanned {
     }
 }
 
+/// Reads one range of entries, handing each to the callback.
+type ReadRange<'a> = dyn Fn(&mut dyn FnMut(EntryRow)) -> Result<()> + 'a;
+
 /// How many threads read the entries: the configured number, else one per core, at most four
 /// (the scan is bound by reading and decoding rows, which share nothing but the file).
 fn scan_threads(settings: &PopulationConfig) -> usize {
@@ -389,7 +392,7 @@ fn scan_entries(
         let from = first + k * step;
         from..=(from + step - 1).min(last)
     };
-    let read = |scan: &dyn Fn(&mut dyn FnMut(EntryRow)) -> Result<()>| {
+    let read = |scan: &ReadRange| {
         let mut found = Scanned::new(set.conditions.len());
         scan(&mut |e| {
             if let Some(&person) = links.get(&e.source_person_id) {
