@@ -150,6 +150,30 @@ pub struct Target {
     pub nhs_number: String,
     /// Family name and year of birth, as a clinician types them.
     pub name_query: String,
+    /// Given and family name, nothing else.
+    pub name_only: String,
+    /// Family name and postcode district.
+    pub name_postcode: String,
+}
+
+impl Target {
+    pub fn new(
+        id: i64,
+        nhs_number: String,
+        family: &str,
+        given: &str,
+        born: &str,
+        postcode: &str,
+    ) -> Self {
+        let district = postcode.split_whitespace().next().unwrap_or("");
+        Target {
+            id,
+            nhs_number,
+            name_query: format!("{family} {}", born.get(..4).unwrap_or("")),
+            name_only: format!("{given} {family}"),
+            name_postcode: format!("{family} {district}"),
+        }
+    }
 }
 
 /// One concurrent client: who it signs in as, its API token, the people it reads.
@@ -381,12 +405,15 @@ fn synthetic_clients(people: u64, clients: u64, token: &str) -> Vec<Client> {
         (0..people)
             .map(|i| {
                 let p = common::person(i, &mut common::Rng(i));
-                Target {
-                    // Person ids are assigned in import order, one per synthetic person.
-                    id: i as i64 + 1,
-                    nhs_number: common::nhs_number(i),
-                    name_query: format!("{} {}", p.family, p.dob.get(..4).unwrap_or("")),
-                }
+                // Person ids are assigned in import order, one per synthetic person.
+                Target::new(
+                    i as i64 + 1,
+                    common::nhs_number(i),
+                    p.family,
+                    p.given,
+                    &p.dob,
+                    &p.postcode,
+                )
             })
             .collect(),
     );
@@ -572,6 +599,20 @@ fn main() {
             |c, base, _, t| {
                 c.get(format!("{base}/search"))
                     .query(&[("q", t.name_query.as_str())])
+            },
+        ),
+        run_phase("search (name)", &who, seconds, &base, |c, base, _, t| {
+            c.get(format!("{base}/search"))
+                .query(&[("q", t.name_only.as_str())])
+        }),
+        run_phase(
+            "search (name + area)",
+            &who,
+            seconds,
+            &base,
+            |c, base, _, t| {
+                c.get(format!("{base}/search"))
+                    .query(&[("q", t.name_postcode.as_str())])
             },
         ),
         run_phase("record page", &who, seconds, &base, |c, base, _, t| {

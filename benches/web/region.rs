@@ -75,22 +75,22 @@ pub fn clients(data: &Path, n: u64, password: &str) -> Vec<Client> {
 /// practice", and should not need one.
 pub fn registered_patients(db: &rusqlite::Connection, org: &str) -> Vec<Target> {
     db.prepare_cached(
-        "SELECT id, nhs_number, family, birth_date FROM person
+        "SELECT id, nhs_number, family, given, birth_date, postcode FROM person
          WHERE gp_practice = ?1 AND merged_into IS NULL AND nhs_number IS NOT NULL",
     )
     .unwrap()
     .query_map([org], |r| {
-        let family: Option<String> = r.get(2)?;
-        let born: Option<String> = r.get(3)?;
-        Ok(Target {
-            id: r.get(0)?,
-            nhs_number: r.get(1)?,
-            name_query: format!(
-                "{} {}",
-                family.unwrap_or_default(),
-                born.as_deref().and_then(|b| b.get(..4)).unwrap_or("")
-            ),
-        })
+        let text = |k: usize| -> rusqlite::Result<String> {
+            Ok(r.get::<_, Option<String>>(k)?.unwrap_or_default())
+        };
+        Ok(Target::new(
+            r.get(0)?,
+            r.get(1)?,
+            &text(2)?,
+            &text(3)?,
+            &text(4)?,
+            &text(5)?,
+        ))
     })
     .unwrap()
     .map(Result::unwrap)
