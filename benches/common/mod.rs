@@ -210,7 +210,9 @@ pub fn register_sources(tx: &Tx<'_>) {
         let source = NewSource {
             code,
             name: code,
-            org_code: code,
+            // The organisation is the code's first part (R9W-PAS is R9W's system), so the
+            // bench clinician at R9W has a care relationship through the trust's admissions.
+            org_code: code.split('-').next().unwrap_or(code),
             org_name: None,
             kind,
             format,
