@@ -150,7 +150,7 @@ pub struct Target {
     pub nhs_number: String,
     /// Family name and year of birth, as a clinician types them.
     pub name_query: String,
-    /// Given and family name, nothing else.
+    /// First given name and family name, nothing else.
     pub name_only: String,
     /// Family name and postcode district.
     pub name_postcode: String,
@@ -166,6 +166,8 @@ impl Target {
         postcode: &str,
     ) -> Self {
         let district = postcode.split_whitespace().next().unwrap_or("");
+        // A clinician types the first given name, not the middle ones.
+        let given = given.split_whitespace().next().unwrap_or("");
         Target {
             id,
             nhs_number,
@@ -432,7 +434,11 @@ fn start_server(dir: &std::path::Path) -> (std::process::Child, Arc<String>) {
         .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0", "--sftp-listen", ""])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // SHAREDCARE_BENCH_SERVER_LOG=FILE keeps the server's log, to see why a request failed.
+        .stderr(match std::env::var_os("SHAREDCARE_BENCH_SERVER_LOG") {
+            Some(file) => Stdio::from(std::fs::File::create(file).unwrap()),
+            None => Stdio::null(),
+        })
         .spawn()
         .unwrap();
     let mut reader = BufReader::new(server.stdout.take().unwrap());
