@@ -16,7 +16,7 @@ use crate::store::population::{AreaRow, EntryRow, FigureRow, HotSpotRow, RunRow}
 use crate::store::Store;
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const REGION: &str = "region";
 pub const AGE_BANDS: &[(i32, &str)] = &[
@@ -149,7 +149,7 @@ pub fn recompute(
     let links = store.population_links()?;
     let scan = scan_entries(store, set, &links, today, scan_threads(settings))?;
     excluded.extend(scan.opted_out);
-    let (spells, data_to) = (scan.spells, scan.data_to);
+    let (spells, data_to, by_category) = (scan.spells, scan.data_to, scan.by_category);
 
     let weeks = window(data_to.unwrap_or(today), settings.weeks);
     let week_names: Vec<String> = weeks.iter().map(|d| name(*d)).collect();
@@ -266,7 +266,7 @@ pub fn recompute(
             }
         })
         .collect();
-    let totals = serde_json::to_string(&store.stats()?)
+    let totals = serde_json::to_string(&store.stats_counting_entries(by_category)?)
         .map_err(|e| Error::Invalid(format!("the record's totals: {e}")))?;
     let run = RunRow {
         record_totals: Some(totals),
@@ -296,6 +296,8 @@ struct Scanned {
     opted_out: HashSet<i64>,
     data_to: Option<NaiveDate>,
     bad_body: Option<String>,
+    /// Every entry scanned, by category: the record's totals.
+    by_category: BTreeMap<String, i64>,
 }
 
 impl Scanned {
@@ -305,6 +307,7 @@ impl Scanned {
             opted_out: HashSet::new(),
             data_to: None,
             bad_body: None,
+            by_category: BTreeMap::new(),
         }
     }
 
@@ -317,6 +320,9 @@ impl Scanned {
         self.opted_out.extend(other.opted_out);
         self.data_to = self.data_to.max(other.data_to);
         self.bad_body = self.bad_body.take().or(other.bad_body);
+        for (category, n) in other.by_category {
+            *self.by_category.entry(category).or_default() += n;
+        }
     }
 
     /// Reads one entry against the condition set.
@@ -355,7 +361,7 @@ impl Scanned {
 }
 
 /// Reads one range of entries, handing each to the callback.
-type ReadRange<'a> = dyn Fn(&mut dyn FnMut(EntryRow)) -> Result<()> + 'a;
+type ReadRange<'a> = dyn Fn(&mut dyn FnMut(EntryRow)) -> Result<BTreeMap<String, i64>> + 'a;
 
 /// How many threads read the entries: the configured number, else one per core, at most four
 /// (the scan is bound by reading and decoding rows, which share nothing but the file).
@@ -394,7 +400,7 @@ fn scan_entries(
     };
     let read = |scan: &ReadRange| {
         let mut found = Scanned::new(set.conditions.len());
-        scan(&mut |e| {
+        found.by_category = scan(&mut |e| {
             if let Some(&person) = links.get(&e.source_person_id) {
                 found.take(set, person, &e, today);
             }

@@ -5,7 +5,7 @@
 use super::{Store, Tx};
 use crate::error::{DbContext, Result};
 use rusqlite::{params, Connection, OpenFlags};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeInclusive;
 
 /// What the figures need of a person; never leaves `population`.
@@ -149,13 +149,14 @@ impl Store {
         Ok(Some(EntryScan(conn)))
     }
 
-    /// Entries of the named categories with ids in `ids`, on this store's own connection.
+    /// Entries of the named categories with ids in `ids`, on this store's own connection; returns
+    /// how many entries of each category (named or not) the range holds.
     pub fn population_entries(
         &self,
         categories: &[String],
         ids: RangeInclusive<i64>,
         each: &mut dyn FnMut(EntryRow),
-    ) -> Result<()> {
+    ) -> Result<BTreeMap<String, i64>> {
         scan_entries(self.conn(), categories, ids, each)
     }
 }
@@ -170,49 +171,62 @@ impl EntryScan {
         categories: &[String],
         ids: RangeInclusive<i64>,
         each: &mut dyn FnMut(EntryRow),
-    ) -> Result<()> {
+    ) -> Result<BTreeMap<String, i64>> {
         scan_entries(&self.0, categories, ids, each)
     }
 }
 
 /// Entries of the named categories with ids in `ids`, in id order (the table's own order, so
-/// the scan reads the file front to back), leaving out those entered in error.
+/// the scan reads the file front to back), leaving out those entered in error. Every entry of
+/// the range is counted by category on the way: the record's totals, which a `GROUP BY` would
+/// otherwise get by sorting every entry's category again (half a minute at a region's size).
 fn scan_entries(
     conn: &Connection,
     categories: &[String],
     ids: RangeInclusive<i64>,
     each: &mut dyn FnMut(EntryRow),
-) -> Result<()> {
+) -> Result<BTreeMap<String, i64>> {
     let doing = "reading entries for the population figures";
     let mut stmt = conn
         .prepare(
-            "SELECT e.source_person_id, e.category, e.code, e.title, e.start_at, e.end_at,
-                    e.recorded_at, e.body
+            "SELECT e.category, e.status, e.source_person_id, e.code, e.title, e.start_at,
+                    e.end_at, e.recorded_at, e.body
              FROM entry e
-             WHERE e.id BETWEEN ?2 AND ?3
-               AND e.category IN (SELECT value FROM json_each(?1))
-               AND coalesce(e.status, '') <> 'entered-in-error'",
+             WHERE e.id BETWEEN ?1 AND ?2",
         )
         .doing(doing)?;
-    let wanted = serde_json::to_string(categories).unwrap_or_default();
-    let rows = stmt
-        .query_map(params![wanted, ids.start(), ids.end()], |r| {
-            Ok(EntryRow {
-                source_person_id: r.get(0)?,
-                category: r.get(1)?,
-                code: r.get(2)?,
-                title: r.get(3)?,
-                start: r.get(4)?,
-                end: r.get(5)?,
-                recorded: r.get(6)?,
-                body: r.get(7)?,
-            })
-        })
-        .doing(doing)?;
-    for row in rows {
-        each(row.doing(doing)?);
+    let mut counted: BTreeMap<String, i64> = BTreeMap::new();
+    let mut rows = stmt.query(params![ids.start(), ids.end()]).doing(doing)?;
+    while let Some(r) = rows.next().doing(doing)? {
+        // `category` is STRICT text, never null: a row without one cannot be stored.
+        let Ok(category) = r.get_ref(0).doing(doing)?.as_str() else {
+            continue;
+        };
+        match counted.get_mut(category) {
+            Some(n) => *n += 1,
+            None => {
+                counted.insert(category.to_owned(), 1);
+            }
+        }
+        if !categories.iter().any(|c| c == category) {
+            continue;
+        }
+        let status: Option<String> = r.get(1).doing(doing)?;
+        if status.as_deref() == Some("entered-in-error") {
+            continue;
+        }
+        each(EntryRow {
+            category: category.to_owned(),
+            source_person_id: r.get(2).doing(doing)?,
+            code: r.get(3).doing(doing)?,
+            title: r.get(4).doing(doing)?,
+            start: r.get(5).doing(doing)?,
+            end: r.get(6).doing(doing)?,
+            recorded: r.get(7).doing(doing)?,
+            body: r.get(8).doing(doing)?,
+        });
     }
-    Ok(())
+    Ok(counted)
 }
 
 impl Store {

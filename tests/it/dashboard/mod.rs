@@ -153,6 +153,17 @@ fn figures_read_on_several_threads_equal_those_read_on_one() {
         )
         .unwrap();
         env.ok(&["population", "refresh"]);
+        // The record's totals are counted during the scan, not by a second pass: they must
+        // still be what `sharedcare stats` counts.
+        let totals: String = env
+            .sql()
+            .query_row("SELECT record_totals FROM population_run", [], |r| r.get(0))
+            .unwrap();
+        let totals: serde_json::Value = serde_json::from_str(&totals).unwrap();
+        let stats = env.run(&["--json", "stats"]).json();
+        for key in ["entries", "entries_by_category", "persons", "entry_history"] {
+            assert_eq!(totals[key], stats[key], "{key} with {n} threads");
+        }
         figures(&env)
     };
     let one = with_threads(1);
