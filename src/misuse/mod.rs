@@ -43,6 +43,15 @@ use evaluate::{Evaluator, Memory};
 /// Events read and evaluated per transaction.
 const BATCH: usize = 2000;
 
+/// How long the watch keeps the write lock once another connection of the process waits for
+/// it (a sign-in, an import): it then commits at the event it has reached and lets them go
+/// first, as the importer does. Behind by a day of events, a batch takes seconds, longer than
+/// a page view may wait.
+const HOLD_WHEN_WAITED_FOR: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The longest the watch stands aside for waiting writers between its transactions.
+const YIELD_LIMIT: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// What one run of the watch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
@@ -51,6 +60,8 @@ pub struct Report {
     pub raised: Vec<String>,
     /// Findings that joined an alert already standing.
     pub joined: usize,
+    /// Transactions committed: more than one a batch when writers were let in part way.
+    pub transactions: usize,
 }
 
 impl Report {
@@ -70,18 +81,33 @@ impl Report {
 
 /// Evaluates every audit event after the watch's place, raising alerts, in batches.
 pub fn watch(store: &mut Store, rules: &Rules, now: DateTime<Utc>) -> Result<Report> {
+    watch_yielding(store, rules, now, &|held| {
+        held >= HOLD_WHEN_WAITED_FOR && crate::store::writers_waiting()
+    })
+}
+
+/// As [`watch`]; after each event, `let_in(time the write lock has been held)` says whether to
+/// commit there (the place and the alerts so far together) and let other writers go first.
+fn watch_yielding(
+    store: &mut Store,
+    rules: &Rules,
+    now: DateTime<Utc>,
+    let_in: &dyn Fn(std::time::Duration) -> bool,
+) -> Result<Report> {
     let now = now.to_rfc3339_opts(SecondsFormat::Secs, true);
     let actor = Actor::system("misuse_watch");
     let mut report = Report::default();
     let mut memory = Memory::default();
     loop {
         let tx = store.begin()?;
+        let held = std::time::Instant::now();
         let from = tx.misuse_cursor()?;
         let events = tx.trail().events_after(from, BATCH)?;
-        let Some(last) = events.last().map(|e| e.seq) else {
+        if events.is_empty() {
             break;
-        };
+        }
         let mut evaluator = Evaluator::new(rules, tx.trail(), &mut memory);
+        let mut done = 0;
         for event in &events {
             for f in evaluator.event(event)? {
                 if let Some(standing) = tx.misuse_alert_by_key(&f.key)? {
@@ -109,10 +135,19 @@ pub fn watch(store: &mut Store, rules: &Rules, now: DateTime<Utc>) -> Result<Rep
                 )?;
                 report.raised.push(reference);
             }
+            done += 1;
+            if done < events.len() && let_in(held.elapsed()) {
+                break;
+            }
         }
-        tx.set_misuse_cursor(last)?;
+        tx.set_misuse_cursor(events[done - 1].seq)?;
         tx.commit()?;
-        report.events += events.len();
+        report.events += done;
+        report.transactions += 1;
+        if done < events.len() {
+            crate::store::yield_to_waiting_writers(YIELD_LIMIT);
+            continue;
+        }
         if events.len() < BATCH {
             break;
         }

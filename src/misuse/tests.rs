@@ -1,6 +1,6 @@
 //! The watch over a real store and audit file, with events at times the tests choose.
 
-use super::{identity, watch, Rules};
+use super::{identity, watch, watch_yielding, Rules};
 use crate::audit::key::AuditKey;
 use crate::audit::{Action, Actor, Chain};
 use crate::store::{AuditEvent, Store};
@@ -340,4 +340,58 @@ fn regression_the_watch_read_a_busy_users_whole_trail_for_every_look() {
             "{sql}\n{plan}"
         );
     }
+}
+
+#[test]
+fn regression_the_misuse_watch_held_the_write_lock_through_a_batch_while_others_waited() {
+    // Behind by 222,000 events at the 1.8 M region, the watch held the write lock through
+    // each batch of 2,000, and sign-ins waiting for it gave up with 500. It now commits at the
+    // event it has reached when a writer waits: here, one waits after every event.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let me = person(&s, 1, "Ward", "WX2 2BB");
+    let u = user(&mut s, "ward", "clinician");
+    identity::link_user(
+        &mut s,
+        &Actor::operator(),
+        "ward",
+        Some(&nhs(1)),
+        None,
+        None,
+        t(NOW),
+    )
+    .unwrap();
+    let quiet = rules("[unusual-hours]\nenabled = false\n");
+    for hour in 10..15 {
+        let at = format!("2025-03-10T{hour}:00:00Z");
+        seen(&mut s, &u, Action::ViewRecord, &[me], &at);
+    }
+    let report = watch_yielding(&mut s, &quiet, t(NOW), &|_| true).unwrap();
+    // The five views and the operator's linking of the user's identity.
+    assert!(report.events > 5, "{report:?}");
+    assert_eq!(
+        report.transactions, report.events,
+        "the lock was not let go between events"
+    );
+    // Exactly once still: one alert, the later views its evidence, and nothing left to read.
+    assert_eq!((report.raised.len(), report.joined), (1, 4), "{report:?}");
+    let again = watch(&mut s, &quiet, t(NOW)).unwrap();
+    assert_eq!((again.events, again.raised.len()), (0, 0), "{again:?}");
+    // With no one waiting, one transaction for the batch, as before.
+    seen(
+        &mut s,
+        &u,
+        Action::ViewRecord,
+        &[me],
+        "2025-03-10T16:00:00Z",
+    );
+    seen(
+        &mut s,
+        &u,
+        Action::ViewRecord,
+        &[me],
+        "2025-03-10T17:00:00Z",
+    );
+    let alone = watch_yielding(&mut s, &quiet, t(NOW), &|_| false).unwrap();
+    assert_eq!((alone.events, alone.transactions), (2, 1), "{alone:?}");
 }
