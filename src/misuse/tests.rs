@@ -158,14 +158,12 @@ fn a_clinicians_normal_day_raises_no_misuse_alert_under_the_shipped_rules() {
     assert_eq!(alerts(&s), vec![], "{report:?}");
 }
 
-#[test]
-fn each_event_is_evaluated_once_and_a_later_view_joins_the_standing_alert() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = store(dir.path());
-    let me = person(&s, 1, "Ward", "WX2 2BB");
-    let u = user(&mut s, "ward", "clinician");
+/// A clinician whose own NHS number is known to the watch, and their own record.
+fn user_with_own_record(s: &mut Store) -> (i64, Actor) {
+    let me = person(s, 1, "Ward", "WX2 2BB");
+    let u = user(s, "ward", "clinician");
     identity::link_user(
-        &mut s,
+        s,
         &Actor::operator(),
         "ward",
         Some(&nhs(1)),
@@ -174,6 +172,14 @@ fn each_event_is_evaluated_once_and_a_later_view_joins_the_standing_alert() {
         t(NOW),
     )
     .unwrap();
+    (me, u)
+}
+
+#[test]
+fn each_event_is_evaluated_once_and_a_later_view_joins_the_standing_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let (me, u) = user_with_own_record(&mut s);
     let quiet = rules("[unusual-hours]\nenabled = false\n");
     seen(
         &mut s,
@@ -349,18 +355,7 @@ fn regression_the_misuse_watch_held_the_write_lock_through_a_batch_while_others_
     // event it has reached when a writer waits: here, one waits after every event.
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
-    let me = person(&s, 1, "Ward", "WX2 2BB");
-    let u = user(&mut s, "ward", "clinician");
-    identity::link_user(
-        &mut s,
-        &Actor::operator(),
-        "ward",
-        Some(&nhs(1)),
-        None,
-        None,
-        t(NOW),
-    )
-    .unwrap();
+    let (me, u) = user_with_own_record(&mut s);
     let quiet = rules("[unusual-hours]\nenabled = false\n");
     for hour in 10..15 {
         let at = format!("2025-03-10T{hour}:00:00Z");
