@@ -1,4 +1,4 @@
--- The sharedcare schema at version 22, as the embedded migrations build it.
+-- The sharedcare schema at version 23, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -145,6 +145,11 @@ CREATE TABLE "entry" (
     received_at TEXT NOT NULL, not_for_patient INTEGER NOT NULL DEFAULT 0,
     UNIQUE (source_id, source_ref)
 ) STRICT;
+
+CREATE TABLE entry_category_count (
+    category TEXT PRIMARY KEY,
+    entries INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 
 CREATE VIRTUAL TABLE entry_fts USING fts5(
     title, detail,
@@ -341,6 +346,16 @@ CREATE TABLE population_denominator (
     PRIMARY KEY (level, area)
 ) STRICT;
 
+CREATE TABLE population_entry_fact (
+    entry_id INTEGER PRIMARY KEY,
+    source_person_id INTEGER NOT NULL,
+    opted_out INTEGER NOT NULL CHECK (opted_out IN (0, 1)),
+    -- The keys of the conditions the entry puts its person in, space-separated.
+    conditions TEXT NOT NULL,
+    start_on TEXT,
+    end_on TEXT
+) STRICT;
+
 CREATE TABLE population_figure (
     condition TEXT NOT NULL,
     measure TEXT NOT NULL CHECK (measure IN ('new', 'current')),
@@ -369,6 +384,13 @@ CREATE TABLE population_run (
     last_week TEXT NOT NULL,
     seconds REAL NOT NULL
 , record_totals TEXT) STRICT;
+
+CREATE TABLE population_scan (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    rules TEXT NOT NULL,
+    entries_to INTEGER NOT NULL,
+    history_to INTEGER NOT NULL
+) STRICT;
 
 CREATE TABLE "privacy_alert" (
     id INTEGER PRIMARY KEY,
@@ -558,6 +580,20 @@ CREATE INDEX source_person_verified_nhs ON source_person(nhs_number)
     WHERE nhs_number_status = 'verified';
 
 CREATE INDEX web_session_user ON web_session(user_id) WHERE ended_at IS NULL;
+
+CREATE TRIGGER entry_counted AFTER INSERT ON entry
+BEGIN
+    INSERT INTO entry_category_count (category, entries) VALUES (NEW.category, 1)
+        ON CONFLICT (category) DO UPDATE SET entries = entries + 1;
+END;
+
+CREATE TRIGGER entry_recounted AFTER UPDATE OF category ON entry
+    WHEN OLD.category IS NOT NEW.category
+BEGIN
+    UPDATE entry_category_count SET entries = entries - 1 WHERE category = OLD.category;
+    INSERT INTO entry_category_count (category, entries) VALUES (NEW.category, 1)
+        ON CONFLICT (category) DO UPDATE SET entries = entries + 1;
+END;
 
 -- The audit file (sharedcare-audit.db) at version 1: see src/store/audit_file.rs.
 

@@ -59,7 +59,8 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
     // The analyst's dashboard reads the population job's figures: computed once now rather
     // than at the job's first 06:00.
     crate::jobs::run_recorded("population", &ctx.config, &super::CLOCK, || {
-        let r = crate::population::refresh(&ctx.config, &mut ctx.store, &super::CLOCK)?;
+        let read = crate::population::Read::Changed;
+        let r = crate::population::refresh(&ctx.config, &mut ctx.store, &super::CLOCK, read)?;
         let summary = r.summary();
         Ok((r, summary))
     })?;

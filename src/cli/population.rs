@@ -9,16 +9,24 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum PopulationCommand {
     /// Recompute every figure now (as the `population` job does) and say what was written.
-    Refresh,
+    Refresh {
+        /// Read every entry again, not only those added or changed since the last run.
+        #[arg(long)]
+        full: bool,
+    },
     /// List the condition set in force: each condition's key and name.
     Conditions,
 }
 
 pub fn run(ctx: &mut Ctx, command: PopulationCommand) -> Result<u8> {
     match command {
-        PopulationCommand::Refresh => {
+        PopulationCommand::Refresh { full } => {
             let report = crate::jobs::run_recorded("population", &ctx.config, &CLOCK, || {
-                let r = population::refresh(&ctx.config, &mut ctx.store, &CLOCK)?;
+                let read = match full {
+                    true => population::Read::Every,
+                    false => population::Read::Changed,
+                };
+                let r = population::refresh(&ctx.config, &mut ctx.store, &CLOCK, read)?;
                 let summary = r.summary();
                 Ok((r, summary))
             })?;

@@ -18,6 +18,7 @@ pub mod inbox;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::store::Store;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -91,12 +92,8 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
             }
         }
         "retention" => health::retention(config, &mut store, clock.now()),
-        "fts_optimise" => {
-            let tx = store.begin()?;
-            tx.fts_optimise()?;
-            tx.commit()?;
-            Ok("search indexes optimised".into())
-        }
+        "fts_optimise" => fts_optimise(&mut store)
+            .map(|steps| format!("search indexes optimised ({steps} steps)")),
         "audit_verify" => {
             let report = crate::audit::verify(&store, &mut |_| {})?;
             let summary = report.summary();
@@ -113,13 +110,42 @@ pub fn run_job(job: &str, config: &Config, clock: &dyn Clock) -> Result<String> 
             let rules = crate::misuse::Rules::load(config.access.misuse_rules.as_deref())?;
             Ok(crate::misuse::watch(&mut store, &rules, clock.now())?.summary())
         }
-        "population" => crate::population::refresh(config, &mut store, clock).map(|r| r.summary()),
+        "population" => {
+            let read = crate::population::Read::Changed;
+            crate::population::refresh(config, &mut store, clock, read).map(|r| r.summary())
+        }
         other => Err(Error::Invalid(format!("no job called {other}"))),
     }
 }
 
 /// Jobs whose errors speak of files, keys and checks only, never of a record's contents: their
 /// run keeps the whole reason, which feed health shows (others keep the redacted summary).
+/// Merges each full-text index into one segment, a step per transaction, letting waiting
+/// writers in between: at a region's size one `'optimize'` rewrites gigabytes, and holding the
+/// write lock through it would turn away every import and sign-in for minutes. Returns the
+/// steps taken.
+fn fts_optimise(store: &mut Store) -> Result<usize> {
+    // Pages (about 4 KB each) merged per step: well under a second of writing.
+    fts_optimise_in_steps(store, 500)
+}
+
+fn fts_optimise_in_steps(store: &mut Store, pages: i64) -> Result<usize> {
+    let mut steps = 0;
+    for index in crate::store::FullTextIndex::ALL {
+        loop {
+            let tx = store.begin()?;
+            let worked = tx.fts_merge_step(index, pages)?;
+            tx.commit()?;
+            steps += 1;
+            if !worked {
+                break;
+            }
+            crate::store::yield_to_waiting_writers(std::time::Duration::from_millis(50));
+        }
+    }
+    Ok(steps)
+}
+
 const SAYS_WHY: &[&str] = &["backup", "restore_drill"];
 
 /// Runs `work` as a recorded run of `job`: a `job_run` row before, its outcome after.
@@ -202,6 +228,7 @@ pub fn fairing(config: Config) -> Result<rocket::fairing::AdHoc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::FullTextIndex;
 
     #[test]
     fn the_default_schedules_parse_and_blank_disables() {
@@ -215,5 +242,51 @@ mod tests {
             schedules(&config).is_err(),
             "cron counts days of week from 1"
         );
+    }
+
+    #[test]
+    fn regression_the_weekly_search_index_optimise_held_the_write_lock_through_the_whole_merge() {
+        // One 'optimize' per index in one transaction: at a region's size it rewrites
+        // gigabytes while every import and sign-in waits, and gives up after 10 s. It is now
+        // done a step per transaction.
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db.sqlite")).unwrap();
+        let words = [
+            "asthma", "review", "clinic", "letter", "warfarin", "fracture",
+        ];
+        for id in 1..=2000i64 {
+            // One transaction each: one segment each, until the automatic merges.
+            let tx = store.begin().unwrap();
+            let (a, b) = (words[id as usize % 6], words[id as usize % 5]);
+            let text = format!("{a} {b} code{id} ref{}", id * 7919);
+            tx.conn()
+                .execute(
+                    "INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, '')",
+                    rusqlite::params![id, text],
+                )
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let found = |store: &Store| -> Vec<i64> {
+            let mut st = store
+                .conn()
+                .prepare(
+                    "SELECT rowid FROM entry_fts WHERE entry_fts MATCH 'warfarin' ORDER BY rowid",
+                )
+                .unwrap();
+            st.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let before = found(&store);
+        let expected = (1..=2000usize).filter(|i| i % 6 == 4 || i % 5 == 4).count();
+        assert_eq!(before.len(), expected);
+        let steps = fts_optimise_in_steps(&mut store, 1).unwrap();
+        assert!(steps > 5, "merged in {steps} transactions");
+        assert_eq!(found(&store), before, "the same answers after merging");
+        // Merged into one: a further step has nothing to do.
+        let tx = store.begin().unwrap();
+        assert!(!tx.fts_merge_step(FullTextIndex::Entries, 1000).unwrap());
     }
 }

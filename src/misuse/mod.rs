@@ -43,11 +43,13 @@ use evaluate::{Evaluator, Memory};
 /// Events read and evaluated per transaction.
 const BATCH: usize = 2000;
 
-/// How long the watch keeps the write lock once another connection of the process waits for
-/// it (a sign-in, an import): it then commits at the event it has reached and lets them go
-/// first, as the importer does. Behind by a day of events, a batch takes seconds, longer than
-/// a page view may wait.
-const HOLD_WHEN_WAITED_FOR: std::time::Duration = std::time::Duration::from_millis(2);
+/// The longest the watch evaluates before it records what it found: the rules read the trail
+/// outside any write transaction, so this bounds only how much one stop would evaluate again.
+const EVALUATE_AT_MOST: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// An event whose evaluation alone takes this long is logged (the look-backs of the rules
+/// read the trail, which at a region's size is millions of events).
+const SLOW_EVENT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The longest the watch stands aside for waiting writers between its transactions.
 const YIELD_LIMIT: std::time::Duration = std::time::Duration::from_millis(50);
@@ -81,65 +83,59 @@ impl Report {
 
 /// Evaluates every audit event after the watch's place, raising alerts, in batches.
 pub fn watch(store: &mut Store, rules: &Rules, now: DateTime<Utc>) -> Result<Report> {
-    watch_yielding(store, rules, now, &|held| {
-        held >= HOLD_WHEN_WAITED_FOR && crate::store::writers_waiting()
+    watch_yielding(store, rules, now, &|evaluating| {
+        evaluating >= EVALUATE_AT_MOST
     })
 }
 
-/// As [`watch`]; after each event, `let_in(time the write lock has been held)` says whether to
-/// commit there (the place and the alerts so far together) and let other writers go first.
+/// As [`watch`]. The events are evaluated holding no lock; then, in one short write
+/// transaction, the alerts are raised and the place recorded together, so each event is
+/// evaluated once. After each event, `record_now(time spent evaluating)` says whether to stop
+/// there and record. Evaluating inside the write transaction held the write lock for 6–16 s
+/// while one event's look-backs read the trail of a busy region, and every other writer gave
+/// up after its 10 s wait.
 fn watch_yielding(
     store: &mut Store,
     rules: &Rules,
     now: DateTime<Utc>,
-    let_in: &dyn Fn(std::time::Duration) -> bool,
+    record_now: &dyn Fn(std::time::Duration) -> bool,
 ) -> Result<Report> {
     let now = now.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let actor = Actor::system("misuse_watch");
     let mut report = Report::default();
     let mut memory = Memory::default();
     loop {
-        let tx = store.begin()?;
-        let held = std::time::Instant::now();
-        let from = tx.misuse_cursor()?;
-        let events = tx.trail().events_after(from, BATCH)?;
+        let from = store.misuse_cursor()?;
+        let events = store.trail().events_after(from, BATCH)?;
         if events.is_empty() {
             break;
         }
-        let mut evaluator = Evaluator::new(rules, tx.trail(), &mut memory);
+        let started = std::time::Instant::now();
+        let mut findings = Vec::new();
         let mut done = 0;
+        let mut evaluator = Evaluator::new(rules, store.trail(), &mut memory);
         for event in &events {
-            for f in evaluator.event(event)? {
-                if let Some(standing) = tx.misuse_alert_by_key(&f.key)? {
-                    tx.add_misuse_evidence(standing, &f.evidence)?;
-                    report.joined += 1;
-                    continue;
-                }
-                let alert = NewMisuseAlert {
-                    rule: f.rule,
-                    dedup_key: &f.key,
-                    user_id: f.user_id,
-                    person_id: f.person_id,
-                    detail: &f.detail,
-                };
-                let (id, reference) = tx.raise_misuse_alert(&alert, &now)?;
-                tx.add_misuse_evidence(id, &f.evidence)?;
-                let detail = format!("{reference} {}", f.rule);
-                tx.audit(
-                    &AuditEvent {
-                        person_id: f.person_id,
-                        detail: Some(&detail),
-                        ..actor.event(Action::MisuseAlertRaise)
-                    },
-                    &now,
-                )?;
-                report.raised.push(reference);
+            let evaluating = std::time::Instant::now();
+            findings.extend(evaluator.event(event)?);
+            if evaluating.elapsed() >= SLOW_EVENT {
+                log::warn!(
+                    "the misuse watch took {:.1} s over audit event {} ({})",
+                    evaluating.elapsed().as_secs_f64(),
+                    event.seq,
+                    event.action
+                );
             }
             done += 1;
-            if done < events.len() && let_in(held.elapsed()) {
+            if done < events.len() && record_now(started.elapsed()) {
                 break;
             }
         }
+        let tx = store.begin()?;
+        if tx.misuse_cursor()? != from {
+            // Another watch (`sharedcare misuse check` beside the server) recorded these
+            // events meanwhile: what this one found is theirs already.
+            break;
+        }
+        record(&tx, &findings, &now, &mut report)?;
         tx.set_misuse_cursor(events[done - 1].seq)?;
         tx.commit()?;
         report.events += done;
@@ -153,6 +149,43 @@ fn watch_yielding(
         }
     }
     Ok(report)
+}
+
+/// Raises an alert for each finding, or adds it as evidence to the alert already standing.
+fn record(
+    tx: &crate::store::Tx<'_>,
+    findings: &[evaluate::Finding],
+    now: &str,
+    report: &mut Report,
+) -> Result<()> {
+    let actor = Actor::system("misuse_watch");
+    for f in findings {
+        if let Some(standing) = tx.misuse_alert_by_key(&f.key)? {
+            tx.add_misuse_evidence(standing, &f.evidence)?;
+            report.joined += 1;
+            continue;
+        }
+        let alert = NewMisuseAlert {
+            rule: f.rule,
+            dedup_key: &f.key,
+            user_id: f.user_id,
+            person_id: f.person_id,
+            detail: &f.detail,
+        };
+        let (id, reference) = tx.raise_misuse_alert(&alert, now)?;
+        tx.add_misuse_evidence(id, &f.evidence)?;
+        let detail = format!("{reference} {}", f.rule);
+        tx.audit(
+            &AuditEvent {
+                person_id: f.person_id,
+                detail: Some(&detail),
+                ..actor.event(Action::MisuseAlertRaise)
+            },
+            now,
+        )?;
+        report.raised.push(reference);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

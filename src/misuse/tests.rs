@@ -351,8 +351,9 @@ fn regression_the_watch_read_a_busy_users_whole_trail_for_every_look() {
 #[test]
 fn regression_the_misuse_watch_held_the_write_lock_through_a_batch_while_others_waited() {
     // Behind by 222,000 events at the 1.8 M region, the watch held the write lock through
-    // each batch of 2,000, and sign-ins waiting for it gave up with 500. It now commits at the
-    // event it has reached when a writer waits: here, one waits after every event.
+    // each batch of 2,000, and sign-ins waiting for it gave up with 500. It now records what
+    // it has evaluated at most every half second (here: after every event), each time in a
+    // short transaction of its own.
     let dir = tempfile::tempdir().unwrap();
     let mut s = store(dir.path());
     let (me, u) = user_with_own_record(&mut s);
@@ -389,4 +390,44 @@ fn regression_the_misuse_watch_held_the_write_lock_through_a_batch_while_others_
     );
     let alone = watch_yielding(&mut s, &quiet, t(NOW), &|_| false).unwrap();
     assert_eq!((alone.events, alone.transactions), (2, 1), "{alone:?}");
+}
+
+#[test]
+fn regression_the_misuse_watch_evaluated_inside_its_write_transaction_and_held_the_lock_for_seconds(
+) {
+    // At the 1.8 M region one view's look-backs took 6–16 s to evaluate, inside the watch's
+    // write transaction: sign-ins and inbox scans, in this process or another, gave up after
+    // waiting 10 s. The watch now evaluates holding no lock: another connection (as another
+    // process would) takes the write lock at once while it evaluates.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(dir.path());
+    let (me, u) = user_with_own_record(&mut s);
+    let quiet = rules("[unusual-hours]\nenabled = false\n");
+    for hour in 10..14 {
+        let at = format!("2025-03-10T{hour}:00:00Z");
+        seen(&mut s, &u, Action::ViewRecord, &[me], &at);
+    }
+    let other = rusqlite::Connection::open(dir.path().join("sharedcare.db")).unwrap();
+    other.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let (tried, got_in) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    let probe = |_| {
+        tried.set(tried.get() + 1);
+        if other.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok() {
+            got_in.set(got_in.get() + 1);
+        }
+        false
+    };
+    let report = watch_yielding(&mut s, &quiet, t(NOW), &probe).unwrap();
+    assert!(tried.get() >= 4, "probed between events: {}", tried.get());
+    assert_eq!(
+        got_in.get(),
+        tried.get(),
+        "the write lock was held while evaluating"
+    );
+    // Still exactly once: one alert for the own-record views, none again on the next run
+    // (which reads only the alert's own audit event, if anything).
+    assert_eq!((report.raised.len(), report.joined), (1, 3), "{report:?}");
+    let again = watch(&mut s, &quiet, t(NOW)).unwrap();
+    assert!(again.events <= 1, "{again:?}");
+    assert_eq!((again.raised.len(), again.joined), (0, 0), "{again:?}");
 }

@@ -1,4 +1,4 @@
-//! The recompute: read the record once, count people, write the summary tables.
+//! The recompute: bring the kept facts up to date, count people, write the summary tables.
 //!
 //! Who is counted: every (surviving) person in the record except those who opted out — an
 //! entry the condition set's `opt_out` rules match (a national data opt-out a source sends),
@@ -7,16 +7,16 @@
 //! Denominators are the living people counted, by area, age band and sex.
 
 use super::areas::{self, Lookup};
-use super::conditions::{ConditionSet, EntryFacts, Lasting};
+use super::conditions::{ConditionSet, Lasting};
 use super::weeks::{date_of, name, window};
-use super::{poisson, PopulationConfig};
+use super::{facts, poisson, PopulationConfig, Read};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::population::{AreaRow, EntryRow, FigureRow, HotSpotRow, RunRow};
+use crate::store::population::{AreaRow, FigureRow, HotSpotRow, RunRow};
 use crate::store::Store;
 use chrono::{Datelike, Days, NaiveDate};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 pub const REGION: &str = "region";
 pub const AGE_BANDS: &[(i32, &str)] = &[
@@ -59,12 +59,25 @@ pub struct Report {
     pub first_week: String,
     pub last_week: String,
     pub seconds: f64,
+    /// Whether every entry was read (the first run, `--full`, or a changed condition set).
+    pub read_every_entry: bool,
+    /// Entries read because they were added since the last run (every entry when all were).
+    pub new_entries_read: usize,
+    /// Entries read because they changed since the last run.
+    pub changed_entries_read: usize,
 }
 
 impl Report {
     pub fn summary(&self) -> String {
+        let read = match self.read_every_entry {
+            true => format!("read every entry ({})", self.new_entries_read),
+            false => format!(
+                "read {} new and {} changed entries",
+                self.new_entries_read, self.changed_entries_read
+            ),
+        };
         format!(
-            "population figures: {} conditions, {} counts, {} hot spots, weeks {} to {}, {:.1} s",
+            "population figures: {} conditions, {} counts, {} hot spots, weeks {} to {}, {read}, {:.1} s",
             self.conditions,
             self.figures,
             self.hot_spots,
@@ -120,6 +133,7 @@ pub fn recompute(
     lookup: &Lookup,
     settings: &PopulationConfig,
     clock: &dyn Clock,
+    read: Read,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
     let today = clock.now().date_naive();
@@ -146,10 +160,11 @@ pub fn recompute(
         );
     })?;
 
+    let update = facts::update(store, set, scan_threads(settings), read)?;
     let links = store.population_links()?;
-    let scan = scan_entries(store, set, &links, today, scan_threads(settings))?;
-    excluded.extend(scan.opted_out);
-    let (spells, data_to, by_category) = (scan.spells, scan.data_to, scan.by_category);
+    let kept = read_facts(store, set, &links, today)?;
+    excluded.extend(kept.opted_out);
+    let (spells, data_to) = (kept.spells, kept.data_to);
 
     let weeks = window(data_to.unwrap_or(today), settings.weeks);
     let week_names: Vec<String> = weeks.iter().map(|d| name(*d)).collect();
@@ -266,7 +281,7 @@ pub fn recompute(
             }
         })
         .collect();
-    let totals = serde_json::to_string(&store.stats_counting_entries(by_category)?)
+    let totals = serde_json::to_string(&store.stats()?)
         .map_err(|e| Error::Invalid(format!("the record's totals: {e}")))?;
     let run = RunRow {
         record_totals: Some(totals),
@@ -286,82 +301,19 @@ pub fn recompute(
         first_week: run.first_week,
         last_week: run.last_week,
         seconds: started.elapsed().as_secs_f64(),
+        read_every_entry: update.full,
+        new_entries_read: update.entries_read,
+        changed_entries_read: update.changed_read,
     })
 }
 
-/// What the entry scan found: each condition's spells per person, who opted out, and the
+/// What the kept facts say: each condition's spells per person, who opted out, and the
 /// latest start date on or before today.
-struct Scanned {
+struct Kept {
     spells: Vec<HashMap<i64, Vec<Spell>>>,
     opted_out: HashSet<i64>,
     data_to: Option<NaiveDate>,
-    bad_body: Option<String>,
-    /// Every entry scanned, by category: the record's totals.
-    by_category: BTreeMap<String, i64>,
 }
-
-impl Scanned {
-    fn new(conditions: usize) -> Self {
-        Self {
-            spells: vec![HashMap::new(); conditions],
-            opted_out: HashSet::new(),
-            data_to: None,
-            bad_body: None,
-            by_category: BTreeMap::new(),
-        }
-    }
-
-    fn merge(&mut self, other: Scanned) {
-        for (mine, theirs) in self.spells.iter_mut().zip(other.spells) {
-            for (person, list) in theirs {
-                mine.entry(person).or_default().extend(list);
-            }
-        }
-        self.opted_out.extend(other.opted_out);
-        self.data_to = self.data_to.max(other.data_to);
-        self.bad_body = self.bad_body.take().or(other.bad_body);
-        for (category, n) in other.by_category {
-            *self.by_category.entry(category).or_default() += n;
-        }
-    }
-
-    /// Reads one entry against the condition set.
-    fn take(&mut self, set: &ConditionSet, person: i64, e: &EntryRow, today: NaiveDate) {
-        let Ok(body) = serde_json::from_str::<serde_json::Value>(&e.body) else {
-            self.bad_body.get_or_insert(e.category.clone());
-            return;
-        };
-        let facts = EntryFacts {
-            category: &e.category,
-            code: e.code.as_deref(),
-            title: &e.title,
-            body: &body,
-        };
-        if set.opted_out(&facts) {
-            self.opted_out.insert(person);
-            return;
-        }
-        let Some(start) = date_of(e.start.as_deref()).or_else(|| date_of(e.recorded.as_deref()))
-        else {
-            return;
-        };
-        for (i, c) in set.conditions.iter().enumerate() {
-            if c.matches(&facts) {
-                if start <= today {
-                    self.data_to = self.data_to.max(Some(start));
-                }
-                let spell = Spell {
-                    start,
-                    end: date_of(e.end.as_deref()),
-                };
-                self.spells[i].entry(person).or_default().push(spell);
-            }
-        }
-    }
-}
-
-/// Reads one range of entries, handing each to the callback.
-type ReadRange<'a> = dyn Fn(&mut dyn FnMut(EntryRow)) -> Result<BTreeMap<String, i64>> + 'a;
 
 /// How many threads read the entries: the configured number, else one per core, at most four
 /// (the scan is bound by reading and decoding rows, which share nothing but the file).
@@ -371,71 +323,49 @@ fn scan_threads(settings: &PopulationConfig) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)))
 }
 
-/// Reads every entry of the categories the condition set names, once. The entry table — at a
-/// region's size most of the database — is split into id ranges read side by side, each on a
-/// read-only connection of its own; the store's own connection reads the first range.
-fn scan_entries(
+/// Reads the kept facts (brought up to date by [`facts::update`]) as each person's spells.
+fn read_facts(
     store: &Store,
     set: &ConditionSet,
     links: &HashMap<i64, i64>,
     today: NaiveDate,
-    threads: usize,
-) -> Result<Scanned> {
-    let categories = set.categories();
-    let Some((first, last)) = store.entry_id_range()? else {
-        return Ok(Scanned::new(set.conditions.len()));
+) -> Result<Kept> {
+    let index: HashMap<&str, usize> = set
+        .conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key.as_str(), i))
+        .collect();
+    let mut kept = Kept {
+        spells: vec![HashMap::new(); set.conditions.len()],
+        opted_out: HashSet::new(),
+        data_to: None,
     };
-    let mut helpers = Vec::new();
-    for _ in 1..threads {
-        match store.scan_connection()? {
-            Some(conn) => helpers.push(conn),
-            None => break,
+    store.population_facts(&mut |f| {
+        let Some(&person) = links.get(&f.source_person_id) else {
+            return;
+        };
+        if f.opted_out {
+            kept.opted_out.insert(person);
+            return;
         }
-    }
-    let parts = helpers.len() as i64 + 1;
-    let step = (last - first) / parts + 1;
-    let range = |k: i64| {
-        let from = first + k * step;
-        from..=(from + step - 1).min(last)
-    };
-    let read = |scan: &ReadRange| {
-        let mut found = Scanned::new(set.conditions.len());
-        found.by_category = scan(&mut |e| {
-            if let Some(&person) = links.get(&e.source_person_id) {
-                found.take(set, person, &e, today);
+        let Some(start) = date_of(f.start_on.as_deref()) else {
+            return;
+        };
+        if start <= today {
+            kept.data_to = kept.data_to.max(Some(start));
+        }
+        let end = date_of(f.end_on.as_deref());
+        for key in f.conditions.split(' ') {
+            if let Some(&i) = index.get(key) {
+                kept.spells[i]
+                    .entry(person)
+                    .or_default()
+                    .push(Spell { start, end });
             }
-        })?;
-        Ok::<_, Error>(found)
-    };
-    let (mine, theirs) = std::thread::scope(|s| {
-        let handles: Vec<_> = helpers
-            .into_iter()
-            .zip(1..)
-            .map(|(conn, k)| {
-                let (read, categories) = (&read, &categories);
-                s.spawn(move || read(&|each| conn.population_entries(categories, range(k), each)))
-            })
-            .collect();
-        let mine = read(&|each| store.population_entries(&categories, range(0), each));
-        let theirs: Vec<_> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::Invalid("an entry scan panicked".into())))
-            })
-            .collect();
-        (mine, theirs)
-    });
-    let mut all = mine?;
-    for part in theirs {
-        all.merge(part?);
-    }
-    if let Some(category) = all.bad_body {
-        return Err(Error::Invalid(format!(
-            "a stored {category} entry's body is not JSON; run `sharedcare check` on the database"
-        )));
-    }
-    Ok(all)
+        }
+    })?;
+    Ok(kept)
 }
 
 /// In the condition at the end of a week (`at`).

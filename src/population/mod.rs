@@ -2,7 +2,8 @@
 //! age band and sex, computed from the record itself and safe to share.
 //!
 //! The flow: the condition set ([`conditions`], data) says which entries put a person in a
-//! condition; a scheduled job ([`refresh`], `[jobs] population`) reads the record once, leaves
+//! condition; a scheduled job ([`refresh`], `[jobs] population`) reads the entries added or
+//! changed since its last run ([`facts`] keeps what the set made of the rest), leaves
 //! out everyone who has opted out (a national data opt-out a source sends, or an objection to
 //! sharing), and writes counts of people into summary tables; hot spots are tested there by an
 //! exact Poisson interval ([`poisson`]). Pages and downloads read the counts only through
@@ -12,6 +13,7 @@
 pub mod areas;
 pub mod compute;
 pub mod conditions;
+pub mod facts;
 pub mod poisson;
 pub mod published;
 pub mod suppress;
@@ -64,10 +66,26 @@ impl Default for PopulationConfig {
     }
 }
 
-/// Recomputes every figure from the record, replacing the summary tables in one transaction.
-pub fn refresh(config: &Config, store: &mut Store, clock: &dyn Clock) -> Result<compute::Report> {
+/// Which entries a recompute reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Those added or changed since the last run (every entry on the first run, or when the
+    /// condition set has changed).
+    Changed,
+    /// Every entry.
+    Every,
+}
+
+/// Recomputes every figure, replacing the summary tables in one transaction. The entries are
+/// read as `read` says; what the condition set made of the others was kept by earlier runs.
+pub fn refresh(
+    config: &Config,
+    store: &mut Store,
+    clock: &dyn Clock,
+    read: Read,
+) -> Result<compute::Report> {
     let p = &config.population;
     let set = ConditionSet::load(p.conditions.as_deref())?;
     let lookup = areas::Lookup::load(p.areas.as_deref())?;
-    compute::recompute(store, &set, &lookup, p, clock)
+    compute::recompute(store, &set, &lookup, p, clock, read)
 }

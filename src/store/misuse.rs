@@ -299,6 +299,20 @@ pub struct NewMisuseAlert<'a> {
     pub detail: &'a str,
 }
 
+impl Store {
+    /// The audit trail and the facts the misuse rules read, outside any write transaction.
+    pub fn trail(&self) -> TrailFacts<'_> {
+        TrailFacts { conn: self.conn() }
+    }
+
+    /// The last audit seq the misuse watch has evaluated.
+    pub fn misuse_cursor(&self) -> Result<i64> {
+        self.conn()
+            .query_row("SELECT last_seq FROM misuse_watch", [], |r| r.get(0))
+            .doing("reading the misuse watch's place")
+    }
+}
+
 impl Tx<'_> {
     pub fn trail(&self) -> TrailFacts<'_> {
         TrailFacts { conn: self.conn() }

@@ -33,6 +33,7 @@ mod notifications;
 mod ops;
 mod persons;
 pub mod population;
+pub mod population_facts;
 mod proxies;
 mod read;
 mod region;
@@ -46,6 +47,7 @@ mod stats;
 pub mod tuning;
 mod upgrade;
 mod users;
+mod write_lock;
 
 pub use access::{AlertRow, NewAlert, ObjectionRow};
 pub use audit::{AuditEvent, AuditQuery, AuditRow, AuditSubject, EventText, StoredEvent};
@@ -55,7 +57,7 @@ pub use bulk::BuildFigures;
 pub use citizen_links::NhsHolder;
 pub use citizens::{CitizenAccount, CitizenSessionRow, ErrorReportRow, InviteRow};
 pub use entries::{EntryOrigin, EntryWrite, SerialisedEntry};
-pub use feeds::{FeedCounts, JobRunRow, SourceFeed};
+pub use feeds::{FeedCounts, FullTextIndex, JobRunRow, SourceFeed};
 pub use files::{FileBegin, FileRow};
 pub use links::{LinkMove, PreviewMove, UnmergePreview};
 pub use looks::LookRow;
@@ -108,6 +110,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_population.sql"),
     include_str!("migrations/0021_population_record_totals.sql"),
     include_str!("migrations/0022_match_review_open_by_person.sql"),
+    include_str!("migrations/0023_population_incremental.sql"),
 ];
 
 /// The schema version that moved the audit trail into its own file (see [`audit_file`]).
@@ -137,6 +140,8 @@ pub struct Tx<'a> {
     /// Whether this transaction changed what the deferred full-text indexes would hold.
     deferred_changes: std::cell::Cell<bool>,
     secrets: &'a citizens::SecretKeyCell,
+    /// Last, so that it ends after the transaction (see [`write_lock`]).
+    _held: write_lock::Held,
 }
 
 impl Store {
@@ -198,7 +203,9 @@ impl Store {
         &self.path
     }
 
+    #[track_caller]
     pub fn begin(&mut self) -> Result<Tx<'_>> {
+        let caller = std::panic::Location::caller();
         WAITING_WRITERS.fetch_add(1, Ordering::SeqCst);
         let tx = self
             .conn
@@ -212,6 +219,7 @@ impl Store {
             deferring: self.deferring,
             deferred_changes: Default::default(),
             secrets: &self.secrets,
+            _held: write_lock::Held::new(caller),
         })
     }
 
@@ -412,8 +420,12 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// How long a writer waits for another to release the write lock before giving up.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn retry_every_millisecond(attempts: i32) -> bool {
-    if attempts >= 10_000 {
+    if attempts >= BUSY_WAIT.as_millis() as i32 {
+        write_lock::log_give_up(BUSY_WAIT);
         return false;
     }
     std::thread::sleep(std::time::Duration::from_millis(1));

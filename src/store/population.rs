@@ -4,9 +4,8 @@
 
 use super::{Store, Tx};
 use crate::error::{DbContext, Result};
-use rusqlite::{params, Connection, OpenFlags};
-use std::collections::{BTreeMap, HashMap};
-use std::ops::RangeInclusive;
+use rusqlite::params;
+use std::collections::HashMap;
 
 /// What the figures need of a person; never leaves `population`.
 pub struct PersonRow {
@@ -19,19 +18,6 @@ pub struct PersonRow {
     pub deceased: bool,
     /// An objection to sharing: the golden record's flag or a standing recorded objection.
     pub objected: bool,
-}
-
-/// One entry a condition rule may read, with the source's record of the person it is about
-/// ([`Store::population_links`] says whose it is now).
-pub struct EntryRow {
-    pub source_person_id: i64,
-    pub category: String,
-    pub code: Option<String>,
-    pub title: String,
-    pub start: Option<String>,
-    pub end: Option<String>,
-    pub recorded: Option<String>,
-    pub body: String,
 }
 
 #[derive(Debug, Clone)]
@@ -123,110 +109,6 @@ impl Store {
             .doing(doing)?;
         rows.collect::<rusqlite::Result<_>>().doing(doing)
     }
-
-    /// The first and last entry ids, where there are entries: the range the scan splits.
-    pub fn entry_id_range(&self) -> Result<Option<(i64, i64)>> {
-        self.conn()
-            .query_row("SELECT min(id), max(id) FROM entry", [], |r| {
-                Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?))
-            })
-            .doing("reading the range of entry ids")
-    }
-
-    /// A second, read-only connection to this database for a scan that runs beside this one,
-    /// or none for an in-memory database (which no other connection can see).
-    pub fn scan_connection(&self) -> Result<Option<EntryScan>> {
-        if self.path().as_os_str() == ":memory:" {
-            return Ok(None);
-        }
-        let conn = Connection::open_with_flags(
-            self.path(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .doing("opening a connection for the population figures")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .doing("opening a connection for the population figures")?;
-        Ok(Some(EntryScan(conn)))
-    }
-
-    /// Entries of the named categories with ids in `ids`, on this store's own connection; returns
-    /// how many entries of each category (named or not) the range holds.
-    pub fn population_entries(
-        &self,
-        categories: &[String],
-        ids: RangeInclusive<i64>,
-        each: &mut dyn FnMut(EntryRow),
-    ) -> Result<BTreeMap<String, i64>> {
-        scan_entries(self.conn(), categories, ids, each)
-    }
-}
-
-/// A read-only connection of its own, which a scan on another thread owns.
-pub struct EntryScan(Connection);
-
-impl EntryScan {
-    /// As [`Store::population_entries`], on this connection.
-    pub fn population_entries(
-        &self,
-        categories: &[String],
-        ids: RangeInclusive<i64>,
-        each: &mut dyn FnMut(EntryRow),
-    ) -> Result<BTreeMap<String, i64>> {
-        scan_entries(&self.0, categories, ids, each)
-    }
-}
-
-/// Entries of the named categories with ids in `ids`, in id order (the table's own order, so
-/// the scan reads the file front to back), leaving out those entered in error. Every entry of
-/// the range is counted by category on the way: the record's totals, which a `GROUP BY` would
-/// otherwise get by sorting every entry's category again (half a minute at a region's size).
-fn scan_entries(
-    conn: &Connection,
-    categories: &[String],
-    ids: RangeInclusive<i64>,
-    each: &mut dyn FnMut(EntryRow),
-) -> Result<BTreeMap<String, i64>> {
-    let doing = "reading entries for the population figures";
-    let mut stmt = conn
-        .prepare(
-            "SELECT e.category, e.status, e.source_person_id, e.code, e.title, e.start_at,
-                    e.end_at, e.recorded_at, e.body
-             FROM entry e
-             WHERE e.id BETWEEN ?1 AND ?2",
-        )
-        .doing(doing)?;
-    let mut counted: BTreeMap<String, i64> = BTreeMap::new();
-    let mut rows = stmt.query(params![ids.start(), ids.end()]).doing(doing)?;
-    while let Some(r) = rows.next().doing(doing)? {
-        // `category` is STRICT text, never null: a row without one cannot be stored.
-        let Ok(category) = r.get_ref(0).doing(doing)?.as_str() else {
-            continue;
-        };
-        match counted.get_mut(category) {
-            Some(n) => *n += 1,
-            None => {
-                counted.insert(category.to_owned(), 1);
-            }
-        }
-        if !categories.iter().any(|c| c == category) {
-            continue;
-        }
-        let status: Option<String> = r.get(1).doing(doing)?;
-        if status.as_deref() == Some("entered-in-error") {
-            continue;
-        }
-        each(EntryRow {
-            category: category.to_owned(),
-            source_person_id: r.get(2).doing(doing)?,
-            code: r.get(3).doing(doing)?,
-            title: r.get(4).doing(doing)?,
-            start: r.get(5).doing(doing)?,
-            end: r.get(6).doing(doing)?,
-            recorded: r.get(7).doing(doing)?,
-            body: r.get(8).doing(doing)?,
-        });
-    }
-    Ok(counted)
 }
 
 impl Store {

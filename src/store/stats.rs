@@ -18,14 +18,10 @@ pub struct Stats {
 }
 
 impl Store {
+    /// The record's counts. Entries by category are kept as they are stored (at a region's size
+    /// counting them would sort every entry's category).
     pub fn stats(&self) -> Result<Stats> {
-        let by_category = self.grouped("SELECT category, count(*) FROM entry GROUP BY category")?;
-        self.stats_counting_entries(by_category)
-    }
-
-    /// The counts, with the entries by category already counted by the caller (the population
-    /// job counts them while it reads every entry, so that no second pass sorts them all).
-    pub fn stats_counting_entries(&self, by_category: BTreeMap<String, i64>) -> Result<Stats> {
+        let by_category = self.entry_category_counts()?;
         let one = |sql: &str| -> Result<i64> {
             self.conn()
                 .query_row(sql, [], |r| r.get(0))

@@ -152,18 +152,11 @@ fn figures_read_on_several_threads_equal_those_read_on_one() {
             format!("[population]\nscan_threads = {n}\n"),
         )
         .unwrap();
-        env.ok(&["population", "refresh"]);
-        // The record's totals are counted during the scan, not by a second pass: they must
-        // still be what `sharedcare stats` counts.
-        let totals: String = env
-            .sql()
-            .query_row("SELECT record_totals FROM population_run", [], |r| r.get(0))
-            .unwrap();
-        let totals: serde_json::Value = serde_json::from_str(&totals).unwrap();
-        let stats = env.run(&["--json", "stats"]).json();
-        for key in ["entries", "entries_by_category", "persons", "entry_history"] {
-            assert_eq!(totals[key], stats[key], "{key} with {n} threads");
-        }
+        let report = env
+            .run(&["--json", "population", "refresh", "--full"])
+            .json();
+        assert_eq!(report["read_every_entry"], true, "{report}");
+        assert_record_totals_are_counted(&env);
         figures(&env)
     };
     let one = with_threads(1);
@@ -174,4 +167,124 @@ fn figures_read_on_several_threads_equal_those_read_on_one() {
     );
     assert_eq!(with_threads(2), one, "two threads counted differently");
     assert_eq!(with_threads(3), one, "three threads counted differently");
+}
+
+/// The record's totals the job stores (entries by category kept as entries are stored and
+/// changed, not counted) are what counting every entry gives.
+fn assert_record_totals_are_counted(env: &Env) {
+    let totals: String = env
+        .sql()
+        .query_row("SELECT record_totals FROM population_run", [], |r| r.get(0))
+        .unwrap();
+    let totals: serde_json::Value = serde_json::from_str(&totals).unwrap();
+    let conn = env.sql();
+    let mut st = conn
+        .prepare("SELECT category, count(*) FROM entry GROUP BY category")
+        .unwrap();
+    let counted: serde_json::Map<String, serde_json::Value> = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+        .map(|r| r.map(|(c, n)| (c, n.into())).unwrap())
+        .collect();
+    assert_eq!(
+        totals["entries_by_category"],
+        serde_json::Value::Object(counted)
+    );
+    assert_eq!(
+        totals["entries"],
+        env.count("SELECT count(*) FROM entry"),
+        "entries"
+    );
+    let stats = env.run(&["--json", "stats"]).json();
+    for key in ["entries", "entries_by_category", "persons", "entry_history"] {
+        assert_eq!(totals[key], stats[key], "{key}");
+    }
+}
+
+/// A run reads only the entries added or changed since the last: a new positive test is
+/// counted, the same test corrected to negative (a changed entry) is counted as it now stands,
+/// and each time the figures equal those of reading every entry again.
+#[test]
+fn figures_brought_up_to_date_equal_those_read_from_every_entry() {
+    let env = Env::new();
+    let out = env.dir.path().join("region");
+    let out_s = out.to_str().unwrap();
+    env.ok(&[
+        "demo", "generate", "--people", "3000", "--seed", "11", "--out", out_s,
+    ]);
+    let run = env.run(&["demo", "load", out_s]);
+    assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    let refresh = |args: &[&str]| {
+        let report = env
+            .run(&[&["--json", "population", "refresh"], args].concat())
+            .json();
+        (report, figures(&env))
+    };
+    let (first, before) = refresh(&[]);
+    assert_eq!(
+        first["read_every_entry"], true,
+        "the first run reads every entry"
+    );
+    let key = "covid-positive new region region 2024-W10";
+    let positives = |f: &BTreeMap<String, i64>| f.get(key).copied().unwrap_or(0);
+
+    let truth = truth::Truth::read(&out);
+    let person = truth.an_untested_person(&out);
+    truth::import_covid_test(&env, &out, person, "incremental", "Detected");
+    let (report, added) = refresh(&[]);
+    assert_eq!(report["read_every_entry"], false, "{report}");
+    assert!(
+        (1..=5).contains(&report["new_entries_read"].as_i64().unwrap()),
+        "only the new entries were read: {report}"
+    );
+    assert_eq!(
+        positives(&added),
+        positives(&before) + 1,
+        "the new positive"
+    );
+    assert_eq!(
+        refresh(&["--full"]).1,
+        added,
+        "reading every entry counts the same"
+    );
+
+    truth::import_covid_test(&env, &out, person, "incremental", "Not detected");
+    assert!(
+        env.count("SELECT count(*) FROM entry_history WHERE disposition = 'superseded'") > 0,
+        "the corrected result replaced the stored one"
+    );
+    let (report, corrected) = refresh(&[]);
+    assert_eq!(report["read_every_entry"], false, "{report}");
+    assert!(
+        report["changed_entries_read"].as_i64().unwrap() >= 1,
+        "the changed entry was read again: {report}"
+    );
+    assert_eq!(
+        positives(&corrected),
+        positives(&before),
+        "the corrected test"
+    );
+    assert_eq!(
+        refresh(&["--full"]).1,
+        corrected,
+        "reading every entry counts the same"
+    );
+    assert_record_totals_are_counted(&env);
+
+    // Another condition set: every entry is read again with it.
+    let set = std::fs::read_to_string("src/population/conditions.toml")
+        .unwrap()
+        .replace("name = \"Diabetes\"", "name = \"Diabetes mellitus\"");
+    std::fs::write(env.data_dir().join("conditions.toml"), set).unwrap();
+    std::fs::write(
+        env.data_dir().join("config.toml"),
+        format!(
+            "[population]\nconditions = \"{}\"\n",
+            env.data_dir().join("conditions.toml").display()
+        ),
+    )
+    .unwrap();
+    let (report, changed_set) = refresh(&[]);
+    assert_eq!(report["read_every_entry"], true, "{report}");
+    assert_eq!(changed_set, corrected);
 }

@@ -154,34 +154,15 @@ impl Truth {
 
     /// Positive tests in WX7's planted weeks for three opted-out people, sent again by their GP.
     pub fn import_tests_for_opted_out(&self, env: &Env, region: &Path) {
-        let truth = std::fs::read_to_string(region.join("truth.csv")).unwrap();
-        let gp_of: BTreeMap<u64, (String, String)> = csv_rows(&truth)[1..]
-            .iter()
-            .filter(|r| r[0].starts_with("GP-"))
-            .map(|r| (r[2].parse().unwrap(), (r[0].clone(), r[1].clone())))
-            .collect();
+        let gps = gp_records(region);
         let mut done = 0;
         for person in self
             .opted_out
             .iter()
-            .filter(|p| gp_of.contains_key(p))
+            .filter(|p| gps.contains_key(p))
             .take(3)
         {
-            let (source, local) = &gp_of[person];
-            let patient = find_patient(&region.join(source), local);
-            let obs = serde_json::json!({"resourceType": "Observation", "id": format!("{local}-late"), "status": "final",
-                "subject": {"reference": format!("Patient/{local}")},
-                "code": {"coding": [{"system": "http://loinc.org", "code": "94500-6"}], "text": "SARS-CoV-2 RNA PCR"},
-                "effectiveDateTime": "2024-03-05T10:00:00Z",
-                "valueCodeableConcept": {"text": "Detected"}});
-            let bundle = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
-                {"fullUrl": format!("urn:uuid:p{person}"), "resource": patient},
-                {"fullUrl": format!("urn:uuid:o{person}"), "resource": obs}]});
-            let file = env.write(
-                &format!("late-{person}.json"),
-                serde_json::to_vec(&bundle).unwrap(),
-            );
-            assert_eq!(env.import(source, &file).code, 0);
+            import_covid_test(env, region, *person, "late", "Detected");
             done += 1;
         }
         assert_eq!(done, 3);
@@ -189,6 +170,20 @@ impl Truth {
             env.count("SELECT count(*) FROM entry WHERE source_ref LIKE '%-late%'") >= 3,
             "the opted-out people's new tests were stored"
         );
+    }
+
+    /// A person with a GP record who has not opted out and has no COVID-19 test planted.
+    pub fn an_untested_person(&self, region: &Path) -> u64 {
+        let tested: BTreeSet<u64> = self
+            .facts
+            .iter()
+            .filter(|f| f.event != "vaccinated")
+            .map(|f| f.person)
+            .collect();
+        gp_records(region)
+            .into_keys()
+            .find(|p| !self.opted_out.contains(p) && !tested.contains(p))
+            .expect("an untested person with a GP record")
     }
 
     /// (NHS number, district, week) of a person, not opted out, with one positive test in the
@@ -215,6 +210,37 @@ impl Truth {
             week(f.date),
         )
     }
+}
+
+/// Each generated person's GP record: person → (source, local id).
+fn gp_records(region: &Path) -> BTreeMap<u64, (String, String)> {
+    let truth = std::fs::read_to_string(region.join("truth.csv")).unwrap();
+    csv_rows(&truth)[1..]
+        .iter()
+        .filter(|r| r[0].starts_with("GP-"))
+        .map(|r| (r[2].parse().unwrap(), (r[0].clone(), r[1].clone())))
+        .collect()
+}
+
+/// Imports, through `person`'s GP feed, a SARS-CoV-2 PCR result taken 2024-03-05 (ISO week
+/// 2024-W10) whose id ends in `suffix`, reading `value`; sent again with another value it
+/// changes the stored result.
+pub fn import_covid_test(env: &Env, region: &Path, person: u64, suffix: &str, value: &str) {
+    let (source, local) = &gp_records(region)[&person];
+    let patient = find_patient(&region.join(source), local);
+    let obs = serde_json::json!({"resourceType": "Observation", "id": format!("{local}-{suffix}"), "status": "final",
+        "subject": {"reference": format!("Patient/{local}")},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "94500-6"}], "text": "SARS-CoV-2 RNA PCR"},
+        "effectiveDateTime": "2024-03-05T10:00:00Z",
+        "valueCodeableConcept": {"text": value}});
+    let bundle = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": format!("urn:uuid:p{person}"), "resource": patient},
+        {"fullUrl": format!("urn:uuid:o{person}"), "resource": obs}]});
+    let file = env.write(
+        &format!("{suffix}-{person}-{value}.json"),
+        serde_json::to_vec(&bundle).unwrap(),
+    );
+    assert_eq!(env.import(source, &file).code, 0);
 }
 
 fn find_patient(dir: &Path, local: &str) -> serde_json::Value {
