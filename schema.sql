@@ -149,7 +149,7 @@ CREATE TABLE "entry" (
 CREATE TABLE entry_category_count (
     category TEXT PRIMARY KEY,
     entries INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE VIRTUAL TABLE entry_fts USING fts5(
     title, detail,

@@ -6,7 +6,7 @@
 CREATE TABLE entry_category_count (
     category TEXT PRIMARY KEY,
     entries INTEGER NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 INSERT INTO entry_category_count (category, entries)
     SELECT category, count(*) FROM entry GROUP BY category;
