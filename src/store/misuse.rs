@@ -307,22 +307,19 @@ impl Store {
 
     /// The last audit seq the misuse watch has evaluated.
     pub fn misuse_cursor(&self) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT last_seq FROM misuse_watch", [], |r| r.get(0))
-            .doing("reading the misuse watch's place")
+        misuse_cursor(self.conn())
     }
 }
 
-impl Tx<'_> {
-    pub fn trail(&self) -> TrailFacts<'_> {
-        TrailFacts { conn: self.conn() }
-    }
+fn misuse_cursor(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT last_seq FROM misuse_watch", [], |r| r.get(0))
+        .doing("reading the misuse watch's place")
+}
 
-    /// The last audit seq the misuse watch has evaluated.
+impl Tx<'_> {
+    /// The watch's place, read inside the transaction that will move it.
     pub fn misuse_cursor(&self) -> Result<i64> {
-        self.conn()
-            .query_row("SELECT last_seq FROM misuse_watch", [], |r| r.get(0))
-            .doing("reading the misuse watch's place")
+        misuse_cursor(self.conn())
     }
 
     pub fn set_misuse_cursor(&self, seq: i64) -> Result<()> {

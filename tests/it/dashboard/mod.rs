@@ -134,10 +134,8 @@ fn dashboard_on_the_generated_region_counts_the_truth_and_is_safe_to_share() {
     );
 }
 
-/// The recompute reads the entries in id ranges on several connections at once; however many,
-/// it counts the same, and the same as on one.
-#[test]
-fn figures_read_on_several_threads_equal_those_read_on_one() {
+/// A generated 3,000-person region, loaded: (the environment, the region's feed files).
+fn small_region() -> (Env, std::path::PathBuf) {
     let env = Env::new();
     let out = env.dir.path().join("region");
     let out_s = out.to_str().unwrap();
@@ -146,6 +144,14 @@ fn figures_read_on_several_threads_equal_those_read_on_one() {
     ]);
     let run = env.run(&["demo", "load", out_s]);
     assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    (env, out)
+}
+
+/// The recompute reads the entries in id ranges on several connections at once; however many,
+/// it counts the same, and the same as on one.
+#[test]
+fn figures_read_on_several_threads_equal_those_read_on_one() {
+    let (env, _region) = small_region();
     let with_threads = |n: usize| {
         std::fs::write(
             env.data_dir().join("config.toml"),
@@ -206,14 +212,7 @@ fn assert_record_totals_are_counted(env: &Env) {
 /// and each time the figures equal those of reading every entry again.
 #[test]
 fn figures_brought_up_to_date_equal_those_read_from_every_entry() {
-    let env = Env::new();
-    let out = env.dir.path().join("region");
-    let out_s = out.to_str().unwrap();
-    env.ok(&[
-        "demo", "generate", "--people", "3000", "--seed", "11", "--out", out_s,
-    ]);
-    let run = env.run(&["demo", "load", out_s]);
-    assert!(run.code <= 1, "{}\n{}", run.stdout, run.stderr);
+    let (env, out) = small_region();
     let refresh = |args: &[&str]| {
         let report = env
             .run(&[&["--json", "population", "refresh"], args].concat())
