@@ -5,8 +5,9 @@
 
 use super::super::citizens::{invite, now, CITIZEN_PASSWORD, MARGARET, OTHER};
 use super::super::server::{hidden, person_with_nhs, Server};
-use super::{axe, driver, find, path, wait_for, Driver};
+use super::{axe, driver, find, path, wait_for, Driver, WAIT};
 use fantoccini::Client;
+use std::time::{Duration, Instant};
 
 const PHONE: (u32, u32) = (390, 844);
 const DESKTOP: (u32, u32) = (1366, 900);
@@ -30,6 +31,22 @@ async fn type_into(c: &Client, css: &str, text: &str) {
 
 async fn click(c: &Client, css: &str) {
     find(c, css).await.click().await.unwrap();
+}
+
+/// Clicks a form's button and waits until the browser has replaced the page with the answer, so
+/// that what is read next is the answer and not the page the form was on (regression: a
+/// `wait_for("h1")` straight after the click found the old page's heading).
+async fn submit(c: &Client, css: &str) {
+    let old_page = find(c, "html").await;
+    find(c, css).await.click().await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while old_page.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "clicking `{css}` loaded no new page"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }
 
 async fn page_text(c: &Client) -> String {
@@ -100,7 +117,7 @@ fn every_citizen_page_in_each_of_its_states_passes_axe_at_phone_and_desktop() {
         type_into(&c, "#username", "margaret").await;
         type_into(&c, "#password", CITIZEN_PASSWORD).await;
         type_into(&c, "#password2", CITIZEN_PASSWORD).await;
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         wait_for(&c, "h1").await;
         assert!(page_text(&c).await.contains("did not work"));
         accessible_at_both_sizes(&c, "start, code refused").await;
@@ -109,18 +126,18 @@ fn every_citizen_page_in_each_of_its_states_passes_axe_at_phone_and_desktop() {
         type_into(&c, "#username", "margaret").await;
         type_into(&c, "#password", CITIZEN_PASSWORD).await;
         type_into(&c, "#password2", CITIZEN_PASSWORD).await;
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         // Second factor: as shown, then with a wrong code refused.
         let secret = wait_for(&c, "#totp-secret").await.text().await.unwrap();
         accessible_at_both_sizes(&c, "second factor").await;
         type_into(&c, "#code", "000000").await;
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         wait_for(&c, "#totp-secret").await;
         assert!(page_text(&c).await.contains("did not match"));
         accessible_at_both_sizes(&c, "second factor, code refused").await;
         let totp = sharedcare::citizen::totp::code_at(secret.trim(), now()).unwrap();
         type_into(&c, "#code", &totp).await;
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         wait_for(&c, "#cat-allergy").await;
 
         // Her own pages, as first seen.
@@ -144,32 +161,32 @@ fn every_citizen_page_in_each_of_its_states_passes_axe_at_phone_and_desktop() {
         )
         .await
         .unwrap();
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         wait_for(&c, "#text").await;
         assert!(page_text(&c).await.contains("Nothing was sent yet"));
         accessible_at_both_sizes(&c, "report form, nothing typed").await;
         type_into(&c, "#text", "I have never been allergic to penicillin").await;
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         wait_for(&c, "h1").await;
         assert_eq!(path(&c).await, "/citizen/reports");
         assert!(page_text(&c).await.contains("never been allergic"));
         accessible_at_both_sizes(&c, "reports, one sent").await;
         // Saying no: the form refused unticked, then the objection in force.
         visit(&c, &s, "/citizen/sharing").await;
-        click(&c, "form[action='/citizen/sharing/object'] button").await;
+        submit(&c, "form[action='/citizen/sharing/object'] button").await;
         wait_for(&c, "h1").await;
         assert!(page_text(&c).await.contains("Please tick the box"));
         accessible_at_both_sizes(&c, "sharing, box not ticked").await;
         click(&c, "#understood").await;
-        click(&c, "form[action='/citizen/sharing/object'] button").await;
+        submit(&c, "form[action='/citizen/sharing/object'] button").await;
         wait_for(&c, "form[action='/citizen/sharing/withdraw']").await;
         accessible_at_both_sizes(&c, "sharing, objection in force").await;
-        click(&c, "form[action='/citizen/sharing/withdraw'] button").await;
+        submit(&c, "form[action='/citizen/sharing/withdraw'] button").await;
         wait_for(&c, "#understood").await;
 
         // Acting for John: the record, people, who looked and sharing pages as his proxy.
         visit(&c, &s, "/citizen/people").await;
-        click(&c, &format!("form input[value='{john}'] ~ button")).await;
+        submit(&c, &format!("form input[value='{john}'] ~ button")).await;
         wait_for(&c, "h1").await;
         assert_eq!(path(&c).await, "/citizen");
         assert!(page_text(&c).await.contains("acting for them"));
@@ -185,16 +202,12 @@ fn every_citizen_page_in_each_of_its_states_passes_axe_at_phone_and_desktop() {
         }
 
         // Signed out, then a sign-in refused with its message.
-        find(&c, "header form button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        submit(&c, "header form button[type=submit]").await;
         wait_for(&c, "#username").await;
         type_into(&c, "#username", "margaret").await;
         type_into(&c, "#password", "not her password at all").await;
         type_into(&c, "#code", "123456").await;
-        click(&c, "main form button[type=submit]").await;
+        submit(&c, "main form button[type=submit]").await;
         wait_for(&c, "#username").await;
         assert!(page_text(&c).await.contains("did not match"));
         accessible_at_both_sizes(&c, "sign-in, refused").await;
