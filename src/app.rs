@@ -37,6 +37,8 @@ pub fn serve(config: Config, options: ServeOptions) -> Result<()> {
     // readable by others is narrowed, and a readable private key stops the start.
     crate::data_dir::open(&config, true)?;
     config.database.apply();
+    // Held until the server stops: no bulk load may drop the indexes it searches.
+    let _serving = crate::store::bulk_lock::serving(&config.database_path())?;
     // Opening once migrates the database (and seals any audit events from before the chain)
     // before any request arrives. Every pooled connection shares one chain, so they agree on
     // the head.

@@ -1,6 +1,6 @@
 //! `sharedcare demo`: a data directory built from the synthetic sample feeds.
 
-use super::import::{import_files, with_bulk};
+use super::import::{bytes_of, import_files, with_bulk};
 use super::text::say;
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
@@ -59,7 +59,8 @@ pub fn run(data_dir: &Path, json: bool, args: &DemoArgs) -> Result<u8> {
         return super::demo_serve::run(data_dir, json, args);
     }
     let mut ctx = Ctx::open(data_dir, json)?;
-    let (all, _) = with_bulk(&mut ctx, super::import::ImportPath::Chosen, |ctx| {
+    let batch = sources_bytes(&args.from)?;
+    let (all, _) = with_bulk(&mut ctx, super::import::ImportPath::Chosen, batch, |ctx| {
         load_sources(ctx, &args.from, &mut |_, _| {})
     })?;
     if json {
@@ -87,14 +88,7 @@ pub(super) fn load_sources(
     from: &Path,
     progress: &mut dyn FnMut(&str, usize),
 ) -> Result<crate::import::Summary> {
-    let sources_path = from.join("sources.toml");
-    let text = std::fs::read_to_string(&sources_path).map_err(|source| Error::Io {
-        doing: "read",
-        path: sources_path.clone(),
-        source,
-    })?;
-    let sources: SourcesFile = toml::from_str(&text)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", sources_path.display())))?;
+    let sources = sources_of(from)?;
     let mut all = crate::import::Summary::default();
     for s in &sources.source {
         let mapping = match &s.mapping {
@@ -129,6 +123,25 @@ pub(super) fn load_sources(
         all.files.extend(summary.files);
     }
     Ok(all)
+}
+
+fn sources_of(from: &Path) -> Result<SourcesFile> {
+    let sources_path = from.join("sources.toml");
+    let text = std::fs::read_to_string(&sources_path).map_err(|source| Error::Io {
+        doing: "read",
+        path: sources_path.clone(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| Error::Invalid(format!("{}: {e}", sources_path.display())))
+}
+
+/// The total size of the feed files [`load_sources`] would import from `from`.
+pub(super) fn sources_bytes(from: &Path) -> Result<u64> {
+    let mut bytes = 0;
+    for s in sources_of(from)?.source {
+        bytes += bytes_of(&files_in(&from.join(&s.folder))?);
+    }
+    Ok(bytes)
 }
 
 /// The feed files of a folder in name order, leaving out hidden files and READMEs.

@@ -1,10 +1,11 @@
 //! `sharedcare import --source CODE FILE...`
 
+use super::text::tell;
 use super::{print_json, Ctx, CLOCK};
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::import::{Importer, Prepared, Summary};
-use crate::store::{BuildFigures, Store};
+use crate::store::{bulk_lock, BuildFigures, Store};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -19,7 +20,8 @@ pub struct ImportArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Take the bulk path (a backfill): the full-text and some secondary indexes are built
-    /// once at the end. A first load into an empty database takes it anyway.
+    /// once at the end. A first load into an empty database takes it anyway, and so do files
+    /// more than half the size of the database file, unless a server is running on it.
     #[arg(long, conflicts_with = "no_bulk")]
     pub bulk: bool,
     /// Take the normal path even for a first load (for comparing the two).
@@ -30,7 +32,9 @@ pub struct ImportArgs {
 pub fn run(ctx: &mut Ctx, args: &ImportArgs) -> Result<u8> {
     let source = ctx.store.source_by_code(&args.source)?;
     let path = ImportPath::choose(args.bulk, args.no_bulk);
-    let (summary, _) = with_bulk(ctx, path, |ctx| import_files(ctx, &source, &args.files))?;
+    let (summary, _) = with_bulk(ctx, path, bytes_of(&args.files), |ctx| {
+        import_files(ctx, &source, &args.files)
+    })?;
     if ctx.json {
         print_json(&summary);
     } else {
@@ -59,23 +63,49 @@ impl ImportPath {
 }
 
 /// Runs `load` on the bulk path (see `store::bulk`) when asked, when the database holds no
-/// entries yet (a first load), or whenever an earlier bulk load left its index builds to do;
+/// entries yet (a first load), when the batch's files (`batch_bytes`) are more than half the
+/// size of the database file, or whenever an earlier bulk load left its index builds to do;
 /// then does those builds. A load that fails leaves them pending, and the next run finishes
 /// them.
+///
+/// Why half: at 20,000 people (docs/performance.md) an entry cost 111 µs to store on the normal
+/// path and 77 µs on the bulk path, whose builds then cost 14 µs for every entry in the
+/// database. So the bulk path pays once a batch holds more than about two thirds as many
+/// entries as the database has; feed files take about 400 bytes an entry and the database
+/// about 650, so that is when the files are about four tenths of the database file.
+///
+/// Never beside a running server (`store::bulk_lock`): asked for, it is refused; chosen, the
+/// normal path is taken instead.
 pub(super) fn with_bulk<T>(
     ctx: &mut Ctx,
     path: ImportPath,
+    batch_bytes: u64,
     load: impl FnOnce(&mut Ctx) -> Result<T>,
 ) -> Result<(T, Option<BuildFigures>)> {
-    let bulk = ctx.store.deferred_builds_pending()?
+    let pending = ctx.store.deferred_builds_pending()?;
+    let bulk = pending
         || match path {
             ImportPath::Bulk => true,
             ImportPath::Normal => false,
-            ImportPath::Chosen => ctx.store.holds_no_entries()?,
+            ImportPath::Chosen => {
+                ctx.store.holds_no_entries()?
+                    || batch_bytes > crate::store::database_bytes(ctx.store.path()) / 2
+            }
         };
     if !bulk {
         return Ok((load(ctx)?, None));
     }
+    let Some(_alone) = bulk_lock::bulk(ctx.store.path())? else {
+        if pending || path == ImportPath::Bulk {
+            return Err(Error::Invalid(format!(
+                "a server is running on the database {}: a bulk load would leave its search \
+                 incomplete; stop the server first, or import without --bulk",
+                ctx.store.path().display()
+            )));
+        }
+        tell!("A server is running on this database: importing on the normal path.");
+        return Ok((load(ctx)?, None));
+    };
     ctx.store.begin_deferred_builds(&CLOCK.now_text())?;
     let loaded = load(ctx)?;
     ctx.store.for_bulk_import(bulk_cache_mib())?;
@@ -83,6 +113,16 @@ pub(super) fn with_bulk<T>(
         .store
         .finish_deferred_builds(&ctx.config.matching.precedence)?;
     Ok((loaded, Some(figures)))
+}
+
+/// The total size of `files`, in bytes (a file that cannot be read counts nothing: its import
+/// says why).
+pub(super) fn bytes_of(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// The page cache of a command-line import, in MiB; `SHAREDCARE_IMPORT_CACHE_MIB` overrides it

@@ -6,7 +6,7 @@
 //! generator's `truth.csv` and prints recall and precision over pairs of source records.
 
 use super::text::{say, tell};
-use super::{demo::load_sources, import::with_bulk, print_json, Ctx};
+use super::{demo::load_sources, demo::sources_bytes, import::with_bulk, print_json, Ctx};
 use crate::error::{Error, Result};
 use crate::store::Linkage;
 use clap::Subcommand;
@@ -206,7 +206,8 @@ fn load(
     let started = std::time::Instant::now();
     let before = ctx.store.stats()?;
     let quiet = json || !std::io::stderr().is_terminal();
-    let (summary, builds) = with_bulk(&mut ctx, path, |ctx| {
+    let batch = sources_bytes(dir)?;
+    let (summary, builds) = with_bulk(&mut ctx, path, batch, |ctx| {
         load_sources(ctx, dir, &mut |code, files| {
             if !quiet {
                 tell!("{code}: {files} files");

@@ -15,6 +15,7 @@ mod audit_write;
 pub mod backup;
 mod bare;
 mod bulk;
+pub mod bulk_lock;
 mod citizen_links;
 mod citizens;
 mod decode;
@@ -238,13 +239,23 @@ impl Store {
         Ok(self)
     }
 
-    /// Settings for a bulk import from the command line (`sharedcare import`, `demo load`):
-    /// a page cache of `mib` MiB. At a region's size the person, link and entry indexes no
-    /// longer fit the default cache, and the import spent a third of its time fetching pages
-    /// from the operating system's.
+    /// Settings for a bulk import from the command line (`sharedcare import`, `demo load`),
+    /// which keep its memory to about `mib` MiB at any size:
+    /// - a page cache of `mib` MiB: at a region's size the person, link and entry indexes no
+    ///   longer fit the default cache, and the import spent a third of its time fetching pages
+    ///   from the operating system's;
+    /// - no memory map: the writer's pages are in that cache, and a map of the file's first
+    ///   2 GiB only added them again to the process's resident size;
+    /// - sorts (an index built at the end of a bulk load) spill to temporary files rather
+    ///   than memory, and use a helper thread for each further core.
     pub fn for_bulk_import(&self, mib: i64) -> Result<()> {
+        let helpers = std::thread::available_parallelism().map_or(0, |n| n.get() - 1);
         self.conn
-            .execute_batch(&format!("PRAGMA cache_size = -{};", mib * 1024))
+            .execute_batch(&format!(
+                "PRAGMA cache_size = -{}; PRAGMA mmap_size = 0; PRAGMA temp_store = FILE;
+                 PRAGMA threads = {helpers};",
+                mib * 1024
+            ))
             .doing("configuring a bulk import")
     }
 

@@ -14,6 +14,7 @@ mod backups;
 mod bad_input;
 mod browser;
 mod bulk;
+mod bulk_beside_server;
 mod citizens;
 mod cli_output;
 mod corpus;
