@@ -3,7 +3,10 @@
 //! The NHS number is the spine. When a record arrives with a verified NHS number that a
 //! golden person already holds, that is the answer ([`Outcome::Exact`]). Otherwise the store
 //! fetches the persons that share any [`BlockingKeys`] with the record (birth date, postcode,
-//! phonetic surname), and [`decide`] scores each one field by field in the Fellegi–Sunter
+//! or phonetic surname with a birth date that could be a slip of the record's: same year, and a
+//! month or day among the record's month and day — a date that agrees in its year only scores
+//! nothing and can never link, and a region holds hundreds of such people for a common name),
+//! and [`decide`] scores each one field by field in the Fellegi–Sunter
 //! manner: every field adds a weight for agreement or subtracts one for disagreement, roughly
 //! the log of how much likelier that outcome is for the same person than for two people. A
 //! missing field adds nothing. Everything here is pure: no I/O, no SQL, no logging.

@@ -135,3 +135,46 @@ fn a_possible_match_waits_for_review_and_a_rejected_pair_stays_apart() {
         "unmerge undoes a reviewer's link too"
     );
 }
+
+/// The sound-alike search finds a record whose birth date is a keying slip of a known person's
+/// (day and month swapped, a wrong day, a wrong month) though the postcode differs, and sends
+/// it to review; someone of the same name born the same year on an unrelated date is not a
+/// candidate at all (such a date scores nothing and can never link; reading everyone born that
+/// year was most of a region-size load's time).
+#[test]
+fn the_sound_alike_search_finds_birth_date_slips_and_not_everyone_born_that_year() {
+    for (dob, slip) in [
+        ("19381205", true),  // day and month swapped
+        ("19380513", true),  // one digit of the day
+        ("19380612", true),  // one digit of the month
+        ("19381130", false), // the same year only
+    ] {
+        let env = Env::new();
+        env.add_source("RWF-PAS", "acute", "hl7v2");
+        env.add_source("KCC-ASC", "social-care", "hl7v2");
+        let known = a08(
+            "P1",
+            "20240101090000",
+            "MRN-P",
+            &nhs_number(21),
+            "Smith",
+            "Margaret",
+            "19380512",
+        );
+        assert_eq!(env.import("RWF-PAS", &env.write("a.hl7", known)).code, 0);
+        let council = format!(
+            "MSH|^~\\&|ASC|KCC|SC|REG|20240102090000||ADT^A28|C1|P|2.4\rEVN|A28|20240102090000\r\
+             PID|1||CL-1^^^KCC^PI||Smith^Margaret||{dob}|M|||4 Mill Lane^^Tonbridge^^TN9 1AA\r"
+        );
+        let r = env.import("KCC-ASC", &env.write("c.hl7", council));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let queue = env.ok(&["review", "list", "--json"]).json();
+        let reviews = queue.as_array().unwrap().len();
+        assert_eq!(
+            reviews,
+            usize::from(slip),
+            "born {dob}: {reviews} reviews: {queue:?}"
+        );
+        assert_ne!(person_of(&env, "CL-1"), person_of(&env, "MRN-P"));
+    }
+}
