@@ -96,15 +96,20 @@ pub(super) fn with_bulk<T>(
         return Ok((load(ctx)?, None));
     }
     let Some(_alone) = bulk_lock::bulk(ctx.store.path())? else {
-        if pending || path == ImportPath::Bulk {
-            return Err(Error::Invalid(format!(
-                "a server is running on the database {}: a bulk load would leave its search \
-                 incomplete; stop the server first, or import without --bulk",
-                ctx.store.path().display()
-            )));
+        if !pending && path == ImportPath::Chosen {
+            tell!("A server is running on this database: importing on the normal path.");
+            return Ok((load(ctx)?, None));
         }
-        tell!("A server is running on this database: importing on the normal path.");
-        return Ok((load(ctx)?, None));
+        let what = if pending {
+            "an earlier bulk load's index builds are still to finish; stop the server first"
+        } else {
+            "a bulk load would leave its search incomplete; stop the server first, or import \
+             without --bulk"
+        };
+        return Err(Error::Invalid(format!(
+            "a server is running on the database {}: {what}",
+            ctx.store.path().display()
+        )));
     };
     ctx.store.begin_deferred_builds(&CLOCK.now_text())?;
     let loaded = load(ctx)?;
