@@ -37,6 +37,13 @@ const PERSON_FTS: &str = "person_search_fts";
 /// Rows indexed per transaction of a full-text build: a kill repeats at most one batch.
 const FTS_BATCH: i64 = 20_000;
 
+/// Batches of entries' search text made ahead of the writer (each about 5 MB).
+const BATCHES_AHEAD: usize = 2;
+
+/// The page cache of the connection that reads entries for their search text: it reads the
+/// table once, in order, so the operating system's read-ahead serves it.
+const READER_CACHE_MIB: i64 = 16;
+
 /// What the builds at the end of a bulk load did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BuildFigures {
@@ -132,12 +139,99 @@ impl Store {
             tx.commit()?;
             figures.indexes += 1;
         }
-        figures.entries_indexed = self.build_fts(ENTRY_FTS, |tx, from| tx.index_entries(from))?;
+        figures.entries_indexed = self.build_entry_fts()?;
         figures.persons_indexed =
             self.build_fts(PERSON_FTS, |tx, from| tx.index_persons(from, precedence))?;
         self.deferring = pending(&self.conn)?;
         figures.seconds = started.elapsed().as_secs_f64();
         Ok(figures)
+    }
+
+    /// The entries' full-text index, as [`Self::build_fts`] builds one, with the work spread
+    /// over two cores: a second connection on another thread reads each batch of entries and
+    /// makes their search text (parsing every body) while this one indexes the batch before.
+    fn build_entry_fts(&mut self) -> Result<u64> {
+        let Some(start) = self.fts_build_start(ENTRY_FTS)? else {
+            return Ok(0);
+        };
+        let reader = Store::open(&self.path)?;
+        reader.for_bulk_import(READER_CACHE_MIB)?;
+        let mut indexed = 0;
+        std::thread::scope(|scope| -> Result<()> {
+            let (ahead, ready) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+            scope.spawn(move || {
+                let mut from = start;
+                loop {
+                    let batch = entry_texts(reader.conn(), from);
+                    let more = match &batch {
+                        Ok(rows) => rows.len() as i64 == FTS_BATCH,
+                        Err(_) => false,
+                    };
+                    if let Ok(rows) = &batch {
+                        from = rows.last().map_or(from, |row| row.id + 1);
+                    }
+                    if ahead.send(batch).is_err() || !more {
+                        break;
+                    }
+                }
+            });
+            for batch in ready {
+                let batch = batch?;
+                let tx = self.begin()?;
+                let mut insert = tx
+                    .conn()
+                    .prepare_cached(
+                        "INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, ?3)",
+                    )
+                    .doing("indexing entries")?;
+                for row in &batch {
+                    insert
+                        .execute(params![row.id, row.title, row.text])
+                        .doing("indexing an entry")?;
+                }
+                drop(insert);
+                let next = batch.last().map(|row| row.id + 1);
+                tx.record_fts_progress(
+                    ENTRY_FTS,
+                    next.filter(|_| batch.len() as i64 == FTS_BATCH),
+                )?;
+                tx.commit_built()?;
+                indexed += batch.len() as u64;
+            }
+            Ok(())
+        })?;
+        Ok(indexed)
+    }
+
+    /// Where a full-text build resumes: `None` when it is done (or was never asked for). A
+    /// build not yet begun empties its index first, in a transaction of its own that records
+    /// the start.
+    fn fts_build_start(&mut self, name: &str) -> Result<Option<i64>> {
+        let tx = self.begin()?;
+        let next: Option<Option<i64>> = tx
+            .conn()
+            .query_row(
+                "SELECT next_id FROM deferred_build WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .doing("reading a deferred index build")?;
+        let start = match next {
+            None => return Ok(None),
+            Some(Some(from)) => from,
+            Some(None) => {
+                tx.conn()
+                    .execute_batch(&format!(
+                        "INSERT INTO {name} ({name}) VALUES ('delete-all')"
+                    ))
+                    .doing("emptying a full-text index for its rebuild")?;
+                tx.record_fts_progress(name, Some(0))?;
+                0
+            }
+        };
+        tx.commit_built()?;
+        Ok(Some(start))
     }
 
     /// One full-text index, emptied then filled batch by batch; `batch(tx, from)` indexes
@@ -147,47 +241,57 @@ impl Store {
         name: &str,
         batch: impl Fn(&Tx<'_>, i64) -> Result<(u64, i64)>,
     ) -> Result<u64> {
+        let Some(mut from) = self.fts_build_start(name)? else {
+            return Ok(0);
+        };
         let mut indexed = 0;
         loop {
             let tx = self.begin()?;
-            let next: Option<Option<i64>> = tx
-                .conn()
-                .query_row(
-                    "SELECT next_id FROM deferred_build WHERE name = ?1",
-                    [name],
-                    |r| r.get(0),
-                )
-                .optional()
-                .doing("reading a deferred index build")?;
-            let from = match next {
-                None => return Ok(indexed),
-                Some(Some(from)) => from,
-                Some(None) => {
-                    tx.conn()
-                        .execute_batch(&format!(
-                            "INSERT INTO {name} ({name}) VALUES ('delete-all')"
-                        ))
-                        .doing("emptying a full-text index for its rebuild")?;
-                    0
-                }
-            };
             let (read, next) = batch(&tx, from)?;
             indexed += read;
-            if read < FTS_BATCH as u64 {
-                tx.conn()
-                    .execute("DELETE FROM deferred_build WHERE name = ?1", [name])
-                    .doing("recording a full-text index built")?;
-            } else {
-                tx.conn()
-                    .execute(
-                        "UPDATE deferred_build SET next_id = ?2 WHERE name = ?1",
-                        params![name, next],
-                    )
-                    .doing("recording a full-text build's progress")?;
-            }
+            let done = read < FTS_BATCH as u64;
+            tx.record_fts_progress(name, (!done).then_some(next))?;
             tx.commit_built()?;
+            if done {
+                return Ok(indexed);
+            }
+            from = next;
         }
     }
+}
+
+/// One entry as the full-text index holds it.
+struct EntryText {
+    id: i64,
+    title: String,
+    text: String,
+}
+
+/// The search text of up to [`FTS_BATCH`] entries from id `from`, in id order.
+fn entry_texts(conn: &Connection, from: i64) -> Result<Vec<EntryText>> {
+    let mut read = conn
+        .prepare_cached(
+            "SELECT id, category, title, code, body FROM entry
+             WHERE id >= ?1 ORDER BY id LIMIT ?2",
+        )
+        .doing("reading entries to index")?;
+    let mut rows = read
+        .query(params![from, FTS_BATCH])
+        .doing("reading entries to index")?;
+    let mut batch = Vec::with_capacity(FTS_BATCH as usize);
+    while let Some(r) = rows.next().doing("reading entries to index")? {
+        let id: i64 = r.get(0).doing("reading an entry")?;
+        let category: String = r.get(1).doing("reading an entry")?;
+        let title: String = r.get(2).doing("reading an entry")?;
+        let code: Option<String> = r.get(3).doing("reading an entry")?;
+        let stored: String = r.get(4).doing("reading an entry")?;
+        let body: serde_json::Value =
+            decode::json("entry", id, 4, &tagged_body(&category, &stored))
+                .doing("reading an entry's body to index it")?;
+        let text = text_of(&body, code.as_deref());
+        batch.push(EntryText { id, title, text });
+    }
+    Ok(batch)
 }
 
 impl Tx<'_> {
@@ -210,38 +314,22 @@ impl Tx<'_> {
         self.commit()
     }
 
-    fn index_entries(&self, from: i64) -> Result<(u64, i64)> {
-        let mut read = self
-            .conn()
-            .prepare_cached(
-                "SELECT id, category, title, code, body FROM entry
-                 WHERE id >= ?1 ORDER BY id LIMIT ?2",
-            )
-            .doing("reading entries to index")?;
-        let mut insert = self
-            .conn()
-            .prepare_cached("INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, ?3)")
-            .doing("indexing entries")?;
-        let mut rows = read
-            .query(params![from, FTS_BATCH])
-            .doing("reading entries to index")?;
-        let (mut n, mut next) = (0, from);
-        while let Some(r) = rows.next().doing("reading entries to index")? {
-            let id: i64 = r.get(0).doing("reading an entry")?;
-            let category: String = r.get(1).doing("reading an entry")?;
-            let title: String = r.get(2).doing("reading an entry")?;
-            let code: Option<String> = r.get(3).doing("reading an entry")?;
-            let stored: String = r.get(4).doing("reading an entry")?;
-            let body: serde_json::Value =
-                decode::json("entry", id, 4, &tagged_body(&category, &stored))
-                    .doing("reading an entry's body to index it")?;
-            insert
-                .execute(params![id, title, text_of(&body, code.as_deref())])
-                .doing("indexing an entry")?;
-            n += 1;
-            next = id + 1;
-        }
-        Ok((n, next))
+    /// Records a full-text build's place: the id to resume from, or (`None`) that it is done.
+    fn record_fts_progress(&self, name: &str, next: Option<i64>) -> Result<()> {
+        match next {
+            None => self
+                .conn()
+                .execute("DELETE FROM deferred_build WHERE name = ?1", [name])
+                .doing("recording a full-text index built")?,
+            Some(next) => self
+                .conn()
+                .execute(
+                    "UPDATE deferred_build SET next_id = ?2 WHERE name = ?1",
+                    params![name, next],
+                )
+                .doing("recording a full-text build's progress")?,
+        };
+        Ok(())
     }
 
     fn index_persons(&self, from: i64, precedence: &[SourceKind]) -> Result<(u64, i64)> {
