@@ -37,6 +37,9 @@ const PERSON_FTS: &str = "person_search_fts";
 /// Rows indexed per transaction of a full-text build: a kill repeats at most one batch.
 const FTS_BATCH: i64 = 20_000;
 
+/// The page cache while a dropped index is built again, in MiB (it bounds the sort's memory).
+const INDEX_BUILD_CACHE_MIB: i64 = 128;
+
 /// Batches of entries' search text made ahead of the writer (each about 5 MB).
 const BATCHES_AHEAD: usize = 2;
 
@@ -128,6 +131,20 @@ impl Store {
             .prepare("SELECT name, sql FROM deferred_build WHERE sql IS NOT NULL ORDER BY name")
             .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .doing("reading the deferred index builds")?;
+        // SQLite's sorter holds up to the page cache's size (at most 512 MiB) in memory for
+        // each of its threads before it writes a sorted run out: with a bulk import's 1 GiB
+        // cache an index build took another gigabyte. The sort reads the table once, in order,
+        // and needs no large cache.
+        let cache: i64 = self
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .doing("reading the page cache's size")?;
+        self.conn
+            .execute_batch(&format!(
+                "PRAGMA cache_size = -{};",
+                INDEX_BUILD_CACHE_MIB * 1024
+            ))
+            .doing("making room for an index build's sort")?;
         for (name, sql) in indexes {
             let tx = self.begin()?;
             tx.conn()
@@ -139,6 +156,9 @@ impl Store {
             tx.commit()?;
             figures.indexes += 1;
         }
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = {cache};"))
+            .doing("restoring the page cache's size")?;
         figures.entries_indexed = self.build_entry_fts()?;
         figures.persons_indexed =
             self.build_fts(PERSON_FTS, |tx, from| tx.index_persons(from, precedence))?;
