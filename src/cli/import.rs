@@ -111,6 +111,9 @@ pub(super) fn with_bulk<T>(
             ctx.store.path().display()
         )));
     };
+    // Before anything reads the database: dropping an index of a loaded database reads its
+    // pages, and through the map they would count in the load's memory.
+    ctx.store.for_bulk_import(bulk_cache_mib())?;
     ctx.store.begin_deferred_builds(&CLOCK.now_text())?;
     let loaded = load(ctx)?;
     ctx.store.for_bulk_import(bulk_cache_mib())?;
