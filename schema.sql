@@ -1,4 +1,4 @@
--- The sharedcare schema at version 23, as the embedded migrations build it.
+-- The sharedcare schema at version 24, as the embedded migrations build it.
 -- For reading only: src/store/migrations/ is the truth, and a test keeps this file equal.
 
 CREATE TABLE access_grant (
@@ -136,7 +136,7 @@ CREATE TABLE "entry" (
     end_at TEXT,
     recorded_at TEXT,
     sensitive INTEGER NOT NULL DEFAULT 0,
-    body TEXT NOT NULL,
+    body ANY NOT NULL,
     content_hash BLOB NOT NULL,
     version INTEGER NOT NULL,
     as_of TEXT,
@@ -162,7 +162,7 @@ CREATE TABLE entry_history (
     entry_id INTEGER NOT NULL REFERENCES entry(id),
     version INTEGER,
     source_person_id INTEGER NOT NULL REFERENCES source_person(id),
-    draft TEXT NOT NULL,
+    draft ANY NOT NULL,
     content_hash BLOB NOT NULL,
     as_of TEXT,
     feed_file_id INTEGER REFERENCES feed_file(id),

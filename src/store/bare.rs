@@ -23,12 +23,22 @@ pub struct BareLoad {
     pub database_bytes: u64,
 }
 
-type Row = (i64, String, i64, String, String, Option<String>, String);
+/// An entry row; its body as stored (packed: see [`super::packed`]).
+type Row = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    Option<String>,
+    rusqlite::types::Value,
+);
 
 impl Store {
     /// Writes every entry row into a new database at `path` (which must not exist).
     pub fn bare_load_into(&self, path: &Path) -> Result<BareLoad> {
         let mut bare = Connection::open(path).doing("creating the bare loader's database")?;
+        super::packed::register(&bare).doing("creating the bare loader's database")?;
         bare.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -112,7 +122,7 @@ fn build_fts(bare: &mut Connection) -> Result<()> {
     let tx = bare.transaction().doing("bare loading")?;
     {
         let mut read = tx
-            .prepare("SELECT id, category, title, code, body FROM entry ORDER BY id")
+            .prepare("SELECT id, category, title, code, unpacked(body) FROM entry ORDER BY id")
             .doing("bare loading")?;
         let mut insert = tx
             .prepare("INSERT INTO entry_fts (rowid, title, detail) VALUES (?1, ?2, ?3)")

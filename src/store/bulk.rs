@@ -291,7 +291,7 @@ struct EntryText {
 fn entry_texts(conn: &Connection, from: i64) -> Result<Vec<EntryText>> {
     let mut read = conn
         .prepare_cached(
-            "SELECT id, category, title, code, body FROM entry
+            "SELECT id, category, title, code, unpacked(body) FROM entry
              WHERE id >= ?1 ORDER BY id LIMIT ?2",
         )
         .doing("reading entries to index")?;

@@ -36,13 +36,14 @@ pub struct EntryOrigin<'a> {
 type StoredVersion = (i64, Vec<u8>, i64, Option<String>, Option<String>);
 
 /// An entry draft turned into what the writer stores, ahead of the write: its JSON (what the
-/// content hash is taken over), the stored body cut from it, and its full-text detail. None of
+/// content hash is taken over), the stored body cut from it and packed, and its full-text detail. None of
 /// it needs the database, so an import makes it on another core while the writer stores the
 /// batch before (see `import::ahead`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SerialisedEntry {
     json: String,
-    body: String,
+    /// Packed ([`super::packed`]).
+    body: Vec<u8>,
     /// `None` when the full-text index is built at the end of a bulk load instead.
     search_text: Option<String>,
 }
@@ -52,7 +53,7 @@ impl SerialisedEntry {
     pub fn of(draft: &EntryDraft, with_search_text: bool) -> Self {
         let json = serde_json::to_string(draft).unwrap_or_default();
         Self {
-            body: stored_body(&json, draft.category),
+            body: super::packed::pack(&stored_body(&json, draft.category)),
             json,
             search_text: with_search_text.then(|| searchable_text(draft)),
         }
@@ -125,7 +126,7 @@ impl Tx<'_> {
             .prepare_cached(&format!(
                 "INSERT INTO entry_history (entry_id, version, source_person_id, draft,
                     content_hash, as_of, feed_file_id, message_ref, received_at, disposition)
-                 SELECT id, version, source_person_id, {DRAFT_JSON}, content_hash, as_of, feed_file_id, message_ref, received_at, 'superseded'
+                 SELECT id, version, source_person_id, packed({DRAFT_JSON}), content_hash, as_of, feed_file_id, message_ref, received_at, 'superseded'
                  FROM entry WHERE id = ?1"
             ))
             .and_then(|mut s| s.execute([entry_id]))
@@ -173,7 +174,7 @@ impl Tx<'_> {
         let rows: Vec<(i64, i64, String)> = self
             .conn()
             .prepare_cached(&format!(
-                "SELECT h.id, h.version, h.draft FROM entry_history h
+                "SELECT h.id, h.version, unpacked(h.draft) FROM entry_history h
                     JOIN entry e ON e.id = h.entry_id
                  WHERE e.source_id = ?1 AND e.source_ref = ?2 AND h.version IS NOT NULL
                  UNION ALL
@@ -260,7 +261,7 @@ impl Tx<'_> {
                 s.execute(params![
                     entry_id,
                     origin.source_person_id,
-                    serialised.json,
+                    super::packed::pack(&serialised.json),
                     hash,
                     origin.as_of,
                     origin.file_id,
@@ -296,7 +297,7 @@ const DRAFT_JSON: &str = "json_object('source_ref', source_ref, 'category', cate
     'start', start_at, 'end', end_at, 'recorded_at', recorded_at,
     'sensitive', json(CASE sensitive WHEN 1 THEN 'true' ELSE 'false' END),
     'not_for_patient', json(CASE not_for_patient WHEN 1 THEN 'true' ELSE 'false' END),
-    'body', json_set(body, '$.type', category))";
+    'body', json_set(unpacked(body), '$.type', category))";
 
 /// The draft with every field it leaves out taken from the stored version (JSON of a draft).
 fn filled_from(draft: &EntryDraft, stored: &str, entry_id: i64) -> rusqlite::Result<EntryDraft> {

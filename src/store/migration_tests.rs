@@ -98,3 +98,65 @@ fn the_person_search_index_migration_indexes_every_existing_person() {
     // A person no source describes any more is not indexed, as a refresh would leave them.
     assert!(found(r#"names : "nobody""#).is_empty());
 }
+
+#[test]
+fn the_packed_bodies_migration_keeps_every_stored_body_and_takes_packed_ones() {
+    let mut conn = database_at(23);
+    conn.execute_batch(
+        r#"INSERT INTO organisation (id, ods_code, name) VALUES (1, 'R1K', 'A trust');
+         INSERT INTO source (id, code, name, organisation_id, kind, format, created_at)
+             VALUES (1, 'PAS', 'PAS', 1, 'acute', 'hl7v2', '2024-01-01T00:00:00Z');
+         INSERT INTO source_person (id, source_id, local_id, updated_at)
+             VALUES (1, 1, 'M1', '2024-01-01T00:00:00Z');
+         INSERT INTO entry (id, source_id, source_ref, source_person_id, category, title, body,
+                            content_hash, version, received_at)
+             VALUES (41, 1, 'r1', 1, 'allergy', 'Penicillin', '{"substance":"Penicillin"}',
+                     x'00', 2, '2024-01-01T00:00:00Z');
+         INSERT INTO entry_history (entry_id, version, source_person_id, draft, content_hash,
+                                    received_at, disposition)
+             VALUES (41, 1, 1, '{"title":"Penicilin"}', x'00', '2024-01-01T00:00:00Z',
+                     'superseded');"#,
+    )
+    .unwrap();
+    let packed_before = conn.execute("UPDATE entry SET body = x'01' WHERE id = 41", []);
+    assert!(
+        packed_before.is_err(),
+        "a TEXT column refuses a BLOB before"
+    );
+    migrate(&mut conn, Path::new("test.db")).unwrap();
+    packed::register(&conn).unwrap();
+    let text = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        text("SELECT unpacked(body) FROM entry WHERE id = 41"),
+        r#"{"substance":"Penicillin"}"#
+    );
+    assert_eq!(
+        text("SELECT unpacked(draft) FROM entry_history WHERE entry_id = 41"),
+        r#"{"title":"Penicilin"}"#
+    );
+    conn.execute(
+        "UPDATE entry SET body = packed('{\"substance\":\"Latex\"}') WHERE id = 41",
+        [],
+    )
+    .expect("the edited definition takes a packed body");
+    conn.execute(
+        "INSERT INTO entry_history (entry_id, version, source_person_id, draft, content_hash,
+                                    received_at, disposition)
+         VALUES (41, 2, 1, packed('{}'), x'01', '2024-01-02T00:00:00Z', 'superseded')",
+        [],
+    )
+    .expect("and a packed draft");
+    assert_eq!(text("SELECT typeof(body) FROM entry WHERE id = 41"), "blob");
+    assert_eq!(
+        text("SELECT unpacked(body) FROM entry WHERE id = 41"),
+        r#"{"substance":"Latex"}"#
+    );
+    assert_eq!(text("PRAGMA integrity_check"), "ok");
+    let refused = conn.execute(
+        "INSERT INTO entry_history (entry_id, version, source_person_id, draft, content_hash,
+                                    received_at, disposition)
+         VALUES (41, 3, 1, NULL, x'02', '2024-01-03T00:00:00Z', 'superseded')",
+        [],
+    );
+    assert!(refused.is_err(), "the rest of the definition is as it was");
+}

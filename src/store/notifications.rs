@@ -271,7 +271,10 @@ fn organisations_holding(
     for (column, list) in [
         ("s.kind", source_kinds),
         ("e.category", categories),
-        ("json_extract(e.body, '$.kind')", social_care_kinds),
+        (
+            "json_extract(unpacked(e.body), '$.kind')",
+            social_care_kinds,
+        ),
     ] {
         if !list.is_empty() {
             filter.push_str(&format!(

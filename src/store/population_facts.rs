@@ -45,7 +45,7 @@ pub struct ScanState {
 }
 
 const ENTRY_COLUMNS: &str = "e.id, e.category, e.status, e.source_person_id, e.code, e.title,
-    e.start_at, e.end_at, e.recorded_at, e.body";
+    e.start_at, e.end_at, e.recorded_at, unpacked(e.body)";
 
 impl Store {
     /// The first and last entry ids, where there are entries: the range the scan splits.
@@ -101,6 +101,7 @@ impl Store {
         .doing("opening a connection for the population figures")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .doing("opening a connection for the population figures")?;
+        super::packed::register(&conn).doing("opening a connection for the population figures")?;
         Ok(Some(EntryScan(conn)))
     }
 

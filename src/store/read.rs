@@ -146,7 +146,7 @@ impl Store {
             .conn()
             .prepare_cached(
                 "SELECT e.id, e.version, e.source_ref, e.category, e.code_system, e.code, e.title,
-                        e.status, e.start_at, e.end_at, e.recorded_at, e.sensitive, e.body,
+                        e.status, e.start_at, e.end_at, e.recorded_at, e.sensitive, unpacked(e.body),
                         s.code, s.name, o.name, s.format, f.name, e.message_ref, e.received_at,
                         e.as_of, o.ods_code, e.not_for_patient
                  FROM entry e

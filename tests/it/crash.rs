@@ -66,7 +66,7 @@ pub(super) fn entries(env: &Env) -> Vec<String> {
     let conn = env.sql();
     let mut st = conn
         .prepare(
-            "SELECT source_ref || '|' || version || '|' || body FROM entry ORDER BY source_ref",
+            "SELECT source_ref || '|' || version || '|' || unpacked(body) FROM entry ORDER BY source_ref",
         )
         .unwrap();
     st.query_map([], |r| r.get(0))

@@ -174,7 +174,7 @@ fn an_older_update_does_not_overwrite_newer_data_and_history_is_kept() {
     let value: String = env
         .sql()
         .query_row(
-            "SELECT json_extract(body, '$.value') FROM entry WHERE category = 'result'",
+            "SELECT json_extract(unpacked(body), '$.value') FROM entry WHERE category = 'result'",
             [],
             |r| r.get(0),
         )
@@ -200,6 +200,27 @@ fn an_older_update_does_not_overwrite_newer_data_and_history_is_kept() {
         env.count("SELECT count(*) FROM entry_history WHERE disposition = 'superseded'"),
         1
     );
+    // Bodies and both kinds of history are stored packed, and read back as they were written.
+    assert_eq!(
+        env.count(
+            "SELECT (SELECT count(*) FROM entry WHERE typeof(body) != 'blob')
+                  + (SELECT count(*) FROM entry_history WHERE typeof(draft) != 'blob')"
+        ),
+        0
+    );
+    let kept: Vec<String> = env
+        .sql()
+        .prepare(
+            "SELECT disposition || ' ' || json_extract(unpacked(draft), '$.body.value')
+             FROM entry_history h JOIN entry e ON e.id = h.entry_id
+             WHERE e.category = 'result' ORDER BY h.id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kept, ["arrived-late 99", "superseded 140"]);
 }
 
 #[test]

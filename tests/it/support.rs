@@ -129,6 +129,8 @@ impl Env {
     /// trail there).
     pub fn sql(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(self.db()).unwrap();
+        // Bodies and drafts are stored packed: `unpacked(body)` reads them.
+        sharedcare::store::packed::register(&conn).unwrap();
         conn.execute(
             "ATTACH DATABASE ?1 AS audit",
             [self
@@ -169,7 +171,7 @@ impl Env {
         let conn = self.sql();
         let mut out = Vec::new();
         for sql in [
-            "SELECT source_ref || '|' || version || '|' || body || '|' || source_person_id FROM entry ORDER BY source_id, source_ref",
+            "SELECT source_ref || '|' || version || '|' || unpacked(body) || '|' || source_person_id FROM entry ORDER BY source_id, source_ref",
             "SELECT local_id || '|' || coalesce(person_id, '-') || '|' || coalesce(demographics, '') FROM source_person ORDER BY id",
             "SELECT entry_id || '|' || coalesce(version, '-') || '|' || disposition || '|' || hex(content_hash) FROM entry_history ORDER BY id",
             "SELECT id || '|' || coalesce(merged_into, '-') || '|' || demographics FROM person ORDER BY id",
