@@ -87,10 +87,11 @@ fn with_coders<T>(
     work: impl FnOnce(&mut Compressor<'static>, &mut Decompressor<'static>) -> T,
 ) -> std::io::Result<T> {
     CODERS.with_borrow_mut(|slot| {
-        if slot.is_none() {
-            *slot = Some(coders()?);
-        }
-        let (compressor, decompressor) = slot.as_mut().expect("made just above");
+        let made = match slot.take() {
+            Some(made) => made,
+            None => coders()?,
+        };
+        let (compressor, decompressor) = slot.insert(made);
         Ok(work(compressor, decompressor))
     })
 }
