@@ -19,16 +19,20 @@ fn database_at(version: usize) -> Connection {
     conn
 }
 
+/// One organisation, its source and one of that source's people: what an entry needs.
+const ONE_SOURCE_PERSON: &str = "
+    INSERT INTO organisation (id, ods_code, name) VALUES (1, 'R1K', 'A trust');
+    INSERT INTO source (id, code, name, organisation_id, kind, format, created_at)
+        VALUES (1, 'PAS', 'PAS', 1, 'acute', 'hl7v2', '2024-01-01T00:00:00Z');
+    INSERT INTO source_person (id, source_id, local_id, updated_at)
+        VALUES (1, 1, 'M1', '2024-01-01T00:00:00Z');";
+
 #[test]
 fn the_alert_category_migration_keeps_every_entry_its_history_and_foreign_keys() {
     let mut conn = database_at(10);
+    conn.execute_batch(ONE_SOURCE_PERSON).unwrap();
     conn.execute_batch(
-        "INSERT INTO organisation (id, ods_code, name) VALUES (1, 'R1K', 'A trust');
-         INSERT INTO source (id, code, name, organisation_id, kind, format, created_at)
-             VALUES (1, 'PAS', 'PAS', 1, 'acute', 'hl7v2', '2024-01-01T00:00:00Z');
-         INSERT INTO source_person (id, source_id, local_id, updated_at)
-             VALUES (1, 1, 'M1', '2024-01-01T00:00:00Z');
-         INSERT INTO entry (id, source_id, source_ref, source_person_id, category, title, body,
+        "INSERT INTO entry (id, source_id, source_ref, source_person_id, category, title, body,
                             content_hash, version, received_at)
              VALUES (41, 1, 'r1', 1, 'safeguarding', 'Child protection plan', '{}', x'00', 2,
                      '2024-01-01T00:00:00Z');
@@ -102,13 +106,9 @@ fn the_person_search_index_migration_indexes_every_existing_person() {
 #[test]
 fn the_packed_bodies_migration_keeps_every_stored_body_and_takes_packed_ones() {
     let mut conn = database_at(23);
+    conn.execute_batch(ONE_SOURCE_PERSON).unwrap();
     conn.execute_batch(
-        r#"INSERT INTO organisation (id, ods_code, name) VALUES (1, 'R1K', 'A trust');
-         INSERT INTO source (id, code, name, organisation_id, kind, format, created_at)
-             VALUES (1, 'PAS', 'PAS', 1, 'acute', 'hl7v2', '2024-01-01T00:00:00Z');
-         INSERT INTO source_person (id, source_id, local_id, updated_at)
-             VALUES (1, 1, 'M1', '2024-01-01T00:00:00Z');
-         INSERT INTO entry (id, source_id, source_ref, source_person_id, category, title, body,
+        r#"INSERT INTO entry (id, source_id, source_ref, source_person_id, category, title, body,
                             content_hash, version, received_at)
              VALUES (41, 1, 'r1', 1, 'allergy', 'Penicillin', '{"substance":"Penicillin"}',
                      x'00', 2, '2024-01-01T00:00:00Z');
